@@ -1,0 +1,80 @@
+/**
+ * The one error module. Every failure the project reports carries a stable
+ * `code` from this registry; the HTTP status for each code lives here too, so
+ * the code-to-status mapping has exactly one home (the HTTP layer only reads it).
+ *
+ * Pure and browser-safe: the verifier library throws the same class.
+ *
+ * Caller bugs (a wrong type, an impossible size) are `TypeError`/`RangeError`,
+ * as in noble; anything an attacker or a broken peer can cause is a `TlogError`.
+ */
+
+export const ERRORS = {
+  // 400: the request could not be understood.
+  MALFORMED_JSON: { status: 400, doc: 'The body is not valid JSON.' },
+  MALFORMED_CBOR: { status: 400, doc: 'The body is not valid CBOR.' },
+  INVALID_PARAMETER: { status: 400, doc: 'A path or query parameter is missing, malformed or out of range.' },
+  MISSING_PARAMETER: { status: 400, doc: 'A required query parameter is absent.' },
+  // 401 / 403: credentials.
+  UNAUTHENTICATED: { status: 401, doc: 'No token, or an unknown, expired or revoked token.' },
+  FORBIDDEN: { status: 403, doc: "The key's role may not call this route." },
+  // 404 / 405 / 409 / 410.
+  NOT_FOUND: { status: 404, doc: 'No such route, entry, event, tile or key (or it belongs to another tenant).' },
+  METHOD_NOT_ALLOWED: { status: 405, doc: 'The route exists but not with this method.' },
+  EVENT_CONFLICT: { status: 409, doc: 'The event_id was already logged for this tenant with different content.' },
+  // 413: size and shape limits.
+  BODY_TOO_LARGE: { status: 413, doc: 'The request body exceeds the configured limit.' },
+  LEAF_TOO_LARGE: { status: 413, doc: 'The stored record would exceed 65,535 bytes (the tlog-tiles entry limit).' },
+  NESTING_TOO_DEEP: { status: 413, doc: 'The JSON nests deeper than the configured limit.' },
+  BATCH_TOO_LARGE: { status: 413, doc: 'A batch holds more events than the limit (1,000).' },
+  // 415 / 422.
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'The Content-Type is not application/json or application/cbor.' },
+  SCHEMA_VIOLATION: { status: 422, doc: 'Valid JSON that breaks the event schema; `details.issues` lists the field paths.' },
+  UNKNOWN_FIELDS: { status: 422, doc: 'The event has top-level fields the schema does not know; `details.fields` names them.' },
+  // 429 / 503: pushback. Both carry Retry-After.
+  RATE_LIMITED: { status: 429, doc: 'Too many requests for this key or tenant.' },
+  OVERLOADED: { status: 503, doc: 'The sequencer pool is full; retry after Retry-After seconds.' },
+  LOG_UNAVAILABLE: { status: 503, doc: 'The log cannot accept writes (storage failure); reads still work.' },
+  // Verification failures (verifier library, CLI, monitor).
+  MALFORMED: { status: 400, doc: 'A note, checkpoint, proof, key or leaf does not parse.' },
+  BAD_SIGNATURE: { status: 422, doc: 'A signature by a known key does not verify, or no known key signed.' },
+  UNKNOWN_KEY: { status: 422, doc: 'No signature line is by a trusted key.' },
+  WRONG_ORIGIN: { status: 422, doc: 'The checkpoint origin is not the expected one.' },
+  BAD_PROOF: { status: 422, doc: 'An inclusion or consistency proof does not verify.' },
+  NOT_CANONICAL: { status: 422, doc: 'The leaf bytes are not the deterministic CBOR encoding of their content.' },
+  STORE_CORRUPT: { status: 500, doc: 'verify-store found stored data that does not match the signed tree.' },
+  // 500: never on purpose. Logged with a request id; the message never echoes input.
+  INTERNAL: { status: 500, doc: 'A bug. The message is generic; the server log has the request id.' },
+} as const satisfies Record<string, { status: number; doc: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class TlogError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  /** Seconds, for 429/503 answers. */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { details?: Record<string, unknown>; retryAfter?: number; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'TlogError';
+    this.code = code;
+    this.details = opts.details;
+    this.retryAfter = opts.retryAfter;
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+export function isTlogError(e: unknown): e is TlogError {
+  return e instanceof TlogError;
+}
+
+/** Wraps a lower-level failure as "couldn't X: cause" while keeping its code. */
+export function wrap(e: unknown, what: string, fallback: ErrorCode = 'INTERNAL'): TlogError {
+  if (e instanceof TlogError) return new TlogError(e.code, `${what}: ${e.message}`, { details: e.details, cause: e });
+  const msg = e instanceof Error ? e.message : String(e);
+  return new TlogError(fallback, `${what}: ${msg}`, { cause: e });
+}

@@ -1,0 +1,14 @@
+import type { Logger } from 'pino';
+import type { KeyRing } from '../auth/keyring.js';
+import type { Config } from '../config.js';
+import type { Log } from '../log/log.js';
+
+/** What route handlers may use. Built once by the server. */
+export interface AppContext {
+  readonly log: Log;
+  readonly keys: KeyRing;
+  readonly config: Config;
+  readonly logger: Logger;
+  /** The log's signed-note verifier key string. */
+  readonly verifierKey: string;
+}

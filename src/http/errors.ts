@@ -1,0 +1,53 @@
+/**
+ * Turns anything thrown in a handler into the one JSON error shape
+ * `{ "error": { "code", "message", ...details } }`. Statuses come from the
+ * registry in src/errors.ts; this file only reads them.
+ */
+
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { ERRORS, TlogError, type ErrorCode } from '../errors.js';
+
+export function sendError(res: Response, e: TlogError): void {
+  if (e.retryAfter !== undefined) res.setHeader('Retry-After', String(e.retryAfter));
+  res.status(e.status).type('application/json').send(JSON.stringify({ error: { code: e.code, message: e.message, ...(e.details ?? {}) } }));
+}
+
+/** body-parser / raw-body errors carry a `type`; map the ones a client can cause. */
+const PARSER_ERRORS: Record<string, ErrorCode> = {
+  'entity.too.large': 'BODY_TOO_LARGE',
+  'request.size.invalid': 'BODY_TOO_LARGE',
+  'encoding.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'charset.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'request.aborted': 'INVALID_PARAMETER',
+  'entity.verify.failed': 'INVALID_PARAMETER',
+};
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof TlogError) {
+      if (err.status >= 500 && err.code !== 'OVERLOADED' && err.code !== 'LOG_UNAVAILABLE')
+        log.error({ err, method: req.method, path: req.path }, 'request failed');
+      return sendError(res, err);
+    }
+    const type = (err as { type?: unknown })?.type;
+    if (typeof type === 'string' && type in PARSER_ERRORS) {
+      const code = PARSER_ERRORS[type]!;
+      const msg = code === 'BODY_TOO_LARGE' ? 'the request body exceeds the limit for this route' : `the request body could not be read (${type})`;
+      return sendError(res, new TlogError(code, msg));
+    }
+    // A bug. Log it (never the body) and answer without echoing anything.
+    log.error({ err, method: req.method, path: req.path }, 'unexpected error');
+    sendError(res, new TlogError('INTERNAL', 'internal error'));
+  };
+}
+
+export const notFound: RequestHandler = (req, res) => {
+  sendError(res, new TlogError('NOT_FOUND', `no route for ${req.method} ${req.path.slice(0, 200)}`));
+};
+
+export { ERRORS };

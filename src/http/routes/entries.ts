@@ -1,0 +1,34 @@
+/** Entry contents: auditor role or above, tenant-scoped. */
+
+import type { RequestHandler } from 'express';
+import { keyCoversTenant } from '../../auth/keyring.js';
+import { ALL_TENANTS } from '../../auth/roles.js';
+import { toBase64 } from '../../bytes/index.js';
+import { TlogError } from '../../errors.js';
+import { decodeRecord } from '../../events/index.js';
+import { parseTilePath } from '../../merkle/index.js';
+import { callerKey } from '../auth.js';
+import type { AppContext } from '../context.js';
+import { parseCount } from '../params.js';
+import { restPath } from './public.js';
+
+export const getEntry = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const index = parseCount(req.params.index, 'index');
+  const e = await ctx.log.entry(index);
+  const record = decodeRecord(e.leaf);
+  // Another tenant's entry is "not found", so indexes don't reveal whose they are.
+  if (!keyCoversTenant(callerKey(res), record.tenant)) throw new TlogError('NOT_FOUND', `no entry at index ${index}`);
+  res.json({ index, leaf: toBase64(e.leaf), leaf_hash: toBase64(e.leafHash), record });
+};
+
+export const getEntryBundle = (ctx: AppContext): RequestHandler => async (req, res) => {
+  // Bundles hold every tenant's entries, so only cross-tenant keys may read them.
+  if (callerKey(res).tenant !== ALL_TENANTS)
+    throw new TlogError('FORBIDDEN', `entry bundles span tenants: they need a key with tenant "${ALL_TENANTS}"`);
+  const id = parseTilePath(`entries/${restPath(req.params)}`);
+  if (!id) throw new TlogError('INVALID_PARAMETER', 'not an entry bundle path: tile/entries/<N>[.p/<W>] (C2SP tlog-tiles)');
+  const data = await ctx.log.entryBundle(id.index, id.width);
+  if (!data) throw new TlogError('NOT_FOUND', 'the entry bundle is beyond the current tree');
+  res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+  res.type('application/octet-stream').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+};

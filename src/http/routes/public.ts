@@ -1,0 +1,69 @@
+/** Public, unauthenticated reads: checkpoint, hash tiles, log info, proofs. */
+
+import type { RequestHandler } from 'express';
+import { toBase64 } from '../../bytes/index.js';
+import { TlogError } from '../../errors.js';
+import { parseTilePath } from '../../merkle/index.js';
+import type { AppContext } from '../context.js';
+import { parseCount, parseHashParam } from '../params.js';
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export const getCheckpoint = (ctx: AppContext): RequestHandler => (_req, res) => {
+  // Mutable: clients must not cache it beyond a few seconds (tlog-tiles).
+  res.setHeader('Cache-Control', 'no-cache');
+  res.type('text/plain; charset=utf-8').send(ctx.log.head.checkpoint);
+};
+
+/** The `*rest` wildcard of a route, rejoined (express 5 gives the segments). */
+export function restPath(params: Record<string, unknown>): string {
+  const rest = params.rest;
+  return Array.isArray(rest) ? rest.join('/') : String(rest ?? '');
+}
+
+export const getTile = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const id = parseTilePath(restPath(req.params));
+  if (!id || id.level === 'entries') throw new TlogError('INVALID_PARAMETER', 'not a tile path: tile/<L>/<N>[.p/<W>] (C2SP tlog-tiles)');
+  const data = await ctx.log.tile(id.level, id.index, id.width);
+  if (!data) throw new TlogError('NOT_FOUND', 'the tile is beyond the current tree');
+  // Any tile path names fixed bytes forever: partial tiles are prefixes of full ones.
+  res.setHeader('Cache-Control', IMMUTABLE);
+  res.type('application/octet-stream').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+};
+
+export const getLogInfo = (ctx: AppContext): RequestHandler => (_req, res) => {
+  const head = ctx.log.head;
+  res.setHeader('Cache-Control', 'no-cache');
+  res.json({ origin: ctx.log.origin, verifier_key: ctx.verifierKey, tree_size: head.treeSize, root_hash: toBase64(head.rootHash) });
+};
+
+export const getInclusionProof = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const treeSize = parseCount(req.query.tree_size, 'tree_size');
+  let index: number;
+  let leafHash: Uint8Array | undefined;
+  if (req.query.leaf_hash !== undefined) {
+    if (req.query.index !== undefined) throw new TlogError('INVALID_PARAMETER', 'give index or leaf_hash, not both');
+    leafHash = parseHashParam(req.query.leaf_hash, 'leaf_hash');
+    const found = await ctx.log.findLeafHash(leafHash);
+    if (found === undefined || found >= treeSize) throw new TlogError('NOT_FOUND', 'no entry with that leaf hash in the tree of that size');
+    index = found;
+  } else {
+    index = parseCount(req.query.index, 'index');
+  }
+  if (treeSize === 0) throw new TlogError('INVALID_PARAMETER', 'the empty tree has no entries');
+  const proof = await ctx.log.inclusionProof(index, treeSize);
+  leafHash ??= (await ctx.log.entry(index)).leafHash;
+  res.json({ index, tree_size: treeSize, leaf_hash: toBase64(leafHash), proof: proof.map(toBase64) });
+};
+
+export const getConsistencyProof = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const from = parseCount(req.query.from, 'from');
+  const to = parseCount(req.query.to, 'to');
+  const proof = await ctx.log.consistencyProof(from, to);
+  res.json({ from, to, proof: proof.map(toBase64) });
+};
+
+export const getHealth = (ctx: AppContext): RequestHandler => (_req, res) => {
+  res.setHeader('Cache-Control', 'no-store');
+  res.json({ status: 'ok', tree_size: ctx.log.head.treeSize, pending: ctx.log.pending });
+};

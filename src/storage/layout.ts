@@ -1,0 +1,88 @@
+/**
+ * LevelDB key layout of the log database (spec/storage.md is the contract).
+ * Keys are binary with a one-byte ASCII prefix; integers are 8-byte
+ * big-endian so that byte order equals numeric order and every per-prefix
+ * range is one contiguous scan.
+ *
+ *   'H'                              → tree head (JSON: origin, size, root, checkpoint)
+ *   'e' u64(index)                   → leaf bytes (the entry; bundles are ranges of these)
+ *   't' u8(level) u64(tileIndex)     → hash tile: 32·W bytes, rewritten as it grows to 8,192
+ *   'i' tenant 0x00 eventId          → u64(index) ‖ SHA-256(canonical event) (idempotency)
+ *   'l' leafHash(32)                 → u64(index) (inclusion proofs by leaf hash)
+ *   'k' keyId                        → API key record (JSON, token stored only as a hash)
+ */
+
+export const PREFIX = {
+  head: 0x48, // 'H'
+  entry: 0x65, // 'e'
+  tile: 0x74, // 't'
+  idem: 0x69, // 'i'
+  leafHash: 0x6c, // 'l'
+  key: 0x6b, // 'k'
+} as const;
+
+export function writeU64(out: Uint8Array, offset: number, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a u64-safe integer: ${n}`);
+  const hi = Math.floor(n / 0x1_0000_0000);
+  const lo = n >>> 0;
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(offset, hi);
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(offset + 4, lo);
+}
+
+export function readU64(b: Uint8Array, offset: number): number {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const n = dv.getUint32(offset) * 0x1_0000_0000 + dv.getUint32(offset + 4);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`stored u64 ${n} exceeds 2^53`);
+  return n;
+}
+
+export const HEAD_KEY = new Uint8Array([PREFIX.head]);
+
+export function entryKey(index: number): Uint8Array {
+  const k = new Uint8Array(9);
+  k[0] = PREFIX.entry;
+  writeU64(k, 1, index);
+  return k;
+}
+
+export function tileKey(level: number, index: number): Uint8Array {
+  const k = new Uint8Array(10);
+  k[0] = PREFIX.tile;
+  k[1] = level;
+  writeU64(k, 2, index);
+  return k;
+}
+
+export function leafHashKey(leafHash: Uint8Array): Uint8Array {
+  const k = new Uint8Array(1 + leafHash.length);
+  k[0] = PREFIX.leafHash;
+  k.set(leafHash, 1);
+  return k;
+}
+
+const enc = new TextEncoder();
+
+/** Tenant names cannot contain 0x00 (validated at the edge), so the separator is unambiguous. */
+export function idemKey(tenant: string, eventId: string): Uint8Array {
+  const t = enc.encode(tenant);
+  const e = enc.encode(eventId);
+  const k = new Uint8Array(1 + t.length + 1 + e.length);
+  k[0] = PREFIX.idem;
+  k.set(t, 1);
+  k[1 + t.length] = 0;
+  k.set(e, 2 + t.length);
+  return k;
+}
+
+export function keyRecordKey(id: string): Uint8Array {
+  const b = enc.encode(id);
+  const k = new Uint8Array(1 + b.length);
+  k[0] = PREFIX.key;
+  k.set(b, 1);
+  return k;
+}
+
+/** [gte, lt) bounds of every key with this one-byte prefix. */
+export function prefixRange(prefix: number): { gte: Uint8Array; lt: Uint8Array } {
+  return { gte: new Uint8Array([prefix]), lt: new Uint8Array([prefix + 1]) };
+}

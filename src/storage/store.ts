@@ -1,0 +1,143 @@
+/**
+ * The log's storage contract, implemented on one LevelDB (spec/storage.md).
+ *
+ * What the log asks of storage, and nothing more:
+ *   1. `commit(batch)` is atomic and durable once it resolves: either every
+ *      key of the batch is on disk (fsynced WAL) or none is.
+ *   2. Reads see every commit that resolved before they started.
+ *   3. Reads are safe concurrently with a commit (LevelDB snapshots per read).
+ * Only the sequencer calls `commit`, one at a time.
+ */
+
+import { mkdir } from 'node:fs/promises';
+import { Level } from 'level';
+import { fromBase64, toBase64 } from '../bytes/index.js';
+import { TlogError } from '../errors.js';
+import { HEAD_KEY, entryKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
+
+type Bytes = Uint8Array;
+
+/** The latest signed tree head: what start-up reads instead of replaying the log. */
+export interface StoredHead {
+  origin: string;
+  treeSize: number;
+  rootHash: Uint8Array;
+  /** The signed checkpoint note for (treeSize, rootHash), verbatim. */
+  checkpoint: string;
+}
+
+export interface IdemRecord {
+  index: number;
+  /** SHA-256 of the canonical CBOR of the event as stored. */
+  eventHash: Uint8Array;
+}
+
+/** Everything one sequencer flush persists, in one synced LevelDB batch. */
+export interface CommitBatch {
+  entries: { index: number; leaf: Bytes; leafHash: Bytes }[];
+  tiles: { level: number; index: number; data: Bytes }[];
+  idem: { tenant: string; eventId: string; record: IdemRecord }[];
+  head: StoredHead;
+}
+
+export interface StoreOptions {
+  /** LevelDB memtable size; bigger batches flush to disk less often. */
+  writeBufferSize?: number;
+  /** LevelDB block cache. */
+  cacheSize?: number;
+}
+
+export class LogStore {
+  private constructor(readonly db: Level<Bytes, Bytes>) {}
+
+  static async open(dir: string, opts: StoreOptions = {}): Promise<LogStore> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const db = new Level<Bytes, Bytes>(dir, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+      writeBufferSize: opts.writeBufferSize ?? 16 * 1024 * 1024,
+      cacheSize: opts.cacheSize ?? 32 * 1024 * 1024,
+    });
+    await db.open();
+    return new LogStore(db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  async readHead(): Promise<StoredHead | undefined> {
+    const v = await this.db.get(HEAD_KEY);
+    if (v === undefined) return undefined;
+    const j = JSON.parse(new TextDecoder().decode(v)) as { origin: string; tree_size: number; root_hash: string; checkpoint: string };
+    const rootHash = fromBase64(j.root_hash);
+    if (!rootHash || !Number.isSafeInteger(j.tree_size)) throw new TlogError('STORE_CORRUPT', 'stored head does not parse');
+    return { origin: j.origin, treeSize: j.tree_size, rootHash, checkpoint: j.checkpoint };
+  }
+
+  async readTile(level: number, index: number): Promise<Bytes | undefined> {
+    return this.db.get(tileKey(level, index));
+  }
+
+  async readEntry(index: number): Promise<Bytes | undefined> {
+    return this.db.get(entryKey(index));
+  }
+
+  /** Leaves [start, start+count) in order; a missing leaf is a hole the caller must treat as corruption. */
+  async readEntries(start: number, count: number): Promise<Bytes[]> {
+    const out: Bytes[] = [];
+    for await (const v of this.db.values({ gte: entryKey(start), lt: entryKey(start + count) })) out.push(v);
+    return out;
+  }
+
+  async readLeafIndex(leafHash: Uint8Array): Promise<number | undefined> {
+    const v = await this.db.get(leafHashKey(leafHash));
+    return v === undefined ? undefined : readU64(v, 0);
+  }
+
+  async readIdem(tenant: string, eventId: string): Promise<IdemRecord | undefined> {
+    const v = await this.db.get(idemKey(tenant, eventId));
+    if (v === undefined) return undefined;
+    return { index: readU64(v, 0), eventHash: v.subarray(8, 40) };
+  }
+
+  /**
+   * Writes the whole batch atomically with sync: the returned promise resolves
+   * only after LevelDB fsynced its write-ahead log, so a `kill -9` (or power
+   * loss) afterwards cannot lose any key of it, and a crash before leaves none.
+   */
+  async commit(batch: CommitBatch): Promise<void> {
+    const ops: { type: 'put'; key: Bytes; value: Bytes }[] = [];
+    for (const e of batch.entries) {
+      ops.push({ type: 'put', key: entryKey(e.index), value: e.leaf });
+      const v = new Uint8Array(8);
+      writeU64(v, 0, e.index);
+      ops.push({ type: 'put', key: leafHashKey(e.leafHash), value: v });
+    }
+    for (const t of batch.tiles) ops.push({ type: 'put', key: tileKey(t.level, t.index), value: t.data });
+    for (const i of batch.idem) {
+      const v = new Uint8Array(8 + i.record.eventHash.length);
+      writeU64(v, 0, i.record.index);
+      v.set(i.record.eventHash, 8);
+      ops.push({ type: 'put', key: idemKey(i.tenant, i.eventId), value: v });
+    }
+    ops.push({ type: 'put', key: HEAD_KEY, value: encodeHead(batch.head) });
+    await this.db.batch(ops, { sync: true });
+  }
+
+  // --- API keys: small, rare writes, each synced on its own. ---
+
+  async putKeyRecord(id: string, record: unknown): Promise<void> {
+    await this.db.put(keyRecordKey(id), new TextEncoder().encode(JSON.stringify(record)), { sync: true });
+  }
+
+  async *keyRecords(): AsyncGenerator<unknown> {
+    for await (const v of this.db.values(prefixRange(PREFIX.key))) yield JSON.parse(new TextDecoder().decode(v));
+  }
+}
+
+function encodeHead(h: StoredHead): Bytes {
+  return new TextEncoder().encode(
+    JSON.stringify({ origin: h.origin, tree_size: h.treeSize, root_hash: toBase64(h.rootHash), checkpoint: h.checkpoint }),
+  );
+}
