@@ -1,0 +1,73 @@
+/**
+ * agent-tlog/verifier: everything an auditor needs to check the log without
+ * trusting the server. Pure and browser-safe (Uint8Array, @noble/hashes,
+ * @noble/ed25519; no node:* and no Node globals). It shares the Merkle, note
+ * and record code with the server.
+ *
+ * @example
+ *   import { verifyReceipt } from 'agent-tlog/verifier';
+ *   const { record, index } = verifyReceipt(receipt.tlog_proof, verifierKey);
+ */
+
+import { sha256 } from '@noble/hashes/sha2.js';
+import { TlogError } from '../errors.js';
+import { decodeRecord, type LogRecord } from '../events/index.js';
+import * as merkle from '../merkle/index.js';
+import { openCheckpoint, parseTlogProof, parseVerifierKey, type Checkpoint, type TlogProof } from '../note/index.js';
+
+export { TlogError, type ErrorCode } from '../errors.js';
+export { parseTlogProof, type Checkpoint, type TlogProof } from '../note/index.js';
+export type { LogRecord } from '../events/index.js';
+
+/** RFC 6962 hasher over @noble/hashes SHA-256. */
+export const hasher: merkle.Hasher = merkle.rfc6962Hasher(sha256);
+
+/**
+ * Opens a signed checkpoint with the log's verifier key.
+ * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY or WRONG_ORIGIN.
+ */
+export function verifyCheckpoint(signedNote: string, verifierKey: string, origin?: string): Checkpoint {
+  const v = parseVerifierKey(verifierKey);
+  return openCheckpoint(signedNote, [v], origin ?? v.name).checkpoint;
+}
+
+/** @throws TlogError BAD_PROOF. */
+export function verifyInclusion(index: number, treeSize: number, leafHash: Uint8Array, proof: readonly Uint8Array[], rootHash: Uint8Array): void {
+  merkle.verifyInclusion(hasher, index, treeSize, leafHash, proof, rootHash);
+}
+
+/** @throws TlogError BAD_PROOF. */
+export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {
+  merkle.verifyConsistency(hasher, size1, size2, proof, root1, root2);
+}
+
+/**
+ * Decodes a leaf into its record, refusing bytes that are not the canonical
+ * encoding (so one record cannot hide behind two leaf hashes).
+ * @throws TlogError MALFORMED or NOT_CANONICAL.
+ */
+export function decodeLeaf(leaf: Uint8Array): LogRecord {
+  return decodeRecord(leaf);
+}
+
+export interface VerifiedReceipt {
+  record: LogRecord;
+  index: number;
+  leafHash: Uint8Array;
+  checkpoint: Checkpoint;
+}
+
+/**
+ * Verifies a receipt (a c2sp.org/tlog-proof@v1 whose `extra` holds the leaf)
+ * offline: the checkpoint signature, the inclusion proof, and the leaf's
+ * canonical encoding.
+ * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY, WRONG_ORIGIN, BAD_PROOF, NOT_CANONICAL.
+ */
+export function verifyReceipt(tlogProof: string | TlogProof, verifierKey: string, opts: { origin?: string } = {}): VerifiedReceipt {
+  const p = typeof tlogProof === 'string' ? parseTlogProof(tlogProof) : tlogProof;
+  if (p.extra === undefined) throw new TlogError('MALFORMED', 'the tlog-proof has no extra line: the leaf bytes are needed to verify it');
+  const checkpoint = verifyCheckpoint(p.checkpoint, verifierKey, opts.origin);
+  const leafHash = hasher.hashLeaf(p.extra);
+  verifyInclusion(p.index, checkpoint.treeSize, leafHash, p.inclusionProof, checkpoint.rootHash);
+  return { record: decodeLeaf(p.extra), index: p.index, leafHash, checkpoint };
+}

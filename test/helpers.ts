@@ -1,0 +1,93 @@
+/** Real parts for tests: a LevelDB in a temp folder and a server on a loopback port. */
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../src/config.js';
+import { startServer, type RunningServer } from '../src/server.js';
+
+export async function tempDir(prefix = 'tlog-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  dataDir: string;
+  adminToken: string;
+  agentToken: string;
+  auditorToken: string;
+  close(opts?: { keepData?: boolean }): Promise<void>;
+}
+
+export async function startTestServer(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestServer> {
+  const dir = dataDir ?? (await tempDir());
+  const config = loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', origin: 'test.example/log', ...overrides });
+  const server = await startServer(config);
+  const adminToken = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
+  const mk = async (role: string, tenant: string) => {
+    const r = await fetch(`${server.url}/v1/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ role, tenant }),
+    });
+    if (r.status !== 201) throw new Error(`key creation failed: ${r.status} ${await r.text()}`);
+    return ((await r.json()) as { token: string }).token;
+  };
+  const agentToken = await mk('agent', 'acme');
+  const auditorToken = await mk('auditor', 'acme');
+  return {
+    server,
+    url: server.url,
+    dataDir: dir,
+    adminToken,
+    agentToken,
+    auditorToken,
+    async close(opts = {}) {
+      await server.close();
+      if (!opts.keepData) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function sampleEvent(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ts: new Date(1_760_000_000_000 + i * 1000).toISOString(),
+    run_id: `run-${Math.floor(i / 10)}`,
+    actor: { type: 'agent', id: `agent-${i % 3}`, on_behalf_of: 'user-42' },
+    action: { type: 'tool.call', name: 'approve_invoice', tool: 'erp' },
+    target: { system: 'erp', resource: `invoice/${i}` },
+    policy: { decision: i % 5 === 0 ? 'DENY' : 'ALLOW', matched_rule: 'invoices.small' },
+    risk: { score: i % 100 },
+    result: { status: 'success', duration_ms: 12 },
+    ...extra,
+  };
+}
+
+export async function post(url: string, token: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+    body: (typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body)) as BodyInit,
+  });
+  const text = await r.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: r.status, json, headers: r.headers };
+}
+
+export async function get(url: string, token?: string): Promise<{ status: number; json: any; body: Uint8Array; headers: Headers }> {
+  const r = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const body = new Uint8Array(await r.arrayBuffer());
+  let json: any;
+  try {
+    json = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, json, body, headers: r.headers };
+}
