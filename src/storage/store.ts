@@ -125,6 +125,12 @@ export class LogStore {
     await this.db.batch(ops, { sync: true });
   }
 
+  /** Forces LevelDB to rewrite the key range into new tables (drops overwritten and deleted bytes). */
+  async compact(start: Bytes, end: Bytes): Promise<void> {
+    // classic-level has compactRange; the abstract-level typings do not declare it.
+    await (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange(start, end);
+  }
+
   // --- API keys: small, rare writes, each synced on its own. ---
 
   async putKeyRecord(id: string, record: unknown): Promise<void> {

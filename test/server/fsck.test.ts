@@ -49,7 +49,7 @@ describe('verify-store', () => {
     dirs.push(dir);
     const store = await LogStore.open(join(dir, 'log'));
     const leaf = new Uint8Array((await store.readEntry(333))!);
-    leaf[leaf.length - 20] ^= 0x01;
+    leaf[leaf.length - 20]! ^= 0x01;
     await store.db.put(entryKey(333), leaf);
     await store.close();
     const r = await verifyStoreCli(dir);
@@ -62,7 +62,7 @@ describe('verify-store', () => {
     dirs.push(dir);
     const store = await LogStore.open(join(dir, 'log'));
     const tile = new Uint8Array((await store.readTile(0, 1))!);
-    tile[40 * 32 + 7] ^= 0x80;
+    tile[40 * 32 + 7]! ^= 0x80;
     await store.db.put(tileKey(0, 1), tile);
     await store.close();
     const r = await verifyStoreCli(dir);
@@ -75,7 +75,7 @@ describe('verify-store', () => {
     dirs.push(dir);
     // Compact so the leaves sit in .ldb tables, then flip a byte inside a leaf's text.
     const store = await LogStore.open(join(dir, 'log'));
-    await store.db.compactRange(entryKey(0), entryKey(1e6));
+    await store.compact(entryKey(0), entryKey(1e6));
     await store.close();
     const files = (await readdir(join(dir, 'log'))).filter((f) => f.endsWith('.ldb') || f.endsWith('.log'));
     let flipped = false;

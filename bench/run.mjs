@@ -1,0 +1,182 @@
+// npm run bench: the log core's performance beside baselines from the same run.
+// Starts every server as a child process (one core for it, one for autocannon),
+// on a fresh data folder. Prints a markdown table (quoted in README.md).
+//
+// BENCH_DURATION (s, default 10), BENCH_ENTRIES (log size for proof/tile
+// reads, default 1,000,000), BENCH_OUT (optional file for the table).
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { dirSize, leafBytes } from './disk.mjs';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const HELLO = fileURLToPath(new URL('./hello.mjs', import.meta.url));
+
+function start(args) {
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      for (const line of buf.split('\n')) {
+        try {
+          const j = JSON.parse(line);
+          if (j.msg === 'agent-tlog listening') resolve({ proc, url: j.url, startMs: performance.now() - t0 });
+        } catch {}
+      }
+    });
+    proc.once('exit', (c) => reject(new Error(`child exited ${c}`)));
+  });
+}
+const stop = (c) => new Promise((r) => { c.proc.removeAllListeners('exit'); c.proc.once('exit', r); c.proc.kill('SIGTERM'); });
+const serve = (dir) => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', 'bench.example/log']);
+
+function cannon(opts) {
+  return new Promise((resolve, reject) => {
+    autocannon({ duration: DURATION, connections: 64, ...opts }, (err, r) => (err ? reject(err) : resolve(r)));
+  });
+}
+const summary = (r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
+
+function event(i) {
+  return {
+    ts: '2026-11-23T10:00:00.000Z',
+    run_id: `run-${i % 997}`,
+    session_id: 'sess-1',
+    actor: { type: 'agent', id: `invoice-agent-${i % 7}`, version: '1.4.2', on_behalf_of: 'user-1234' },
+    action: { type: 'tool.call', name: 'approve_invoice', tool: 'erp.invoices.approve' },
+    target: { system: 'erp', resource: `invoice/INV-${100000 + i}`, environment: 'prod' },
+    data_accessed: [{ type: 'invoice', id: `INV-${100000 + i}`, fields: ['amount', 'vendor', 'due_date'] }],
+    reasoning: { summary: 'Amount under the auto-approval threshold and vendor is on the allow list.', model: 'model-x', confidence: 0.93 },
+    policy: { decision: 'ALLOW', matched_rule: 'invoices.auto_approve.under_5k' },
+    risk: { score: 12, factors: ['known_vendor'] },
+    result: { status: 'success', duration_ms: 84 },
+  };
+}
+
+async function post(url, token, body) {
+  const r = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+async function agentKey(url, dir) {
+  const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
+  return (await post(`${url}/v1/keys`, admin, { role: 'agent', tenant: 'bench' })).token;
+}
+async function fill(url, token, target, have) {
+  const per = 1000;
+  let next = have;
+  const worker = async () => {
+    while (next < target) {
+      const n = Math.min(per, target - next);
+      const base = next;
+      next += n;
+      await post(`${url}/v1/events/batch`, token, { events: Array.from({ length: n }, (_, k) => event(base + k)) });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+const rows = [];
+const row = (what, value, baseline, target, ok) => {
+  rows.push({ what, value, baseline, target, ok });
+  console.error(`${what}: ${value} (baseline ${baseline}) target ${target} ${ok ? 'met' : 'MISSED'}`);
+};
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+const root = await mkdtemp(join(tmpdir(), 'tlog-bench-'));
+try {
+  // Baselines.
+  const nodeHello = await start([HELLO, 'node']);
+  const rawNode = summary(await cannon({ url: nodeHello.url }));
+  await stop(nodeHello);
+  const exHello = await start([HELLO, 'express']);
+  const rawExpress = summary(await cannon({ url: exHello.url }));
+  const exPost = summary(await cannon({ url: exHello.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event(0)) }));
+  await stop(exHello);
+  row('node:http hello-world (GET, 64 conns)', `${fmt(rawNode.rps)} req/s, p99 ${rawNode.p99} ms`, '—', 'baseline', true);
+  row('express 5 hello-world (GET, 64 conns)', `${fmt(rawExpress.rps)} req/s, p99 ${rawExpress.p99} ms`, '—', 'baseline', true);
+
+  // Single durable appends.
+  const dir = join(root, 'main');
+  let srv = await serve(dir);
+  const token = await agentKey(srv.url, dir);
+  const single = summary(await cannon({
+    url: `${srv.url}/v1/events`, method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(event(1)),
+  }));
+  const ratio = single.rps / exPost.rps;
+  row('POST /v1/events, durable, 64 conns', `${fmt(single.rps)} req/s, p99 ${single.p99} ms, non-2xx ${single.non2xx}`,
+    `express POST hello ${fmt(exPost.rps)} req/s`, '≥ 70% of express, p99 ≤ 100 ms', ratio >= 0.7 && single.p99 <= 100 && single.non2xx === 0);
+  rows[rows.length - 1].value += ` (${Math.round(ratio * 100)}%)`;
+
+  // Batch appends, 1,000 events per request.
+  const batchBody = JSON.stringify({ events: Array.from({ length: 1000 }, (_, k) => event(k)) });
+  const batch = summary(await cannon({
+    url: `${srv.url}/v1/events/batch`, method: 'POST', connections: 8,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: batchBody,
+  }));
+  row('POST /v1/events/batch ×1000, 8 conns', `${fmt(batch.rps * 1000)} events/s, p99 ${batch.p99} ms`, '—', '≥ 20,000 events/s', batch.rps * 1000 >= 20000 && batch.non2xx === 0);
+
+  // Grow to ENTRIES, then read proofs and tiles.
+  let size = (await (await fetch(`${srv.url}/v1/log`)).json()).tree_size;
+  const t0 = performance.now();
+  if (size < ENTRIES) await fill(srv.url, token, ENTRIES, size);
+  size = (await (await fetch(`${srv.url}/v1/log`)).json()).tree_size;
+  console.error(`filled to ${size} entries in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const rand = (n) => Math.floor(Math.random() * n);
+  const proofs = summary(await cannon({
+    url: srv.url,
+    requests: [{ setupRequest: (r) => ({ ...r, path: `/v1/proofs/inclusion?index=${rand(size)}&tree_size=${size}` }) }],
+  }));
+  const fullTiles = Math.floor(size / 256);
+  const tiles = summary(await cannon({
+    url: srv.url,
+    requests: [{ setupRequest: (r) => ({ ...r, path: `/tile/0/${fmtTile(rand(fullTiles))}` }) }],
+  }));
+  row(`GET /v1/proofs/inclusion, ${fmt(size)} entries`, `${fmt(proofs.rps)} req/s, p99 ${proofs.p99} ms (${Math.round((proofs.rps / rawExpress.rps) * 100)}%)`,
+    `express GET hello ${fmt(rawExpress.rps)} req/s`, '≥ 70% of express', proofs.rps >= 0.7 * rawExpress.rps && proofs.non2xx === 0);
+  row(`GET /tile/0/<N> (random full tiles), ${fmt(size)} entries`, `${fmt(tiles.rps)} req/s, p99 ${tiles.p99} ms (${Math.round((tiles.rps / rawExpress.rps) * 100)}%)`,
+    `express GET hello ${fmt(rawExpress.rps)} req/s`, '≥ 70% of express', tiles.rps >= 0.7 * rawExpress.rps && tiles.non2xx === 0);
+
+  // Restart time at ENTRIES, then bytes on disk.
+  await stop(srv);
+  srv = await serve(dir);
+  const restartBig = srv.startMs;
+  await stop(srv);
+  const small = join(root, 'small');
+  let s2 = await serve(small);
+  await fill(s2.url, await agentKey(s2.url, small), 1000, 0);
+  await stop(s2);
+  s2 = await serve(small);
+  const restartSmall = s2.startMs;
+  await stop(s2);
+  row('restart to listening', `${fmt(restartBig)} ms at ${fmt(size)} entries`, `${fmt(restartSmall)} ms at 1,000 entries`, 'flat (≤ 1.5× + 100 ms)', restartBig <= restartSmall * 1.5 + 100);
+  const disk = await dirSize(join(dir, 'log'));
+  const leaves = await leafBytes(join(dir, 'log'));
+  row(`bytes on disk, ${fmt(size)} entries`, `${(disk / 1e6).toFixed(1)} MB (${(disk / leaves).toFixed(2)}× leaf bytes)`, `leaf bytes ${(leaves / 1e6).toFixed(1)} MB`, '≤ 2× leaf bytes', disk <= 2 * leaves);
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
+
+function fmtTile(n) {
+  let s = String(n % 1000).padStart(3, '0');
+  for (n = Math.floor(n / 1000); n > 0; n = Math.floor(n / 1000)) s = `x${String(n % 1000).padStart(3, '0')}/${s}`;
+  return s;
+}
+
+const table = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${(await import('node:os')).cpus().length} cores, Node ${process.version}, ${DURATION} s per autocannon run.`,
+  '',
+  '| what | measured | baseline (same run) | target | met |',
+  '|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.target} | ${r.ok ? 'yes' : '**no**'} |`),
+].join('\n');
+console.log(table);
+if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, table + '\n');
