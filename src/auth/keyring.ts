@@ -35,6 +35,8 @@ const TOKEN_PREFIX = 'atlk_';
 export class KeyRing {
   private readonly byId = new Map<string, ApiKey>();
   private readonly byHash = new Map<string, ApiKey>();
+  /** token → key, so the hot path skips hashing; emptied on every key change. */
+  private readonly recent = new Map<string, ApiKey>();
 
   private constructor(
     private readonly store: LogStore,
@@ -49,6 +51,7 @@ export class KeyRing {
   }
 
   private index(k: ApiKey): void {
+    this.recent.clear();
     const old = this.byId.get(k.id);
     if (old) this.byHash.delete(old.token_hash);
     this.byId.set(k.id, k);
@@ -66,10 +69,14 @@ export class KeyRing {
   /** The live key for a bearer token, or undefined (unknown, revoked or expired). */
   authenticate(token: string): ApiKey | undefined {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 128) return undefined;
-    const hash = this.hashToken(token);
-    const k = this.byHash.get(hash);
-    if (!k) return undefined;
-    if (!timingSafeEqual(fromBase64(k.token_hash)!, fromBase64(hash)!)) return undefined;
+    let k = this.recent.get(token);
+    if (k === undefined) {
+      const hash = this.hashToken(token);
+      k = this.byHash.get(hash);
+      if (!k || !timingSafeEqual(fromBase64(k.token_hash)!, fromBase64(hash)!)) return undefined;
+      if (this.recent.size >= 10_000) this.recent.clear();
+      this.recent.set(token, k);
+    }
     if (k.revoked_at !== undefined) return undefined;
     if (k.expires_at !== undefined && Date.parse(k.expires_at) <= this.now()) return undefined;
     return k;

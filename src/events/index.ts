@@ -40,4 +40,4 @@ export {
 } from './uuidv7.js';
 export { encodeCanonical, decodeCanonical, decodeCborBody, type CborBodyOptions } from './cbor.js';
 export { compareKeys, sortKeys, utf8Length } from './cbor-keys.js';
-export { MAX_LEAF_BYTES, encodeRecord, decodeRecord, type LogRecord } from './record.js';
+export { MAX_LEAF_BYTES, encodeRecord, encodeRecordFromEventBytes, decodeRecord, type LogRecord } from './record.js';

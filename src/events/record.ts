@@ -63,6 +63,41 @@ export function encodeRecord(r: LogRecord): Uint8Array {
   return leaf;
 }
 
+// The record's keys in canonical order (shortest encoding first):
+// "v" (1 byte), "event" (5), "tenant" (6), "logged_at" (9). The map header
+// and the fixed parts around the event are precomputed.
+const HEAD = encodeCanonical({ v: 1, event: 0 }).slice(0, -1); // then A2 → A4: the record has four keys
+HEAD[0] = 0xa4;
+const TENANT_KEY = encodeCanonical('tenant');
+const LOGGED_AT_KEY = encodeCanonical('logged_at');
+
+/**
+ * The same bytes as `encodeRecord({ v: 1, tenant, logged_at, event })`, but
+ * from the event's canonical encoding, which the server has already computed
+ * for its idempotency hash: one CBOR encode per append instead of two.
+ *
+ * @throws TlogError `LEAF_TOO_LARGE`.
+ */
+export function encodeRecordFromEventBytes(eventBytes: Uint8Array, tenant: string, loggedAt: number): Uint8Array {
+  if (typeof tenant !== 'string' || tenant.length === 0) throw new TypeError('encodeRecordFromEventBytes: tenant must be a non-empty string');
+  if (!Number.isSafeInteger(loggedAt) || loggedAt < 0) throw new TypeError('encodeRecordFromEventBytes: logged_at must be a non-negative integer');
+  const t = encodeCanonical(tenant);
+  const l = encodeCanonical(loggedAt);
+  const size = HEAD.length + eventBytes.length + TENANT_KEY.length + t.length + LOGGED_AT_KEY.length + l.length;
+  if (size > MAX_LEAF_BYTES) {
+    throw new TlogError('LEAF_TOO_LARGE', `the stored record would be ${size} bytes; the limit is ${MAX_LEAF_BYTES}`, {
+      details: { size, max: MAX_LEAF_BYTES },
+    });
+  }
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const part of [HEAD, eventBytes, TENANT_KEY, t, LOGGED_AT_KEY, l]) {
+    out.set(part, o);
+    o += part.length;
+  }
+  return out;
+}
+
 /**
  * Decodes leaf bytes into a record: deterministic-CBOR check, then the
  * record shape. The event inside is not re-validated against the input

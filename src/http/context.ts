@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { KeyRing } from '../auth/keyring.js';
 import type { Config } from '../config.js';
+import type { ParseEventOptions } from '../events/index.js';
 import type { Log } from '../log/log.js';
 
 /** What route handlers may use. Built once by the server. */
@@ -11,4 +12,6 @@ export interface AppContext {
   readonly logger: Logger;
   /** The log's signed-note verifier key string. */
   readonly verifierKey: string;
+  /** Shared event_id generator (strictly increasing UUIDv7s) and limits for parseEvent. */
+  readonly eventOptions: ParseEventOptions;
 }

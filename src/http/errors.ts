@@ -7,10 +7,11 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ERRORS, TlogError, type ErrorCode } from '../errors.js';
+import { sendJson } from './json.js';
 
 export function sendError(res: Response, e: TlogError): void {
   if (e.retryAfter !== undefined) res.setHeader('Retry-After', String(e.retryAfter));
-  res.status(e.status).type('application/json').send(JSON.stringify({ error: { code: e.code, message: e.message, ...(e.details ?? {}) } }));
+  sendJson(res, e.status, { error: { code: e.code, message: e.message, ...(e.details ?? {}) } });
 }
 
 /** body-parser / raw-body errors carry a `type`; map the ones a client can cause. */

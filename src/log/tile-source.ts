@@ -55,6 +55,22 @@ export class TileSource {
     return t.bytes(width);
   }
 
+  /** The tile's tree if it is in memory (edge or cache), without touching storage. */
+  cached(level: number, index: number): TileTree | undefined {
+    const e = this.edge.get(level);
+    if (e !== undefined && e.index === index) return e.tree;
+    return this.full.get(`${level}/${index}`);
+  }
+
+  /**
+   * A node's hash if its tile is in memory. The common case (recent entries,
+   * upper levels) never awaits; `nodes` below is the fallback.
+   */
+  nodeSync(id: NodeId): Uint8Array | undefined {
+    const loc = locateNode(id);
+    return this.cached(loc.tileLevel, loc.tileIndex)?.node(loc.start, loc.count);
+  }
+
   /** Resolves every node of a plan to its hash, loading each tile once. */
   async nodes(ids: readonly NodeId[]): Promise<(id: NodeId) => Uint8Array> {
     const trees = new Map<string, TileTree>();

@@ -16,8 +16,10 @@ export function splitPoint(n: number): number {
 }
 
 /** 2^e for 0 ≤ e ≤ 63, exact for every e (powers of two are exact doubles). */
+const POW2 = Array.from({ length: 64 }, (_, e) => 2 ** e);
+
 export function pow2(e: number): number {
-  return 2 ** e;
+  return POW2[e] ?? 2 ** e;
 }
 
 export function isPow2(n: number): boolean {

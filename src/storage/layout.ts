@@ -25,8 +25,14 @@ export function writeU64(out: Uint8Array, offset: number, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a u64-safe integer: ${n}`);
   const hi = Math.floor(n / 0x1_0000_0000);
   const lo = n >>> 0;
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(offset, hi);
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(offset + 4, lo);
+  out[offset] = hi >>> 24;
+  out[offset + 1] = (hi >>> 16) & 255;
+  out[offset + 2] = (hi >>> 8) & 255;
+  out[offset + 3] = hi & 255;
+  out[offset + 4] = lo >>> 24;
+  out[offset + 5] = (lo >>> 16) & 255;
+  out[offset + 6] = (lo >>> 8) & 255;
+  out[offset + 7] = lo & 255;
 }
 
 export function readU64(b: Uint8Array, offset: number): number {

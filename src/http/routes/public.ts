@@ -5,6 +5,7 @@ import { toBase64 } from '../../bytes/index.js';
 import { TlogError } from '../../errors.js';
 import { parseTilePath } from '../../merkle/index.js';
 import type { AppContext } from '../context.js';
+import { sendBytes, sendJson } from '../json.js';
 import { parseCount, parseHashParam } from '../params.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -12,7 +13,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 export const getCheckpoint = (ctx: AppContext): RequestHandler => (_req, res) => {
   // Mutable: clients must not cache it beyond a few seconds (tlog-tiles).
   res.setHeader('Cache-Control', 'no-cache');
-  res.type('text/plain; charset=utf-8').send(ctx.log.head.checkpoint);
+  sendBytes(res, 'text/plain; charset=utf-8', ctx.log.head.checkpoint);
 };
 
 /** The `*rest` wildcard of a route, rejoined (express 5 gives the segments). */
@@ -28,13 +29,13 @@ export const getTile = (ctx: AppContext): RequestHandler => async (req, res) => 
   if (!data) throw new TlogError('NOT_FOUND', 'the tile is beyond the current tree');
   // Any tile path names fixed bytes forever: partial tiles are prefixes of full ones.
   res.setHeader('Cache-Control', IMMUTABLE);
-  res.type('application/octet-stream').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  sendBytes(res, 'application/octet-stream', data);
 };
 
 export const getLogInfo = (ctx: AppContext): RequestHandler => (_req, res) => {
   const head = ctx.log.head;
   res.setHeader('Cache-Control', 'no-cache');
-  res.json({ origin: ctx.log.origin, verifier_key: ctx.verifierKey, tree_size: head.treeSize, root_hash: toBase64(head.rootHash) });
+  sendJson(res, 200, { origin: ctx.log.origin, verifier_key: ctx.verifierKey, tree_size: head.treeSize, root_hash: toBase64(head.rootHash) });
 };
 
 export const getInclusionProof = (ctx: AppContext): RequestHandler => async (req, res) => {
@@ -53,17 +54,17 @@ export const getInclusionProof = (ctx: AppContext): RequestHandler => async (req
   if (treeSize === 0) throw new TlogError('INVALID_PARAMETER', 'the empty tree has no entries');
   const proof = await ctx.log.inclusionProof(index, treeSize);
   leafHash ??= (await ctx.log.entry(index)).leafHash;
-  res.json({ index, tree_size: treeSize, leaf_hash: toBase64(leafHash), proof: proof.map(toBase64) });
+  sendJson(res, 200, { index, tree_size: treeSize, leaf_hash: toBase64(leafHash), proof: proof.map(toBase64) });
 };
 
 export const getConsistencyProof = (ctx: AppContext): RequestHandler => async (req, res) => {
   const from = parseCount(req.query.from, 'from');
   const to = parseCount(req.query.to, 'to');
   const proof = await ctx.log.consistencyProof(from, to);
-  res.json({ from, to, proof: proof.map(toBase64) });
+  sendJson(res, 200, { from, to, proof: proof.map(toBase64) });
 };
 
 export const getHealth = (ctx: AppContext): RequestHandler => (_req, res) => {
   res.setHeader('Cache-Control', 'no-store');
-  res.json({ status: 'ok', tree_size: ctx.log.head.treeSize, pending: ctx.log.pending });
+  sendJson(res, 200, { status: 'ok', tree_size: ctx.log.head.treeSize, pending: ctx.log.pending });
 };
