@@ -194,6 +194,14 @@ export class Log {
     return i !== undefined && i < this.head.treeSize ? i : undefined;
   }
 
+  /** The leaf hash at `index`, from the level-0 hash tile (no leaf read). */
+  async leafHash(index: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.head.treeSize)
+      throw new TlogError('NOT_FOUND', `no entry at index ${index} (tree size ${this.head.treeSize})`);
+    const id = { level: 0, index };
+    return this.tiles.nodeSync(id) ?? (await this.tiles.nodes([id]))(id);
+  }
+
   /** A stored entry by index (below the published size). */
   async entry(index: number): Promise<{ leaf: Uint8Array; leafHash: Uint8Array; loggedAt: number }> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.head.treeSize)
