@@ -1,0 +1,67 @@
+/** The verifier rejects tampered receipts with the right code. */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromBase64, toBase64 } from '../../src/bytes/index.js';
+import { TlogError } from '../../src/errors.js';
+import { ed25519Signer, formatVerifierKey } from '../../src/note/index.js';
+import { verifyReceipt } from '../../src/verifier/index.js';
+import { get, post, sampleEvent, startTestServer, type TestServer } from '../helpers.js';
+
+function codeOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(TlogError);
+    return (e as TlogError).code;
+  }
+  return 'NO ERROR';
+}
+
+describe('verifyReceipt on tampered receipts', () => {
+  let t: TestServer;
+  let vkey: string;
+  let proof: string;
+  beforeAll(async () => {
+    t = await startTestServer();
+    vkey = (await get(`${t.url}/v1/log`)).json.verifier_key;
+    for (let i = 0; i < 5; i++) await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(i));
+    proof = (await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(9))).json.tlog_proof;
+  });
+  afterAll(() => t.close());
+
+  it('accepts the genuine receipt', () => {
+    expect(verifyReceipt(proof, vkey).index).toBe(5);
+  });
+
+  it('a changed leaf byte fails the inclusion proof (BAD_PROOF)', () => {
+    const lines = proof.split('\n');
+    const leaf = fromBase64(lines[1]!.slice('extra '.length))!;
+    leaf[leaf.length - 3]! ^= 1;
+    lines[1] = `extra ${toBase64(leaf)}`;
+    expect(codeOf(() => verifyReceipt(lines.join('\n'), vkey))).toBe('BAD_PROOF');
+  });
+
+  it('a changed proof hash fails (BAD_PROOF); a changed index fails', () => {
+    const lines = proof.split('\n');
+    const h = fromBase64(lines[3]!)!;
+    h[0]! ^= 0x80;
+    expect(codeOf(() => verifyReceipt([...lines.slice(0, 3), toBase64(h), ...lines.slice(4)].join('\n'), vkey))).toBe('BAD_PROOF');
+    expect(codeOf(() => verifyReceipt(proof.replace('\nindex 5\n', '\nindex 4\n'), vkey))).toBe('BAD_PROOF');
+  });
+
+  it('a changed checkpoint root or signature fails (BAD_SIGNATURE)', () => {
+    const sigLine = proof.split('\n').find((l) => l.startsWith('— '))!;
+    const blob = sigLine.split(' ').pop()!;
+    const raw = fromBase64(blob)!;
+    raw[10]! ^= 1;
+    expect(codeOf(() => verifyReceipt(proof.replace(blob, toBase64(raw)), vkey))).toBe('BAD_SIGNATURE');
+  });
+
+  it('another key (UNKNOWN_KEY), another origin (WRONG_ORIGIN), garbage (MALFORMED)', () => {
+    const other = ed25519Signer('test.example/log', new Uint8Array(32).fill(7));
+    expect(codeOf(() => verifyReceipt(proof, formatVerifierKey(other.name, other.publicKey)))).toBe('UNKNOWN_KEY');
+    expect(codeOf(() => verifyReceipt(proof, vkey, { origin: 'elsewhere.example/log' }))).toBe('WRONG_ORIGIN');
+    expect(codeOf(() => verifyReceipt('not a proof', vkey))).toBe('MALFORMED');
+    expect(codeOf(() => verifyReceipt(proof.replace(/^extra .*\n/m, ''), vkey))).toBe('MALFORMED');
+  });
+});
