@@ -29,8 +29,8 @@ export const ERRORS = {
   BATCH_TOO_LARGE: { status: 413, doc: 'A batch holds more events than the limit (1,000).' },
   // 415 / 422.
   UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'The Content-Type is not application/json or application/cbor.' },
-  SCHEMA_VIOLATION: { status: 422, doc: 'Valid JSON that breaks the event schema; `details.issues` lists the field paths.' },
-  UNKNOWN_FIELDS: { status: 422, doc: 'The event has top-level fields the schema does not know; `details.fields` names them.' },
+  SCHEMA_VIOLATION: { status: 422, doc: 'Valid JSON that breaks the event schema; `error.issues` lists the field paths.' },
+  UNKNOWN_FIELDS: { status: 422, doc: 'The event has top-level fields the schema does not know; `error.fields` names them.' },
   // 429 / 503: pushback. Both carry Retry-After.
   RATE_LIMITED: { status: 429, doc: 'Too many requests for this key or tenant.' },
   OVERLOADED: { status: 503, doc: 'The sequencer pool is full; retry after Retry-After seconds.' },
@@ -44,7 +44,7 @@ export const ERRORS = {
   NOT_CANONICAL: { status: 422, doc: 'The leaf bytes are not the deterministic CBOR encoding of their content.' },
   STORE_CORRUPT: { status: 500, doc: 'verify-store found stored data that does not match the signed tree.' },
   // 500: never on purpose. Logged with a request id; the message never echoes input.
-  INTERNAL: { status: 500, doc: 'A bug. The message is generic; the server log has the request id.' },
+  INTERNAL: { status: 500, doc: 'A bug. The message is generic; the server log has the method, path and stack.' },
 } as const satisfies Record<string, { status: number; doc: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -46,8 +46,9 @@ export function decodeBody(req: Request): unknown {
     try {
       return JSON.parse(text) as unknown;
     } catch (e) {
-      // V8's message names a position, never the content.
-      throw new TlogError('MALFORMED_JSON', `the request body is not valid JSON: ${(e as Error).message.slice(0, 120)}`);
+      // V8's message quotes the body, which may hold secrets: keep only the position.
+      const at = /position (\d+)/.exec((e as Error).message)?.[1];
+      throw new TlogError('MALFORMED_JSON', `the request body is not valid JSON${at !== undefined ? ` (at byte offset ${at})` : ''}`);
     }
   }
   if (type === 'application/cbor') return decodeCborBody(bytes);

@@ -48,7 +48,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
 }
 
 export const notFound: RequestHandler = (req, res) => {
-  sendError(res, new TlogError('NOT_FOUND', `no route for ${req.method} ${req.path.slice(0, 200)}`));
+  sendError(res, new TlogError('NOT_FOUND', `no route for ${req.method} on this path`));
 };
 
 export { ERRORS };

@@ -140,6 +140,32 @@ describe('bad input gets a clear JSON error', () => {
     expect((await post(`${t.url}/v1/events`, rot.json.token, sampleEvent(14))).status).toBe(401);
   });
 
+  it('personal data is refused until the vault exists, and never stored', async () => {
+    const r = await post(`${t.url}/v1/events`, t.agentToken, { ...sampleEvent(20), pii: { email: { subject: 'alice', value: 'alice@example.com' } } });
+    expectError(r, 422, 'SCHEMA_VIOLATION');
+    expect(JSON.stringify(r.json)).not.toContain('alice@example.com');
+    expect(r.json.error.issues[0].path).toBe('pii');
+  });
+
+  it('a malformed-JSON answer does not quote the body', async () => {
+    const r = await post(`${t.url}/v1/events`, t.agentToken, '{"actor": hunter2-password}');
+    expectError(r, 400, 'MALFORMED_JSON');
+    expect(JSON.stringify(r.json)).not.toContain('hunter2');
+  });
+
+  it('a tenant-bound admin manages only its own tenant\'s keys', async () => {
+    const admin2 = await post(`${t.url}/v1/keys`, t.adminToken, { role: 'admin', tenant: 'hooli' });
+    const tok = admin2.json.token;
+    expectError(await post(`${t.url}/v1/keys`, tok, { role: 'admin', tenant: '*' }), 403, 'FORBIDDEN');
+    expectError(await post(`${t.url}/v1/keys`, tok, { role: 'agent', tenant: 'acme' }), 403, 'FORBIDDEN');
+    expect((await post(`${t.url}/v1/keys`, tok, { role: 'agent', tenant: 'hooli' })).status).toBe(201);
+    const list = await get(`${t.url}/v1/keys`, tok);
+    expect(list.json.keys.every((k: any) => k.tenant === 'hooli')).toBe(true);
+    const acmeKey = (await get(`${t.url}/v1/keys`, t.adminToken)).json.keys.find((k: any) => k.tenant === 'acme');
+    const del = await fetch(`${t.url}/v1/keys/${acmeKey.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${tok}` } });
+    expect(del.status).toBe(404);
+  });
+
   it('the server is still healthy after all of the above', async () => {
     const h = await get(`${t.url}/healthz`);
     expect(h.status).toBe(200);

@@ -30,10 +30,23 @@ export function receiptJson(r: Receipt): Record<string, unknown> {
   return { ...r, leaf_hash: toBase64(r.leaf_hash) };
 }
 
+/**
+ * Personal data must never enter the tree. Until the erasable vault exists,
+ * an event that carries `pii` is refused instead of being logged as sent.
+ */
+function parseStorableEvent(input: unknown, ctx: AppContext) {
+  const event = parseEvent(input, ctx.eventOptions);
+  if (event.pii !== undefined)
+    throw new TlogError('SCHEMA_VIOLATION', 'pii is not accepted yet: personal data goes to the vault, which this server does not have', {
+      details: { issues: [{ path: 'pii', message: 'not accepted until the personal-data vault is enabled' }] },
+    });
+  return event;
+}
+
 export const appendOne = (ctx: AppContext): RequestHandler => async (req, res) => {
   const tenant = writeTenant(res);
   const body = decodeBody(req);
-  const event = parseEvent(body, ctx.eventOptions);
+  const event = parseStorableEvent(body, ctx);
   const appended = await ctx.log.append(tenant, event, { assignedId: !hasEventId(body) });
   const receipt = await ctx.log.receipt(appended);
   sendJson(res, appended.duplicate ? 200 : 201, receiptJson(receipt));
@@ -49,15 +62,18 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
   const body = decodeBody(req);
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { events?: unknown }).events))
     throw new TlogError('SCHEMA_VIOLATION', 'the body must be { "events": [ … ] }', { details: { issues: [{ path: 'events', message: 'required array' }] } });
-  const extra = Object.keys(body).filter((k) => k !== 'events');
-  if (extra.length > 0) throw new TlogError('UNKNOWN_FIELDS', `unknown fields: ${extra.slice(0, 10).join(', ')}`, { details: { fields: extra.slice(0, 50) } });
+  const extra = Object.keys(body)
+    .filter((k) => k !== 'events')
+    .slice(0, 20)
+    .map((k) => k.slice(0, 64));
+  if (extra.length > 0) throw new TlogError('UNKNOWN_FIELDS', `unknown fields: ${extra.map((k) => JSON.stringify(k)).join(', ')}`, { details: { fields: extra } });
   const items = (body as { events: unknown[] }).events;
   if (items.length > MAX_BATCH_EVENTS) throw new TlogError('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH_EVENTS} events, got ${items.length}`);
   if (items.length === 0) throw new TlogError('SCHEMA_VIOLATION', 'the batch is empty', { details: { issues: [{ path: 'events', message: 'at least one event' }] } });
 
   const parsed = items.map((item) => {
     try {
-      return { event: parseEvent(item, ctx.eventOptions), assignedId: !hasEventId(item) };
+      return { event: parseStorableEvent(item, ctx), assignedId: !hasEventId(item) };
     } catch (e) {
       return { failed: errorJson(e) };
     }
