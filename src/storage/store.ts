@@ -69,9 +69,15 @@ export class LogStore {
   async readHead(): Promise<StoredHead | undefined> {
     const v = await this.db.get(HEAD_KEY);
     if (v === undefined) return undefined;
-    const j = JSON.parse(new TextDecoder().decode(v)) as { origin: string; tree_size: number; root_hash: string; checkpoint: string };
-    const rootHash = fromBase64(j.root_hash);
-    if (!rootHash || !Number.isSafeInteger(j.tree_size)) throw new TlogError('STORE_CORRUPT', 'stored head does not parse');
+    let j: { origin: string; tree_size: number; root_hash: string; checkpoint: string };
+    try {
+      j = JSON.parse(new TextDecoder().decode(v)) as typeof j;
+    } catch (e) {
+      throw new TlogError('STORE_CORRUPT', 'stored head does not parse', { cause: e });
+    }
+    const rootHash = typeof j.root_hash === 'string' ? fromBase64(j.root_hash) : undefined;
+    if (!rootHash || !Number.isSafeInteger(j.tree_size) || typeof j.origin !== 'string' || typeof j.checkpoint !== 'string')
+      throw new TlogError('STORE_CORRUPT', 'stored head does not parse');
     return { origin: j.origin, treeSize: j.tree_size, rootHash, checkpoint: j.checkpoint };
   }
 
