@@ -10,6 +10,8 @@ import { decodeRecord, encodeCanonical, encodeRecordFromEventBytes, type AuditEv
 import {
   consistencyProofPlan,
   foldNodes,
+  rangeNodes,
+  splitPoint,
   formatEntryBundle,
   type Hasher,
   inclusionProofPlan,
@@ -61,6 +63,8 @@ export interface Receipt {
 export class Log {
   private readonly inflight = new Map<string, { eventHash: Uint8Array; done: Promise<Appended> }>();
   private readonly now: () => number;
+  /** Range hashes memoized for proofs (see rangeHash). */
+  private readonly ranges = new Map<string, Uint8Array>();
 
   private constructor(
     readonly store: LogStore,
@@ -219,6 +223,44 @@ export class Log {
     return proofFromPlan(this.opts.hasher, plan, node);
   }
 
+  /**
+   * MTH(D[begin:end]) for a range a proof needs, from in-memory tiles.
+   * A range's hash depends only on its leaves, never on the tree size, so it
+   * is memoized across proofs: neighbouring leaves share every element above
+   * their own 256-leaf tile, which makes a flush's receipts mostly lookups.
+   */
+  private rangeHash(begin: number, end: number): Uint8Array | undefined {
+    const key = `${begin},${end}`;
+    const hit = this.ranges.get(key);
+    if (hit) return hit;
+    const hashes: Uint8Array[] = [];
+    for (const id of rangeNodes(begin, end)) {
+      const h = this.tiles.nodeSync(id);
+      if (h === undefined) return undefined;
+      hashes.push(h);
+    }
+    const h = foldNodes(this.opts.hasher, hashes);
+    if (this.ranges.size >= 100_000) this.ranges.clear();
+    this.ranges.set(key, h);
+    return h;
+  }
+
+  /** RFC 6962 PATH(index, D[0:size]) from memory, or undefined if a tile must be read. */
+  private inclusionFromMemory(index: number, size: number): Uint8Array[] | undefined {
+    const topDown: Uint8Array[] = [];
+    let a = 0;
+    let b = size;
+    while (b - a > 1) {
+      const k = splitPoint(b - a);
+      const h = index < a + k ? this.rangeHash(a + k, b) : this.rangeHash(a, a + k);
+      if (h === undefined) return undefined;
+      topDown.push(h);
+      if (index < a + k) b = a + k;
+      else a += k;
+    }
+    return topDown.reverse();
+  }
+
   private proveSync(plan: ProofPlan): Uint8Array[] | undefined {
     const out: Uint8Array[] = [];
     for (const el of plan) {
@@ -237,7 +279,7 @@ export class Log {
   async inclusionProof(index: number, treeSize: number): Promise<Uint8Array[]> {
     this.checkSize(treeSize);
     if (index >= treeSize) throw new TlogError('INVALID_PARAMETER', `index ${index} is not below tree_size ${treeSize}`);
-    return this.prove(inclusionProofPlan(index, treeSize));
+    return this.inclusionFromMemory(index, treeSize) ?? this.prove(inclusionProofPlan(index, treeSize));
   }
 
   async consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
@@ -276,7 +318,7 @@ export class Log {
    */
   async receipt(a: Pick<Appended, 'eventId' | 'index' | 'leaf' | 'leafHash' | 'loggedAt'>): Promise<Receipt> {
     const head = this.head;
-    const proof = await this.prove(inclusionProofPlan(a.index, head.treeSize));
+    const proof = this.inclusionFromMemory(a.index, head.treeSize) ?? (await this.prove(inclusionProofPlan(a.index, head.treeSize)));
     return {
       event_id: a.eventId,
       index: a.index,

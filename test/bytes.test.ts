@@ -1,0 +1,27 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fromBase64, fromHex, toBase64, toHex } from '../src/bytes/index.js';
+
+describe('bytes', () => {
+  it('toBase64 equals standard padded base64 for any bytes, including leaves near 64 KiB', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (b) => {
+        expect(toBase64(b)).toBe(Buffer.from(b).toString('base64'));
+        expect(Buffer.from(fromBase64(toBase64(b))!).equals(Buffer.from(b))).toBe(true);
+      }),
+    );
+    const big = new Uint8Array(65535).map((_, i) => (i * 31) & 255);
+    expect(toBase64(big)).toBe(Buffer.from(big).toString('base64'));
+  });
+
+  it('fromBase64 refuses what is not padded standard base64', () => {
+    for (const bad of ['A', 'AB=', 'A===', '====', 'AB-_', 'AB\nC', 'YQ==YQ==', 'é000']) expect(fromBase64(bad)).toBeUndefined();
+    expect(fromBase64('')).toEqual(new Uint8Array(0));
+  });
+
+  it('hex round-trips and refuses odd or non-hex input', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => expect(Array.from(fromHex(toHex(b))!)).toEqual(Array.from(b))));
+    expect(fromHex('abc')).toBeUndefined();
+    expect(fromHex('zz')).toBeUndefined();
+  });
+});
