@@ -20,7 +20,10 @@ describe('bytes', () => {
   });
 
   it('hex round-trips and refuses odd or non-hex input', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => expect(Array.from(fromHex(toHex(b))!)).toEqual(Array.from(b))));
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {
+        expect(Array.from(fromHex(toHex(b))!)).toEqual(Array.from(b));
+      }),
+    );
     expect(fromHex('abc')).toBeUndefined();
     expect(fromHex('zz')).toBeUndefined();
   });
