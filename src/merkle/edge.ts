@@ -26,6 +26,8 @@ export class TileEdge {
   /** Tiles that became full since the last `takeChanges`. */
   private completed: EdgeTile[] = [];
   private dirty = new Set<number>();
+  /** Built partial tiles by level, valid until the level changes again. */
+  private built = new Map<number, EdgeTile>();
 
   private constructor(private readonly hasher: Hasher, size: number, levels: Uint8Array[][]) {
     this.size_ = size;
@@ -62,11 +64,14 @@ export class TileEdge {
   }
 
   clone(): TileEdge {
-    return new TileEdge(
+    const copy = new TileEdge(
       this.hasher,
       this.size_,
       this.levels.map((l) => l.slice()),
     );
+    // EdgeTiles are immutable, so the copy can share them.
+    copy.built = new Map(this.built);
+    return copy;
   }
 
   /** Appends one leaf hash, completing (and recording) any tiles it fills. */
@@ -77,6 +82,7 @@ export class TileEdge {
       const tile = this.levels[L]!;
       tile.push(hash);
       this.dirty.add(L);
+      this.built.delete(L);
       if (tile.length < TILE_WIDTH) break;
       // The tile is full: it is immutable from now on, and its root is one
       // hash in the level above. Partial tiles are never hashed upwards.
@@ -90,13 +96,21 @@ export class TileEdge {
     this.size_++;
   }
 
-  /** The partial tiles (width ≥ 1), one per level that has one. */
+  /**
+   * The partial tiles (width ≥ 1), one per level that has one. Only levels
+   * changed since the last call are rebuilt: on most flushes that is level 0.
+   */
   partialTiles(): EdgeTile[] {
     const out: EdgeTile[] = [];
     this.levels.forEach((hashes, L) => {
       if (hashes.length === 0) return;
-      const data = concatBytes(...hashes);
-      out.push({ level: L, index: Math.floor(hashesAtLevel(L, this.size_) / TILE_WIDTH), tree: new TileTree(this.hasher, data), data });
+      let t = this.built.get(L);
+      if (t === undefined) {
+        const data = concatBytes(...hashes);
+        t = { level: L, index: Math.floor(hashesAtLevel(L, this.size_) / TILE_WIDTH), tree: new TileTree(this.hasher, data), data };
+        this.built.set(L, t);
+      }
+      out.push(t);
     });
     return out;
   }
