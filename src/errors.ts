@@ -68,10 +68,6 @@ export class TlogError extends Error {
   }
 }
 
-export function isTlogError(e: unknown): e is TlogError {
-  return e instanceof TlogError;
-}
-
 /** Wraps a lower-level failure as "couldn't X: cause" while keeping its code. */
 export function wrap(e: unknown, what: string, fallback: ErrorCode = 'INTERNAL'): TlogError {
   if (e instanceof TlogError) return new TlogError(e.code, `${what}: ${e.message}`, { details: e.details, cause: e });

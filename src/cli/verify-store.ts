@@ -3,9 +3,8 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { verifyStore } from '../log/fsck.js';
-import { loadOrCreateSigningKey } from '../log/signing-key.js';
 import { rfc6962Hasher } from '../merkle/index.js';
-import { parseVerifierKey, ed25519Verifier } from '../note/index.js';
+import { ed25519Verifier, parseSignerKey, parseVerifierKey } from '../note/index.js';
 import { nodeSha256 } from '../server.js';
 import { LogStore } from '../storage/store.js';
 import { readFile } from 'node:fs/promises';
@@ -18,18 +17,9 @@ export function registerVerifyStore(program: Command): void {
     .option('--key <vkey>', 'verifier key to check the checkpoint with (default: the key in <data>/log.key)')
     .action(async (o: { data: string; key?: string }) => {
       const dir = resolve(o.data);
-      let verifier;
-      if (o.key) verifier = parseVerifierKey(o.key);
-      else {
-        // Never create a key here: read the existing one only.
-        await readFile(join(dir, 'log.key'));
-        const store0 = await LogStore.open(join(dir, 'log'));
-        const head = await store0.readHead();
-        await store0.close();
-        if (!head) throw new Error(`${dir} holds no log`);
-        const { signer } = await loadOrCreateSigningKey(dir, head.origin);
-        verifier = ed25519Verifier(signer.name, signer.publicKey);
-      }
+      // Read the existing key only; verify-store never creates one.
+      const logKey = o.key ? undefined : parseSignerKey((await readFile(join(dir, 'log.key'), 'utf8')).trim());
+      const verifier = o.key ? parseVerifierKey(o.key) : ed25519Verifier(logKey!.name, logKey!.publicKey);
       const store = await LogStore.open(join(dir, 'log'));
       try {
         const tty = process.stderr.isTTY;

@@ -12,7 +12,7 @@ import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign } from
 import { chmod, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TlogError } from '../errors.js';
-import { formatSignerKey, formatVerifierKey, keyIdFor, parseSignerKey, SIG_TYPE_ED25519, type NoteSigner } from '../note/index.js';
+import { decodeSignerKey, formatSignerKey, formatVerifierKey, keyIdFor, SIG_TYPE_ED25519, type NoteSigner } from '../note/index.js';
 
 // RFC 8410 PKCS#8 wrapping of a raw 32-byte Ed25519 seed.
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -49,16 +49,18 @@ export async function loadOrCreateSigningKey(dir: string, origin: string): Promi
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   if (text !== undefined) {
-    let parsed: ReturnType<typeof parseSignerKey>;
+    let parsed: ReturnType<typeof decodeSignerKey>;
     try {
-      parsed = parseSignerKey(text);
+      parsed = decodeSignerKey(text);
     } catch (e) {
       throw new TlogError('STORE_CORRUPT', `couldn't read ${path}: not a signed-note private key`, { cause: e });
     }
     if (parsed.name !== origin)
       throw new TlogError('STORE_CORRUPT', `the signing key in ${path} is for origin "${parsed.name}", not "${origin}"`);
-    const seed = seedOf(text);
-    return { signer: nodeEd25519Signer(origin, seed), created: false };
+    const signer = nodeEd25519Signer(origin, parsed.seed);
+    parsed.seed.fill(0);
+    if (signer.keyId !== parsed.keyId) throw new TlogError('STORE_CORRUPT', `the key id in ${path} does not match its key`);
+    return { signer, created: false };
   }
   const seed = new Uint8Array(randomBytes(32));
   const fh = await open(path, 'wx', 0o600);
@@ -70,12 +72,4 @@ export async function loadOrCreateSigningKey(dir: string, origin: string): Promi
   }
   await chmod(path, 0o600);
   return { signer: nodeEd25519Signer(origin, seed), created: true };
-}
-
-function seedOf(skey: string): Uint8Array {
-  // PRIVATE+KEY+<name>+<id>+<base64>: names hold no '+', the base64 may.
-  const rest = skey.slice('PRIVATE+KEY+'.length);
-  const b64 = rest.slice(rest.indexOf('+', rest.indexOf('+') + 1) + 1);
-  const raw = Buffer.from(b64, 'base64');
-  return new Uint8Array(raw.subarray(1, 33));
 }

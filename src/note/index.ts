@@ -11,6 +11,7 @@
 export {
   SIG_TYPE_COSIGNATURE,
   SIG_TYPE_ED25519,
+  decodeSignerKey,
   decodeVerifierKey,
   ed25519Signer,
   ed25519Verifier,

@@ -234,6 +234,25 @@ export function parseVerifierKey(vkey: string): Ed25519NoteVerifier {
  *   ID that does not match the derived public key.
  */
 export function parseSignerKey(skey: string): Ed25519NoteSigner {
+  const { name, keyId, seed } = decodeSignerKey(skey);
+  try {
+    const signer = ed25519Signer(name, seed);
+    if (signer.keyId !== keyId) throw malformed('malformed signer key: key id does not match the key');
+    return signer;
+  } finally {
+    seed.fill(0); // ed25519Signer keeps its own copy of the seed.
+  }
+}
+
+/**
+ * The fields of Go's private key string, without deriving the public key or
+ * checking the key ID (parseSignerKey does both). For callers that sign with
+ * another Ed25519 implementation; the returned seed is theirs to wipe.
+ *
+ * @throws {TypeError} If `skey` is not a string.
+ * @throws {TlogError} `MALFORMED` on a bad prefix, name, key ID, type or length.
+ */
+export function decodeSignerKey(skey: string): { name: string; keyId: number; seed: Uint8Array } {
   assertString(skey, 'signer key');
   const parts = skey.startsWith(PRIVATE_KEY_PREFIX) ? splitKeyString(skey.slice(PRIVATE_KEY_PREFIX.length)) : undefined;
   if (parts === undefined) throw malformed('malformed signer key: expected PRIVATE+KEY+<name>+<key id>+<key>');
@@ -242,16 +261,13 @@ export function parseSignerKey(skey: string): Ed25519NoteSigner {
   const keyId = parseKeyIdHex(idHex);
   if (keyId === undefined) throw malformed('malformed signer key: key id must be 8 hex digits');
   const typed = fromBase64(b64);
-  try {
-    if (typed === undefined || typed.length !== 1 + ED25519_SEED_LENGTH || typed[0] !== SIG_TYPE_ED25519) {
-      throw malformed('malformed signer key: key must be base64 of 0x01 ‖ 32-byte Ed25519 seed');
-    }
-    const signer = ed25519Signer(name, typed.subarray(1));
-    if (signer.keyId !== keyId) throw malformed('malformed signer key: key id does not match the key');
-    return signer;
-  } finally {
-    typed?.fill(0); // ed25519Signer keeps its own copy of the seed.
+  if (typed === undefined || typed.length !== 1 + ED25519_SEED_LENGTH || typed[0] !== SIG_TYPE_ED25519) {
+    typed?.fill(0);
+    throw malformed('malformed signer key: key must be base64 of 0x01 ‖ 32-byte Ed25519 seed');
   }
+  const seed = typed.slice(1);
+  typed.fill(0);
+  return { name, keyId, seed };
 }
 
 /**
