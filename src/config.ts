@@ -27,6 +27,19 @@ export const ConfigSchema = z.object({
   maxBatchBody: int(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Full tiles cached in memory with their internal nodes (~16 KiB each). */
   tileCache: int(16, 10_000_000).default(8192),
+  /** The vault master key file; default `<dataDir>/vault.key`. Keep it off the data disk to separate the two. */
+  vaultKeyFile: z.string().min(1).optional(),
+  /** Fields moved to the vault automatically: comma-separated `path` or `path@subjectPath` (src/ingest/pii-paths.ts). */
+  piiPaths: z.string().default(''),
+  /** Days a personal value stays in the vault before the retention sweep erases it. */
+  piiRetentionDays: int(1, 36_500).default(90),
+  /** Entry retention by class, days (pruning keeps hashes; see spec/privacy.md). */
+  retentionOperationalDays: int(1, 36_500).default(30),
+  retentionComplianceDays: int(1, 36_500).default(2557),
+  /** Class of events that name none. */
+  retentionDefault: z.enum(['operational', 'compliance']).default('compliance'),
+  /** Seconds between automatic retention sweeps of the vault; 0 turns them off. */
+  retentionSweepSeconds: int(0, 31_536_000).default(3600),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -43,6 +56,13 @@ export const ENV_VARS: Record<keyof Config, string> = {
   maxBody: 'TLOG_MAX_BODY',
   maxBatchBody: 'TLOG_MAX_BATCH_BODY',
   tileCache: 'TLOG_TILE_CACHE',
+  vaultKeyFile: 'TLOG_VAULT_KEY_FILE',
+  piiPaths: 'TLOG_PII_PATHS',
+  piiRetentionDays: 'TLOG_PII_RETENTION_DAYS',
+  retentionOperationalDays: 'TLOG_RETENTION_OPERATIONAL_DAYS',
+  retentionComplianceDays: 'TLOG_RETENTION_COMPLIANCE_DAYS',
+  retentionDefault: 'TLOG_RETENTION_DEFAULT',
+  retentionSweepSeconds: 'TLOG_RETENTION_SWEEP_SECONDS',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {

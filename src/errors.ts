@@ -22,6 +22,8 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, doc: 'No such route, entry, event, tile or key (or it belongs to another tenant).' },
   METHOD_NOT_ALLOWED: { status: 405, doc: 'The route exists but not with this method.' },
   EVENT_CONFLICT: { status: 409, doc: 'The event_id was already logged for this tenant with different content.' },
+  LEGAL_HOLD: { status: 409, doc: 'A legal hold covers this subject: erasure (and pruning) must wait until the hold is lifted.' },
+  PRUNED: { status: 410, doc: 'The entry contents were pruned after their retention period; the hashes remain, so proofs still verify.' },
   // 413: size and shape limits.
   BODY_TOO_LARGE: { status: 413, doc: 'The request body exceeds the configured limit.' },
   LEAF_TOO_LARGE: { status: 413, doc: 'The stored record would exceed 65,535 bytes (the tlog-tiles entry limit).' },
@@ -42,6 +44,7 @@ export const ERRORS = {
   WRONG_ORIGIN: { status: 422, doc: 'The checkpoint origin is not the expected one.' },
   BAD_PROOF: { status: 422, doc: 'An inclusion or consistency proof does not verify.' },
   NOT_CANONICAL: { status: 422, doc: 'The leaf bytes are not the deterministic CBOR encoding of their content.' },
+  VAULT_CORRUPT: { status: 500, doc: 'A vault record failed authentication or does not parse (altered, or the vault key is wrong).' },
   STORE_CORRUPT: { status: 500, doc: 'verify-store found stored data that does not match the signed tree.' },
   // 500: never on purpose. Logged with a request id; the message never echoes input.
   INTERNAL: { status: 500, doc: 'A bug. The message is generic; the server log has the method, path and stack.' },

@@ -18,6 +18,11 @@ import { Log } from './log/log.js';
 import { loadOrCreateSigningKey } from './log/signing-key.js';
 import { rfc6962Hasher } from './merkle/index.js';
 import { LogStore } from './storage/store.js';
+import { Ingest } from './ingest/pipeline.js';
+import { parsePiiPaths } from './ingest/pii-paths.js';
+import { PrivacyService } from './privacy/service.js';
+import { loadOrCreateMasterKey } from './vault/master-key.js';
+import { Vault } from './vault/vault.js';
 
 /** node:crypto one-shot SHA-256 (2–4× faster than noble for our sizes). */
 export const nodeSha256 = (data: Uint8Array): Uint8Array => hash('sha256', data, 'buffer');
@@ -43,6 +48,8 @@ function pooledRandom(): (n: number) => Uint8Array {
 export interface RunningServer {
   readonly url: string;
   readonly log: Log;
+  readonly vault: Vault;
+  readonly privacy: PrivacyService;
   readonly keys: KeyRing;
   readonly verifierKey: string;
   readonly logger: Logger;
@@ -97,7 +104,30 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   }
 
   const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
-  const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, eventOptions: { generateId } });
+  const eventOptions = { generateId };
+
+  // The vault: its own database and key, so erasure never touches the log's files.
+  const vaultKeyFile = resolve(config.vaultKeyFile ?? join(dataDir, 'vault.key'));
+  const master = await loadOrCreateMasterKey(vaultKeyFile);
+  if (master.created) logger.info({ path: vaultKeyFile }, 'generated a new vault master key');
+  const vault = await Vault.open(join(dataDir, 'vault'), {
+    masterKey: master.key,
+    retentionMs: config.piiRetentionDays * 86_400_000,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const privacy = new PrivacyService(log, vault, eventOptions, logger, opts.now);
+  const relogged = await privacy.recover();
+  if (relogged > 0) logger.warn({ erasures: relogged }, 're-logged erasure events cut off by a crash');
+  const ingest = new Ingest({ vault, piiPaths: parsePiiPaths(config.piiPaths) });
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweeper =
+    config.retentionSweepSeconds > 0
+      ? setInterval(() => {
+          sweeping = privacy.sweep({ dryRun: false }).catch((e: unknown) => logger.error({ err: e }, 'retention sweep failed'));
+        }, config.retentionSweepSeconds * 1000).unref()
+      : undefined;
+
+  const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, eventOptions, ingest, privacy, vault });
   const server: Server = await new Promise((ok, fail) => {
     const s = app.listen(config.port, config.host, () => ok(s));
     s.once('error', fail);
@@ -118,6 +148,8 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   return {
     url,
     log,
+    vault,
+    privacy,
     keys,
     verifierKey: signer.verifierKey,
     logger,
@@ -127,7 +159,10 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
           server.close(() => r());
           server.closeAllConnections();
         });
+        if (sweeper) clearInterval(sweeper);
+        await sweeping;
         await log.close();
+        await vault.close();
       })();
       return closing;
     },

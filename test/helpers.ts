@@ -20,20 +20,27 @@ export interface TestServer {
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestServer> {
+/** Creates an API key through the API; returns its token. */
+export async function makeKey(url: string, adminToken: string, role: string, tenant: string): Promise<string> {
+  const r = await fetch(`${url}/v1/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ role, tenant }),
+  });
+  if (r.status !== 201) throw new Error(`key creation failed: ${r.status} ${await r.text()}`);
+  return ((await r.json()) as { token: string }).token;
+}
+
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  dataDir?: string,
+  opts: { now?: () => number; logger?: import('pino').Logger } = {},
+): Promise<TestServer> {
   const dir = dataDir ?? (await tempDir());
   const config = loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', origin: 'test.example/log', ...overrides });
-  const server = await startServer(config);
+  const server = await startServer(config, opts);
   const adminToken = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
-  const mk = async (role: string, tenant: string) => {
-    const r = await fetch(`${server.url}/v1/keys`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ role, tenant }),
-    });
-    if (r.status !== 201) throw new Error(`key creation failed: ${r.status} ${await r.text()}`);
-    return ((await r.json()) as { token: string }).token;
-  };
+  const mk = (role: string, tenant: string) => makeKey(server.url, adminToken, role, tenant);
   const agentToken = await mk('agent', 'acme');
   const auditorToken = await mk('auditor', 'acme');
   return {
@@ -78,6 +85,18 @@ export async function post(url: string, token: string, body: unknown, headers: R
     json = text;
   }
   return { status: r.status, json, headers: r.headers };
+}
+
+export async function del(url: string, token: string): Promise<{ status: number; json: any }> {
+  const r = await fetch(url, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  const text = await r.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: r.status, json };
 }
 
 export async function get(url: string, token?: string): Promise<{ status: number; json: any; body: Uint8Array; headers: Headers }> {

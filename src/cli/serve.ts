@@ -16,6 +16,13 @@ export function registerServe(program: Command): void {
     .option('--max-body <bytes>', `body limit of POST /v1/events (${ENV_VARS.maxBody})`)
     .option('--max-batch-body <bytes>', `body limit of POST /v1/events/batch (${ENV_VARS.maxBatchBody})`)
     .option('--tile-cache <n>', `full tiles cached in memory (${ENV_VARS.tileCache})`)
+    .option('--vault-key-file <path>', `vault master key file (${ENV_VARS.vaultKeyFile}, default <data>/vault.key)`)
+    .option('--pii-paths <list>', `fields moved to the vault: path[@subjectPath],… (${ENV_VARS.piiPaths})`)
+    .option('--pii-retention-days <n>', `days personal values are kept (${ENV_VARS.piiRetentionDays}, default 90)`)
+    .option('--retention-operational-days <n>', `retention of operational events (${ENV_VARS.retentionOperationalDays}, default 30)`)
+    .option('--retention-compliance-days <n>', `retention of compliance events (${ENV_VARS.retentionComplianceDays}, default 2557)`)
+    .option('--retention-default <class>', `class of events naming none (${ENV_VARS.retentionDefault}, default compliance)`)
+    .option('--retention-sweep-seconds <n>', `seconds between vault retention sweeps, 0 = off (${ENV_VARS.retentionSweepSeconds}, default 3600)`)
     .action(async (o: Record<string, string | undefined>) => {
       const config = loadConfig(process.env, {
         port: o.port,
@@ -28,6 +35,13 @@ export function registerServe(program: Command): void {
         maxBody: o.maxBody,
         maxBatchBody: o.maxBatchBody,
         tileCache: o.tileCache,
+        vaultKeyFile: o.vaultKeyFile,
+        piiPaths: o.piiPaths,
+        piiRetentionDays: o.piiRetentionDays,
+        retentionOperationalDays: o.retentionOperationalDays,
+        retentionComplianceDays: o.retentionComplianceDays,
+        retentionDefault: o.retentionDefault,
+        retentionSweepSeconds: o.retentionSweepSeconds,
       });
       const server = await startServer(config);
       let stopping = false;

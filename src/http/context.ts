@@ -3,6 +3,9 @@ import type { KeyRing } from '../auth/keyring.js';
 import type { Config } from '../config.js';
 import type { ParseEventOptions } from '../events/index.js';
 import type { Log } from '../log/log.js';
+import type { Ingest } from '../ingest/pipeline.js';
+import type { PrivacyService } from '../privacy/service.js';
+import type { Vault } from '../vault/vault.js';
 
 /** What route handlers may use. Built once by the server. */
 export interface AppContext {
@@ -14,4 +17,8 @@ export interface AppContext {
   readonly verifierKey: string;
   /** Shared event_id generator (strictly increasing UUIDv7s) and limits for parseEvent. */
   readonly eventOptions: ParseEventOptions;
+  /** Scrubbing and personal-data sealing between validation and the log. */
+  readonly ingest: Ingest;
+  readonly privacy: PrivacyService;
+  readonly vault: Vault;
 }

@@ -24,6 +24,14 @@ const PARSER_ERRORS: Record<string, ErrorCode> = {
   'entity.verify.failed': 'INVALID_PARAMETER',
 };
 
+/**
+ * The matched route's pattern (`/v1/subjects/:id`), never the URL: a path
+ * can carry a subject id, which must not reach a log line.
+ */
+function routePattern(req: { route?: { path?: unknown } }): string {
+  return typeof req.route?.path === 'string' ? req.route.path : '(no route)';
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) {
@@ -32,7 +40,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     if (err instanceof TlogError) {
       if (err.status >= 500 && err.code !== 'OVERLOADED' && err.code !== 'LOG_UNAVAILABLE')
-        log.error({ err, method: req.method, path: req.path }, 'request failed');
+        log.error({ err, method: req.method, route: routePattern(req) }, 'request failed');
       return sendError(res, err);
     }
     const type = (err as { type?: unknown })?.type;
@@ -42,7 +50,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return sendError(res, new TlogError(code, msg));
     }
     // A bug. Log it (never the body) and answer without echoing anything.
-    log.error({ err, method: req.method, path: req.path }, 'unexpected error');
+    log.error({ err, method: req.method, route: routePattern(req) }, 'unexpected error');
     sendError(res, new TlogError('INTERNAL', 'internal error'));
   };
 }

@@ -10,6 +10,7 @@ import type { AppContext } from './context.js';
 import { getEntry, getEntryBundle } from './routes/entries.js';
 import { appendBatch, appendOne, getReceipt } from './routes/events.js';
 import { createKey, listKeys, revokeKey, rotateKey } from './routes/keys.js';
+import { eraseSubject, getSubject, liftHold, runRetention, setHold } from './routes/subjects.js';
 import { getCheckpoint, getConsistencyProof, getHealth, getInclusionProof, getLogInfo, getTile } from './routes/public.js';
 
 export interface RouteDef {
@@ -26,6 +27,7 @@ export interface RouteDef {
 const WRITERS: readonly Role[] = ['agent', 'admin'];
 const READERS: readonly Role[] = ['auditor', 'admin'];
 const ADMIN: readonly Role[] = ['admin'];
+const PRIVACY: readonly Role[] = ['privacy'];
 
 export const ROUTES: readonly RouteDef[] = [
   { method: 'get', path: '/checkpoint', access: 'public', handler: getCheckpoint, summary: 'Latest signed checkpoint (C2SP tlog-checkpoint)' },
@@ -43,4 +45,9 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'get', path: '/v1/keys', access: ADMIN, handler: listKeys, summary: 'List API keys (no tokens)' },
   { method: 'delete', path: '/v1/keys/:id', access: ADMIN, handler: revokeKey, summary: 'Revoke an API key' },
   { method: 'post', path: '/v1/keys/:id/rotate', access: ADMIN, handler: rotateKey, summary: "Replace a key's token" },
+  { method: 'get', path: '/v1/subjects/:id', access: PRIVACY, handler: getSubject, summary: "Subject access: a subject's stored values and events (the read is logged)" },
+  { method: 'delete', path: '/v1/subjects/:id', access: PRIVACY, handler: eraseSubject, summary: "Erase a subject's personal data; returns the erasure receipt" },
+  { method: 'post', path: '/v1/subjects/:id/hold', access: PRIVACY, body: () => 4 * 1024, handler: setHold, summary: 'Set a legal hold on a subject' },
+  { method: 'delete', path: '/v1/subjects/:id/hold', access: PRIVACY, handler: liftHold, summary: 'Lift a legal hold' },
+  { method: 'post', path: '/v1/retention/run', access: ADMIN, handler: runRetention, summary: 'Run the retention sweep now (dry run unless ?apply=true)' },
 ];

@@ -7,6 +7,7 @@ import { toBase64 } from '../../bytes/index.js';
 import { TlogError } from '../../errors.js';
 import { decodeRecord } from '../../events/index.js';
 import { parseTilePath } from '../../merkle/index.js';
+import { annotateErasures } from '../../privacy/annotate.js';
 import { callerKey } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { sendBytes, sendJson } from '../json.js';
@@ -19,7 +20,7 @@ export const getEntry = (ctx: AppContext): RequestHandler => async (req, res) =>
   const record = decodeRecord(e.leaf);
   // Another tenant's entry is "not found", so indexes don't reveal whose they are.
   if (!keyCoversTenant(callerKey(res), record.tenant)) throw new TlogError('NOT_FOUND', `no entry at index ${index}`);
-  sendJson(res, 200, { index, leaf: toBase64(e.leaf), leaf_hash: toBase64(e.leafHash), record });
+  sendJson(res, 200, { index, leaf: toBase64(e.leaf), leaf_hash: toBase64(e.leafHash), record: await annotateErasures(record, ctx.vault) });
 };
 
 export const getEntryBundle = (ctx: AppContext): RequestHandler => async (req, res) => {

@@ -30,24 +30,12 @@ export function receiptJson(r: Receipt): Record<string, unknown> {
   return { ...r, leaf_hash: toBase64(r.leaf_hash) };
 }
 
-/**
- * Personal data must never enter the tree. Until the erasable vault exists,
- * an event that carries `pii` is refused instead of being logged as sent.
- */
-function parseStorableEvent(input: unknown, ctx: AppContext) {
-  const event = parseEvent(input, ctx.eventOptions);
-  if (event.pii !== undefined)
-    throw new TlogError('SCHEMA_VIOLATION', 'pii is not accepted yet: personal data goes to the vault, which this server does not have', {
-      details: { issues: [{ path: 'pii', message: 'not accepted until the personal-data vault is enabled' }] },
-    });
-  return event;
-}
-
 export const appendOne = (ctx: AppContext): RequestHandler => async (req, res) => {
   const tenant = writeTenant(res);
   const body = decodeBody(req);
-  const event = parseStorableEvent(body, ctx);
-  const appended = await ctx.log.append(tenant, event, { assignedId: !hasEventId(body) });
+  const event = parseEvent(body, ctx.eventOptions);
+  const prepared = await ctx.ingest.prepare(tenant, event, !hasEventId(body));
+  const appended = await ctx.log.append(tenant, prepared.event, prepared.append);
   const receipt = await ctx.log.receipt(appended);
   sendJson(res, appended.duplicate ? 200 : 201, receiptJson(receipt));
 };
@@ -73,7 +61,7 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
 
   const parsed = items.map((item) => {
     try {
-      return { event: parseStorableEvent(item, ctx), assignedId: !hasEventId(item) };
+      return { event: parseEvent(item, ctx.eventOptions), assignedId: !hasEventId(item) };
     } catch (e) {
       return { failed: errorJson(e) };
     }
@@ -81,7 +69,11 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
   // All-or-nothing admission: a batch never half-fits the pool.
   ctx.log.reserve(parsed.filter((p) => p.event).length);
   const settled = await Promise.allSettled(
-    parsed.map(async (p): Promise<Appended | undefined> => (p.event ? ctx.log.append(tenant, p.event, { assignedId: p.assignedId }) : undefined)),
+    parsed.map(async (p): Promise<Appended | undefined> => {
+      if (!p.event) return undefined;
+      const prepared = await ctx.ingest.prepare(tenant, p.event, p.assignedId);
+      return ctx.log.append(tenant, prepared.event, prepared.append);
+    }),
   );
   const results = await Promise.all(
     settled.map(async (s, i) => {

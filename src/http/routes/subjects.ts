@@ -1,0 +1,114 @@
+/** Personal data: subject access, erasure, legal hold (privacy role, the key's tenant); retention runs (admin). */
+
+import type { Request, RequestHandler, Response } from 'express';
+import { ALL_TENANTS } from '../../auth/roles.js';
+import { TlogError } from '../../errors.js';
+import type { Caller } from '../../privacy/service.js';
+import { callerKey } from '../auth.js';
+import { decodeBody } from '../body.js';
+import type { AppContext } from '../context.js';
+import { sendJson } from '../json.js';
+import { receiptJson } from './events.js';
+
+const MAX_SUBJECT = 256;
+const MAX_TEXT = 500;
+// Control and format characters have no place in an id or a reason.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+
+/** The subject id from the path. Never echoed in errors: it is personal data. */
+function subjectParam(req: Request): string {
+  const s = req.params.id;
+  if (typeof s !== 'string' || s.length === 0 || s.length > MAX_SUBJECT || UNPRINTABLE.test(s) || s.trim() !== s)
+    throw new TlogError('INVALID_PARAMETER', `the subject id must be 1–${MAX_SUBJECT} printable characters`);
+  return s;
+}
+
+function textParam(value: unknown, name: string, required: boolean): string | undefined {
+  if (value === undefined || value === '') {
+    if (required) throw new TlogError('MISSING_PARAMETER', `${name} is required`);
+    return undefined;
+  }
+  if (typeof value !== 'string' || value.length > MAX_TEXT || UNPRINTABLE.test(value))
+    throw new TlogError('INVALID_PARAMETER', `${name} must be at most ${MAX_TEXT} printable characters`);
+  return value.trim();
+}
+
+/** Whose subject: the key's tenant; a cross-tenant key names one with ?tenant=. */
+function caller(req: Request, res: Response): Caller {
+  const key = callerKey(res);
+  let tenant = key.tenant;
+  if (tenant === ALL_TENANTS) {
+    const t = req.query.tenant;
+    if (typeof t !== 'string' || t === '') throw new TlogError('MISSING_PARAMETER', 'a cross-tenant key must name ?tenant=');
+    tenant = t;
+  }
+  return { keyId: key.id, tenant };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export const getSubject = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const subject = subjectParam(req);
+  const purpose = textParam(req.query.purpose, 'purpose', true)!;
+  const r = await ctx.privacy.access(caller(req, res), subject, purpose);
+  if ('erased' in r) {
+    sendJson(res, 200, { erased: true, erased_at: iso(r.erased_at), erasure_receipt: receiptJson(r.receipt) });
+    return;
+  }
+  sendJson(res, 200, {
+    pseudonym: r.pseudonym,
+    hold: r.hold ? { since: iso(r.hold.since), ...(r.hold.reason ? { reason: r.hold.reason } : {}) } : null,
+    values: r.values.map((v) => ({
+      name: v.name,
+      path: v.path,
+      value: v.value,
+      pointer: v.pointer,
+      commitment: v.commitment,
+      salt: v.salt,
+      event_id: v.event_id,
+      index: v.index ?? null,
+      leaf_hash: v.leaf_hash ?? null,
+      stored_at: iso(v.created_at),
+      expires_at: iso(v.expires_at),
+    })),
+    read_receipt: receiptJson(r.read_receipt),
+  });
+};
+
+export const eraseSubject = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const subject = subjectParam(req);
+  const reason = textParam(req.query.reason, 'reason', true)!;
+  const r = await ctx.privacy.erase(caller(req, res), subject, reason);
+  sendJson(res, 200, {
+    pseudonym: r.pseudonym,
+    erased_at: iso(r.erased_at),
+    values_erased: r.values,
+    repeated: r.repeated,
+    receipt: receiptJson(r.receipt),
+  });
+};
+
+export const setHold = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const subject = subjectParam(req);
+  const body = req.body === undefined || (req.body as Buffer).length === 0 ? {} : decodeBody(req);
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'reason'))
+    throw new TlogError('SCHEMA_VIOLATION', 'the body must be {} or { "reason": "…" }', { details: { issues: [{ path: '', message: 'only "reason" is allowed' }] } });
+  const reason = textParam((body as { reason?: unknown }).reason, 'reason', false);
+  const r = await ctx.privacy.hold(caller(req, res), subject, true, reason);
+  sendJson(res, r.changed ? 201 : 200, { pseudonym: r.pseudonym, hold: true, changed: r.changed, ...(r.receipt ? { receipt: receiptJson(r.receipt) } : {}) });
+};
+
+export const liftHold = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const subject = subjectParam(req);
+  const reason = textParam(req.query.reason, 'reason', false);
+  const r = await ctx.privacy.hold(caller(req, res), subject, false, reason);
+  sendJson(res, 200, { pseudonym: r.pseudonym, hold: false, changed: r.changed, ...(r.receipt ? { receipt: receiptJson(r.receipt) } : {}) });
+};
+
+export const runRetention = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const apply = req.query.apply;
+  if (apply !== undefined && apply !== 'true' && apply !== 'false') throw new TlogError('INVALID_PARAMETER', 'apply must be true or false');
+  const dryRun = apply !== 'true';
+  const r = await ctx.privacy.sweep({ dryRun });
+  sendJson(res, 200, { dry_run: dryRun, pii: { subjects: r.subjects, values: r.values, held: r.held } });
+};

@@ -1,0 +1,68 @@
+/**
+ * Operator-configured personal-data paths: fields outside `pii` whose
+ * values are moved to the vault automatically, e.g.
+ * `metadata.customer.email@metadata.customer.id` (the value at the first
+ * path, filed under the subject id found at the second). Without `@…` the
+ * value itself names the subject (an email address, a phone number).
+ *
+ * Paths are dotted object keys (no array indexes); they may point into the
+ * free-form fields (`metadata`, `change.previous_value`, …) or at a string
+ * field of the schema (`actor.on_behalf_of`).
+ */
+
+import { isPlainObject, type JsonValue } from '../events/index.js';
+
+export interface PiiPath {
+  readonly path: readonly string[];
+  /** Where the subject id is; absent: the value is its own subject. */
+  readonly subject?: readonly string[];
+  /** The text form, used as the value's name in the vault. */
+  readonly text: string;
+}
+
+const SEGMENT = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+function parseDotted(s: string, whole: string): string[] {
+  const segs = s.split('.');
+  if (segs.length === 0 || segs.some((x) => !SEGMENT.test(x))) throw new Error(`invalid personal-data path "${whole}": use dotted field names, e.g. metadata.customer.email`);
+  if (segs[0] === 'pii' || segs[0] === 'event_id') throw new Error(`invalid personal-data path "${whole}": ${segs[0]} cannot be moved`);
+  return segs;
+}
+
+/**
+ * Parses `TLOG_PII_PATHS`: comma-separated `path` or `path@subjectPath`.
+ * A subject path is itself personal data (it names the person), so it is
+ * moved too, as its own value: the subject id never reaches the leaf.
+ */
+export function parsePiiPaths(text: string): PiiPath[] {
+  const listed = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')
+    .map((t) => {
+      const [p, subj, extra] = t.split('@');
+      if (extra !== undefined) throw new Error(`invalid personal-data path "${t}": at most one "@"`);
+      return { path: parseDotted(p!, t), ...(subj !== undefined ? { subject: parseDotted(subj, t) } : {}), text: p! };
+    });
+  const out = [...listed];
+  for (const p of listed) {
+    if (p.subject && !out.some((q) => q.text === p.subject!.join('.'))) out.push({ path: p.subject, text: p.subject.join('.') });
+  }
+  return out;
+}
+
+export function getPath(root: unknown, path: readonly string[]): JsonValue | undefined {
+  let v: unknown = root;
+  for (const seg of path) {
+    if (!isPlainObject(v) || !Object.prototype.hasOwnProperty.call(v, seg)) return undefined;
+    v = v[seg];
+  }
+  return v as JsonValue;
+}
+
+/** Sets `value` at `path` inside `root`, which the caller owns (parseEvent returns fresh objects). */
+export function setPath(root: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let v: Record<string, unknown> = root;
+  for (const seg of path.slice(0, -1)) v = v[seg] as Record<string, unknown>;
+  v[path[path.length - 1]!] = value;
+}

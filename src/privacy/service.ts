@@ -1,0 +1,174 @@
+/**
+ * Personal-data operations over the vault and the log: subject access,
+ * erasure, legal holds and the retention sweep. Each one is also a logged
+ * event, so reads and erasures of personal data are themselves auditable.
+ *
+ * Logged events name the subject only by pseudonym, never by id.
+ */
+
+import { TlogError } from '../errors.js';
+import type { AuditEvent } from '../events/index.js';
+import type { Log, Receipt } from '../log/log.js';
+import { buildSystemEvent, logSystemEvent, type SystemEventInput } from '../log/system-events.js';
+import type { ParseEventOptions } from '../events/index.js';
+import type { StoredValue, Vault } from '../vault/vault.js';
+import type { Logger } from 'pino';
+
+export interface Caller {
+  readonly keyId?: string;
+  readonly tenant: string;
+}
+
+export interface AccessAnswer {
+  readonly pseudonym: string;
+  readonly hold?: { since: number; reason?: string };
+  readonly values: (StoredValue & { index?: number; leaf_hash?: string })[];
+  readonly read_receipt: Receipt;
+}
+
+export interface ErasureAnswer {
+  readonly pseudonym: string;
+  readonly erased_at: number;
+  /** Values destroyed by this call (0 when it repeats an earlier erasure). */
+  readonly values: number;
+  readonly repeated: boolean;
+  readonly receipt: Receipt;
+}
+
+export interface SweepReport {
+  readonly subjects: number;
+  readonly values: number;
+  readonly held: number;
+}
+
+export class PrivacyService {
+  constructor(
+    private readonly log: Log,
+    private readonly vault: Vault,
+    private readonly ids: ParseEventOptions,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** GDPR Art. 15: the values and the events that point at them. The read is logged before anything is returned. */
+  async access(caller: Caller, subject: string, purpose: string): Promise<AccessAnswer | { erased: true; erased_at: number; receipt: Receipt }> {
+    const view = await this.vault.view(caller.tenant, subject);
+    if (view.state === 'unknown') throw new TlogError('NOT_FOUND', 'no personal data is stored for this subject');
+    if (view.state === 'erased') {
+      const receipt = await this.erasureReceipt(caller.tenant, view.tombstone.event);
+      return { erased: true, erased_at: view.tombstone.erased_at, receipt };
+    }
+    const read = await logSystemEvent(this.log, this.ids, caller.tenant, {
+      action: 'pii.read',
+      ...(caller.keyId ? { keyId: caller.keyId } : {}),
+      resource: view.pseudonym,
+      reason: purpose,
+      metadata: { values: view.values.length },
+    });
+    const values = await Promise.all(
+      view.values.map(async (v) => {
+        const index = await this.log.findEvent(caller.tenant, v.event_id);
+        if (index === undefined) return v; // sealed, but its event never committed (a crash between the two)
+        const e = await this.log.entry(index);
+        return { ...v, index, leaf_hash: Buffer.from(e.leafHash).toString('base64') };
+      }),
+    );
+    return { pseudonym: view.pseudonym, ...(view.hold ? { hold: view.hold } : {}), values, read_receipt: read.receipt };
+  }
+
+  /** Erasure: shred in the vault, then log `pii.erase`. Repeating it returns the original receipt. */
+  async erase(caller: Caller, subject: string, reason: string): Promise<ErasureAnswer> {
+    const make = (pseudonym: string, values: number) =>
+      this.eventJson({ action: 'pii.erase', ...(caller.keyId ? { keyId: caller.keyId } : {}), resource: pseudonym, reason, metadata: { values, scope: 'subject' } });
+    const out = await this.vault.erase(caller.tenant, subject, make);
+    if (out.state === 'unknown') throw new TlogError('NOT_FOUND', 'no personal data is stored for this subject');
+    if (out.state === 'partial') throw new Error('unreachable: a whole-subject erasure came back partial');
+    const receipt = await this.erasureReceipt(caller.tenant, out.tombstone.event);
+    return {
+      pseudonym: out.tombstone.pseudonym,
+      erased_at: out.tombstone.erased_at,
+      values: out.state === 'erased' ? out.values : 0,
+      repeated: out.state === 'already',
+      receipt,
+    };
+  }
+
+  /** Sets (`reason` given) or lifts (undefined) a legal hold; each change is logged. */
+  async hold(caller: Caller, subject: string, set: boolean, reason: string | undefined): Promise<{ pseudonym: string; changed: boolean; receipt?: Receipt }> {
+    const r = await this.vault.setHold(caller.tenant, subject, set ? { ...(reason ? { reason } : {}) } : undefined);
+    if (!set && !r.changed && r.pseudonym === '') throw new TlogError('NOT_FOUND', 'no hold is set for this subject');
+    if (!r.changed) return { pseudonym: r.pseudonym, changed: false };
+    const logged = await logSystemEvent(this.log, this.ids, caller.tenant, {
+      action: set ? 'hold.set' : 'hold.clear',
+      ...(caller.keyId ? { keyId: caller.keyId } : {}),
+      resource: r.pseudonym,
+      ...(reason ? { reason } : {}),
+    });
+    return { pseudonym: r.pseudonym, changed: true, receipt: logged.receipt };
+  }
+
+  /**
+   * Erases every value past its retention, through the same path as a
+   * requested erasure (and logged the same way), skipping held subjects.
+   * `dryRun` only counts.
+   */
+  async sweep(opts: { dryRun: boolean; now?: number }): Promise<SweepReport> {
+    const groups = await this.vault.expired(opts.now ?? this.now());
+    let subjects = 0;
+    let values = 0;
+    let held = 0;
+    for (const g of groups) {
+      if (await this.vault.heldTag(g.tag)) {
+        held++;
+        continue;
+      }
+      if (opts.dryRun) {
+        subjects++;
+        values += g.pointers.size;
+        continue;
+      }
+      const make = (pseudonym: string, n: number, whole: boolean) =>
+        this.eventJson({ action: 'pii.erase', resource: pseudonym, reason: 'retention period ended', metadata: { values: n, scope: whole ? 'subject' : 'values' } });
+      const out = await this.vault.erase('', { tag: g.tag }, make, g.pointers);
+      if (out.state === 'erased') {
+        await this.appendEvent(out.tombstone.tenant, out.tombstone.event);
+        subjects++;
+        values += out.values;
+      } else if (out.state === 'partial') {
+        await this.appendEvent(out.tenant, out.event);
+        subjects++;
+        values += out.values;
+      }
+    }
+    if (!opts.dryRun && values > 0) this.logger.info({ subjects, values, held }, 'retention sweep erased personal data');
+    return { subjects, values, held };
+  }
+
+  /** Start-up: re-log erasure events a crash cut off between the vault commit and the log append. */
+  async recover(): Promise<number> {
+    let n = 0;
+    for (const t of await this.vault.tombstones()) {
+      const tenant = t.tenant;
+      const id = String(t.event.event_id);
+      if ((await this.log.findEvent(tenant, id)) === undefined) {
+        await this.appendEvent(tenant, t.event);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private eventJson(input: SystemEventInput): Record<string, unknown> {
+    return buildSystemEvent(input, this.ids) as unknown as Record<string, unknown>;
+  }
+
+  private async appendEvent(tenant: string, event: Record<string, unknown>) {
+    // Client-style append (event_id given): a re-append of the same bytes is idempotent.
+    const a = await this.log.append(tenant, event as unknown as AuditEvent, { assignedId: false });
+    return this.log.receipt(a);
+  }
+
+  private async erasureReceipt(tenant: string, event: Record<string, unknown>): Promise<Receipt> {
+    return this.appendEvent(tenant, event);
+  }
+}

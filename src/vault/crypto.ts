@@ -1,0 +1,55 @@
+/**
+ * The vault's cryptography, all node:crypto (the vault is server-only):
+ * AES-256-GCM for values and for wrapping per-subject keys, HMAC-SHA-256
+ * for subject tags, SHA-256 for commitments.
+ *
+ * Invariant: a plaintext value or a raw subject key is never handed to
+ * storage; only ciphertext (nonce ‖ ciphertext ‖ tag) is.
+ */
+
+import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes } from 'node:crypto';
+import { TlogError } from '../errors.js';
+
+export const KEY_BYTES = 32;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+export function random(n: number): Uint8Array {
+  return new Uint8Array(randomBytes(n));
+}
+
+/** AES-256-GCM: returns nonce ‖ ciphertext ‖ tag, bound to `aad`. */
+export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const nonce = randomBytes(NONCE_BYTES);
+  const c = createCipheriv('aes-256-gcm', key, nonce);
+  c.setAAD(aad);
+  const body = Buffer.concat([c.update(plaintext), c.final()]);
+  const out = new Uint8Array(NONCE_BYTES + body.length + TAG_BYTES);
+  out.set(nonce, 0);
+  out.set(body, NONCE_BYTES);
+  out.set(c.getAuthTag(), NONCE_BYTES + body.length);
+  return out;
+}
+
+/** Opens what {@link seal} made; VAULT_CORRUPT when it was altered or the key is wrong. */
+export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+  if (sealed.length < NONCE_BYTES + TAG_BYTES) throw new TlogError('VAULT_CORRUPT', 'a sealed vault record is truncated');
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_BYTES));
+    d.setAAD(aad);
+    d.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    return new Uint8Array(Buffer.concat([d.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)), d.final()]));
+  } catch (e) {
+    throw new TlogError('VAULT_CORRUPT', 'a sealed vault record failed authentication (altered, or the vault key is wrong)', { cause: e });
+  }
+}
+
+export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  const h = createHmac('sha256', key);
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(hash('sha256', data, 'buffer'));
+}

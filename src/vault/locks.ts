@@ -1,0 +1,70 @@
+/**
+ * Per-subject reader/writer locks. Sealing values takes the shared side, so
+ * many events about one subject still share a group commit; erasure and
+ * holds take the exclusive side, so no value can be written under a
+ * subject while it is being shredded (which would leave an orphan).
+ */
+
+interface LockState {
+  readers: number;
+  writer: boolean;
+  queue: { exclusive: boolean; grant: () => void }[];
+}
+
+export class RwLocks {
+  private readonly locks = new Map<string, LockState>();
+
+  /** Runs `fn` holding the shared side of every name in `names` (taken in sorted order: no deadlock). */
+  async shared<T>(names: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(names)].sort();
+    for (const n of sorted) await this.acquire(n, false);
+    try {
+      return await fn();
+    } finally {
+      for (const n of sorted) this.release(n, false);
+    }
+  }
+
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    await this.acquire(name, true);
+    try {
+      return await fn();
+    } finally {
+      this.release(name, true);
+    }
+  }
+
+  private acquire(name: string, exclusive: boolean): Promise<void> {
+    let s = this.locks.get(name);
+    if (!s) this.locks.set(name, (s = { readers: 0, writer: false, queue: [] }));
+    // Waiting writers block new readers, so a busy subject cannot starve erasure.
+    const free = exclusive ? !s.writer && s.readers === 0 && s.queue.length === 0 : !s.writer && s.queue.length === 0;
+    if (free) {
+      if (exclusive) s.writer = true;
+      else s.readers++;
+      return Promise.resolve();
+    }
+    const state = s;
+    return new Promise((grant) => state.queue.push({ exclusive, grant }));
+  }
+
+  private release(name: string, exclusive: boolean): void {
+    const s = this.locks.get(name)!;
+    if (exclusive) s.writer = false;
+    else s.readers--;
+    while (s.queue.length > 0 && !s.writer) {
+      const next = s.queue[0]!;
+      if (next.exclusive) {
+        if (s.readers > 0) break;
+        s.queue.shift();
+        s.writer = true;
+        next.grant();
+        break;
+      }
+      s.queue.shift();
+      s.readers++;
+      next.grant();
+    }
+    if (!s.writer && s.readers === 0 && s.queue.length === 0) this.locks.delete(name);
+  }
+}

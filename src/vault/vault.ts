@@ -1,0 +1,410 @@
+/**
+ * The personal-data vault: a LevelDB of its own (`<data>/vault`), never the
+ * log's. The log's leaves hold only {$pii, subject, commitment} references
+ * into it (src/events/pii.ts); erasure destroys what they point at.
+ *
+ * Per subject: a random pseudonym and a random AES-256 key, the key sealed
+ * under the master key. Per value: a random pointer, a random salt, the
+ * value and salt sealed under the subject key, and the commitment.
+ * spec/privacy.md explains what each party can learn.
+ */
+
+import { Level } from 'level';
+import { mkdir } from 'node:fs/promises';
+import { concatBytes, toHex, utf8 } from '../bytes/index.js';
+import { TlogError } from '../errors.js';
+import { decodeCanonical, encodeCanonical, type JsonValue } from '../events/index.js';
+import { piiCommitment, SALT_BYTES, type PiiRef } from '../events/pii.js';
+import { Lru } from '../log/lru.js';
+import { hmacSha256, KEY_BYTES, open as openSealed, random, seal, sha256 } from './crypto.js';
+import {
+  erasedSubjectKey,
+  erasedValueKey,
+  expiredRange,
+  parseRetentionKey,
+  prefixRange,
+  pseudonymKey,
+  retentionKey,
+  subjectKey,
+  tombstoneKey,
+  valueKey,
+  valueRange,
+  VP,
+} from './layout.js';
+import { RwLocks } from './locks.js';
+import { b64, decodeJson, encodeJson, unb64, type SubjectRecord, type Tombstone, type ValueRecord } from './records.js';
+import { GroupWriter, type VaultOp } from './writer.js';
+
+type Bytes = Uint8Array;
+
+export interface VaultOptions {
+  masterKey: Uint8Array;
+  /** How long a value is kept before the retention sweep erases it, ms. */
+  retentionMs: number;
+  now?: () => number;
+}
+
+/** A personal value on its way into the vault. */
+export interface PiiItem {
+  /** The `pii` name or the configured source path. */
+  readonly name: string;
+  /** Where the reference will sit in the stored event. */
+  readonly path: string;
+  readonly subject: string;
+  readonly value: JsonValue;
+}
+
+/** A subject, resolved (created if new) and ready to seal values under. */
+export interface SubjectHandle {
+  readonly tag: Bytes;
+  readonly pseudonym: string;
+  readonly key: Bytes;
+}
+
+export interface StoredValue {
+  readonly pointer: string;
+  readonly name: string;
+  readonly path: string;
+  readonly event_id: string;
+  readonly value: JsonValue;
+  readonly salt: string;
+  readonly commitment: string;
+  readonly created_at: number;
+  readonly expires_at: number;
+}
+
+export type SubjectView =
+  | { state: 'present'; pseudonym: string; hold?: SubjectRecord['hold']; values: StoredValue[] }
+  | { state: 'erased'; tombstone: Tombstone }
+  | { state: 'unknown' };
+
+export type EraseOutcome =
+  | { state: 'erased'; tombstone: Tombstone; values: number }
+  /** Already erased: the original tombstone (the caller returns the original receipt). */
+  | { state: 'already'; tombstone: Tombstone };
+
+const KEY_AAD = utf8('agent-tlog vault subject key v1');
+/**
+ * Iterators pin a LevelDB snapshot, and compaction keeps every version a
+ * snapshot can still see. So scans hold this lock's shared side and purges
+ * its exclusive side: a purge never runs beside an open iterator.
+ */
+const SCAN = '\u0000scan';
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** 16 random bytes as 22 base64url characters after `prefix`. */
+function randomId(prefix: string): string {
+  const b = random(17);
+  let s = prefix;
+  // 22 chars × 6 bits = 132 bits; the top 4 of the last byte are dropped (128 bits kept).
+  for (let i = 0; i < 22; i++) {
+    const bit = i * 6;
+    const byte = bit >> 3;
+    const off = bit & 7;
+    const v = ((b[byte]! << 8) | b[byte + 1]!) >> (10 - off);
+    s += ID_ALPHABET[v & 63];
+  }
+  return s;
+}
+
+export const POINTER_PATTERN = /^pii_[A-Za-z0-9_-]{22}$/;
+export const PSEUDONYM_PATTERN = /^ps_[A-Za-z0-9_-]{22}$/;
+
+export class Vault {
+  private readonly locks = new RwLocks();
+  private readonly writer: GroupWriter;
+  private readonly subjects = new Lru<string, SubjectHandle>(65_536);
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly db: Level<Bytes, Bytes>,
+    private readonly opts: VaultOptions,
+  ) {
+    this.writer = new GroupWriter(db);
+    this.now = opts.now ?? Date.now;
+    if (opts.masterKey.length !== KEY_BYTES) throw new RangeError(`expected a ${KEY_BYTES}-byte master key`);
+  }
+
+  static async open(dir: string, opts: VaultOptions): Promise<Vault> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const db = new Level<Bytes, Bytes>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    return new Vault(db, opts);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  /** The subject's tag: its only identity on disk. Keyed, so a guessed id cannot be checked without the master key. */
+  tagOf(tenant: string, subject: string): Bytes {
+    return hmacSha256(this.opts.masterKey, utf8('subject\u0000'), utf8(tenant), new Uint8Array([0]), utf8(subject));
+  }
+
+  private async readSubject(tag: Bytes): Promise<SubjectRecord | undefined> {
+    const v = await this.db.get(subjectKey(tag));
+    return v === undefined ? undefined : decodeJson<SubjectRecord>(v, 'subject');
+  }
+
+  private handleOf(tag: Bytes, rec: SubjectRecord): SubjectHandle {
+    return { tag, pseudonym: rec.pseudonym, key: openSealed(this.opts.masterKey, unb64(rec.wrapped_key, 'subject key'), concatBytes(KEY_AAD, tag)) };
+  }
+
+  /**
+   * Resolves subjects, creating (durably) the ones seen for the first time.
+   * Creation runs under the subject's exclusive lock, so two first events
+   * about one person cannot mint two pseudonyms.
+   */
+  async resolve(tenant: string, subjects: readonly string[]): Promise<Map<string, SubjectHandle>> {
+    const out = new Map<string, SubjectHandle>();
+    for (const subject of new Set(subjects)) {
+      const tag = this.tagOf(tenant, subject);
+      const name = toHex(tag);
+      let h = this.subjects.get(name);
+      if (!h) {
+        h = await this.locks.exclusive(name, async () => {
+          const cached = this.subjects.get(name);
+          if (cached) return cached;
+          const rec = await this.readSubject(tag);
+          const handle = rec ? this.handleOf(tag, rec) : await this.createSubject(tenant, tag);
+          this.subjects.set(name, handle);
+          return handle;
+        });
+      }
+      out.set(subject, h);
+    }
+    return out;
+  }
+
+  private async createSubject(tenant: string, tag: Bytes, hold?: SubjectRecord['hold']): Promise<SubjectHandle> {
+    const key = random(KEY_BYTES);
+    const pseudonym = randomId('ps_');
+    const rec: SubjectRecord = {
+      tenant,
+      pseudonym,
+      wrapped_key: b64(seal(this.opts.masterKey, key, concatBytes(KEY_AAD, tag))),
+      created_at: this.now(),
+      ...(hold ? { hold } : {}),
+    };
+    await this.writer.write([
+      { type: 'put', key: subjectKey(tag), value: encodeJson(rec) },
+      { type: 'put', key: pseudonymKey(pseudonym), value: tag },
+    ]);
+    return { tag, pseudonym, key };
+  }
+
+  /**
+   * Seals the values of one event and returns the references for its leaf,
+   * in `items` order. Resolves once the values are durable, so the leaf
+   * that points at them can be committed.
+   */
+  async seal(tenant: string, eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>): Promise<PiiRef[]> {
+    const names = items.map((i) => toHex(handles.get(i.subject)!.tag));
+    return this.locks.shared(names, async () => {
+      const now = this.now();
+      const expiresAt = now + this.opts.retentionMs;
+      const ops: VaultOp[] = [];
+      const refs: PiiRef[] = [];
+      for (const item of items) {
+        const h = handles.get(item.subject)!;
+        // The subject may have been erased since resolve(): never seal under a shredded key.
+        if (!this.subjects.get(toHex(h.tag))) {
+          const rec = await this.readSubject(h.tag);
+          if (!rec || rec.pseudonym !== h.pseudonym) throw new TlogError('EVENT_CONFLICT', 'a subject of this event was erased while it was being logged; retry');
+          this.subjects.set(toHex(h.tag), h);
+        }
+        const pointer = randomId('pii_');
+        const salt = random(SALT_BYTES);
+        const commitment = b64(piiCommitment(sha256, salt, item.value));
+        const sealed = seal(h.key, concatBytes(salt, encodeCanonical(item.value)), utf8(pointer));
+        const rec: ValueRecord = { name: item.name, path: item.path, event_id: eventId, commitment, sealed: b64(sealed), created_at: now, expires_at: expiresAt };
+        ops.push({ type: 'put', key: valueKey(h.tag, pointer), value: encodeJson(rec) });
+        ops.push({ type: 'put', key: retentionKey(expiresAt, h.tag, pointer), value: new Uint8Array(0) });
+        refs.push({ $pii: pointer, subject: h.pseudonym, commitment });
+      }
+      await this.writer.write(ops);
+      return refs;
+    });
+  }
+
+  /** Everything stored about a subject (decrypted), for a subject-access answer. */
+  async view(tenant: string, subject: string): Promise<SubjectView> {
+    const tag = this.tagOf(tenant, subject);
+    return this.locks.shared([toHex(tag), SCAN], async () => {
+      const rec = await this.readSubject(tag);
+      if (!rec) {
+        const t = await this.db.get(tombstoneKey(tag));
+        return t ? { state: 'erased', tombstone: decodeJson<Tombstone>(t, 'tombstone') } : { state: 'unknown' };
+      }
+      const h = this.handleOf(tag, rec);
+      const values: StoredValue[] = [];
+      for await (const [k, v] of this.db.iterator(valueRange(tag))) {
+        const pointer = new TextDecoder().decode(k.subarray(1 + tag.length));
+        const r = decodeJson<ValueRecord>(v, 'value');
+        const plain = openSealed(h.key, unb64(r.sealed, 'value'), utf8(pointer));
+        const salt = plain.subarray(0, SALT_BYTES);
+        const value = decodeCanonical(plain.subarray(SALT_BYTES)) as JsonValue;
+        values.push({ pointer, name: r.name, path: r.path, event_id: r.event_id, value, salt: b64(salt), commitment: r.commitment, created_at: r.created_at, expires_at: r.expires_at });
+      }
+      return { state: 'present', pseudonym: rec.pseudonym, ...(rec.hold ? { hold: rec.hold } : {}), values };
+    });
+  }
+
+  /**
+   * Crypto-shreds a subject: its key, values, salts and pseudonym mapping
+   * go in one synced batch that also writes the tombstone; then the ranges
+   * are compacted so the bytes leave the files (spec/privacy.md, "Erasure").
+   *
+   * `makeEvent` builds the erasure event; it is stored in the tombstone so
+   * the caller can log it, and re-log the identical bytes if a crash came
+   * between this commit and the log append (see pendingErasures()).
+   *
+   * `pointers` limits erasure to some values (retention); when it covers
+   * every value left, the whole subject is erased.
+   */
+  async erase(
+    tenant: string,
+    subject: string | { tag: Bytes },
+    makeEvent: (pseudonym: string, values: number, whole: boolean) => Record<string, unknown>,
+    pointers?: ReadonlySet<string>,
+  ): Promise<EraseOutcome | { state: 'unknown' } | { state: 'partial'; tenant: string; event: Record<string, unknown>; values: number }> {
+    const tag = typeof subject === 'string' ? this.tagOf(tenant, subject) : subject.tag;
+    const name = toHex(tag);
+    const outcome = await this.locks.exclusive(name, async () => {
+      const rec = await this.readSubject(tag);
+      if (!rec) {
+        const t = await this.db.get(tombstoneKey(tag));
+        return t ? ({ state: 'already', tombstone: decodeJson<Tombstone>(t, 'tombstone') } as const) : ({ state: 'unknown' } as const);
+      }
+      if (rec.hold) throw new TlogError('LEGAL_HOLD', 'a legal hold covers this subject; lift it before erasing');
+      const ops: VaultOp[] = [];
+      const erasedAt = this.now();
+      let all = 0;
+      let erased = 0;
+      await this.locks.shared([SCAN], async () => {
+        for await (const [k, v] of this.db.iterator(valueRange(tag))) {
+          all++;
+          const pointer = new TextDecoder().decode(k.subarray(1 + tag.length));
+          if (pointers && !pointers.has(pointer)) continue;
+          erased++;
+          const r = decodeJson<ValueRecord>(v, 'value');
+          ops.push({ type: 'del', key: k }, { type: 'del', key: retentionKey(r.expires_at, tag, pointer) });
+          if (pointers) ops.push({ type: 'put', key: erasedValueKey(pointer), value: encodeJson({ erased_at: erasedAt }) });
+        }
+      });
+      // Step 1 of the purge: flush the memtable first. A memtable flush writes
+      // every version of a key into one table file, and compaction never
+      // rewrites a lone file at the deepest level, so a value and its deletion
+      // flushed together would both survive. Flushed apart, the deletion lands
+      // above the value and the compaction in purge() merges the two away.
+      await this.purge(tag);
+      const whole = erased === all;
+      const event = makeEvent(rec.pseudonym, erased, whole);
+      this.subjects.delete(name);
+      if (!whole) {
+        await this.writer.write(ops);
+        await this.purge(tag);
+        return { state: 'partial', tenant: rec.tenant, event, values: erased } as const;
+      }
+      const tombstone: Tombstone = { tenant: rec.tenant, pseudonym: rec.pseudonym, erased_at: erasedAt, event };
+      ops.push(
+        { type: 'del', key: subjectKey(tag) },
+        { type: 'del', key: pseudonymKey(rec.pseudonym) },
+        { type: 'put', key: tombstoneKey(tag), value: encodeJson(tombstone) },
+        { type: 'put', key: erasedSubjectKey(rec.pseudonym), value: encodeJson({ erased_at: erasedAt }) },
+      );
+      await this.writer.write(ops);
+      // Step 2: the deletions are durable; compact them into the values.
+      await this.purge(tag);
+      return { state: 'erased', tombstone, values: erased } as const;
+    });
+    return outcome;
+  }
+
+  /**
+   * Makes LevelDB drop deleted bytes: compactRange first flushes the
+   * memtable (so the write-ahead log that held the values is retired and
+   * deleted), then rewrites every table file overlapping the subject's
+   * ranges, merging each value with its deletion so neither survives.
+   * Keys never hold personal data (layout.ts), so the MANIFEST, which
+   * records table files' smallest and largest keys, holds none either.
+   */
+  private async purge(tag: Bytes): Promise<void> {
+    const compact = (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange.bind(this.db);
+    await this.locks.exclusive(SCAN, async () => {
+      const r = valueRange(tag);
+      await compact(r.gte, r.lt);
+      await compact(subjectKey(tag), concatBytes(subjectKey(tag), new Uint8Array([0xff])));
+    });
+  }
+
+  /** Sets or lifts a legal hold. A hold on a subject not seen yet creates it, so the hold covers future data. */
+  async setHold(tenant: string, subject: string, hold: { reason?: string } | undefined): Promise<{ pseudonym: string; changed: boolean }> {
+    const tag = this.tagOf(tenant, subject);
+    const name = toHex(tag);
+    return this.locks.exclusive(name, async () => {
+      const rec = await this.readSubject(tag);
+      if (!rec) {
+        if (!hold) return { pseudonym: '', changed: false };
+        const h = await this.createSubject(tenant, tag, { since: this.now(), ...(hold.reason ? { reason: hold.reason } : {}) });
+        return { pseudonym: h.pseudonym, changed: true };
+      }
+      if (!!rec.hold === !!hold) return { pseudonym: rec.pseudonym, changed: false };
+      const next: SubjectRecord = { ...rec };
+      if (hold) next.hold = { since: this.now(), ...(hold.reason ? { reason: hold.reason } : {}) };
+      else delete next.hold;
+      await this.writer.write([{ type: 'put', key: subjectKey(tag), value: encodeJson(next) }]);
+      return { pseudonym: rec.pseudonym, changed: true };
+    });
+  }
+
+  /** Whether a legal hold covers the subject behind this pseudonym. */
+  async heldPseudonym(pseudonym: string): Promise<boolean> {
+    const tag = await this.db.get(pseudonymKey(pseudonym));
+    if (!tag) return false;
+    return !!(await this.readSubject(tag))?.hold;
+  }
+
+  /** When a reference's value was erased, if it was. */
+  async erasedAt(ref: PiiRef): Promise<number | undefined> {
+    const z = await this.db.get(erasedSubjectKey(ref.subject));
+    if (z) return decodeJson<{ erased_at: number }>(z, 'erasure').erased_at;
+    const y = await this.db.get(erasedValueKey(ref.$pii));
+    return y ? decodeJson<{ erased_at: number }>(y, 'erasure').erased_at : undefined;
+  }
+
+  /** Values past retention, grouped by subject tag. */
+  async expired(now: number): Promise<{ tag: Bytes; pointers: Set<string> }[]> {
+    const groups = new Map<string, { tag: Bytes; pointers: Set<string> }>();
+    await this.locks.shared([SCAN], async () => {
+      for await (const k of this.db.keys(expiredRange(now))) {
+        const r = parseRetentionKey(k);
+        const name = toHex(r.tag);
+        let g = groups.get(name);
+        if (!g) groups.set(name, (g = { tag: r.tag, pointers: new Set() }));
+        g.pointers.add(r.pointer);
+      }
+    });
+    return [...groups.values()];
+  }
+
+  /** Whether the subject with this tag is under a legal hold. */
+  async heldTag(tag: Bytes): Promise<boolean> {
+    return !!(await this.readSubject(tag))?.hold;
+  }
+
+  /** Every tombstone, for start-up to re-log erasure events a crash may have cut off. */
+  async tombstones(): Promise<Tombstone[]> {
+    return this.locks.shared([SCAN], async () => {
+      const out: Tombstone[] = [];
+      for await (const v of this.db.values(prefixRange(VP.tombstone))) out.push(decodeJson<Tombstone>(v, 'tombstone'));
+      return out;
+    });
+  }
+
+  /** Whether a pseudonym belongs to a subject of this vault (present or erased). */
+  async knowsPseudonym(pseudonym: string): Promise<boolean> {
+    return (await this.db.get(pseudonymKey(pseudonym))) !== undefined || (await this.db.get(erasedSubjectKey(pseudonym))) !== undefined;
+  }
+}
+
