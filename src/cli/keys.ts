@@ -1,44 +1,7 @@
 /** `agent-tlog keys …`: key management through the HTTP API with an admin token. */
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-
-interface ApiOpts {
-  url: string;
-  token?: string;
-  data: string;
-}
-
-function addApiOptions(c: Command): Command {
-  return c
-    .option('--url <url>', 'log server URL (TLOG_URL)', process.env.TLOG_URL ?? 'http://127.0.0.1:8080')
-    .option('--token <token>', 'admin token (TLOG_TOKEN; default: <data>/admin.token)')
-    .option('--data <dir>', 'data folder holding admin.token', process.env.TLOG_DATA_DIR ?? './data');
-}
-
-function adminToken(o: ApiOpts): string {
-  const t = o.token ?? process.env.TLOG_TOKEN;
-  if (t) return t;
-  try {
-    return readFileSync(join(o.data, 'admin.token'), 'utf8').trim();
-  } catch {
-    throw new Error(`no --token given and ${join(o.data, 'admin.token')} is unreadable`);
-  }
-}
-
-async function call(o: ApiOpts, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(new URL(path, o.url), {
-    method,
-    headers: { authorization: `Bearer ${adminToken(o)}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
-  if (!res.ok) throw new Error(`${res.status} ${json.error?.code ?? ''}: ${json.error?.message ?? res.statusText}`);
-  return json;
-}
-
-const print = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+import { addApiOptions, call, print, type ApiOpts } from './api-client.js';
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('Manage API keys through the server (admin token)');

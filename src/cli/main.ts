@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-/** The agent-tlog command line: serve, keys, verify-store. */
+/** The agent-tlog command line: serve, keys, verify-store, subjects, retention. */
 
 import { Command } from 'commander';
 import { registerKeys } from './keys.js';
 import { registerServe } from './serve.js';
+import { registerSubjects } from './subjects.js';
 import { registerVerifyStore } from './verify-store.js';
 
 const program = new Command()
@@ -15,6 +16,7 @@ const program = new Command()
 registerServe(program);
 registerKeys(program);
 registerVerifyStore(program);
+registerSubjects(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`agent-tlog: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -1,0 +1,43 @@
+/** The CLI's HTTP client: the commands that act through a running server share these options. */
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+
+export interface ApiOpts {
+  url: string;
+  token?: string;
+  data: string;
+}
+
+export function addApiOptions(c: Command, tokenHelp = 'token (TLOG_TOKEN; default: <data>/admin.token)'): Command {
+  return c
+    .option('--url <url>', 'log server URL (TLOG_URL)', process.env.TLOG_URL ?? 'http://127.0.0.1:8080')
+    .option('--token <token>', tokenHelp)
+    .option('--data <dir>', 'data folder holding admin.token', process.env.TLOG_DATA_DIR ?? './data');
+}
+
+/** --token, else TLOG_TOKEN, else the first-start admin token file. */
+export function apiToken(o: ApiOpts): string {
+  const t = o.token ?? process.env.TLOG_TOKEN;
+  if (t) return t;
+  try {
+    return readFileSync(join(o.data, 'admin.token'), 'utf8').trim();
+  } catch {
+    throw new Error(`no --token given and ${join(o.data, 'admin.token')} is unreadable`);
+  }
+}
+
+/** Calls the API; a non-2xx answer becomes an Error "<status> <CODE>: <message>". */
+export async function call(o: ApiOpts, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(new URL(path, o.url), {
+    method,
+    headers: { authorization: `Bearer ${apiToken(o)}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+  if (!res.ok) throw new Error(`${res.status} ${json.error?.code ?? ''}: ${json.error?.message ?? res.statusText}`);
+  return json;
+}
+
+export const print = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + '\n');

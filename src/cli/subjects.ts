@@ -1,0 +1,50 @@
+/** `agent-tlog subjects …` and `agent-tlog retention run`: personal data through the server's API. */
+
+import type { Command } from 'commander';
+import { addApiOptions, call, print, type ApiOpts } from './api-client.js';
+
+const PRIVACY_TOKEN = 'privacy-role token (TLOG_TOKEN)';
+
+function subjectPath(id: string, suffix = ''): string {
+  return `/v1/subjects/${encodeURIComponent(id)}${suffix}`;
+}
+
+function withTenant(path: string, tenant: string | undefined, params: Record<string, string | undefined> = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...params, tenant })) if (v !== undefined) q.set(k, v);
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+type SubjectOpts = ApiOpts & { tenant?: string };
+
+export function registerSubjects(program: Command): void {
+  const subjects = program.command('subjects').description("A data subject's personal data: access, erasure, legal hold (privacy token)");
+  addApiOptions(subjects.command('show').argument('<subject>', 'subject id').description('Subject access; the read is logged'), PRIVACY_TOKEN)
+    .requiredOption('--purpose <text>', 'why the data is read (logged)')
+    .option('--tenant <tenant>', 'tenant, for a cross-tenant key')
+    .action(async (id: string, o: SubjectOpts & { purpose: string }) => {
+      print(await call(o, 'GET', withTenant(subjectPath(id), o.tenant, { purpose: o.purpose })));
+    });
+  addApiOptions(subjects.command('erase').argument('<subject>', 'subject id').description('Erase; prints the erasure receipt'), PRIVACY_TOKEN)
+    .requiredOption('--reason <text>', 'ticket or reason (logged; no personal data)')
+    .option('--tenant <tenant>', 'tenant, for a cross-tenant key')
+    .action(async (id: string, o: SubjectOpts & { reason: string }) => {
+      print(await call(o, 'DELETE', withTenant(subjectPath(id), o.tenant, { reason: o.reason })));
+    });
+  addApiOptions(subjects.command('hold').argument('<subject>', 'subject id').description('Set (or with --lift, lift) a legal hold'), PRIVACY_TOKEN)
+    .option('--reason <text>', 'why (logged)')
+    .option('--lift', 'lift the hold instead of setting it')
+    .option('--tenant <tenant>', 'tenant, for a cross-tenant key')
+    .action(async (id: string, o: SubjectOpts & { reason?: string; lift?: boolean }) => {
+      if (o.lift) print(await call(o, 'DELETE', withTenant(subjectPath(id, '/hold'), o.tenant, { reason: o.reason })));
+      else print(await call(o, 'POST', withTenant(subjectPath(id, '/hold'), o.tenant), o.reason ? { reason: o.reason } : {}));
+    });
+
+  const retention = program.command('retention').description('Retention of personal data');
+  addApiOptions(retention.command('run').description('Run the retention sweep (a dry run unless --apply); admin token'))
+    .option('--apply', 'erase for real (default: only print what would be erased)')
+    .action(async (o: ApiOpts & { apply?: boolean }) => {
+      print(await call(o, 'POST', `/v1/retention/run${o.apply ? '?apply=true' : ''}`));
+    });
+}

@@ -1,0 +1,42 @@
+/** `agent-tlog subjects show|erase|hold` and `retention run` work through the API (the built CLI, a real server). */
+
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from '../child.js';
+import { makeKey, post, sampleEvent, startTestServer, type TestServer } from '../helpers.js';
+
+const run = promisify(execFile);
+
+describe('subjects and retention CLI', () => {
+  let t: TestServer;
+  let common: string[];
+  beforeAll(async () => {
+    t = await startTestServer();
+    const privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
+    common = ['--url', t.url, '--token', privacy];
+    await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { pii: { email: { subject: 'cli@example.org', value: 'cli.value@example.org' } } }));
+  });
+  afterAll(() => t.close());
+
+  it('shows, holds, refuses erasure under hold, lifts, erases', async () => {
+    const cli = async (...args: string[]) => JSON.parse((await run(process.execPath, [CLI, ...args])).stdout);
+    const shown = await cli('subjects', 'show', 'cli@example.org', '--purpose', 'DSR-7', ...common);
+    expect(shown.values[0].value).toBe('cli.value@example.org');
+    expect((await cli('subjects', 'hold', 'cli@example.org', '--reason', 'case 9', ...common)).hold).toBe(true);
+    const refused = await run(process.execPath, [CLI, 'subjects', 'erase', 'cli@example.org', '--reason', 'DSR-7', ...common]).catch((e: { code: number; stderr: string }) => e);
+    expect((refused as { code: number }).code).toBe(1);
+    expect((refused as { stderr: string }).stderr).toContain('409 LEGAL_HOLD');
+    expect((await cli('subjects', 'hold', 'cli@example.org', '--lift', ...common)).hold).toBe(false);
+    const erased = await cli('subjects', 'erase', 'cli@example.org', '--reason', 'DSR-7', ...common);
+    expect(erased.values_erased).toBe(1);
+    expect(erased.receipt.tlog_proof).toContain('c2sp.org/tlog-proof@v1');
+  });
+
+  it('retention run is a dry run unless --apply', async () => {
+    const dry = JSON.parse((await run(process.execPath, [CLI, 'retention', 'run', '--url', t.url, '--token', t.adminToken])).stdout);
+    expect(dry.dry_run).toBe(true);
+    const applied = JSON.parse((await run(process.execPath, [CLI, 'retention', 'run', '--apply', '--url', t.url, '--token', t.adminToken])).stdout);
+    expect(applied.dry_run).toBe(false);
+  });
+});
