@@ -40,6 +40,10 @@ export const ConfigSchema = z.object({
   retentionDefault: z.enum(['operational', 'compliance']).default('compliance'),
   /** Seconds between automatic retention sweeps of the vault; 0 turns them off. */
   retentionSweepSeconds: int(0, 31_536_000).default(3600),
+  /** Whether the automatic sweep also prunes entries past retention (`retention run --apply` always does). */
+  pruneEntries: z
+    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+    .default(false),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -63,6 +67,7 @@ export const ENV_VARS: Record<keyof Config, string> = {
   retentionComplianceDays: 'TLOG_RETENTION_COMPLIANCE_DAYS',
   retentionDefault: 'TLOG_RETENTION_DEFAULT',
   retentionSweepSeconds: 'TLOG_RETENTION_SWEEP_SECONDS',
+  pruneEntries: 'TLOG_PRUNE_ENTRIES',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {

@@ -115,7 +115,11 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     retentionMs: config.piiRetentionDays * 86_400_000,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const privacy = new PrivacyService(log, vault, eventOptions, logger, opts.now);
+  const entryRetention = {
+    days: { operational: config.retentionOperationalDays, compliance: config.retentionComplianceDays },
+    defaultClass: config.retentionDefault,
+  };
+  const privacy = new PrivacyService(log, vault, eventOptions, logger, entryRetention, opts.now);
   const relogged = await privacy.recover();
   if (relogged > 0) logger.warn({ erasures: relogged }, 're-logged erasure events cut off by a crash');
   const ingest = new Ingest({ vault, piiPaths: parsePiiPaths(config.piiPaths) });
@@ -123,7 +127,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   const sweeper =
     config.retentionSweepSeconds > 0
       ? setInterval(() => {
-          sweeping = privacy.sweep({ dryRun: false }).catch((e: unknown) => logger.error({ err: e }, 'retention sweep failed'));
+          sweeping = privacy.retention({ dryRun: false, entries: config.pruneEntries }).catch((e: unknown) => logger.error({ err: e }, 'retention sweep failed'));
         }, config.retentionSweepSeconds * 1000).unref()
       : undefined;
 

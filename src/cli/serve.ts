@@ -22,6 +22,7 @@ export function registerServe(program: Command): void {
     .option('--retention-operational-days <n>', `retention of operational events (${ENV_VARS.retentionOperationalDays}, default 30)`)
     .option('--retention-compliance-days <n>', `retention of compliance events (${ENV_VARS.retentionComplianceDays}, default 2557)`)
     .option('--retention-default <class>', `class of events naming none (${ENV_VARS.retentionDefault}, default compliance)`)
+    .option('--prune-entries <bool>', `automatic sweeps also prune entries past retention (${ENV_VARS.pruneEntries}, default false)`)
     .option('--retention-sweep-seconds <n>', `seconds between vault retention sweeps, 0 = off (${ENV_VARS.retentionSweepSeconds}, default 3600)`)
     .action(async (o: Record<string, string | undefined>) => {
       const config = loadConfig(process.env, {
@@ -42,6 +43,7 @@ export function registerServe(program: Command): void {
         retentionComplianceDays: o.retentionComplianceDays,
         retentionDefault: o.retentionDefault,
         retentionSweepSeconds: o.retentionSweepSeconds,
+        pruneEntries: o.pruneEntries,
       });
       const server = await startServer(config);
       let stopping = false;

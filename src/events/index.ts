@@ -41,3 +41,4 @@ export {
 export { encodeCanonical, decodeCanonical, decodeCborBody, type CborBodyOptions } from './cbor.js';
 export { compareKeys, sortKeys, utf8Length } from './cbor-keys.js';
 export { MAX_LEAF_BYTES, encodeRecord, encodeRecordFromEventBytes, decodeRecord, type LogRecord } from './record.js';
+export { piiCommitment, isPiiRef, forEachPiiRef, type PiiRef, SALT_BYTES } from './pii.js';

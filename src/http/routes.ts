@@ -10,7 +10,7 @@ import type { AppContext } from './context.js';
 import { getEntry, getEntryBundle } from './routes/entries.js';
 import { appendBatch, appendOne, getReceipt } from './routes/events.js';
 import { createKey, listKeys, revokeKey, rotateKey } from './routes/keys.js';
-import { eraseSubject, getSubject, liftHold, runRetention, setHold } from './routes/subjects.js';
+import { eraseSubject, getSubject, liftHold, liftRunHold, runRetention, setHold, setRunHold } from './routes/subjects.js';
 import { getCheckpoint, getConsistencyProof, getHealth, getInclusionProof, getLogInfo, getTile } from './routes/public.js';
 
 export interface RouteDef {
@@ -49,5 +49,7 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'delete', path: '/v1/subjects/:id', access: PRIVACY, handler: eraseSubject, summary: "Erase a subject's personal data; returns the erasure receipt" },
   { method: 'post', path: '/v1/subjects/:id/hold', access: PRIVACY, body: () => 4 * 1024, handler: setHold, summary: 'Set a legal hold on a subject' },
   { method: 'delete', path: '/v1/subjects/:id/hold', access: PRIVACY, handler: liftHold, summary: 'Lift a legal hold' },
+  { method: 'post', path: '/v1/runs/:run_id/hold', access: PRIVACY, body: () => 4 * 1024, handler: setRunHold, summary: 'Set a legal hold on a run (its entries are never pruned)' },
+  { method: 'delete', path: '/v1/runs/:run_id/hold', access: PRIVACY, handler: liftRunHold, summary: "Lift a run's legal hold" },
   { method: 'post', path: '/v1/retention/run', access: ADMIN, handler: runRetention, summary: 'Run the retention sweep now (dry run unless ?apply=true)' },
 ];

@@ -253,7 +253,7 @@ export class Log {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.head.treeSize)
       throw new TlogError('NOT_FOUND', `no entry at index ${index} (tree size ${this.head.treeSize})`);
     const leaf = await this.store.readEntry(index);
-    if (leaf === undefined) throw new TlogError('STORE_CORRUPT', `entry ${index} is missing from storage`);
+    if (leaf === undefined) throw await this.missingEntry(index);
     return { leaf, leafHash: this.opts.hasher.hashLeaf(leaf), loggedAt: decodeRecord(leaf).logged_at };
   }
 
@@ -350,8 +350,30 @@ export class Log {
     const have = tileWidth(0, index, this.head.treeSize);
     if (have === 0 || width > have) return undefined;
     const leaves = await this.store.readEntries(index * TILE_WIDTH, width);
-    if (leaves.length !== width) throw new TlogError('STORE_CORRUPT', `entry bundle ${index} has holes`);
+    if (leaves.length !== width) {
+      for (let i = index * TILE_WIDTH; i < index * TILE_WIDTH + width; i++) {
+        if (await this.store.readPruned(i)) throw new TlogError('PRUNED', `entry bundle ${index} holds entries pruned after their retention period; hash tiles still prove them`);
+      }
+      throw new TlogError('STORE_CORRUPT', `entry bundle ${index} has holes`);
+    }
     return formatEntryBundle(leaves);
+  }
+
+  /** PRUNED for an entry deleted after retention, else STORE_CORRUPT. */
+  private async missingEntry(index: number): Promise<TlogError> {
+    const m = await this.store.readPruned(index);
+    if (m) return new TlogError('PRUNED', `entry ${index} was pruned after its retention period (${new Date(m.prunedAt).toISOString()}); its hash stays in the tree`);
+    return new TlogError('STORE_CORRUPT', `entry ${index} is missing from storage`);
+  }
+
+  /** Deletes the leaf bytes of entries past retention (see LogStore.prune); their hashes stay. */
+  async prune(indexes: readonly number[], prunedAt: number): Promise<void> {
+    const entries = [];
+    for (const index of indexes) {
+      if (index >= this.head.treeSize) throw new RangeError(`cannot prune entry ${index}: beyond the signed tree`);
+      entries.push({ index, leafHash: await this.leafHash(index), prunedAt });
+    }
+    await this.store.prune(entries);
   }
 
   /**

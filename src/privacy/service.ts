@@ -13,6 +13,7 @@ import { buildSystemEvent, logSystemEvent, type SystemEventInput } from '../log/
 import type { ParseEventOptions } from '../events/index.js';
 import type { StoredValue, Vault } from '../vault/vault.js';
 import type { Logger } from 'pino';
+import { pruneEntries, type EntryRetention, type PruneReport } from '../retention/prune.js';
 
 export interface Caller {
   readonly keyId?: string;
@@ -47,8 +48,32 @@ export class PrivacyService {
     private readonly vault: Vault,
     private readonly ids: ParseEventOptions,
     private readonly logger: Logger,
+    private readonly entryRetention: EntryRetention,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** One retention run: personal values past retention, then (when asked) entries past retention. */
+  async retention(opts: { dryRun: boolean; entries: boolean }): Promise<{ pii: SweepReport; entries?: PruneReport }> {
+    const now = this.now();
+    const pii = await this.sweep({ dryRun: opts.dryRun, now });
+    if (!opts.entries) return { pii };
+    const entries = await pruneEntries(this.log, this.vault, this.entryRetention, { dryRun: opts.dryRun, now });
+    if (!opts.dryRun && entries.pruned > 0) this.logger.info({ pruned: entries.pruned, held: entries.held }, 'pruned entries past retention');
+    return { pii, entries };
+  }
+
+  /** Sets or lifts a legal hold on a run; logged like subject holds. */
+  async runHold(caller: Caller, runId: string, set: boolean, reason: string | undefined): Promise<{ changed: boolean; receipt?: Receipt }> {
+    const changed = await this.vault.setRunHold(caller.tenant, runId, set ? { ...(reason ? { reason } : {}) } : undefined);
+    if (!changed) return { changed };
+    const logged = await logSystemEvent(this.log, this.ids, caller.tenant, {
+      action: set ? 'hold.set' : 'hold.clear',
+      ...(caller.keyId ? { keyId: caller.keyId } : {}),
+      resource: `run:${runId}`,
+      ...(reason ? { reason } : {}),
+    });
+    return { changed, receipt: logged.receipt };
+  }
 
   /** GDPR Art. 15: the values and the events that point at them. The read is logged before anything is returned. */
   async access(caller: Caller, subject: string, purpose: string): Promise<AccessAnswer | { erased: true; erased_at: number; receipt: Receipt }> {
@@ -117,6 +142,8 @@ export class PrivacyService {
     let subjects = 0;
     let values = 0;
     let held = 0;
+    const make = (pseudonym: string, n: number, whole: boolean) =>
+      this.eventJson({ action: 'pii.erase', resource: pseudonym, reason: 'retention period ended', metadata: { values: n, scope: whole ? 'subject' : 'values' } });
     for (const g of groups) {
       if (await this.vault.heldTag(g.tag)) {
         held++;
@@ -127,18 +154,22 @@ export class PrivacyService {
         values += g.pointers.size;
         continue;
       }
-      const make = (pseudonym: string, n: number, whole: boolean) =>
-        this.eventJson({ action: 'pii.erase', resource: pseudonym, reason: 'retention period ended', metadata: { values: n, scope: whole ? 'subject' : 'values' } });
-      const out = await this.vault.erase('', { tag: g.tag }, make, g.pointers);
-      if (out.state === 'erased') {
-        await this.appendEvent(out.tombstone.tenant, out.tombstone.event);
-        subjects++;
-        values += out.values;
-      } else if (out.state === 'partial') {
-        await this.appendEvent(out.tenant, out.event);
-        subjects++;
-        values += out.values;
+      let out: Awaited<ReturnType<Vault['erase']>>;
+      try {
+        out = await this.vault.erase('', { tag: g.tag }, make, g.pointers);
+      } catch (e) {
+        // A hold set between the check and the erasure: skip, like any held subject.
+        if (e instanceof TlogError && e.code === 'LEGAL_HOLD') {
+          held++;
+          continue;
+        }
+        throw e;
       }
+      if (out.state === 'erased') await this.appendEvent(out.tombstone.tenant, out.tombstone.event);
+      else if (out.state === 'partial') await this.appendEvent(out.tenant, out.event);
+      else continue;
+      subjects++;
+      values += out.values;
     }
     if (!opts.dryRun && values > 0) this.logger.info({ subjects, values, held }, 'retention sweep erased personal data');
     return { subjects, values, held };

@@ -10,6 +10,8 @@
  *   'i' tenant 0x00 eventId          → u64(index) ‖ SHA-256(canonical event) (idempotency)
  *   'l' leafHash(32)                 → u64(index) (inclusion proofs by leaf hash)
  *   'k' keyId                        → API key record (JSON, token stored only as a hash)
+ *   'p' u64(index)                   → prune marker (JSON: pruned_at, leaf_hash): the entry's
+ *                                      leaf bytes were deleted after retention; its hash stays
  */
 
 export const PREFIX = {
@@ -19,6 +21,7 @@ export const PREFIX = {
   idem: 0x69, // 'i'
   leafHash: 0x6c, // 'l'
   key: 0x6b, // 'k'
+  pruned: 0x70, // 'p'
 } as const;
 
 export function writeU64(out: Uint8Array, offset: number, n: number): void {
@@ -47,6 +50,13 @@ export const HEAD_KEY = new Uint8Array([PREFIX.head]);
 export function entryKey(index: number): Uint8Array {
   const k = new Uint8Array(9);
   k[0] = PREFIX.entry;
+  writeU64(k, 1, index);
+  return k;
+}
+
+export function prunedKey(index: number): Uint8Array {
+  const k = new Uint8Array(9);
+  k[0] = PREFIX.pruned;
   writeU64(k, 1, index);
   return k;
 }

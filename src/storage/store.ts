@@ -13,7 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 import { fromBase64, toBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
-import { HEAD_KEY, entryKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
+import { HEAD_KEY, entryKey, prunedKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
 
 type Bytes = Uint8Array;
 
@@ -24,6 +24,11 @@ export interface StoredHead {
   rootHash: Uint8Array;
   /** The signed checkpoint note for (treeSize, rootHash), verbatim. */
   checkpoint: string;
+}
+
+export interface PruneMarker {
+  prunedAt: number;
+  leafHash: Uint8Array;
 }
 
 export interface IdemRecord {
@@ -87,6 +92,31 @@ export class LogStore {
 
   async readEntry(index: number): Promise<Bytes | undefined> {
     return this.db.get(entryKey(index));
+  }
+
+  /** The prune marker of an entry whose leaf bytes were deleted after retention. */
+  async readPruned(index: number): Promise<PruneMarker | undefined> {
+    const v = await this.db.get(prunedKey(index));
+    if (v === undefined) return undefined;
+    const j = JSON.parse(new TextDecoder().decode(v)) as { pruned_at: number; leaf_hash: string };
+    const leafHash = fromBase64(j.leaf_hash);
+    if (!leafHash || leafHash.length !== 32) throw new TlogError('STORE_CORRUPT', `prune marker ${index} does not parse`);
+    return { prunedAt: j.pruned_at, leafHash };
+  }
+
+  /**
+   * Deletes the leaf bytes of entries past retention, in one synced batch
+   * that also writes each one's marker (with its leaf hash, so verify-store
+   * can still rebuild the tree). Tiles are untouched: every proof still
+   * verifies. The caller never passes an index at or beyond the signed size.
+   */
+  async prune(entries: readonly { index: number; leafHash: Bytes; prunedAt: number }[]): Promise<void> {
+    const b = this.db.batch();
+    for (const e of entries) {
+      b.del(entryKey(e.index));
+      b.put(prunedKey(e.index), new TextEncoder().encode(JSON.stringify({ pruned_at: e.prunedAt, leaf_hash: toBase64(e.leafHash) })));
+    }
+    await b.write({ sync: true });
   }
 
   /** Leaves [start, start+count) in order; a missing leaf is a hole the caller must treat as corruption. */

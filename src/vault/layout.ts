@@ -15,6 +15,7 @@
  *   't' tag(32)                     → tombstone: the erasure event (idempotent erasure)
  *   'z' pseudonym                   → erased_at (reads annotate erased subjects)
  *   'y' pointer                     → erased_at (a single value erased by retention)
+ *   'h' tenant 0x00 run_id          → legal hold on a run (no personal data: run ids are operational)
  * A subject's values share the prefix 'v' ‖ tag, so erasure compacts one
  * contiguous range.
  */
@@ -30,6 +31,7 @@ export const VP = {
   tombstone: 0x74, // 't'
   erasedSubject: 0x7a, // 'z'
   erasedValue: 0x79, // 'y'
+  runHold: 0x68, // 'h'
 } as const;
 
 const one = (p: number) => new Uint8Array([p]);
@@ -44,6 +46,8 @@ export const pseudonymKey = (pseudonym: string) => concatBytes(one(VP.pseudonym)
 export const tombstoneKey = (tag: Uint8Array) => concatBytes(one(VP.tombstone), tag);
 export const erasedSubjectKey = (pseudonym: string) => concatBytes(one(VP.erasedSubject), utf8(pseudonym));
 export const erasedValueKey = (pointer: string) => concatBytes(one(VP.erasedValue), utf8(pointer));
+
+export const runHoldKey = (tenant: string, runId: string) => concatBytes(one(VP.runHold), utf8(tenant), new Uint8Array([0]), utf8(runId));
 
 export function retentionKey(expiresAt: number, tag: Uint8Array, pointer: string): Uint8Array {
   const t = new Uint8Array(8);

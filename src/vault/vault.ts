@@ -25,6 +25,7 @@ import {
   prefixRange,
   pseudonymKey,
   retentionKey,
+  runHoldKey,
   subjectKey,
   tombstoneKey,
   valueKey,
@@ -356,6 +357,21 @@ export class Vault {
       await this.writer.write([{ type: 'put', key: subjectKey(tag), value: encodeJson(next) }]);
       return { pseudonym: rec.pseudonym, changed: true };
     });
+  }
+
+  /** Sets or lifts a legal hold on a run (its entries are never pruned while it is set). */
+  async setRunHold(tenant: string, runId: string, hold: { reason?: string } | undefined): Promise<boolean> {
+    const key = runHoldKey(tenant, runId);
+    return this.locks.exclusive(`run\u0000${tenant}\u0000${runId}`, async () => {
+      const had = (await this.db.get(key)) !== undefined;
+      if (had === !!hold) return false;
+      await this.writer.write(hold ? [{ type: 'put', key, value: encodeJson({ since: this.now(), ...(hold.reason ? { reason: hold.reason } : {}) }) }] : [{ type: 'del', key }]);
+      return true;
+    });
+  }
+
+  async runHeld(tenant: string, runId: string): Promise<boolean> {
+    return (await this.db.get(runHoldKey(tenant, runId))) !== undefined;
   }
 
   /** Whether a legal hold covers the subject behind this pseudonym. */

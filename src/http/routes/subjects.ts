@@ -109,6 +109,32 @@ export const runRetention = (ctx: AppContext): RequestHandler => async (req, res
   const apply = req.query.apply;
   if (apply !== undefined && apply !== 'true' && apply !== 'false') throw new TlogError('INVALID_PARAMETER', 'apply must be true or false');
   const dryRun = apply !== 'true';
-  const r = await ctx.privacy.sweep({ dryRun });
-  sendJson(res, 200, { dry_run: dryRun, pii: { subjects: r.subjects, values: r.values, held: r.held } });
+  const r = await ctx.privacy.retention({ dryRun, entries: true });
+  sendJson(res, 200, { dry_run: dryRun, pii: r.pii, entries: r.entries });
+};
+
+const RUN_ID = /^[\x21-\x7e]{1,256}$/;
+
+function runParam(req: Request): string {
+  const r = req.params.run_id;
+  if (typeof r !== 'string' || !RUN_ID.test(r)) throw new TlogError('INVALID_PARAMETER', 'run_id must be 1–256 printable ASCII characters');
+  return r;
+}
+
+export const setRunHold = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const runId = runParam(req);
+  const body = req.body === undefined || (req.body as Buffer).length === 0 ? {} : decodeBody(req);
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'reason'))
+    throw new TlogError('SCHEMA_VIOLATION', 'the body must be {} or { "reason": "…" }', { details: { issues: [{ path: '', message: 'only "reason" is allowed' }] } });
+  const reason = textParam((body as { reason?: unknown }).reason, 'reason', false);
+  const r = await ctx.privacy.runHold(caller(req, res), runId, true, reason);
+  sendJson(res, r.changed ? 201 : 200, { run_id: runId, hold: true, changed: r.changed, ...(r.receipt ? { receipt: receiptJson(r.receipt) } : {}) });
+};
+
+export const liftRunHold = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const runId = runParam(req);
+  const reason = textParam(req.query.reason, 'reason', false);
+  const r = await ctx.privacy.runHold(caller(req, res), runId, false, reason);
+  if (!r.changed) throw new TlogError('NOT_FOUND', 'no hold is set on this run');
+  sendJson(res, 200, { run_id: runId, hold: false, changed: true, ...(r.receipt ? { receipt: receiptJson(r.receipt) } : {}) });
 };

@@ -1,0 +1,72 @@
+/**
+ * Entry retention: the leaf bytes of entries past their class's retention
+ * are deleted; their hashes stay in the tiles, so every checkpoint, proof
+ * and receipt issued before still verifies (spec/privacy.md §6).
+ *
+ * An entry is kept while a legal hold covers its run or any subject it
+ * references. Entries are scanned in log order, which is also logged_at
+ * order, and the scan stops at the first entry younger than the shortest
+ * retention: nothing after it can have expired.
+ */
+
+import { decodeRecord, forEachPiiRef } from '../events/index.js';
+import type { Log } from '../log/log.js';
+import type { Vault } from '../vault/vault.js';
+import { TlogError } from '../errors.js';
+
+export type RetentionClass = 'operational' | 'compliance';
+
+export interface EntryRetention {
+  readonly days: Record<RetentionClass, number>;
+  readonly defaultClass: RetentionClass;
+}
+
+export interface PruneReport {
+  readonly pruned: number;
+  readonly held: number;
+}
+
+const DAY = 86_400_000;
+const BATCH = 1000;
+
+export async function pruneEntries(log: Log, vault: Vault, policy: EntryRetention, opts: { dryRun: boolean; now: number }): Promise<PruneReport> {
+  const oldest = opts.now - Math.min(policy.days.operational, policy.days.compliance) * DAY;
+  const size = log.head.treeSize;
+  let pruned = 0;
+  let held = 0;
+  let batch: number[] = [];
+  const flush = async () => {
+    if (!opts.dryRun && batch.length > 0) await log.prune(batch, opts.now);
+    batch = [];
+  };
+  for (let index = 0; index < size; index++) {
+    let leaf: Uint8Array;
+    try {
+      leaf = (await log.entry(index)).leaf;
+    } catch (e) {
+      if (e instanceof TlogError && e.code === 'PRUNED') continue;
+      throw e;
+    }
+    const record = decodeRecord(leaf);
+    if (record.logged_at > oldest) break;
+    const cls: RetentionClass = record.event.retention ?? policy.defaultClass;
+    if (record.logged_at + policy.days[cls] * DAY > opts.now) continue;
+    if (await isHeld(vault, record.tenant, record.event)) {
+      held++;
+      continue;
+    }
+    pruned++;
+    batch.push(index);
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+  return { pruned, held };
+}
+
+async function isHeld(vault: Vault, tenant: string, event: { run_id?: string }): Promise<boolean> {
+  if (event.run_id !== undefined && (await vault.runHeld(tenant, event.run_id))) return true;
+  const subjects: string[] = [];
+  forEachPiiRef(event, (ref) => subjects.push(ref.subject));
+  for (const s of subjects) if (await vault.heldPseudonym(s)) return true;
+  return false;
+}

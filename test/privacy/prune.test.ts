@@ -1,0 +1,85 @@
+/**
+ * Entry retention: leaf bytes past retention are pruned (410 PRUNED), the
+ * hashes stay so every receipt, proof and verify-store still pass, and
+ * legal holds on a run or a subject keep their entries.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromBase64 } from '../../src/bytes/index.js';
+import { verifyStore } from '../../src/log/fsck.js';
+import { LogStore } from '../../src/storage/store.js';
+import { join } from 'node:path';
+import { rfc6962Hasher } from '../../src/merkle/index.js';
+import { nodeSha256 } from '../../src/server.js';
+import { parseVerifierKey } from '../../src/note/index.js';
+import { verifyCheckpoint, verifyInclusion, verifyReceipt } from '../../src/verifier/index.js';
+import { get, makeKey, post, sampleEvent, startTestServer, type TestServer } from '../helpers.js';
+
+const DAY = 86_400_000;
+
+describe('entry pruning', () => {
+  let t: TestServer;
+  let now = Date.UTC(2026, 0, 1);
+  let vkey: string;
+  const r: Record<string, any> = {};
+
+  beforeAll(async () => {
+    t = await startTestServer({ retentionOperationalDays: 30, retentionComplianceDays: 365, retentionSweepSeconds: 0 }, undefined, { now: () => now });
+    vkey = (await get(`${t.url}/v1/log`)).json.verifier_key;
+    const privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
+    const add = async (name: string, extra: Record<string, unknown>) => {
+      const res = await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, extra));
+      expect(res.status).toBe(201);
+      r[name] = res.json;
+    };
+    await add('op', { retention: 'operational', run_id: 'run-free' });
+    await add('op2', { retention: 'operational', run_id: 'run-free' });
+    await add('heldRun', { retention: 'operational', run_id: 'run-held' });
+    await add('heldSubject', { retention: 'operational', run_id: 'run-free', pii: { email: { subject: 'held-person', value: 'held@example.org' } } });
+    await add('compliance', { retention: 'compliance', run_id: 'run-free' });
+    await add('default', { run_id: 'run-free' }); // default class: compliance
+    expect((await post(`${t.url}/v1/runs/run-held/hold`, privacy, { reason: 'case 12' })).status).toBe(201);
+    expect((await post(`${t.url}/v1/subjects/held-person/hold`, privacy, {})).status).toBe(201);
+    for (let i = 0; i < 300; i++) await add(`fill${i % 2}`, { run_id: 'run-fill' }); // later entries: a full tile after the pruned ones
+  });
+  afterAll(() => t.close());
+
+  it('a dry run counts; apply prunes only expired, unheld entries', async () => {
+    now += 31 * DAY;
+    const dry = await post(`${t.url}/v1/retention/run`, t.adminToken, '');
+    expect(dry.json.entries).toEqual({ pruned: 2, held: 2 });
+    expect((await get(`${t.url}/v1/entries/${r.op.index}`, t.auditorToken)).status).toBe(200);
+    const applied = await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '');
+    expect(applied.json.entries).toEqual({ pruned: 2, held: 2 });
+
+    for (const name of ['op', 'op2']) {
+      const e = await get(`${t.url}/v1/entries/${r[name].index}`, t.auditorToken);
+      expect(e.status).toBe(410);
+      expect(e.json.error.code).toBe('PRUNED');
+      expect((await get(`${t.url}/v1/events/${r[name].event_id}/receipt`, t.agentToken)).status).toBe(410);
+    }
+    for (const name of ['heldRun', 'heldSubject', 'compliance', 'default']) expect((await get(`${t.url}/v1/entries/${r[name].index}`, t.auditorToken)).status).toBe(200);
+    const allTenants = await makeKey(t.url, t.adminToken, 'auditor', '*');
+    const bundle = await get(`${t.url}/tile/entries/000`, allTenants);
+    expect(bundle.status).toBe(410);
+  });
+
+  it('receipts and proofs of pruned entries still verify', async () => {
+    const cp = verifyCheckpoint(new TextDecoder().decode((await get(`${t.url}/checkpoint`)).body), vkey);
+    for (const name of ['op', 'op2']) {
+      expect(verifyReceipt(r[name].tlog_proof, vkey).index).toBe(r[name].index);
+      const p = await get(`${t.url}/v1/proofs/inclusion?index=${r[name].index}&tree_size=${cp.treeSize}`);
+      verifyInclusion(r[name].index, cp.treeSize, fromBase64(r[name].leaf_hash)!, p.json.proof.map(fromBase64), cp.rootHash);
+    }
+  });
+
+  it('verify-store accepts a store with pruned entries (their hashes still rebuild the root)', async () => {
+    const dir = t.dataDir;
+    await t.close({ keepData: true });
+    const store = await LogStore.open(join(dir, 'log'));
+    const report = await verifyStore(store, rfc6962Hasher(nodeSha256), parseVerifierKey(vkey));
+    await store.close();
+    expect(report.problems).toEqual([]);
+    t = await startTestServer({}, dir);
+  });
+});
