@@ -4,84 +4,13 @@
 //
 // BENCH_DURATION (s, default 10), BENCH_ENTRIES (log size for proof/tile
 // reads, default 1,000,000), BENCH_OUT (optional file for the table).
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { dirSize, leafBytes } from './disk.mjs';
+import { agentKey, cannon, DURATION, event, fill, HELLO, serve, start, stop, summary } from './lib.mjs';
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-const HELLO = fileURLToPath(new URL('./hello.mjs', import.meta.url));
-
-function start(args) {
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      for (const line of buf.split('\n')) {
-        try {
-          const j = JSON.parse(line);
-          if (j.msg === 'agent-tlog listening') resolve({ proc, url: j.url, startMs: performance.now() - t0 });
-        } catch {}
-      }
-    });
-    proc.once('exit', (c) => reject(new Error(`child exited ${c}`)));
-  });
-}
-const stop = (c) => new Promise((r) => { c.proc.removeAllListeners('exit'); c.proc.once('exit', r); c.proc.kill('SIGTERM'); });
-const serve = (dir) => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', 'bench.example/log']);
-
-function cannon(opts) {
-  return new Promise((resolve, reject) => {
-    autocannon({ duration: DURATION, connections: 64, ...opts }, (err, r) => (err ? reject(err) : resolve(r)));
-  });
-}
-const summary = (r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
-
-function event(i) {
-  return {
-    ts: '2026-11-23T10:00:00.000Z',
-    run_id: `run-${i % 997}`,
-    session_id: 'sess-1',
-    actor: { type: 'agent', id: `invoice-agent-${i % 7}`, version: '1.4.2', on_behalf_of: 'user-1234' },
-    action: { type: 'tool.call', name: 'approve_invoice', tool: 'erp.invoices.approve' },
-    target: { system: 'erp', resource: `invoice/INV-${100000 + i}`, environment: 'prod' },
-    data_accessed: [{ type: 'invoice', id: `INV-${100000 + i}`, fields: ['amount', 'vendor', 'due_date'] }],
-    reasoning: { summary: 'Amount under the auto-approval threshold and vendor is on the allow list.', model: 'model-x', confidence: 0.93 },
-    policy: { decision: 'ALLOW', matched_rule: 'invoices.auto_approve.under_5k' },
-    risk: { score: 12, factors: ['known_vendor'] },
-    result: { status: 'success', duration_ms: 84 },
-  };
-}
-
-async function post(url, token, body) {
-  const r = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
-  return r.json();
-}
-async function agentKey(url, dir) {
-  const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
-  return (await post(`${url}/v1/keys`, admin, { role: 'agent', tenant: 'bench' })).token;
-}
-async function fill(url, token, target, have) {
-  const per = 1000;
-  let next = have;
-  const worker = async () => {
-    while (next < target) {
-      const n = Math.min(per, target - next);
-      const base = next;
-      next += n;
-      await post(`${url}/v1/events/batch`, token, { events: Array.from({ length: n }, (_, k) => event(base + k)) });
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-}
 
 const rows = [];
 const row = (what, value, baseline, target, ok) => {

@@ -1,0 +1,77 @@
+// Shared by the benchmarks: child servers, autocannon, a realistic event, log filling.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+export const HELLO = fileURLToPath(new URL('./hello.mjs', import.meta.url));
+
+export function start(args) {
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      for (const line of buf.split('\n')) {
+        try {
+          const j = JSON.parse(line);
+          if (j.msg === 'agent-tlog listening') resolve({ proc, url: j.url, startMs: performance.now() - t0 });
+        } catch {}
+      }
+    });
+    proc.once('exit', (c) => reject(new Error(`child exited ${c}`)));
+  });
+}
+export const stop = (c) => new Promise((r) => { c.proc.removeAllListeners('exit'); c.proc.once('exit', r); c.proc.kill('SIGTERM'); });
+export const serve = (dir, extra = []) => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', 'bench.example/log', ...extra]);
+
+export function cannon(opts) {
+  return new Promise((resolve, reject) => {
+    autocannon({ duration: DURATION, connections: 64, ...opts }, (err, r) => (err ? reject(err) : resolve(r)));
+  });
+}
+export const summary = (r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
+
+export function event(i) {
+  return {
+    ts: '2026-11-23T10:00:00.000Z',
+    run_id: `run-${i % 997}`,
+    session_id: 'sess-1',
+    actor: { type: 'agent', id: `invoice-agent-${i % 7}`, version: '1.4.2', on_behalf_of: 'user-1234' },
+    action: { type: 'tool.call', name: 'approve_invoice', tool: 'erp.invoices.approve' },
+    target: { system: 'erp', resource: `invoice/INV-${100000 + i}`, environment: 'prod' },
+    data_accessed: [{ type: 'invoice', id: `INV-${100000 + i}`, fields: ['amount', 'vendor', 'due_date'] }],
+    reasoning: { summary: 'Amount under the auto-approval threshold and vendor is on the allow list.', model: 'model-x', confidence: 0.93 },
+    policy: { decision: 'ALLOW', matched_rule: 'invoices.auto_approve.under_5k' },
+    risk: { score: 12, factors: ['known_vendor'] },
+    result: { status: 'success', duration_ms: 84 },
+  };
+}
+
+export async function post(url, token, body) {
+  const r = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+export async function agentKey(url, dir, role = 'agent', tenant = 'bench') {
+  const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
+  return (await post(`${url}/v1/keys`, admin, { role, tenant })).token;
+}
+export async function fill(url, token, target, have, make = event) {
+  const per = 1000;
+  let next = have;
+  const worker = async () => {
+    while (next < target) {
+      const n = Math.min(per, target - next);
+      const base = next;
+      next += n;
+      await post(`${url}/v1/events/batch`, token, { events: Array.from({ length: n }, (_, k) => make(base + k)) });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
