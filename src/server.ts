@@ -3,7 +3,8 @@
  * Used by `agent-tlog serve`, `npm start`, the tests and the benchmarks.
  */
 
-import { hash, randomFillSync } from 'node:crypto';
+import { hash } from 'node:crypto';
+import { pooledRandom } from './random.js';
 import { chmod, mkdir, open, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,24 +27,6 @@ import { Vault } from './vault/vault.js';
 
 /** node:crypto one-shot SHA-256 (2–4× faster than noble for our sizes). */
 export const nodeSha256 = (data: Uint8Array): Uint8Array => hash('sha256', data, 'buffer');
-
-/** CSPRNG bytes drawn from a refilled 64 KiB pool: one syscall per ~6,000 event ids instead of one each. */
-function pooledRandom(): (n: number) => Uint8Array {
-  const pool = new Uint8Array(65536);
-  let at = pool.length;
-  return (n) => {
-    if (n > pool.length) return new Uint8Array(randomFillSync(new Uint8Array(n)));
-    if (at + n > pool.length) {
-      randomFillSync(pool);
-      at = 0;
-    }
-    const out = pool.slice(at, at + n);
-    // Never hand the same bytes out twice.
-    pool.fill(0, at, at + n);
-    at += n;
-    return out;
-  };
-}
 
 export interface RunningServer {
   readonly url: string;

@@ -7,20 +7,24 @@
  * storage; only ciphertext (nonce ‖ ciphertext ‖ tag) is.
  */
 
-import { createCipheriv, createDecipheriv, createHmac, hash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hash } from 'node:crypto';
+import { pooledRandom } from '../random.js';
 import { TlogError } from '../errors.js';
 
 export const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
+const draw = pooledRandom();
+
+/** CSPRNG bytes (from a pool: pointers, salts and nonces are drawn per value). */
 export function random(n: number): Uint8Array {
-  return new Uint8Array(randomBytes(n));
+  return draw(n);
 }
 
 /** AES-256-GCM: returns nonce ‖ ciphertext ‖ tag, bound to `aad`. */
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = random(NONCE_BYTES);
   const c = createCipheriv('aes-256-gcm', key, nonce);
   c.setAAD(aad);
   const body = Buffer.concat([c.update(plaintext), c.final()]);

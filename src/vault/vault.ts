@@ -14,7 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import { concatBytes, toHex, utf8 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { decodeCanonical, encodeCanonical, type JsonValue } from '../events/index.js';
-import { piiCommitment, SALT_BYTES, type PiiRef } from '../events/pii.js';
+import { SALT_BYTES, type PiiRef } from '../events/pii.js';
 import { Lru } from '../log/lru.js';
 import { hmacSha256, KEY_BYTES, open as openSealed, random, seal, sha256 } from './crypto.js';
 import {
@@ -215,9 +215,10 @@ export class Vault {
           this.subjects.set(toHex(h.tag), h);
         }
         const pointer = randomId('pii_');
-        const salt = random(SALT_BYTES);
-        const commitment = b64(piiCommitment(sha256, salt, item.value));
-        const sealed = seal(h.key, concatBytes(salt, encodeCanonical(item.value)), utf8(pointer));
+        // salt ‖ CBOR(value) is both the commitment's preimage and the sealed plaintext.
+        const plain = concatBytes(random(SALT_BYTES), encodeCanonical(item.value));
+        const commitment = b64(sha256(plain));
+        const sealed = seal(h.key, plain, utf8(pointer));
         const rec: ValueRecord = { name: item.name, path: item.path, event_id: eventId, commitment, sealed: b64(sealed), created_at: now, expires_at: expiresAt };
         ops.push({ type: 'put', key: valueKey(h.tag, pointer), value: encodeJson(rec) });
         ops.push({ type: 'put', key: retentionKey(expiresAt, h.tag, pointer), value: new Uint8Array(0) });
