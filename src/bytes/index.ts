@@ -15,6 +15,24 @@ const B64_CODES = Uint8Array.from(B64, (c) => c.charCodeAt(0));
  * on the receipt path this measured about twice as fast as concatenation.
  */
 export function toBase64(bytes: Uint8Array): string {
+  if (nativeToBase64 !== undefined) return nativeToBase64(bytes);
+  return portableToBase64(bytes);
+}
+
+let nativeToBase64: ((bytes: Uint8Array) => string) | undefined;
+
+/**
+ * Installs a platform base64 encoder (the server passes Buffer's, several
+ * times faster on the receipt path). This module itself never names a
+ * platform API, so browser bundles stay pure; the encoder must produce
+ * exactly what the portable one does (tested).
+ */
+export function useNativeBase64(encode: (bytes: Uint8Array) => string): void {
+  nativeToBase64 = encode;
+}
+
+/** The portable encoder, always available. */
+export function portableToBase64(bytes: Uint8Array): string {
   const n = bytes.length;
   const out = new Uint8Array(Math.ceil(n / 3) * 4);
   let i = 0;
