@@ -140,11 +140,14 @@ describe('bad input gets a clear JSON error', () => {
     expect((await post(`${t.url}/v1/events`, rot.json.token, sampleEvent(14))).status).toBe(401);
   });
 
-  it('personal data is refused until the vault exists, and never stored', async () => {
-    const r = await post(`${t.url}/v1/events`, t.agentToken, { ...sampleEvent(20), pii: { email: { subject: 'alice', value: 'alice@example.com' } } });
+  it('malformed personal data is refused without echoing the value or the subject', async () => {
+    const r = await post(`${t.url}/v1/events`, t.agentToken, { ...sampleEvent(20), pii: { email: { subject: 'alice', value: 'alice@example.com', extra: 1 } } });
     expectError(r, 422, 'SCHEMA_VIOLATION');
-    expect(JSON.stringify(r.json)).not.toContain('alice@example.com');
-    expect(r.json.error.issues[0].path).toBe('pii');
+    expect(JSON.stringify(r.json)).not.toContain('alice');
+    expect(r.json.error.issues[0].path).toMatch(/^pii\.email/);
+    const noSubject = await post(`${t.url}/v1/events`, t.agentToken, { ...sampleEvent(21), pii: { email: { value: 'alice@example.com' } } });
+    expectError(noSubject, 422, 'SCHEMA_VIOLATION');
+    expect(JSON.stringify(noSubject.json)).not.toContain('alice');
   });
 
   it('a malformed-JSON answer does not quote the body', async () => {
