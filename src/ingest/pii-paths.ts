@@ -1,13 +1,15 @@
 /**
  * Operator-configured personal-data paths: fields outside `pii` whose
- * values are moved to the vault automatically, e.g.
+ * values are moved to the vault automatically — taken out of the request
+ * before the schema sees it, so a path may name a field the schema does not
+ * know (`target.email`) — e.g.
  * `metadata.customer.email@metadata.customer.id` (the value at the first
  * path, filed under the subject id found at the second). Without `@…` the
  * value itself names the subject (an email address, a phone number).
  *
- * Paths are dotted object keys (no array indexes); they may point into the
- * free-form fields (`metadata`, `change.previous_value`, …) or at a string
- * field of the schema (`actor.on_behalf_of`).
+ * Paths are dotted object keys (no array indexes). A required field
+ * (actor.type, actor.id, action.type) cannot be moved: the event would no
+ * longer validate.
  */
 
 import { isPlainObject, type JsonValue } from '../events/index.js';
@@ -25,7 +27,9 @@ const SEGMENT = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 function parseDotted(s: string, whole: string): string[] {
   const segs = s.split('.');
   if (segs.length === 0 || segs.some((x) => !SEGMENT.test(x))) throw new Error(`invalid personal-data path "${whole}": use dotted field names, e.g. metadata.customer.email`);
-  if (segs[0] === 'pii' || segs[0] === 'event_id') throw new Error(`invalid personal-data path "${whole}": ${segs[0]} cannot be moved`);
+  const joined = segs.join('.');
+  if (segs[0] === 'pii' || segs[0] === 'event_id' || ['actor', 'action', 'actor.type', 'actor.id', 'action.type'].includes(joined))
+    throw new Error(`invalid personal-data path "${whole}": ${joined} cannot be moved`);
   return segs;
 }
 
@@ -60,9 +64,22 @@ export function getPath(root: unknown, path: readonly string[]): JsonValue | und
   return v as JsonValue;
 }
 
-/** Sets `value` at `path` inside `root`, which the caller owns (parseEvent returns fresh objects). */
+/** Sets `value` at `path` inside `root` (which the caller owns), creating missing objects on the way. */
 export function setPath(root: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let v: Record<string, unknown> = root;
-  for (const seg of path.slice(0, -1)) v = v[seg] as Record<string, unknown>;
+  for (const seg of path.slice(0, -1)) {
+    if (!isPlainObject(v[seg])) v[seg] = {};
+    v = v[seg] as Record<string, unknown>;
+  }
   v[path[path.length - 1]!] = value;
+}
+
+/** Removes the value at `path` (an own property), if there is one. */
+export function deletePath(root: unknown, path: readonly string[]): void {
+  let v: unknown = root;
+  for (const seg of path.slice(0, -1)) {
+    if (!isPlainObject(v) || !Object.prototype.hasOwnProperty.call(v, seg)) return;
+    v = v[seg];
+  }
+  if (isPlainObject(v)) delete v[path[path.length - 1]!];
 }

@@ -20,7 +20,12 @@ import { formatPath } from '../events/path.js';
 import type { PiiRef } from '../events/pii.js';
 import type { AppendOptions } from '../log/log.js';
 import type { PiiItem, Vault } from '../vault/vault.js';
-import { getPath, setPath, type PiiPath } from './pii-paths.js';
+import { deletePath, getPath, setPath, type PiiPath } from './pii-paths.js';
+import { EVENT_LIMITS, isPlainObject, sanitizeJson } from '../events/index.js';
+import { jsonTextLength } from '../events/schema.js';
+
+/** Nesting allowed inside one moved value (the event allows 32 overall). */
+const MAX_VALUE_DEPTH = 16;
 import { TlogError } from '../errors.js';
 
 export interface Prepared {
@@ -37,34 +42,56 @@ interface Placed extends PiiItem {
   readonly at: readonly string[];
 }
 
-function subjectOf(p: PiiPath, event: AuditEvent, value: JsonValue): string {
-  const s = p.subject ? getPath(event, p.subject) : value;
-  if (typeof s === 'string' && s.length > 0) return s;
-  if (typeof s === 'number' && Number.isFinite(s)) return String(s);
-  throw new TlogError('SCHEMA_VIOLATION', `personal-data path ${p.text}: the subject id must be a non-empty string`, {
-    details: { issues: [{ path: p.subject ? p.subject.join('.') : p.text, message: 'subject id must be a non-empty string' }] },
+const MAX_SUBJECT = 256;
+
+function subjectOf(p: PiiPath, input: unknown, value: JsonValue): string {
+  const s = p.subject ? getPath(input, p.subject) : value;
+  const id = typeof s === 'string' ? s : typeof s === 'number' && Number.isFinite(s) ? String(s) : '';
+  if (id.length > 0 && id.length <= MAX_SUBJECT) return id;
+  const where = p.subject ? p.subject.join('.') : p.text;
+  throw new TlogError('SCHEMA_VIOLATION', `personal-data path ${p.text}: the subject id at ${where} must be a string of 1-${MAX_SUBJECT} characters`, {
+    details: { issues: [{ path: where, message: `subject id must be a string of 1-${MAX_SUBJECT} characters` }] },
   });
 }
 
-/** The event's personal values, in a fixed order (pii names, then configured paths). */
-export function collectPii(event: AuditEvent, paths: readonly PiiPath[]): Placed[] {
-  const out: Placed[] = [];
-  for (const [name, entry] of Object.entries(event.pii ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    out.push({ name, path: formatPath(['pii', name]), at: ['pii', name], subject: entry.subject, value: entry.value });
-  }
-  for (const p of paths) {
-    const value = getPath(event, p.path);
-    if (value === undefined || value === null) continue;
-    out.push({ name: p.text, path: formatPath(p.path), at: p.path, subject: subjectOf(p, event, value), value });
-  }
-  return out;
+/** Values taken out of a request at configured paths, before validation. */
+export type Extracted = readonly Placed[];
+
+/** The `pii` entries of a validated event, in name order. */
+function collectPiiField(event: AuditEvent): Placed[] {
+  return Object.entries(event.pii ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, entry]) => ({ name, path: formatPath(['pii', name]), at: ['pii', name], subject: entry.subject, value: entry.value }));
 }
 
 export class Ingest {
   constructor(private readonly opts: IngestOptions) {}
 
-  async prepare(tenant: string, event: AuditEvent, assignedId: boolean): Promise<Prepared> {
-    const items = collectPii(event, this.opts.piiPaths);
+  /**
+   * Takes the values at configured paths out of a request body (mutating
+   * it: it is the request's own parse) before the schema sees it. Subject
+   * ids are read first, so a subject path that is itself moved still works.
+   * Values are checked like free-form JSON (depth, size).
+   */
+  extract(input: unknown): Extracted {
+    if (this.opts.piiPaths.length === 0 || !isPlainObject(input)) return [];
+    const out: Placed[] = [];
+    for (const p of this.opts.piiPaths) {
+      const raw = getPath(input, p.path);
+      if (raw === undefined || raw === null) continue;
+      const value = sanitizeJson(raw, MAX_VALUE_DEPTH);
+      if (jsonTextLength(value) > EVENT_LIMITS.freeJson)
+        throw new TlogError('SCHEMA_VIOLATION', `personal-data path ${p.text}: the value must be at most ${EVENT_LIMITS.freeJson} characters of JSON text`, {
+          details: { issues: [{ path: p.text, message: `at most ${EVENT_LIMITS.freeJson} characters of JSON text` }] },
+        });
+      out.push({ name: p.text, path: formatPath(p.path), at: p.path, subject: subjectOf(p, input, value), value });
+    }
+    for (const item of out) deletePath(input, item.at);
+    return out;
+  }
+
+  async prepare(tenant: string, event: AuditEvent, assignedId: boolean, extracted: Extracted = []): Promise<Prepared> {
+    const items = [...collectPiiField(event), ...extracted];
     if (items.length === 0) return { event, append: { assignedId } };
 
     const vault = this.opts.vault;
@@ -75,6 +102,8 @@ export class Ingest {
     const mac = createHmac('sha256', Buffer.concat(items.map((i) => handles.get(i.subject)!.key)));
     mac.update('agent-tlog event content v1\u0000');
     mac.update(encodeCanonical(event));
+    // Moved values are not in `event`; bind them (and where they came from) too.
+    for (const x of extracted) mac.update(encodeCanonical([x.path, x.subject, x.value]));
     const contentHash = new Uint8Array(mac.digest());
 
     const seal = async (): Promise<AuditEvent> => {

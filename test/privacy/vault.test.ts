@@ -24,7 +24,7 @@ describe('personal data in the vault', () => {
   let firstLeaf: Uint8Array;
 
   beforeAll(async () => {
-    t = await startTestServer({ piiPaths: 'metadata.customer.phone@metadata.customer.id' });
+    t = await startTestServer({ piiPaths: 'metadata.customer.phone@metadata.customer.id,target.email' });
     privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
     vkey = (await get(`${t.url}/v1/log`)).json.verifier_key;
     const r = await post(
@@ -56,6 +56,21 @@ describe('personal data in the vault', () => {
     expect(new TextDecoder('latin1').decode(firstLeaf)).not.toContain(SUBJECT);
     expect(ev.metadata.customer.tier).toBe('gold');
     expect(verifyReceipt(first.tlog_proof, vkey).index).toBe(first.index);
+  });
+
+  it('a configured path may name a field the schema does not know (target.email)', async () => {
+    const r = await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(3, { target: { system: 'crm', email: 'grace.h-3310@example.org' } }));
+    expect(r.status).toBe(201);
+    const leaf = fromBase64(r.json.tlog_proof.split('\n')[1].slice('extra '.length))!;
+    const ev = decodeLeaf(leaf).event as any;
+    expect(ev.target.system).toBe('crm');
+    expect(ev.target.email.$pii).toMatch(/^pii_/);
+    expect(new TextDecoder('latin1').decode(leaf)).not.toContain('grace.h-3310');
+    const view = await get(`${t.url}/v1/subjects/${encodeURIComponent('grace.h-3310@example.org')}?purpose=check`, privacy);
+    expect(view.json.values[0]).toMatchObject({ name: 'target.email', path: 'target.email', value: 'grace.h-3310@example.org' });
+    // Without the configuration the field is unknown to the schema.
+    const bad = await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(3, { target: { system: 'crm', mail: 'x@example.org' } }));
+    expect(bad.status).toBe(422);
   });
 
   it('a retried event with its event_id returns the original entry and stores no second copy', async () => {

@@ -33,8 +33,9 @@ export function receiptJson(r: Receipt): Record<string, unknown> {
 export const appendOne = (ctx: AppContext): RequestHandler => async (req, res) => {
   const tenant = writeTenant(res);
   const body = decodeBody(req);
+  const moved = ctx.ingest.extract(body);
   const event = parseEvent(body, ctx.eventOptions);
-  const prepared = await ctx.ingest.prepare(tenant, event, !hasEventId(body));
+  const prepared = await ctx.ingest.prepare(tenant, event, !hasEventId(body), moved);
   const appended = await ctx.log.append(tenant, prepared.event, prepared.append);
   const receipt = await ctx.log.receipt(appended);
   sendJson(res, appended.duplicate ? 200 : 201, receiptJson(receipt));
@@ -61,7 +62,8 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
 
   const parsed = items.map((item) => {
     try {
-      return { event: parseEvent(item, ctx.eventOptions), assignedId: !hasEventId(item) };
+      const moved = ctx.ingest.extract(item);
+      return { event: parseEvent(item, ctx.eventOptions), assignedId: !hasEventId(item), moved };
     } catch (e) {
       return { failed: errorJson(e) };
     }
@@ -71,7 +73,7 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
   const settled = await Promise.allSettled(
     parsed.map(async (p): Promise<Appended | undefined> => {
       if (!p.event) return undefined;
-      const prepared = await ctx.ingest.prepare(tenant, p.event, p.assignedId);
+      const prepared = await ctx.ingest.prepare(tenant, p.event, p.assignedId, p.moved);
       return ctx.log.append(tenant, prepared.event, prepared.append);
     }),
   );
