@@ -28,16 +28,27 @@ export interface CompiledRule {
   /** Global (and with `d` when the secret is a group) so exec() walks every match. */
   readonly re: RegExp;
   readonly group: number | string;
-  /** True when the rule only runs on strings the hint pre-check matched. */
+  /** True when the rule only runs on strings where one of its hints occurs. */
   readonly hinted: boolean;
+  readonly hints: readonly string[];
 }
 
 /** A checked rule set, as scrubText and scrubEvent take it. Immutable; share it. */
 export interface CompiledRules {
   /** Text rules in priority order. */
   readonly rules: readonly CompiledRule[];
-  /** Any hint of any hinted rule, case-insensitive; null when no rule has hints. */
+  /**
+   * Any hint of any hinted rule (global, case-insensitive, longest first);
+   * null when no rule has hints. One pass of it over a string tells which
+   * hinted rules can match there.
+   */
   readonly hint: RegExp | null;
+  /**
+   * Lowercased hint → indices of the rules to run when it occurs: its own
+   * rules and those of every hint it contains (a match of `sk-ant-` also
+   * means `sk-` occurs there).
+   */
+  readonly hintRules: ReadonlyMap<string, readonly number[]>;
   /** True when some rule has no hints (it runs on every string). */
   readonly hasUnhinted: boolean;
   /** Normalized key → kind, for exact key rules. */
@@ -47,7 +58,16 @@ export interface CompiledRules {
   readonly maxScanChars: number;
   /** Every kind the rules can produce. */
   readonly kinds: ReadonlySet<string>;
+  /**
+   * Memo of key → key-rule kind ('' for an ordinary key). Event keys repeat
+   * (schema fields, common metadata), so most lookups are one Map hit. Bounded:
+   * cleared when it reaches KEY_CACHE_SIZE entries.
+   */
+  readonly keyCache: Map<string, string>;
 }
+
+/** Entries in CompiledRules.keyCache before it is cleared. */
+export const KEY_CACHE_SIZE = 4096;
 
 /** Options for {@link compileRules}. */
 export interface CompileOptions {
@@ -185,7 +205,7 @@ function checkRule(rule: ScrubRule, at: string): { issues: string[]; compiled?: 
   }
   if (issues.length > 0) return { issues };
   const re = new RegExp(rule.pattern, `${flags}g${group === 0 ? '' : 'd'}`);
-  return { issues, compiled: { kind: rule.kind, re, group, hinted: hints !== undefined } };
+  return { issues, compiled: { kind: rule.kind, re, group, hinted: hints !== undefined, hints: hints ?? [] } };
 }
 
 function checkKeyRule(rule: SecretKeyRule, at: string): string[] {
@@ -215,7 +235,6 @@ export function compileRules(set: RuleSet = DEFAULT_RULESET, opts: CompileOption
   }
   const issues: string[] = [];
   const rules: CompiledRule[] = [];
-  const hints: string[] = [];
   const kinds = new Set<string>();
   if (!Array.isArray(set.rules)) issues.push('rules: must be a list');
   (Array.isArray(set.rules) ? set.rules : []).forEach((rule, i) => {
@@ -224,7 +243,6 @@ export function compileRules(set: RuleSet = DEFAULT_RULESET, opts: CompileOption
     if (r.compiled !== undefined) {
       rules.push(r.compiled);
       kinds.add(r.compiled.kind);
-      if (rule.hints !== undefined) hints.push(...rule.hints);
     }
   });
   const exactKeys = new Map<string, string>();
@@ -241,15 +259,31 @@ export function compileRules(set: RuleSet = DEFAULT_RULESET, opts: CompileOption
     }
   });
   if (issues.length > 0) throw new ScrubRulesError(issues);
-  const uniqueHints = [...new Set(hints.map((h) => h.toLowerCase()))];
+  const own = new Map<string, Set<number>>();
+  rules.forEach((r, i) => {
+    for (const h of r.hints) {
+      const l = h.toLowerCase();
+      if (!own.has(l)) own.set(l, new Set());
+      own.get(l)!.add(i);
+    }
+  });
+  const uniqueHints = [...own.keys()].sort((a, b) => b.length - a.length);
+  const hintRules = new Map<string, number[]>();
+  for (const h of uniqueHints) {
+    const idx = new Set<number>();
+    for (const [other, set] of own) if (h.includes(other)) for (const i of set) idx.add(i);
+    hintRules.set(h, [...idx].sort((a, b) => a - b));
+  }
   return Object.freeze({
     rules: Object.freeze(rules),
-    hint: uniqueHints.length === 0 ? null : new RegExp(uniqueHints.map(escapeRegExp).join('|'), 'i'),
+    hint: uniqueHints.length === 0 ? null : new RegExp(uniqueHints.map(escapeRegExp).join('|'), 'gi'),
+    hintRules,
     hasUnhinted: rules.some((r) => !r.hinted),
     exactKeys,
     suffixKeys: Object.freeze(suffixKeys),
     maxScanChars,
     kinds,
+    keyCache: new Map<string, string>(),
   });
 }
 

@@ -15,7 +15,7 @@
  */
 import { formatPath, type PathSegment } from '../events/path.js';
 import { isPlainObject, setOwn } from '../events/json.js';
-import type { CompiledRules } from './compile.js';
+import { KEY_CACHE_SIZE, type CompiledRules } from './compile.js';
 import { marker, normalizeKey, UNSCANNED_KIND } from './rules.js';
 
 /** One scrubbed place: a field path (src/events/path.ts format) and the kind of secret. */
@@ -55,12 +55,24 @@ const CUT_LOOKBACK = 256;
 
 function findSpans(s: string, c: CompiledRules): Span[] {
   const spans: Span[] = [];
-  const hinted = c.hint !== null && c.hint.test(s);
-  if (!hinted && !c.hasUnhinted) return spans;
   const rules = c.rules;
+  // Which hinted rules can match: one pass of the hint regex. Stepping one
+  // character after each hit finds hints that overlap an earlier one.
+  let active: Uint8Array | undefined;
+  const hint = c.hint;
+  if (hint !== null) {
+    hint.lastIndex = 0;
+    let h: RegExpExecArray | null;
+    while ((h = hint.exec(s)) !== null) {
+      active ??= new Uint8Array(rules.length);
+      for (const i of c.hintRules.get(h[0].toLowerCase()) ?? []) active[i] = 1;
+      hint.lastIndex = h.index + 1;
+    }
+  }
+  if (active === undefined && !c.hasUnhinted) return spans;
   for (let prio = 0; prio < rules.length; prio++) {
     const rule = rules[prio]!;
-    if (rule.hinted && !hinted) continue;
+    if (rule.hinted && active?.[prio] !== 1) continue;
     const re = rule.re;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
@@ -198,11 +210,21 @@ export function scrubText(s: string, c: CompiledRules): string {
 
 /** The kind of secret a key names, after the key rules; undefined for an ordinary key. */
 export function secretKeyKind(key: string, c: CompiledRules): string | undefined {
+  let kind = c.keyCache.get(key);
+  if (kind === undefined) {
+    kind = keyKindUncached(key, c);
+    if (c.keyCache.size >= KEY_CACHE_SIZE) c.keyCache.clear();
+    c.keyCache.set(key, kind);
+  }
+  return kind === '' ? undefined : kind;
+}
+
+function keyKindUncached(key: string, c: CompiledRules): string {
   const n = normalizeKey(key);
   const exact = c.exactKeys.get(n);
   if (exact !== undefined) return exact;
   for (const [suffix, kind] of c.suffixKeys) if (n.endsWith(suffix)) return kind;
-  return undefined;
+  return '';
 }
 
 /**
