@@ -56,22 +56,23 @@ export function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[-_. ]/g, '');
 }
 
-// A value after `key=`, `key: `, `"key": "…"` or `--flag `. Three shapes:
+// A value after `key=`, `key: `, `"key": "…"` or `--flag `; never a bare true, false or null. Three shapes:
 //  - after an unescaped quote: up to the closing quote, honouring JSON escapes;
 //  - after an escaped quote (JSON inside a string, `\"pw\": \"…\"`): up to the next backslash or quote;
 //  - unquoted: up to whitespace, a quote, `,`, `;` or `&` (query strings, ADO connection strings).
-const VALUE = String.raw`((?<=(?<!\\)")(?:[^"\\\r\n]|\\.)+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+|(?<![\\"'])[^\s"'\x60,;&]+)`;
+const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")(?:[^"\\\r\n]|\\.)+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+|(?<![\\"'])[^\s"'\x60,;&]+)`;
 
 /**
  * A `key=value` rule. `keys` is matched case-insensitively where it ends an
  * identifier (`DB_PASSWORD=`, `clientSecret:`); `flags` are CLI long options
  * whose value may follow a space (`--password hunter2`), with any `word-`
  * prefix (`--db-password`). A value starting with `-` after a space is the
- * next option, not a value.
+ * next option, not a value. A key inside a URL's user info
+ * (`https://x-access-token:…@host`) is left to the URL rules, which keep the host.
  */
 function keyValueRule(kind: string, keys: string, flags: string, hints: string[]): ScrubRule {
   const flag = String.raw`(?<![\w-])--(?:[a-z0-9-]*-)?(?:${flags})(?:=|[ \t]+(?!-))["']?`;
-  const assign = String.raw`(?:${keys})\\?["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\?["']?`;
+  const assign = String.raw`(?<!://[^\s/@]*)(?:${keys})\\?["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\?["']?`;
   return { kind, pattern: `(?:${flag}|${assign})${VALUE}`, flags: 'i', secretGroup: 1, hints };
 }
 

@@ -167,9 +167,9 @@ function scrubBounded(s: string, c: CompiledRules, kinds: string[]): string | nu
 
 /** Where to cut a string longer than the bound: at whitespace near the bound, never inside a surrogate pair. */
 function cutPoint(s: string, max: number): number {
-  for (let i = max; i > max - CUT_LOOKBACK; i--) {
+  for (let i = max - 1; i > max - CUT_LOOKBACK; i--) {
     const ch = s.charCodeAt(i);
-    if (ch === 0x20 || ch === 0x0a || ch === 0x09 || ch === 0x0d) return i;
+    if (ch === 0x20 || ch === 0x0a || ch === 0x09 || ch === 0x0d) return i + 1;
   }
   const hi = s.charCodeAt(max - 1);
   return hi >= 0xd800 && hi <= 0xdbff ? max - 1 : max;
