@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../../src/events/index.js';
-import { compileRules, scrubEvent, scrubText, scrubTextDetailed, type ScrubbedEntry } from '../../src/scrub/index.js';
+import { compileRules, DEFAULT_KEY_RULES, DEFAULT_RULES, scrubEvent, scrubText, scrubTextDetailed, type ScrubbedEntry } from '../../src/scrub/index.js';
 import { corpusEvent, NOT_SECRETS, SECRET_CORPUS } from './corpus.js';
 
 const rules = compileRules();
@@ -238,6 +238,17 @@ describe('idempotence (property)', () => {
         expect(scrubText(once, rules)).toBe(once);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('the hint pre-check never skips a rule that would match', () => {
+    // Same rules without hints run every rule on every string.
+    const unhinted = compileRules({ rules: DEFAULT_RULES.map(({ hints: _h, ...r }) => r), keys: DEFAULT_KEY_RULES });
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(scrubText(s, rules)).toBe(scrubText(s, unhinted));
+      }),
+      { numRuns: 2000 },
     );
   });
 
