@@ -72,7 +72,8 @@ const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")
  */
 function keyValueRule(kind: string, keys: string, flags: string, hints: string[]): ScrubRule {
   const flag = String.raw`(?<![\w-])--(?:[a-z0-9-]*-)?(?:${flags})(?:=|[ \t]+(?!-))["']?`;
-  const assign = String.raw`(?<!://[^\s/@]*)(?:${keys})\\?["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\?["']?`;
+  // The URL check is a bounded lookbehind AFTER the key, so it only runs where a key matched.
+  const assign = String.raw`(?:${keys})(?<!://[^\s/@]{0,256})\\?["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\?["']?`;
   return { kind, pattern: `(?:${flag}|${assign})${VALUE}`, flags: 'i', secretGroup: 1, hints };
 }
 
@@ -87,10 +88,11 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // header.payload.signature, both JSON parts base64url of `{"` (eyJ); the signature may be empty (alg none).
   { kind: 'jwt', pattern: String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`, hints: ['eyJ'] },
   { kind: 'anthropic_key', pattern: String.raw`\bsk-ant-[A-Za-z0-9_-]{20,}`, hints: ['sk-ant-'] },
-  // Legacy sk-…, sk-proj-, sk-svcacct-, sk-admin-. Real keys always hold a digit; prose like sk-learn does not.
+  // Legacy sk-…, sk-proj-, sk-svcacct-, sk-admin-. Real keys hold a digit early on; prose like sk-learn does not.
+  // Lookaheads are bounded (256) so a long run of key characters costs linear time.
   {
     kind: 'openai_key',
-    pattern: String.raw`\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}`,
+    pattern: String.raw`\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_-]{0,256}[0-9])[A-Za-z0-9_-]{20,}`,
     hints: ['sk-'],
   },
   {
@@ -126,7 +128,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // A 40-character secret shortly after "aws … secret" (aws_secret_access_key=, "AWS secret key: …").
   {
     kind: 'aws_secret_key',
-    pattern: String.raw`aws.{0,40}?secret.{0,24}?(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])`,
+    pattern: String.raw`aws[\w .-]{0,40}?secret[\w .-]{0,24}?[\s:="']{1,4}([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])`,
     flags: 'i',
     secretGroup: 1,
     hints: ['aws'],
@@ -138,17 +140,17 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     secretGroup: 1,
     hints: ['authorization'],
   },
-  // curl -u user:password (other tools use -u for uid:gid, so only after "curl").
+  // curl -u user:password (other tools use -u for uid:gid, so only within 512 characters after "curl").
   {
     kind: 'basic_auth',
-    pattern: String.raw`\bcurl\b[^\r\n]*?[ \t](?:-u|--user)[ \t]+["']?[^\s:"']*:([^\s"']+)`,
+    pattern: String.raw`\bcurl\b[^\r\n]{0,512}?[ \t](?:-u|--user)[ \t]+["']?[^\s:"']*:([^\s"']+)`,
     secretGroup: 1,
     hints: ['curl'],
   },
   // Standalone "Bearer <token>": the token must hold a digit, so "bearer authentication" is prose.
   {
     kind: 'bearer_token',
-    pattern: String.raw`\bbearer[ \t]+(?=[A-Za-z0-9._~+/-]*[0-9])([A-Za-z0-9._~+/-]{16,}=*)`,
+    pattern: String.raw`\bbearer[ \t]+(?=[A-Za-z0-9._~+/-]{0,256}[0-9])([A-Za-z0-9._~+/-]{16,}=*)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['bearer'],

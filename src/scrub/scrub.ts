@@ -103,11 +103,20 @@ function subtractMarkers(s: string, spans: Span[]): Span[] {
   let m: RegExpExecArray | null;
   while ((m = MARKER_G.exec(s)) !== null) markers.push([m.index, m.index + m[0].length]);
   if (markers.length === 0) return spans;
+  // Markers are sorted and disjoint: binary-search the first one ending after
+  // each span's start, so many spans and many markers stay n log n.
   const out: Span[] = [];
   for (const span of spans) {
+    let lo = 0;
+    let hi = markers.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (markers[mid]![1] <= span.start) lo = mid + 1;
+      else hi = mid;
+    }
     let from = span.start;
-    for (const [ms, me] of markers) {
-      if (me <= from || ms >= span.end) continue;
+    for (let j = lo; j < markers.length && markers[j]![0] < span.end; j++) {
+      const [ms, me] = markers[j]!;
       if (ms > from) out.push({ ...span, start: from, end: ms });
       from = Math.max(from, me);
     }
