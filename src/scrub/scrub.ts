@@ -269,7 +269,7 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
         record(secretKind);
         return marker(secretKind);
       }
-      kinds.length = 0;
+      if (kinds.length !== 0) kinds.length = 0;
       const r = scrubString(v, c, kinds);
       if (r === null) return v;
       for (const k of kinds) record(k);
@@ -291,18 +291,23 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
     }
     if (isPlainObject(v)) {
       const o: Record<string, unknown> = {};
+      // Original keys are unique, so a name can only collide once some key was renamed.
+      let renamed = false;
       for (const key of Object.keys(v)) {
-        kinds.length = 0;
+        if (kinds.length !== 0) kinds.length = 0;
         const scrubbedKey = scrubString(key, c, kinds);
         let k = scrubbedKey ?? key;
-        if (Object.prototype.hasOwnProperty.call(o, k)) {
+        if (scrubbedKey !== null) renamed = true;
+        if (renamed && Object.prototype.hasOwnProperty.call(o, k)) {
           let n = 2;
           while (Object.prototype.hasOwnProperty.call(o, `${k} (${n})`)) n++;
           k = `${k} (${n})`;
         }
         path.push(k);
         if (scrubbedKey !== null) for (const kind of [...kinds]) record(kind);
-        setOwn(o, k, walk(v[key], secretKind ?? secretKeyKind(k, c)));
+        const value = walk(v[key], secretKind ?? secretKeyKind(k, c));
+        if (k === '__proto__') setOwn(o, k, value);
+        else o[k] = value;
         path.pop();
       }
       return o;
