@@ -59,8 +59,9 @@ export function normalizeKey(key: string): string {
 // A value after `key=`, `key: `, `"key": "…"` or `--flag `; never a bare true, false or null. Three shapes:
 //  - after an unescaped quote: up to the closing quote, honouring JSON escapes;
 //  - after an escaped quote (JSON inside a string, `\"pw\": \"…\"`): up to the next backslash or quote;
-//  - unquoted: up to whitespace, a quote, `,`, `;` or `&` (query strings, ADO connection strings).
-const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")(?:[^"\\\r\n]|\\.)+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+|(?<![\\"'])[^\s"'\x60,;&]+)`;
+//  - unquoted: up to whitespace, a quote, `,`, `;` or `&` (query strings, ADO connection strings),
+//    never ending in a backslash (which would escape the next character in JSON text).
+const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")(?:[^"\\\r\n]|\\.)+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+|(?<![\\"'])[^\s"'\x60,;&]*[^\s"'\x60,;&\\])`;
 
 /**
  * A `key=value` rule. `keys` is matched case-insensitively where it ends an
@@ -73,7 +74,7 @@ const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")
 function keyValueRule(kind: string, keys: string, flags: string, hints: string[]): ScrubRule {
   const flag = String.raw`(?<![\w-])--(?:[a-z0-9-]*-)?(?:${flags})(?:=|[ \t]+(?!-))["']?`;
   // The URL check is a bounded lookbehind AFTER the key, so it only runs where a key matched.
-  const assign = String.raw`(?:${keys})(?<!://[^\s/@]{0,256})\\?["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\?["']?`;
+  const assign = String.raw`(?:${keys})(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\{0,4}["']?`;
   return { kind, pattern: `(?:${flag}|${assign})${VALUE}`, flags: 'i', secretGroup: 1, hints };
 }
 
@@ -135,7 +136,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   },
   {
     kind: 'basic_auth',
-    pattern: String.raw`authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?basic[ \t]+([A-Za-z0-9+/=._~-]+)`,
+    pattern: String.raw`authorization\\{0,4}["']?[ \t]*[:=][ \t]*\\{0,4}["']?basic[ \t]+([A-Za-z0-9+/=._~-]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['authorization'],
@@ -158,7 +159,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // Any other Authorization header value, with or without a scheme.
   {
     kind: 'authorization',
-    pattern: String.raw`\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?(?:(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)[ \t]+)?([^\s"',;\\]+)`,
+    pattern: String.raw`\b(?:proxy-)?authorization\\{0,4}["']?[ \t]*[:=][ \t]*\\{0,4}["']?(?:(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)[ \t]+)?([^\s"',;\\]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['authorization'],
@@ -181,7 +182,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   },
   {
     kind: 'cookie',
-    pattern: String.raw`(?<![A-Za-z0-9_-])(?:set-)?cookie\\?["']?[ \t]*:[ \t]*\\?["']?([^\r\n"'\\]+)`,
+    pattern: String.raw`(?<![A-Za-z0-9_-])(?:set-)?cookie\\{0,4}["']?[ \t]*:[ \t]*\\{0,4}["']?([^\r\n"'\\]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['cookie'],
@@ -189,7 +190,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // ADO.NET / ODBC connection strings: the value runs to the next ";" and may hold spaces.
   {
     kind: 'password',
-    pattern: String.raw`(?:^|;)[ \t]*(?:password|pwd)[ \t]*=[ \t]*([^;\r\n]*[^;\s])`,
+    pattern: String.raw`(?:^|;)[ \t]*(?:password|pwd)[ \t]*=[ \t]*([^;\r\n"\\]*[^;\s"\\])`,
     flags: 'i',
     secretGroup: 1,
     hints: ['password', 'pwd'],

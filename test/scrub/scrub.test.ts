@@ -60,6 +60,15 @@ describe('scrubText on the corpus', () => {
     expect(scrubText(`token=abc-${fake} next`, rules)).toBe('token=[REDACTED:github_token] next');
   });
 
+  it('keeps a JSON log line parseable for single-line secrets', () => {
+    for (const entry of SECRET_CORPUS.filter((e) => !e.text.includes('\n') && e.kind !== 'private_key')) {
+      const line = JSON.stringify({ level: 30, msg: entry.text, err: { message: `failed: ${entry.text}` } });
+      const out = scrubText(line, rules);
+      for (const s of entry.secrets) expect(out, entry.name).not.toContain(s);
+      expect(() => JSON.parse(out), entry.name).not.toThrow();
+    }
+  });
+
   it('keeps the user and host of a URL with a password containing @', () => {
     expect(scrubText('postgres://app:p@ss@w0rd@db.example.com/prod', rules)).toBe('postgres://app:[REDACTED:connection_string]@db.example.com/prod');
   });
