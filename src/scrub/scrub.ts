@@ -236,12 +236,21 @@ function keyKindUncached(key: string, c: CompiledRules): string {
   return '';
 }
 
+/** For an object with a string `name` (or `key`) naming a secret and a `value`: that kind. */
+function pairSecretKind(o: Record<string, unknown>, c: CompiledRules): string | undefined {
+  if (!Object.prototype.hasOwnProperty.call(o, 'value')) return undefined;
+  const name = Object.prototype.hasOwnProperty.call(o, 'name') ? o.name : Object.prototype.hasOwnProperty.call(o, 'key') ? o.key : undefined;
+  return typeof name === 'string' ? secretKeyKind(name, c) : undefined;
+}
+
 /**
  * Scrubs every string of an event: values at any depth (metadata, change
  * values, arrays) and object keys. Under a key that names a secret
  * (`password`, `api_key`, `Authorization`, …) every string and number at any
  * depth is replaced whole by the key rule's marker (numbers become the marker
- * string); booleans, null and empty strings are kept.
+ * string); booleans, null and empty strings are kept. The same holds for the
+ * `value` of a name/value pair whose `name` (or `key`) names a secret
+ * (`{"name": "Authorization", "value": "…"}`).
  *
  * Returns a fresh deep copy (the input is not mutated) and one entry per
  * (path, kind), in walk order. A key that held a secret is reported at its
@@ -293,6 +302,9 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
       const o: Record<string, unknown> = {};
       // Original keys are unique, so a name can only collide once some key was renamed.
       let renamed = false;
+      // A name/value pair ({"name": "DB_PASSWORD", "value": "…"}: Kubernetes env,
+      // HAR and fetch header lists) is judged by its name, like a key.
+      const pairKind = secretKind === undefined ? pairSecretKind(v, c) : undefined;
       for (const key of Object.keys(v)) {
         if (kinds.length !== 0) kinds.length = 0;
         const scrubbedKey = scrubString(key, c, kinds);
@@ -305,7 +317,7 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
         }
         path.push(k);
         if (scrubbedKey !== null) for (const kind of [...kinds]) record(kind);
-        const value = walk(v[key], secretKind ?? secretKeyKind(k, c));
+        const value = walk(v[key], secretKind ?? (key === 'value' ? pairKind : undefined) ?? secretKeyKind(k, c));
         if (k === '__proto__') setOwn(o, k, value);
         else o[k] = value;
         path.pop();

@@ -163,6 +163,31 @@ describe('scrubEvent', () => {
     ]);
   });
 
+  it('redacts the value of name/value pairs whose name is a secret key', () => {
+    const event = {
+      metadata: {
+        env: [{ name: 'DB_PASSWORD', value: 'hunter2' }, { name: 'LOG_LEVEL', value: 'debug' }],
+        har: { headers: [{ name: 'Authorization', value: 'Basic abc' }, { key: 'X-Api-Key', value: { v: 'k', n: 3 } }, { name: 'Accept', value: '*/*' }] },
+        odd: { name: 'token', other: 'kept' },
+      },
+    };
+    const r = scrubEvent(event, rules);
+    expect(r.event).toEqual({
+      metadata: {
+        env: [{ name: 'DB_PASSWORD', value: '[REDACTED:password]' }, { name: 'LOG_LEVEL', value: 'debug' }],
+        har: { headers: [{ name: 'Authorization', value: '[REDACTED:authorization]' }, { key: 'X-Api-Key', value: { v: '[REDACTED:api_key]', n: '[REDACTED:api_key]' } }, { name: 'Accept', value: '*/*' }] },
+        odd: { name: 'token', other: 'kept' },
+      },
+    });
+    expect(r.scrubbed).toEqual([
+      { path: 'metadata.env[0].value', kind: 'password' },
+      { path: 'metadata.har.headers[0].value', kind: 'authorization' },
+      { path: 'metadata.har.headers[1].value.v', kind: 'api_key' },
+      { path: 'metadata.har.headers[1].value.n', kind: 'api_key' },
+    ]);
+    expect(scrubEvent(r.event, rules).scrubbed).toEqual([]);
+  });
+
   it('reports one entry per (path, kind) and formats odd paths', () => {
     const gh = `ghp_${'Ab12'.repeat(9)}`;
     const r = scrubEvent({ data_accessed: [`${gh} and ${gh}`, { id: `x ${gh} password=abc` }], metadata: { 'odd key': gh } }, rules);
@@ -265,7 +290,7 @@ describe('idempotence (property)', () => {
   });
 
   it('scrubbing a scrubbed event changes nothing and reports nothing', () => {
-    const key = fc.oneof(fc.constantFrom('password', 'token', 'Authorization', 'note', 'value', 'api-key', 'x'), text);
+    const key = fc.oneof(fc.constantFrom('password', 'token', 'Authorization', 'note', 'value', 'name', 'key', 'api-key', 'x'), text);
     const value = fc.letrec((tie) => ({
       v: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.boolean(), fc.constant(null), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(key, tie('v'), { maxKeys: 3 })),
     })).v;
