@@ -209,7 +209,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
 /** The built-in key rules. A value under such a key is redacted whole. */
 export const DEFAULT_KEY_RULES: readonly SecretKeyRule[] = Object.freeze([
   { kind: 'password', names: ['password', 'passwd', 'passphrase'], match: 'suffix' },
-  { kind: 'password', names: ['pwd', 'pass'] },
+  { kind: 'password', names: ['pwd'] },
   { kind: 'private_key', names: ['privatekey'], match: 'suffix' },
   { kind: 'secret', names: ['secret', 'secretkey', 'accesskey', 'credential', 'credentials'], match: 'suffix' },
   { kind: 'api_key', names: ['apikey'], match: 'suffix' },

@@ -91,7 +91,7 @@ describe('false positives', () => {
       actor: { type: 'agent', id: 'agent-1', on_behalf_of: 'user-42' },
       action: { type: 'auth.password_reset', name: 'reset password' },
       reasoning: { summary: NOT_SECRETS.join('\n'), confidence: 0.9 },
-      metadata: { token_count: 512, max_tokens: 4096, has_password: true, password_policy_id: 'pp-1', hashes: NOT_SECRETS.slice(8, 16) },
+      metadata: { token_count: 512, max_tokens: 4096, has_password: true, password_policy_id: 'pp-1', tests: { pass: 12, fail: 0 }, hashes: NOT_SECRETS.slice(8, 16) },
     };
     const r = scrubEvent(event, rules);
     expect(r.scrubbed).toEqual([]);
