@@ -1,0 +1,259 @@
+/**
+ * A corpus of real-looking FAKE secrets of every kind the default rules
+ * detect, each in a realistic context, with the exact scrubbed text expected.
+ * Secrets are generated from a fixed seed (no literal credential is in this
+ * file, and none is real). Exported for the end-to-end test that checks no
+ * secret reaches a data file or a log line:
+ *
+ *   - SECRET_CORPUS: the entries;
+ *   - corpusEvent(entry): a schema-valid event carrying entry.text in every
+ *     string field that can hold it (nested metadata, arrays, an object key,
+ *     change values, a pii value), with the paths scrubEvent must report.
+ */
+import { formatPath, type PathSegment } from '../../src/events/path.js';
+
+export interface CorpusEntry {
+  /** A short name for test titles. */
+  name: string;
+  /** The marker kind expected. */
+  kind: string;
+  /** The text as an agent would send it. */
+  text: string;
+  /** The exact text after scrubbing. */
+  expected: string;
+  /** Substrings that must not survive scrubbing anywhere. */
+  secrets: string[];
+  /** Every marker kind in `expected` (usually just `kind`). */
+  kinds?: string[];
+}
+
+// mulberry32: a tiny seeded PRNG, so the corpus is the same on every run.
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = prng(0x5c2b);
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const UPPER_NUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const B64 = `${ALNUM}+/`;
+const B64URL = `${ALNUM}-_`;
+const HEX = '0123456789abcdef';
+const PW = `${ALNUM}!#%*_+=.-@^`;
+
+/** n random characters from `alphabet`, with at least one digit (as real keys have). */
+function gen(alphabet: string, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += alphabet[Math.floor(rand() * alphabet.length)];
+  return /[0-9]/.test(s) || !/[0-9]/.test(alphabet) ? s : `${s.slice(0, -1)}7`;
+}
+function b64url(s: string): string {
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+function pemBody(lines: number): string {
+  return Array.from({ length: lines }, () => gen(B64, 64)).join('\n');
+}
+
+const R = (kind: string) => `[REDACTED:${kind}]`;
+
+/** An entry whose text is `before + secret + after`, expected `before + marker + after`. */
+function simple(name: string, kind: string, before: string, secret: string, after = ''): CorpusEntry {
+  return { name, kind, text: `${before}${secret}${after}`, expected: `${before}${R(kind)}${after}`, secrets: [secret] };
+}
+
+const ghp = `ghp_${gen(ALNUM, 36)}`;
+const pat = `github_pat_${gen(ALNUM, 22)}_${gen(ALNUM, 59)}`;
+const jwt = `${b64url('{"alg":"HS256","typ":"JWT"}')}.${b64url(`{"sub":"${gen(HEX, 12)}","iat":1763900000}`)}.${gen(B64URL, 43)}`;
+const pw = () => gen(PW, 16);
+
+export const SECRET_CORPUS: readonly CorpusEntry[] = [
+  simple('github ghp in a curl header (the issue example)', 'github_token', "curl -H 'Authorization: Bearer ", ghp, "' https://api.example.com/x"),
+  simple('github gho', 'github_token', 'GH_TOKEN=', `gho_${gen(ALNUM, 36)}`, ' gh pr list'),
+  simple('github ghu', 'github_token', 'token is ', `ghu_${gen(ALNUM, 36)}`, ' (user-to-server)'),
+  simple('github ghs', 'github_token', 'installation token ', `ghs_${gen(ALNUM, 36)}`, ' expires in 1h'),
+  simple('github ghr', 'github_token', 'refresh with ', `ghr_${gen(ALNUM, 36)}`, '.'),
+  simple('github fine-grained PAT in a clone URL', 'github_token', 'git clone https://x-access-token:', pat, '@github.com/org/repo.git'),
+  simple('gitlab glpat', 'gitlab_token', 'glab auth login --token ', `glpat-${gen(B64URL, 20)}`, ' --hostname gitlab.example.com'),
+  simple('gitlab deploy token', 'gitlab_token', 'deploy token ', `gldt-${gen(ALNUM, 20)}`, ' rotated'),
+  simple('gitlab runner token', 'gitlab_token', 'gitlab-runner register --token ', `glrt-${gen(B64URL, 24)}`, ''),
+  simple('slack bot token in JSON text', 'slack_token', '{"channel":"C0123ABCD","token":"', `xoxb-${gen('0123456789', 12)}-${gen('0123456789', 13)}-${gen(ALNUM, 24)}`, '"}'),
+  simple('slack user token', 'slack_token', 'posting as user with ', `xoxp-${gen('0123456789', 12)}-${gen('0123456789', 12)}-${gen(HEX, 32)}`, ' now'),
+  simple('slack app token', 'slack_token', 'socket mode: ', `xapp-1-A0${gen(UPPER_NUM, 9)}-${gen('0123456789', 13)}-${gen(HEX, 64)}`, ''),
+  simple('slack webhook', 'slack_webhook', 'POST https://hooks.slack.com/services/', `T0${gen(UPPER_NUM, 8)}/B0${gen(UPPER_NUM, 8)}/${gen(ALNUM, 24)}`, ' -d @msg.json'),
+  simple('stripe live secret key', 'stripe_key', 'stripe.api_key = "', `sk_live_${gen(ALNUM, 99)}`, '"'),
+  simple('stripe restricted test key', 'stripe_key', 'using ', `rk_test_${gen(ALNUM, 24)}`, ' for reports'),
+  simple('stripe webhook secret', 'stripe_webhook_secret', 'STRIPE_WEBHOOK_SECRET=', `whsec_${gen(ALNUM, 32)}`, ''),
+  simple('openai project key', 'openai_key', 'OPENAI_API_KEY=', `sk-proj-${gen(B64URL, 124)}`, ' python app.py'),
+  simple('openai legacy key', 'openai_key', "openai.api_key='", `sk-${gen(ALNUM, 20)}T3BlbkFJ${gen(ALNUM, 20)}`, "'"),
+  simple('openai service account key', 'openai_key', 'key ', `sk-svcacct-${gen(B64URL, 64)}`, ' (svc)'),
+  simple('openai admin key', 'openai_key', 'admin: ', `sk-admin-${gen(B64URL, 64)}`, ''),
+  simple('anthropic key', 'anthropic_key', 'export ANTHROPIC_API_KEY=', `sk-ant-api03-${gen(B64URL, 93)}AA`, ' && claude'),
+  simple('anthropic admin key', 'anthropic_key', 'x-api-key: ', `sk-ant-admin01-${gen(B64URL, 93)}AA`, ''),
+  simple('aws access key id', 'aws_access_key_id', 'aws_access_key_id = ', `AKIA${gen(UPPER_NUM, 16)}`, ''),
+  simple('aws temporary access key id', 'aws_access_key_id', 'assumed role, key ', `ASIA${gen(UPPER_NUM, 16)}`, ' valid 1h'),
+  simple('aws secret in credentials file', 'aws_secret_key', 'aws_secret_access_key = ', gen(B64, 40), ''),
+  simple('aws secret in prose', 'aws_secret_key', 'The AWS secret key is ', gen(B64, 40), ' (rotate it)'),
+  simple('aws secret env var', 'aws_secret_key', 'AWS_SECRET_ACCESS_KEY=', gen(B64, 40), ' aws s3 ls'),
+  simple('PEM RSA private key', 'private_key', 'key file:\n', `-----BEGIN RSA PRIVATE KEY-----\n${pemBody(4)}\n-----END RSA PRIVATE KEY-----`, '\ndone'),
+  simple('PEM PKCS8 private key', 'private_key', 'cat key.pem => ', `-----BEGIN PRIVATE KEY-----\n${pemBody(3)}\n-----END PRIVATE KEY-----`, ''),
+  simple('truncated OpenSSH private key (no END)', 'private_key', 'leaked: ', `-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA${gen(B64, 40)}\n${gen(B64, 70)}`, ''),
+  simple('PGP private key block', 'private_key', '', `-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n${pemBody(2)}\n-----END PGP PRIVATE KEY BLOCK-----`, ' (exported)'),
+  simple('JWT in a bearer header', 'jwt', 'Authorization: Bearer ', jwt, ''),
+  simple('JWT in a query string', 'jwt', 'https://app.example.com/cb?id_token=', `${jwt.slice(0, -5)}${gen(B64URL, 5)}`, '&state=xyz'),
+  simple('basic auth header', 'basic_auth', 'Authorization: Basic ', btoa(`svc-deploy:${gen(ALNUM, 18)}`), ''),
+  simple('curl -u user:password', 'basic_auth', 'curl -u admin:', gen(ALNUM, 14), ' https://api.example.com/v1/users'),
+  simple('opaque bearer token', 'bearer_token', 'requests.get(url, headers={"Authorization": "Bearer ', gen(ALNUM, 40), '"})'),
+  simple('authorization header with another scheme', 'authorization', 'Authorization: token ', gen(HEX, 40), ''),
+  simple('password in an https URL', 'url_password', 'git remote add origin https://deploy:', gen(ALNUM, 20), '@git.example.com/team/repo.git'),
+  simple('postgres URL', 'connection_string', 'psql postgresql://app:', pw(), '@db.internal:5432/prod?sslmode=require'),
+  simple('mysql URL', 'connection_string', 'DATABASE_URL=mysql://root:', gen(ALNUM, 16), '@127.0.0.1:3306/shop'),
+  simple('mongodb+srv URL', 'connection_string', 'mongosh "mongodb+srv://admin:', gen(ALNUM, 16), '@cluster0.ab1cd.mongodb.net/test"'),
+  simple('redis URL with empty user', 'connection_string', 'REDIS_URL=redis://:', gen(ALNUM, 24), '@cache:6379/0'),
+  simple('amqp URL', 'connection_string', 'broker amqps://guest:', gen(ALNUM, 12), '@mq.example.com:5671/vhost'),
+  simple('ADO.NET connection string', 'password', 'Server=tcp:db.example.com,1433;Initial Catalog=app;User ID=svc;Password=', `${gen(ALNUM, 10)} ${gen(ALNUM, 6)}`, ';Encrypt=True'),
+  simple('JDBC with password property', 'password', 'jdbc:sqlserver://db:1433;databaseName=app;user=sa;password=', gen(ALNUM, 16), ';'),
+  simple('env var password', 'password', 'DB_PASSWORD=', pw(), ' ./migrate up'),
+  simple('YAML password', 'password', 'database:\n  user: app\n  password: ', pw(), '\n  host: db'),
+  simple('JSON-ish password in text', 'password', 'body={"username": "bob", "password": "', gen(ALNUM, 12), '"}'),
+  simple('escaped JSON password in a log line', 'password', 'payload="{\\"password\\": \\"', gen(ALNUM, 12), '\\"}"'),
+  simple('client_secret in a form body', 'secret', 'grant_type=client_credentials&client_secret=', gen(ALNUM, 32), '&client_id=app'),
+  simple('x-api-key header', 'api_key', 'X-Api-Key: ', gen(HEX, 32), ''),
+  simple('access_token in JSON text', 'token', '{"access_token": "', gen(ALNUM, 40), '", "token_type": "bearer"}'),
+  simple('--password=VALUE', 'password', 'mysql -u root --password=', pw(), ' shop'),
+  simple('--password VALUE', 'password', 'pg_dump --password ', gen(ALNUM, 14), ' --host db'),
+  simple('--token VALUE', 'token', 'vault login --token ', `hvs.${gen(ALNUM, 24)}`, ''),
+  simple('--api-key VALUE', 'api_key', 'myctl --api-key ', gen(HEX, 32), ' deploy'),
+  simple('--client-secret=VALUE', 'secret', 'oauthctl --client-id app --client-secret=', gen(ALNUM, 32), ''),
+  simple('--secret VALUE', 'secret', 'signer --secret ', gen(ALNUM, 24), ' sign file.txt'),
+  simple('cookie header', 'cookie', 'Cookie: ', `session=${gen(ALNUM, 32)}; csrftoken=${gen(ALNUM, 32)}`, ''),
+];
+
+// ---------------------------------------------------------------------------
+// Placing an entry's text in every field of an event.
+
+/** One place corpusEvent put the text, and the path scrubEvent must report for it. */
+export interface Placement {
+  /** The path of the value (or of the key, for the key placement) after scrubbing. */
+  path: string;
+  /** Segments to read the scrubbed value back (for a key: the object holding it). */
+  at: PathSegment[];
+  /** True when the text was placed as an object key. */
+  key?: boolean;
+}
+
+const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
+const TRIMMED = /^\S(?:[^]*\S)?$/u;
+const printable = (s: string, max: number) => s.length <= max && PRINTABLE.test(s) && TRIMMED.test(s);
+
+/**
+ * A schema-valid event (parseEvent accepts it) with `text` in every string
+ * field that can hold it: ids and labels when the text is short, single-line
+ * and trimmed; free text, metadata (nested, in arrays, as a key), change
+ * values and a pii value always. Returns the event and the placements, whose
+ * `path`s are exactly what scrubEvent must report with the entry's kind.
+ */
+export function corpusEvent(entry: Pick<CorpusEntry, 'text' | 'expected'>): { event: Record<string, unknown>; placements: Placement[] } {
+  const t = entry.text;
+  const placements: Placement[] = [];
+  const put = (at: PathSegment[]) => placements.push({ path: formatPath(at), at });
+  const event: Record<string, unknown> = {
+    actor: { type: 'agent', id: 'agent-7' },
+    action: { type: 'tool.call' },
+    command: { text: t },
+    reasoning: { summary: t },
+    result: { status: 'failure', detail: t },
+    approval: { note: t },
+    policy: { decision: 'ALLOW', policy_snapshot: t },
+    change: { previous_value: t, proposed_value: { config: { env: [t] } } },
+    data_accessed: [{ type: 'secret' }],
+    metadata: { shell: { history: ['ls', 'cd /srv', t] }, nested: { deep: { text: t } } },
+    pii: { contact: { subject: 'subject-1', value: t } },
+  };
+  for (const p of [
+    ['command', 'text'],
+    ['reasoning', 'summary'],
+    ['result', 'detail'],
+    ['approval', 'note'],
+    ['policy', 'policy_snapshot'],
+    ['change', 'previous_value'],
+    ['change', 'proposed_value', 'config', 'env', 0],
+    ['metadata', 'shell', 'history', 2],
+    ['metadata', 'nested', 'deep', 'text'],
+    ['pii', 'contact', 'value'],
+  ] as PathSegment[][])
+    put(p);
+  const label = (obj: string, field: string, max: number) => {
+    if (!printable(t, max)) return;
+    (event[obj] as Record<string, unknown>)[field] = t;
+    put([obj, field]);
+  };
+  if (printable(t, 256)) {
+    event.run_id = t;
+    put(['run_id']);
+    (event.actor as Record<string, unknown>).on_behalf_of = t;
+    put(['actor', 'on_behalf_of']);
+    (event.data_accessed as Array<Record<string, unknown>>)[0]!.id = t;
+    put(['data_accessed', 0, 'id']);
+  }
+  if (printable(t, 1024)) {
+    (event.data_accessed as unknown[]).push(t);
+    put(['data_accessed', 1]);
+  }
+  label('action', 'name', 128);
+  event.target = {};
+  label('target', 'resource', 1024);
+  if (printable(t, 1024)) {
+    (event.command as Record<string, unknown>).cwd = t;
+    put(['command', 'cwd']);
+  }
+  if (t.length <= 256) {
+    // As an object key: reported at the key's scrubbed name.
+    (event.metadata as Record<string, unknown>)[t] = 'key-holder';
+    placements.push({ path: formatPath(['metadata', entry.expected]), at: ['metadata'], key: true });
+  }
+  return { event, placements };
+}
+
+/** Strings that no default rule may touch. */
+export const NOT_SECRETS: readonly string[] = [
+  'Please reset your password.',
+  'password reset requested for user-42',
+  'The token count was 512; max_tokens=4096 and prompt_tokens: 12.',
+  'Bearer authentication is described in RFC 6750.',
+  'the bearer of this letter',
+  'Forgot password? Click "Reset".',
+  'secret santa draw on friday',
+  'rotate the API key every 90 days',
+  '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+  'E3B0C442-98FC-1C14-9AFB-F4C8996FB924',
+  'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+  'leaf hash 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
+  'root_hash: n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=',
+  'da39a3ee5e6b4b0d3255bfef95601890afd80709',
+  '2026-11-23T12:00:00.000Z',
+  '2026-11-23T12:00:00+01:00',
+  '[REDACTED:password]',
+  'saw [REDACTED:github_token] and [REDACTED:jwt] earlier',
+  'https://api.example.com/v1/users?page=2&per_page=50',
+  'ssh://git@github.com:22/org/repo.git',
+  'postgres://db.internal:5432/prod',
+  'http://localhost:8080/health',
+  'risk-assessment-for-production-deployment-2026',
+  'scikit-learn sk-learn is a library',
+  'git push -u origin main',
+  'docker run -u 1000:1000 alpine',
+  'ASIA-PACIFIC region, AKIA is a prefix',
+  'the task completed successfully in 184 ms',
+  'token_type: bearer',
+  'has_password: true',
+  'npm install --save-dev typescript',
+  'approve_invoice INV-2026-0042 for vendor ACME-17',
+  'See RFC 7519 for JSON Web Tokens (eyJ... prefix).',
+  'cookies are stored per site',
+];

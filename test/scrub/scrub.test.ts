@@ -1,0 +1,307 @@
+// scrubText and scrubEvent with the default rules: every corpus secret in
+// every field is gone with the right marker and the text around it kept,
+// reported paths are exact, ordinary text is untouched, and scrubbing is
+// idempotent.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseEvent } from '../../src/events/index.js';
+import { compileRules, DEFAULT_KEY_RULES, DEFAULT_RULES, scrubEvent, scrubText, scrubTextDetailed, type ScrubbedEntry } from '../../src/scrub/index.js';
+import { corpusEvent, NOT_SECRETS, SECRET_CORPUS } from './corpus.js';
+
+const rules = compileRules();
+
+function get(obj: unknown, at: Array<string | number>): unknown {
+  let v = obj;
+  for (const seg of at) v = (v as Record<string | number, unknown>)[seg];
+  return v;
+}
+
+const sortEntries = (a: ScrubbedEntry[]) => [...a].sort((x, y) => (x.path + x.kind < y.path + y.kind ? -1 : 1));
+
+describe('scrubText on the corpus', () => {
+  it.each(SECRET_CORPUS.map((e) => [e.name, e] as const))('%s', (_name, entry) => {
+    const r = scrubTextDetailed(entry.text, rules);
+    expect(r.text).toBe(entry.expected);
+    expect(r.kinds).toEqual(entry.kinds ?? [entry.kind]);
+    for (const s of entry.secrets) expect(r.text).not.toContain(s);
+    expect(scrubText(r.text, rules)).toBe(r.text);
+  });
+
+  it('covers every default kind', () => {
+    const kinds = new Set(SECRET_CORPUS.map((e) => e.kind));
+    for (const k of ['github_token', 'gitlab_token', 'slack_token', 'slack_webhook', 'stripe_key', 'stripe_webhook_secret', 'openai_key', 'anthropic_key', 'aws_access_key_id', 'aws_secret_key', 'private_key', 'jwt', 'basic_auth', 'bearer_token', 'authorization', 'url_password', 'connection_string', 'password', 'secret', 'token', 'api_key', 'cookie']) {
+      expect(kinds, k).toContain(k);
+    }
+  });
+
+  it('keeps the issue example readable', () => {
+    const fake = `ghp_${'x1Y2'.repeat(9)}`;
+    expect(scrubText(`curl -H 'Authorization: Bearer ${fake}' https://api.example.com/x`, rules)).toBe(
+      "curl -H 'Authorization: Bearer [REDACTED:github_token]' https://api.example.com/x",
+    );
+  });
+
+  it('lets the Anthropic rule win over the OpenAI rule', () => {
+    const key = SECRET_CORPUS.find((e) => e.kind === 'anthropic_key')!.secrets[0]!;
+    expect(scrubTextDetailed(key, rules)).toEqual({ text: '[REDACTED:anthropic_key]', kinds: ['anthropic_key'] });
+  });
+
+  it('redacts several secrets of different kinds in one string', () => {
+    const [a, b, c] = ['github_token', 'jwt', 'connection_string'].map((k) => SECRET_CORPUS.find((e) => e.kind === k)!);
+    const text = [a!.text, b!.text, c!.text].join(' | ');
+    const r = scrubTextDetailed(text, rules);
+    expect(r.text).toBe([a!.expected, b!.expected, c!.expected].join(' | '));
+    expect(r.kinds).toEqual(['github_token', 'jwt', 'connection_string']);
+  });
+
+  it('redacts the union when a generic match overhangs a specific one', () => {
+    // token= matches `abc-` + the GitHub token; the GitHub rule only the token. Nothing of the value may remain.
+    const fake = `ghp_${'Q7w8'.repeat(9)}`;
+    expect(scrubText(`token=abc-${fake} next`, rules)).toBe('token=[REDACTED:github_token] next');
+  });
+
+  it('keeps a JSON log line parseable for single-line secrets', () => {
+    for (const entry of SECRET_CORPUS.filter((e) => !e.text.includes('\n') && e.kind !== 'private_key')) {
+      const line = JSON.stringify({ level: 30, msg: entry.text, err: { message: `failed: ${entry.text}` } });
+      const out = scrubText(line, rules);
+      for (const s of entry.secrets) expect(out, entry.name).not.toContain(s);
+      expect(() => JSON.parse(out), entry.name).not.toThrow();
+    }
+  });
+
+  it('keeps the user and host of a URL with a password containing @', () => {
+    expect(scrubText('postgres://app:p@ss@w0rd@db.example.com/prod', rules)).toBe('postgres://app:[REDACTED:connection_string]@db.example.com/prod');
+  });
+});
+
+describe('false positives', () => {
+  it.each(NOT_SECRETS.map((s) => [s]))('%s is unchanged', (s) => {
+    expect(scrubTextDetailed(s, rules)).toEqual({ text: s, kinds: [] });
+  });
+
+  it('returns the same string object when nothing matched', () => {
+    const s = 'nothing to see here';
+    expect(scrubText(s, rules)).toBe(s);
+  });
+
+  it('leaves an event without secrets equal to its input', () => {
+    const event = {
+      event_id: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      ts: '2026-11-23T12:00:00.000Z',
+      actor: { type: 'agent', id: 'agent-1', on_behalf_of: 'user-42' },
+      action: { type: 'auth.password_reset', name: 'reset password' },
+      reasoning: { summary: NOT_SECRETS.join('\n'), confidence: 0.9 },
+      metadata: { token_count: 512, max_tokens: 4096, has_password: true, password_policy_id: 'pp-1', tests: { pass: 12, fail: 0 }, hashes: NOT_SECRETS.slice(8, 16) },
+    };
+    const r = scrubEvent(event, rules);
+    expect(r.scrubbed).toEqual([]);
+    expect(r.event).toEqual(event);
+  });
+});
+
+describe('scrubEvent', () => {
+  it.each(SECRET_CORPUS.map((e) => [e.name, e] as const))('%s in every field', (_name, entry) => {
+    const { event, placements } = corpusEvent(entry);
+    expect(() => parseEvent(structuredClone(event))).not.toThrow();
+    const before = JSON.stringify(event);
+    const r = scrubEvent(event, rules);
+    expect(JSON.stringify(event)).toBe(before); // input not mutated
+    const out = JSON.stringify(r.event);
+    for (const s of entry.secrets) expect(out).not.toContain(s);
+    const kinds = entry.kinds ?? [entry.kind];
+    for (const p of placements) {
+      if (p.key) {
+        expect(get(r.event, p.at)).toHaveProperty([entry.expected], 'key-holder');
+      } else {
+        expect(get(r.event, p.at), p.path).toBe(entry.expected);
+      }
+    }
+    const expected = placements.flatMap((p) => kinds.map((kind) => ({ path: p.path, kind })));
+    expect(sortEntries(r.scrubbed)).toEqual(sortEntries(expected));
+    // Idempotent on the whole event.
+    const again = scrubEvent(r.event, rules);
+    expect(again.event).toEqual(r.event);
+    expect(again.scrubbed).toEqual([]);
+  });
+
+  it('redacts whole values under secret keys, at any depth, numbers included', () => {
+    const event = {
+      metadata: {
+        headers: { Authorization: 'Bearer abc', 'X-Api-Key': 'k', 'Set-Cookie': ['a=1', 'b=2'], Accept: 'text/html' },
+        db: { password: 'hunter2', user: 'app', port: 5432 },
+        clientSecret: 'not-very-secret',
+        pin_password: 1234,
+        refresh_token: { value: 'r1', expires_in: 3600, rotating: true },
+        'private-key': null,
+        empty_password: '',
+        token_count: 7,
+      },
+    };
+    const r = scrubEvent(event, rules);
+    expect(r.event).toEqual({
+      metadata: {
+        headers: { Authorization: '[REDACTED:authorization]', 'X-Api-Key': '[REDACTED:api_key]', 'Set-Cookie': ['[REDACTED:cookie]', '[REDACTED:cookie]'], Accept: 'text/html' },
+        db: { password: '[REDACTED:password]', user: 'app', port: 5432 },
+        clientSecret: '[REDACTED:secret]',
+        pin_password: '[REDACTED:password]',
+        refresh_token: { value: '[REDACTED:token]', expires_in: '[REDACTED:token]', rotating: true },
+        'private-key': null,
+        empty_password: '',
+        token_count: 7,
+      },
+    });
+    expect(r.scrubbed).toEqual([
+      { path: 'metadata.headers.Authorization', kind: 'authorization' },
+      { path: 'metadata.headers.X-Api-Key', kind: 'api_key' },
+      { path: 'metadata.headers.Set-Cookie[0]', kind: 'cookie' },
+      { path: 'metadata.headers.Set-Cookie[1]', kind: 'cookie' },
+      { path: 'metadata.db.password', kind: 'password' },
+      { path: 'metadata.clientSecret', kind: 'secret' },
+      { path: 'metadata.pin_password', kind: 'password' },
+      { path: 'metadata.refresh_token.value', kind: 'token' },
+      { path: 'metadata.refresh_token.expires_in', kind: 'token' },
+    ]);
+  });
+
+  it('redacts the value of name/value pairs whose name is a secret key', () => {
+    const event = {
+      metadata: {
+        env: [{ name: 'DB_PASSWORD', value: 'hunter2' }, { name: 'LOG_LEVEL', value: 'debug' }],
+        har: { headers: [{ name: 'Authorization', value: 'Basic abc' }, { key: 'X-Api-Key', value: { v: 'k', n: 3 } }, { name: 'Accept', value: '*/*' }] },
+        odd: { name: 'token', other: 'kept' },
+      },
+    };
+    const r = scrubEvent(event, rules);
+    expect(r.event).toEqual({
+      metadata: {
+        env: [{ name: 'DB_PASSWORD', value: '[REDACTED:password]' }, { name: 'LOG_LEVEL', value: 'debug' }],
+        har: { headers: [{ name: 'Authorization', value: '[REDACTED:authorization]' }, { key: 'X-Api-Key', value: { v: '[REDACTED:api_key]', n: '[REDACTED:api_key]' } }, { name: 'Accept', value: '*/*' }] },
+        odd: { name: 'token', other: 'kept' },
+      },
+    });
+    expect(r.scrubbed).toEqual([
+      { path: 'metadata.env[0].value', kind: 'password' },
+      { path: 'metadata.har.headers[0].value', kind: 'authorization' },
+      { path: 'metadata.har.headers[1].value.v', kind: 'api_key' },
+      { path: 'metadata.har.headers[1].value.n', kind: 'api_key' },
+    ]);
+    expect(scrubEvent(r.event, rules).scrubbed).toEqual([]);
+  });
+
+  it('reports one entry per (path, kind) and formats odd paths', () => {
+    const gh = `ghp_${'Ab12'.repeat(9)}`;
+    const r = scrubEvent({ data_accessed: [`${gh} and ${gh}`, { id: `x ${gh} password=abc` }], metadata: { 'odd key': gh } }, rules);
+    expect(r.scrubbed).toEqual([
+      { path: 'data_accessed[0]', kind: 'github_token' },
+      { path: 'data_accessed[1].id', kind: 'github_token' },
+      { path: 'data_accessed[1].id', kind: 'password' },
+      { path: 'metadata["odd key"]', kind: 'github_token' },
+    ]);
+  });
+
+  it('keeps both values when two keys scrub to the same name', () => {
+    const [a, b] = [`ghp_${'Zz90'.repeat(9)}`, `ghp_${'Yy81'.repeat(9)}`];
+    const r = scrubEvent({ metadata: { [a]: 1, [b]: 2, '[REDACTED:github_token] (2)': 3 } }, rules);
+    expect(r.event).toEqual({ metadata: { '[REDACTED:github_token]': 1, '[REDACTED:github_token] (2)': 2, '[REDACTED:github_token] (2) (2)': 3 } });
+    expect(scrubEvent(r.event, rules).event).toEqual(r.event);
+  });
+
+  it('handles a __proto__ key without touching the prototype', () => {
+    const input = JSON.parse('{"metadata":{"__proto__":{"password":"x"}}}') as Record<string, unknown>;
+    const r = scrubEvent(input, rules);
+    const meta = (r.event as { metadata: object }).metadata;
+    expect(Object.getPrototypeOf(meta)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(meta, '__proto__')?.value).toEqual({ password: '[REDACTED:password]' });
+  });
+});
+
+describe('bounds', () => {
+  it('cuts text past maxScanChars at whitespace and marks the tail unscanned', () => {
+    const small = compileRules(undefined, { maxScanChars: 1024 });
+    const gh = `ghp_${'Cd34'.repeat(9)}`;
+    const long = `${'word '.repeat(150)}${gh} ${'tail '.repeat(100)}`;
+    const r = scrubTextDetailed(long, small);
+    expect(r.text.length).toBeLessThanOrEqual(1024 + '[REDACTED:unscanned]'.length);
+    expect(r.text.endsWith(' [REDACTED:unscanned]')).toBe(true);
+    expect(r.text).toContain('[REDACTED:github_token]');
+    expect(r.text).not.toContain(gh);
+    expect(r.kinds).toEqual(['github_token', 'unscanned']);
+    // A secret straddling the bound is dropped with the tail, not kept in part.
+    const straddle = `${'a'.repeat(1000)} ${gh}`;
+    expect(scrubText(straddle, small)).toBe(`${'a'.repeat(1000)} [REDACTED:unscanned]`);
+  });
+
+  it('does not hang on long hostile input', () => {
+    // Shapes that once cost quadratic time (unbounded lookarounds, marker subtraction); no timing asserted.
+    const fill = (unit: string) => unit.repeat(Math.ceil(65_536 / unit.length)).slice(0, 65_536);
+    const hostile = ['password=', 'awssecret', 'aws secret ', 'a://b:c', 'sk-', 'curl ', ';password=a ', 'Authorization: ', 'eyJaaaaaaaaa.', '--password '].map(fill);
+    hostile.push(`-----BEGIN RSA PRIVATE KEY-----${'A'.repeat(60000)}`, `${'a:'.repeat(20000)}@`);
+    for (const h of hostile) expect(typeof scrubText(h, rules)).toBe('string');
+  });
+});
+
+describe('idempotence (property)', () => {
+  const fragments = [
+    ...SECRET_CORPUS.map((e) => e.text),
+    ...NOT_SECRETS,
+    'password=',
+    'token: ',
+    '"',
+    "'",
+    '\\"',
+    '@',
+    ':',
+    '://',
+    '[REDACTED:',
+    ']',
+    'Bearer ',
+    'Authorization: ',
+    '-----BEGIN RSA PRIVATE KEY-----',
+    '-----END RSA PRIVATE KEY-----',
+    '--password ',
+    ';Password=',
+    'ghp_',
+    'sk-ant-',
+    'eyJ',
+    ' ',
+    '\n',
+  ];
+  const text = fc.array(fc.oneof(fc.constantFrom(...fragments), fc.string({ maxLength: 12 })), { maxLength: 8 }).map((a) => a.join(''));
+
+  it('scrubText(scrubText(s)) === scrubText(s)', () => {
+    fc.assert(
+      fc.property(text, (s) => {
+        const once = scrubText(s, rules);
+        expect(scrubText(once, rules)).toBe(once);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('the hint pre-check never skips a rule that would match', () => {
+    // Same rules without hints run every rule on every string.
+    const unhinted = compileRules({ rules: DEFAULT_RULES.map(({ hints: _h, ...r }) => r), keys: DEFAULT_KEY_RULES });
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(scrubText(s, rules)).toBe(scrubText(s, unhinted));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('scrubbing a scrubbed event changes nothing and reports nothing', () => {
+    const key = fc.oneof(fc.constantFrom('password', 'token', 'Authorization', 'note', 'value', 'name', 'key', 'api-key', 'x'), text);
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.boolean(), fc.constant(null), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(key, tie('v'), { maxKeys: 3 })),
+    })).v;
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { maxKeys: 4 }), (metadata) => {
+        const once = scrubEvent({ metadata }, rules);
+        const twice = scrubEvent(once.event, rules);
+        expect(twice.event).toEqual(once.event);
+        expect(twice.scrubbed).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,31 @@
+// spec/scrubbing.md stays true: every kind of the default tables is documented,
+// its example rules file loads, and the behaviour it states holds.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compileRules, DEFAULT_KEY_RULES, DEFAULT_RULES, loadRulesFile, scrubText, UNSCANNED_KIND, withDefaults } from '../../src/scrub/index.js';
+
+const spec = readFileSync(new URL('../../spec/scrubbing.md', import.meta.url), 'utf8');
+const rules = compileRules();
+
+describe('spec/scrubbing.md', () => {
+  it('documents every default kind', () => {
+    const kinds = new Set([...DEFAULT_RULES.map((r) => r.kind), ...DEFAULT_KEY_RULES.map((r) => r.kind), UNSCANNED_KIND]);
+    for (const k of kinds) expect(spec, k).toMatch(new RegExp(`\\| \`${k}\` \\||\`${k}\` marks`));
+  });
+
+  it('its example rules file loads and extends the defaults', () => {
+    const json = /```json\n([\s\S]*?)```/.exec(spec)![1]!;
+    const c = compileRules(withDefaults(loadRulesFile(json)));
+    expect(scrubText(`PIN 1234 and acme_${'a1B2'.repeat(6)}`, c)).toBe('PIN [REDACTED:employee_pin] and [REDACTED:acme_token]');
+  });
+
+  it.each([
+    ['password: reset', 'password: [REDACTED:password]'],
+    ['pg_dump --db-password s3cret --host db', 'pg_dump --db-password [REDACTED:password] --host db'],
+    ['curl -H "X-Auth-Token: abc123def"', 'curl -H "X-Auth-Token: [REDACTED:token]"'],
+    ['run --auth-token abc123def', 'run --auth-token [REDACTED:token]'],
+    ['tool --password --verbose', 'tool --password --verbose'],
+  ])('%s', (input, out) => {
+    expect(scrubText(input, rules)).toBe(out);
+  });
+});
