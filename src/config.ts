@@ -29,6 +29,8 @@ export const ConfigSchema = z.object({
   tileCache: int(16, 10_000_000).default(8192),
   /** The vault master key file; default `<dataDir>/vault.key`. Keep it off the data disk to separate the two. */
   vaultKeyFile: z.string().min(1).optional(),
+  /** An operator rules file extending the default secret-scrubbing rules (spec/scrubbing.md). */
+  scrubRules: z.string().min(1).optional(),
   /** Fields moved to the vault automatically: comma-separated `path` or `path@subjectPath` (src/ingest/pii-paths.ts). */
   piiPaths: z.string().default(''),
   /** Days a personal value stays in the vault before the retention sweep erases it. */
@@ -61,6 +63,7 @@ export const ENV_VARS: Record<keyof Config, string> = {
   maxBatchBody: 'TLOG_MAX_BATCH_BODY',
   tileCache: 'TLOG_TILE_CACHE',
   vaultKeyFile: 'TLOG_VAULT_KEY_FILE',
+  scrubRules: 'TLOG_SCRUB_RULES',
   piiPaths: 'TLOG_PII_PATHS',
   piiRetentionDays: 'TLOG_PII_RETENTION_DAYS',
   retentionOperationalDays: 'TLOG_RETENTION_OPERATIONAL_DAYS',

@@ -6,11 +6,13 @@
 import { hash } from 'node:crypto';
 import { pooledRandom } from './random.js';
 import { useNativeBase64 } from './bytes/index.js';
-import { chmod, mkdir, open, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './logging.js';
+import { compileRules, loadRulesFile, withDefaults } from './scrub/index.js';
 import { KeyRing } from './auth/keyring.js';
 import { ALL_TENANTS } from './auth/roles.js';
 import type { Config } from './config.js';
@@ -45,7 +47,8 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, opts: { logger?: Logger; now?: () => number } = {}): Promise<RunningServer> {
-  const logger = opts.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'token'] });
+  const scrubRules = compileRules(withDefaults(config.scrubRules ? loadRulesFile(await readFile(config.scrubRules, 'utf8')) : undefined));
+  const logger = opts.logger ?? createLogger(config.logLevel, scrubRules);
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const st = await stat(dataDir);
@@ -110,7 +113,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   const privacy = new PrivacyService(log, vault, eventOptions, logger, entryRetention, opts.now);
   const relogged = await privacy.recover();
   if (relogged > 0) logger.warn({ erasures: relogged }, 're-logged erasure events cut off by a crash');
-  const ingest = new Ingest({ vault, piiPaths: parsePiiPaths(config.piiPaths) });
+  const ingest = new Ingest({ vault, piiPaths: parsePiiPaths(config.piiPaths), scrub: scrubRules });
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweeper =
     config.retentionSweepSeconds > 0

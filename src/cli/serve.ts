@@ -17,6 +17,7 @@ export function registerServe(program: Command): void {
     .option('--max-batch-body <bytes>', `body limit of POST /v1/events/batch (${ENV_VARS.maxBatchBody})`)
     .option('--tile-cache <n>', `full tiles cached in memory (${ENV_VARS.tileCache})`)
     .option('--vault-key-file <path>', `vault master key file (${ENV_VARS.vaultKeyFile}, default <data>/vault.key)`)
+    .option('--scrub-rules <file>', `extra secret-scrubbing rules, JSON (${ENV_VARS.scrubRules})`)
     .option('--pii-paths <list>', `fields moved to the vault: path[@subjectPath],… (${ENV_VARS.piiPaths})`)
     .option('--pii-retention-days <n>', `days personal values are kept (${ENV_VARS.piiRetentionDays}, default 90)`)
     .option('--retention-operational-days <n>', `retention of operational events (${ENV_VARS.retentionOperationalDays}, default 30)`)
@@ -37,6 +38,7 @@ export function registerServe(program: Command): void {
         maxBatchBody: o.maxBatchBody,
         tileCache: o.tileCache,
         vaultKeyFile: o.vaultKeyFile,
+        scrubRules: o.scrubRules,
         piiPaths: o.piiPaths,
         piiRetentionDays: o.piiRetentionDays,
         retentionOperationalDays: o.retentionOperationalDays,

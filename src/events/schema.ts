@@ -271,6 +271,12 @@ export interface AuditEventInput {
 /** An event after parseEvent: validated, copied, and with an `event_id`. */
 export interface AuditEvent extends AuditEventInput {
   event_id: string;
+  /**
+   * Set by the server's scrubber, never accepted from a client (it is not
+   * a schema field, so a client sending it gets UNKNOWN_FIELDS): where
+   * secrets were replaced by `[REDACTED:<kind>]` (spec/scrubbing.md).
+   */
+  scrubbed?: { path: string; kind: string }[];
 }
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -27,6 +27,7 @@ import { jsonTextLength } from '../events/schema.js';
 /** Nesting allowed inside one moved value (the event allows 32 overall). */
 const MAX_VALUE_DEPTH = 16;
 import { TlogError } from '../errors.js';
+import { scrubEvent, scrubText, type CompiledRules } from '../scrub/index.js';
 
 export interface Prepared {
   readonly event: AuditEvent;
@@ -36,6 +37,7 @@ export interface Prepared {
 export interface IngestOptions {
   readonly vault: Vault;
   readonly piiPaths: readonly PiiPath[];
+  readonly scrub: CompiledRules;
 }
 
 interface Placed extends PiiItem {
@@ -67,6 +69,30 @@ function collectPiiField(event: AuditEvent): Placed[] {
 export class Ingest {
   constructor(private readonly opts: IngestOptions) {}
 
+  /** Secrets out of a free-text parameter that will be logged (a purpose, a reason). */
+  text(s: string): string {
+    return scrubText(s, this.opts.scrub);
+  }
+
+  /**
+   * Step 1: secrets out of the event and of the moved values, each one
+   * recorded as {path, kind} in `scrubbed` (sorted, so the stored bytes do
+   * not depend on rule order). A client cannot send `scrubbed` itself: it is
+   * not a schema field.
+   */
+  private scrub(parsed: AuditEvent, moved: Extracted): { event: AuditEvent; extracted: Extracted } {
+    const r = scrubEvent(parsed, this.opts.scrub);
+    const found: { path: string; kind: string }[] = [...r.scrubbed];
+    const extracted = moved.map((x) => {
+      const v = scrubEvent({ value: x.value }, this.opts.scrub);
+      for (const s of v.scrubbed) found.push({ path: x.path + s.path.slice('value'.length), kind: s.kind });
+      return v.scrubbed.length === 0 ? x : { ...x, value: v.event.value as JsonValue };
+    });
+    if (found.length === 0) return { event: parsed, extracted };
+    found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+    return { event: { ...(r.event as AuditEvent), scrubbed: found }, extracted };
+  }
+
   /**
    * Takes the values at configured paths out of a request body (mutating
    * it: it is the request's own parse) before the schema sees it. Subject
@@ -90,7 +116,8 @@ export class Ingest {
     return out;
   }
 
-  async prepare(tenant: string, event: AuditEvent, assignedId: boolean, extracted: Extracted = []): Promise<Prepared> {
+  async prepare(tenant: string, parsed: AuditEvent, assignedId: boolean, moved: Extracted = []): Promise<Prepared> {
+    const { event, extracted } = this.scrub(parsed, moved);
     const items = [...collectPiiField(event), ...extracted];
     if (items.length === 0) return { event, append: { assignedId } };
 

@@ -47,9 +47,12 @@ function caller(req: Request, res: Response): Caller {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Purposes and reasons are logged: secrets out first, like everything else that reaches the log. */
+const scrubbed = (ctx: AppContext, s: string | undefined) => (s === undefined ? undefined : ctx.ingest.text(s));
+
 export const getSubject = (ctx: AppContext): RequestHandler => async (req, res) => {
   const subject = subjectParam(req);
-  const purpose = textParam(req.query.purpose, 'purpose', true)!;
+  const purpose = ctx.ingest.text(textParam(req.query.purpose, 'purpose', true)!);
   const r = await ctx.privacy.access(caller(req, res), subject, purpose);
   if ('erased' in r) {
     sendJson(res, 200, { erased: true, erased_at: iso(r.erased_at), erasure_receipt: receiptJson(r.receipt) });
@@ -77,7 +80,7 @@ export const getSubject = (ctx: AppContext): RequestHandler => async (req, res) 
 
 export const eraseSubject = (ctx: AppContext): RequestHandler => async (req, res) => {
   const subject = subjectParam(req);
-  const reason = textParam(req.query.reason, 'reason', true)!;
+  const reason = ctx.ingest.text(textParam(req.query.reason, 'reason', true)!);
   const r = await ctx.privacy.erase(caller(req, res), subject, reason);
   sendJson(res, 200, {
     pseudonym: r.pseudonym,
@@ -93,14 +96,14 @@ export const setHold = (ctx: AppContext): RequestHandler => async (req, res) => 
   const body = req.body === undefined || (req.body as Buffer).length === 0 ? {} : decodeBody(req);
   if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'reason'))
     throw new TlogError('SCHEMA_VIOLATION', 'the body must be {} or { "reason": "…" }', { details: { issues: [{ path: '', message: 'only "reason" is allowed' }] } });
-  const reason = textParam((body as { reason?: unknown }).reason, 'reason', false);
+  const reason = scrubbed(ctx, textParam((body as { reason?: unknown }).reason, 'reason', false));
   const r = await ctx.privacy.hold(caller(req, res), subject, true, reason);
   sendJson(res, r.changed ? 201 : 200, { pseudonym: r.pseudonym, hold: true, changed: r.changed, ...(r.receipt ? { receipt: receiptJson(r.receipt) } : {}) });
 };
 
 export const liftHold = (ctx: AppContext): RequestHandler => async (req, res) => {
   const subject = subjectParam(req);
-  const reason = textParam(req.query.reason, 'reason', false);
+  const reason = scrubbed(ctx, textParam(req.query.reason, 'reason', false));
   const r = await ctx.privacy.hold(caller(req, res), subject, false, reason);
   sendJson(res, 200, { pseudonym: r.pseudonym, hold: false, changed: r.changed, ...(r.receipt ? { receipt: receiptJson(r.receipt) } : {}) });
 };
@@ -126,14 +129,14 @@ export const setRunHold = (ctx: AppContext): RequestHandler => async (req, res) 
   const body = req.body === undefined || (req.body as Buffer).length === 0 ? {} : decodeBody(req);
   if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'reason'))
     throw new TlogError('SCHEMA_VIOLATION', 'the body must be {} or { "reason": "…" }', { details: { issues: [{ path: '', message: 'only "reason" is allowed' }] } });
-  const reason = textParam((body as { reason?: unknown }).reason, 'reason', false);
+  const reason = scrubbed(ctx, textParam((body as { reason?: unknown }).reason, 'reason', false));
   const r = await ctx.privacy.runHold(caller(req, res), runId, true, reason);
   sendJson(res, r.changed ? 201 : 200, { run_id: runId, hold: true, changed: r.changed, ...(r.receipt ? { receipt: receiptJson(r.receipt) } : {}) });
 };
 
 export const liftRunHold = (ctx: AppContext): RequestHandler => async (req, res) => {
   const runId = runParam(req);
-  const reason = textParam(req.query.reason, 'reason', false);
+  const reason = scrubbed(ctx, textParam(req.query.reason, 'reason', false));
   const r = await ctx.privacy.runHold(caller(req, res), runId, false, reason);
   if (!r.changed) throw new TlogError('NOT_FOUND', 'no hold is set on this run');
   sendJson(res, 200, { run_id: runId, hold: false, changed: true, ...(r.receipt ? { receipt: receiptJson(r.receipt) } : {}) });
