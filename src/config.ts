@@ -7,6 +7,8 @@
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** Booleans from env/flags: only the exact words, so a typo is an error rather than "true". */
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
 
 export const ConfigSchema = z.object({
   port: int(0, 65535).default(8080),
@@ -27,6 +29,10 @@ export const ConfigSchema = z.object({
   maxBatchBody: int(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Full tiles cached in memory with their internal nodes (~16 KiB each). */
   tileCache: int(16, 10_000_000).default(8192),
+  /** Require a valid key (any role) for the public reads too (checkpoint, tiles, log info, proofs); /healthz stays open. */
+  publicReadsNeedToken: flag.default(false),
+  /** Seconds an old token keeps working after its key is rotated (spec/security.md). */
+  keyRotationGrace: int(0, 30 * 24 * 3600).default(24 * 3600),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -43,6 +49,8 @@ export const ENV_VARS: Record<keyof Config, string> = {
   maxBody: 'TLOG_MAX_BODY',
   maxBatchBody: 'TLOG_MAX_BATCH_BODY',
   tileCache: 'TLOG_TILE_CACHE',
+  publicReadsNeedToken: 'TLOG_PUBLIC_READS_NEED_TOKEN',
+  keyRotationGrace: 'TLOG_KEY_ROTATION_GRACE',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {

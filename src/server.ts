@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { logKeyEvent } from './auth/key-events.js';
 import { KeyRing } from './auth/keyring.js';
 import { ALL_TENANTS } from './auth/roles.js';
 import type { Config } from './config.js';
@@ -81,9 +82,11 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     throw e;
   }
   const keys = await KeyRing.load(store, nodeSha256, opts.now);
+  const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
   if (keys.size === 0) {
     // First start: an admin key whose token only the operator can read.
-    const { token } = await keys.create({ role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' });
+    const { key, token } = await keys.create({ role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' });
+    await logKeyEvent(log, { generateId }, 'key.create', key, undefined);
     const path = join(dataDir, 'admin.token');
     const fh = await open(path, 'w', 0o600);
     try {
@@ -96,7 +99,6 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     logger.info({ path }, 'created the first admin key; its token is in this file (mode 0600)');
   }
 
-  const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
   const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, eventOptions: { generateId } });
   const server: Server = await new Promise((ok, fail) => {
     const s = app.listen(config.port, config.host, () => ok(s));
@@ -114,6 +116,12 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     logger.warn({ host: config.host }, 'listening on a non-loopback address: put TLS in front of this server');
   logger.info({ url, origin: config.origin, tree_size: log.head.treeSize, verifier_key: signer.verifierKey }, 'agent-tlog listening');
 
+  // last_used_at reaches storage once a minute per used key, never per request.
+  const usageTimer = setInterval(() => {
+    keys.flushUsage().catch((e: unknown) => logger.warn({ err: e }, 'could not persist key usage'));
+  }, 60_000);
+  usageTimer.unref();
+
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -127,6 +135,8 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
           server.close(() => r());
           server.closeAllConnections();
         });
+        clearInterval(usageTimer);
+        await keys.flushUsage();
         await log.close();
       })();
       return closing;

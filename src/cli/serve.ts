@@ -16,6 +16,8 @@ export function registerServe(program: Command): void {
     .option('--max-body <bytes>', `body limit of POST /v1/events (${ENV_VARS.maxBody})`)
     .option('--max-batch-body <bytes>', `body limit of POST /v1/events/batch (${ENV_VARS.maxBatchBody})`)
     .option('--tile-cache <n>', `full tiles cached in memory (${ENV_VARS.tileCache})`)
+    .option('--public-reads-need-token <bool>', `require a key for public reads (${ENV_VARS.publicReadsNeedToken}, default false)`)
+    .option('--key-rotation-grace <seconds>', `old token lifetime after a rotation (${ENV_VARS.keyRotationGrace}, default 86400)`)
     .action(async (o: Record<string, string | undefined>) => {
       const config = loadConfig(process.env, {
         port: o.port,
@@ -28,6 +30,8 @@ export function registerServe(program: Command): void {
         maxBody: o.maxBody,
         maxBatchBody: o.maxBatchBody,
         tileCache: o.tileCache,
+        publicReadsNeedToken: o.publicReadsNeedToken,
+        keyRotationGrace: o.keyRotationGrace,
       });
       const server = await startServer(config);
       let stopping = false;

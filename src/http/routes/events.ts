@@ -1,12 +1,11 @@
 /** Writing: append one event or a batch; fetch a fresh receipt. */
 
 import type { RequestHandler, Response } from 'express';
-import { ALL_TENANTS } from '../../auth/roles.js';
 import { toBase64 } from '../../bytes/index.js';
 import { TlogError } from '../../errors.js';
 import { parseEvent } from '../../events/index.js';
 import type { Appended, Receipt } from '../../log/log.js';
-import { callerKey } from '../auth.js';
+import { tenantGate } from '../auth.js';
 import { decodeBody } from '../body.js';
 import type { AppContext } from '../context.js';
 import { sendJson } from '../json.js';
@@ -14,12 +13,9 @@ import { parseId } from '../params.js';
 
 export const MAX_BATCH_EVENTS = 1000;
 
-/** The tenant of every write comes from the key, never from the body. */
+/** The tenant of every write comes from the key, never from the body (route scope 'own-tenant-write'). */
 function writeTenant(res: Response): string {
-  const key = callerKey(res);
-  if (key.tenant === ALL_TENANTS)
-    throw new TlogError('FORBIDDEN', 'a cross-tenant key cannot write events: create an agent key for one tenant');
-  return key.tenant;
+  return tenantGate(res).writeTenant();
 }
 
 function hasEventId(body: unknown): boolean {
@@ -96,14 +92,8 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
 };
 
 export const getReceipt = (ctx: AppContext): RequestHandler => async (req, res) => {
-  const key = callerKey(res);
   const eventId = parseId(req.params.event_id, 'event_id');
-  let tenant = key.tenant;
-  if (tenant === ALL_TENANTS) {
-    const t = req.query.tenant;
-    if (typeof t !== 'string') throw new TlogError('MISSING_PARAMETER', 'a cross-tenant key must name ?tenant=');
-    tenant = t;
-  }
+  const tenant = tenantGate(res).lookupTenant();
   const index = await ctx.log.findEvent(tenant, eventId);
   if (index === undefined) throw new TlogError('NOT_FOUND', `no event ${eventId}`);
   const e = await ctx.log.entry(index);
