@@ -9,6 +9,7 @@ export {
   EVENT_FIELDS,
   jsonTextLength,
   type Action,
+  type AgentSignature,
   type Actor,
   type Approval,
   type AuditEvent,
@@ -41,3 +42,11 @@ export {
 export { encodeCanonical, decodeCanonical, decodeCborBody, type CborBodyOptions } from './cbor.js';
 export { compareKeys, sortKeys, utf8Length } from './cbor-keys.js';
 export { MAX_LEAF_BYTES, encodeRecord, encodeRecordFromEventBytes, decodeRecord, type LogRecord } from './record.js';
+export {
+  AGENT_SIGNATURE_CONTEXT,
+  agentSignedBytes,
+  signEventAsAgent,
+  verifyAgentSignature,
+  assertSignedEventUnaltered,
+  type VerifiedAgentSignature,
+} from './agent-signature.js';

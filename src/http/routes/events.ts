@@ -5,7 +5,9 @@ import { toBase64 } from '../../bytes/index.js';
 import { TlogError } from '../../errors.js';
 import { parseEvent } from '../../events/index.js';
 import type { Appended, Receipt } from '../../log/log.js';
-import { tenantGate } from '../auth.js';
+import type { ApiKey } from '../../auth/keyring.js';
+import { callerKey, tenantGate } from '../auth.js';
+import { checkAgentSignature } from '../signed-events.js';
 import { decodeBody } from '../body.js';
 import type { AppContext } from '../context.js';
 import { sendJson } from '../json.js';
@@ -30,8 +32,10 @@ export function receiptJson(r: Receipt): Record<string, unknown> {
  * Personal data must never enter the tree. Until the erasable vault exists,
  * an event that carries `pii` is refused instead of being logged as sent.
  */
-function parseStorableEvent(input: unknown, ctx: AppContext) {
+function parseStorableEvent(input: unknown, ctx: AppContext, key: ApiKey) {
   const event = parseEvent(input, ctx.eventOptions);
+  // Before any change to the event (vault, scrubbing): a signed event is stored as signed or refused.
+  checkAgentSignature(key, input, event);
   if (event.pii !== undefined)
     throw new TlogError('SCHEMA_VIOLATION', 'pii is not accepted yet: personal data goes to the vault, which this server does not have', {
       details: { issues: [{ path: 'pii', message: 'not accepted until the personal-data vault is enabled' }] },
@@ -42,7 +46,7 @@ function parseStorableEvent(input: unknown, ctx: AppContext) {
 export const appendOne = (ctx: AppContext): RequestHandler => async (req, res) => {
   const tenant = writeTenant(res);
   const body = decodeBody(req);
-  const event = parseStorableEvent(body, ctx);
+  const event = parseStorableEvent(body, ctx, callerKey(res));
   const appended = await ctx.log.append(tenant, event, { assignedId: !hasEventId(body) });
   const receipt = await ctx.log.receipt(appended);
   sendJson(res, appended.duplicate ? 200 : 201, receiptJson(receipt));
@@ -64,12 +68,13 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
     .map((k) => k.slice(0, 64));
   if (extra.length > 0) throw new TlogError('UNKNOWN_FIELDS', `unknown fields: ${extra.map((k) => JSON.stringify(k)).join(', ')}`, { details: { fields: extra } });
   const items = (body as { events: unknown[] }).events;
+  const key = callerKey(res);
   if (items.length > MAX_BATCH_EVENTS) throw new TlogError('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH_EVENTS} events, got ${items.length}`);
   if (items.length === 0) throw new TlogError('SCHEMA_VIOLATION', 'the batch is empty', { details: { issues: [{ path: 'events', message: 'at least one event' }] } });
 
   const parsed = items.map((item) => {
     try {
-      return { event: parseStorableEvent(item, ctx), assignedId: !hasEventId(item) };
+      return { event: parseStorableEvent(item, ctx, key), assignedId: !hasEventId(item) };
     } catch (e) {
       return { failed: errorJson(e) };
     }
