@@ -16,7 +16,7 @@ import type { Config } from './config.js';
 import { createUuidV7Generator } from './events/index.js';
 import { createApp } from './http/app.js';
 import { Log } from './log/log.js';
-import { loadOrCreateSigningKey } from './log/signing-key.js';
+import { checkpointSigners, loadLogKeys } from './log/log-keys.js';
 import { rfc6962Hasher } from './merkle/index.js';
 import { LogStore } from './storage/store.js';
 
@@ -60,7 +60,10 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     await chmod(dataDir, 0o700);
   }
 
-  const { signer, created } = await loadOrCreateSigningKey(dataDir, config.origin);
+  const logKeys = await loadLogKeys(dataDir, config.origin);
+  const { active: signer, created } = logKeys;
+  const clock = opts.now ?? Date.now;
+  if (logKeys.previous) logger.info({ previous: logKeys.previous.signer.verifierKey, cosign_until: logKeys.published[1]?.cosign_until }, 'log key rotation in overlap: checkpoints are co-signed by the previous key');
   if (created) logger.info({ path: join(dataDir, 'log.key'), verifier_key: signer.verifierKey }, 'generated a new log signing key');
 
   const store = await LogStore.open(join(dataDir, 'log'));
@@ -71,6 +74,8 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
       origin: config.origin,
       hasher,
       signer,
+      // The previous key co-signs during a rotation's overlap (spec/security.md §5).
+      cosigners: () => checkpointSigners(logKeys, clock()).slice(1),
       sha256: nodeSha256,
       maxPending: config.maxPending,
       maxBatch: config.maxBatch,
@@ -99,7 +104,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     logger.info({ path }, 'created the first admin key; its token is in this file (mode 0600)');
   }
 
-  const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, eventOptions: { generateId } });
+  const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, logKeys: logKeys.published, eventOptions: { generateId } });
   const server: Server = await new Promise((ok, fail) => {
     const s = app.listen(config.port, config.host, () => ok(s));
     s.once('error', fail);

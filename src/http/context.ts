@@ -3,6 +3,7 @@ import type { KeyRing } from '../auth/keyring.js';
 import type { Config } from '../config.js';
 import type { ParseEventOptions } from '../events/index.js';
 import type { Log } from '../log/log.js';
+import type { PublishedLogKey } from '../log/log-keys.js';
 
 /** What route handlers may use. Built once by the server. */
 export interface AppContext {
@@ -10,8 +11,10 @@ export interface AppContext {
   readonly keys: KeyRing;
   readonly config: Config;
   readonly logger: Logger;
-  /** The log's signed-note verifier key string. */
+  /** The log's signed-note verifier key string (the active key). */
   readonly verifierKey: string;
+  /** Every verifier key the log has used, newest first (log-keys.ts); absent means just verifierKey. */
+  readonly logKeys?: readonly PublishedLogKey[];
   /** Shared event_id generator (strictly increasing UUIDv7s) and limits for parseEvent. */
   readonly eventOptions: ParseEventOptions;
 }

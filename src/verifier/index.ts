@@ -97,3 +97,5 @@ export function verifyReceipt(
       : undefined;
   return { record, index: p.index, leafHash, checkpoint, ...(agentSignature ? { agentSignature } : {}) };
 }
+
+export { verifyCheckpointWithKeys, verifyReceiptWithKeys, type BridgedReceipt } from './rotation.js';
