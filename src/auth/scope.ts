@@ -81,10 +81,13 @@ export class TenantGate {
     return this.tenant!;
   }
 
-  /** True if the caller may see `tenant`'s objects (own-tenant routes). */
+  /**
+   * True if the caller may see `tenant`'s objects (own-tenant routes). A `*`
+   * key that named `?tenant=` sees only that tenant in this request.
+   */
   sees(tenant: string): boolean {
     this.need('own-tenant');
-    return keySeesTenant(this.key, tenant);
+    return keySeesTenant(this.key, tenant) && (this.tenant === undefined || this.tenant === tenant);
   }
 
   /** Throws 404 `message` unless the caller may see `tenant`'s objects. */

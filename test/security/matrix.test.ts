@@ -119,6 +119,29 @@ describe('authorization matrix (default config: public reads are public)', () =>
   });
 });
 
+describe('?tenant= on own-tenant routes', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await fixture(false);
+  }, 60_000);
+  afterAll(() => f.s.close());
+
+  it('narrows a "*" key to that tenant, and is 404 for a tenant-bound key naming another', async () => {
+    const star = f.valid.get('auditor/*')!;
+    const acme = f.valid.get('auditor/acme')!;
+    const globexEntry = `/v1/entries/${f.objects.globex.index}`;
+    expect((await call(f.s.url, 'get', globexEntry, star)).status).toBe(200);
+    expect((await call(f.s.url, 'get', `${globexEntry}?tenant=globex`, star)).status).toBe(200);
+    expect((await call(f.s.url, 'get', `${globexEntry}?tenant=acme`, star)).status).toBe(404);
+    expect((await call(f.s.url, 'get', `/v1/entries/${f.objects.acme.index}?tenant=globex`, acme)).json.error.code).toBe('NOT_FOUND');
+    expect((await call(f.s.url, 'get', `/v1/entries/${f.objects.acme.index}?tenant=acme`, acme)).status).toBe(200);
+    expect((await call(f.s.url, 'get', `/v1/entries/${f.objects.acme.index}?tenant=a&tenant=b`, star)).status).toBe(400);
+    const keys = (await call(f.s.url, 'get', '/v1/keys?tenant=globex', f.valid.get('admin/*')!)).json.keys;
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.every((k: any) => k.tenant === 'globex')).toBe(true);
+  });
+});
+
 describe('authorization matrix with publicReadsNeedToken', () => {
   let f: Fixture;
   beforeAll(async () => {

@@ -65,10 +65,8 @@ export const createKey = (ctx: AppContext): RequestHandler => async (req, res) =
 
 export const listKeys = (ctx: AppContext): RequestHandler => (_req, res) => {
   const gate = tenantGate(res);
-  // ?tenant= narrows the list to one tenant (for a tenant-bound admin it can only name its own).
-  const only = gate.tenant;
-  const visible = ctx.keys.list().filter((k) => gate.sees(k.tenant) && (only === undefined || k.tenant === only));
-  sendJson(res, 200, { keys: visible.map(describeKey) });
+  // ?tenant= narrows the list to one tenant (the gate applies it).
+  sendJson(res, 200, { keys: ctx.keys.list().filter((k) => gate.sees(k.tenant)).map(describeKey) });
 };
 
 /** Another tenant's key is "not found" to a tenant-bound admin. */
