@@ -86,7 +86,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     await store.close();
     throw e;
   }
-  const keys = await KeyRing.load(store, nodeSha256, opts.now);
+  const keys = await KeyRing.load(store, opts.now);
   const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
   if (keys.size === 0) {
     // First start: an admin key whose token only the operator can read.

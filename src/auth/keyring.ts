@@ -15,8 +15,8 @@
  * timer and on close), so authenticating never writes to storage.
  */
 
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { fromBase64, toBase64, toHex } from '../bytes/index.js';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { toHex } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import type { LogStore } from '../storage/store.js';
 import { ALL_TENANTS, type Role } from './roles.js';
@@ -58,10 +58,24 @@ export interface KeyChanges {
   agent_public_key?: string | null;
 }
 
+/** A key with its times parsed once (authentication runs on every request). */
+interface Entry {
+  key: ApiKey;
+  expiresMs: number;
+  previousUntilMs: number;
+  lastUsedMs: number;
+}
+
+/** Parsed ISO time, or `fallback` when absent. */
+const ms = (iso: string | undefined, fallback: number) => (iso === undefined ? fallback : Date.parse(iso));
+
+/** SHA-256 of a token (node:crypto one-shot on the string: no encoder, no copy). */
+const tokenHash = (token: string): Buffer => hash('sha256', token, 'buffer');
+
 export class KeyRing {
-  private readonly byId = new Map<string, ApiKey>();
-  /** SHA-256(token) → key id and which of its tokens it is. */
-  private readonly byHash = new Map<string, { id: string; previous: boolean }>();
+  private readonly byId = new Map<string, Entry>();
+  /** base64 SHA-256(token) → key id, which of its tokens it is, and the hash bytes for the constant-time compare. */
+  private readonly byHash = new Map<string, { id: string; previous: boolean; hash: Buffer }>();
   /** Keys whose last_used_at changed since the last flush. */
   private readonly dirty = new Set<string>();
   /** Key records are written one after another, so a usage flush never overwrites a newer revoke. */
@@ -71,26 +85,31 @@ export class KeyRing {
 
   private constructor(
     private readonly store: LogStore,
-    private readonly sha256: (b: Uint8Array) => Uint8Array,
     /** The ring's clock (Unix ms); injectable for expiry and grace tests. */
     readonly now: () => number,
   ) {}
 
-  static async load(store: LogStore, sha256: (b: Uint8Array) => Uint8Array, now: () => number = Date.now): Promise<KeyRing> {
-    const ring = new KeyRing(store, sha256, now);
+  static async load(store: LogStore, now: () => number = Date.now): Promise<KeyRing> {
+    const ring = new KeyRing(store, now);
     for await (const rec of store.keyRecords()) ring.index(rec as ApiKey);
     return ring;
   }
 
   private index(k: ApiKey): void {
-    const old = this.byId.get(k.id);
+    const old = this.byId.get(k.id)?.key;
     if (old) {
       this.byHash.delete(old.token_hash);
       if (old.previous_token_hash !== undefined) this.byHash.delete(old.previous_token_hash);
     }
-    this.byId.set(k.id, k);
-    this.byHash.set(k.token_hash, { id: k.id, previous: false });
-    if (k.previous_token_hash !== undefined) this.byHash.set(k.previous_token_hash, { id: k.id, previous: true });
+    this.byId.set(k.id, {
+      key: k,
+      expiresMs: ms(k.expires_at, Infinity),
+      previousUntilMs: ms(k.previous_token_expires_at, -Infinity),
+      lastUsedMs: ms(k.last_used_at, -Infinity),
+    });
+    this.byHash.set(k.token_hash, { id: k.id, previous: false, hash: Buffer.from(k.token_hash, 'base64') });
+    if (k.previous_token_hash !== undefined)
+      this.byHash.set(k.previous_token_hash, { id: k.id, previous: true, hash: Buffer.from(k.previous_token_hash, 'base64') });
   }
 
   private persist(k: ApiKey): Promise<void> {
@@ -103,32 +122,25 @@ export class KeyRing {
     return this.byId.size;
   }
 
-  private hashToken(token: string): Uint8Array {
-    return this.sha256(new TextEncoder().encode(token));
-  }
-
   /** The live key for a bearer token, or undefined (unknown, revoked, expired, or an old token past its grace). */
   authenticate(token: string): ApiKey | undefined {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 128) return undefined;
-    const hash = this.hashToken(token);
-    const hit = this.byHash.get(toBase64(hash));
-    if (!hit) return undefined;
-    const k = this.byId.get(hit.id);
-    const stored = hit.previous ? k?.previous_token_hash : k?.token_hash;
-    if (!k || stored === undefined || !timingSafeEqual(fromBase64(stored)!, hash)) return undefined;
+    const h = tokenHash(token);
+    const hit = this.byHash.get(h.toString('base64'));
+    const e = hit && this.byId.get(hit.id);
+    if (!hit || !e || !timingSafeEqual(hit.hash, h)) return undefined;
     const now = this.now();
-    if (k.revoked_at !== undefined) return undefined;
-    if (k.expires_at !== undefined && Date.parse(k.expires_at) <= now) return undefined;
-    if (hit.previous && !(k.previous_token_expires_at !== undefined && Date.parse(k.previous_token_expires_at) > now)) return undefined;
-    return this.touch(k, now);
+    if (e.key.revoked_at !== undefined || e.expiresMs <= now) return undefined;
+    if (hit.previous && e.previousUntilMs <= now) return undefined;
+    return this.touch(e, now);
   }
 
-  private touch(k: ApiKey, now: number): ApiKey {
-    if (k.last_used_at !== undefined && now - Date.parse(k.last_used_at) < USAGE_RESOLUTION_MS) return k;
-    const used = { ...k, last_used_at: new Date(now).toISOString() };
-    this.byId.set(k.id, used);
-    this.dirty.add(k.id);
-    return used;
+  private touch(e: Entry, now: number): ApiKey {
+    if (now - e.lastUsedMs < USAGE_RESOLUTION_MS) return e.key;
+    e.key = { ...e.key, last_used_at: new Date(now).toISOString() };
+    e.lastUsedMs = now;
+    this.dirty.add(e.key.id);
+    return e.key;
   }
 
   /** Writes the changed last_used_at values: one write per used key, whatever the number of requests. */
@@ -140,7 +152,7 @@ export class KeyRing {
         this.usageWrites++;
         // Read at write time (inside persist's queue): the newest record wins.
         const p = this.writes.then(() => {
-          const k = this.byId.get(id);
+          const k = this.byId.get(id)?.key;
           return k ? this.store.putKeyRecord(id, k) : undefined;
         });
         this.writes = p.catch(() => undefined);
@@ -150,16 +162,16 @@ export class KeyRing {
   }
 
   list(): ApiKey[] {
-    return [...this.byId.values()];
+    return [...this.byId.values()].map((e) => e.key);
   }
 
   get(id: string): ApiKey | undefined {
-    return this.byId.get(id);
+    return this.byId.get(id)?.key;
   }
 
   private newToken(): { token: string; hash: string } {
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    return { token, hash: toBase64(this.hashToken(token)) };
+    return { token, hash: tokenHash(token).toString('base64') };
   }
 
   private iso(ms: number): string {
@@ -186,7 +198,7 @@ export class KeyRing {
 
   /** Revokes the key: its current and any previous token stop working at once. */
   async revoke(id: string): Promise<ApiKey> {
-    const k = this.byId.get(id);
+    const k = this.get(id);
     if (!k) throw new TlogError('NOT_FOUND', `no key ${id}`);
     if (k.revoked_at !== undefined) return k;
     const { previous_token_hash: _, previous_token_expires_at: __, ...rest } = k;
@@ -202,7 +214,7 @@ export class KeyRing {
    * most two tokens are ever valid.
    */
   async rotate(id: string, graceSeconds: number, changes: KeyChanges = {}): Promise<{ key: ApiKey; token: string }> {
-    const k = this.byId.get(id);
+    const k = this.get(id);
     if (!k || k.revoked_at !== undefined) throw new TlogError('NOT_FOUND', `no live key ${id}`);
     const { token, hash } = this.newToken();
     const now = this.now();

@@ -118,6 +118,17 @@ describe('agent-signed events', () => {
     expect(r.json.results.map((x: any) => x.error?.code)).toEqual([undefined, 'BAD_SIGNATURE', 'AGENT_SIGNATURE_REQUIRED']);
   });
 
+  it('refuses small-order and non-canonical public keys (they would make forgeries valid)', async () => {
+    const identity = new Uint8Array(32);
+    identity[0] = 1; // the neutral point: [S]B = R + [k]A holds for R = [S]B and any message
+    const nonCanonical = new Uint8Array(32).fill(0xff);
+    nonCanonical[31] = 0x7f; // y = 2^255 - 1 ≥ p
+    for (const bad of [identity, nonCanonical]) {
+      const r = await call(s.url, 'post', '/v1/keys', s.adminToken, { role: 'agent', tenant: 'acme', agent_public_key: toBase64(bad) });
+      expect([r.status, r.json.error.code, r.json.error.issues[0].path]).toEqual([422, 'SCHEMA_VIOLATION', 'agent_public_key']);
+    }
+  });
+
   it('rotation can replace or remove the registered key (logged)', async () => {
     const k = await makeKey(s, { role: 'agent', tenant: 'acme', agent_public_key: pub });
     const rot = await call(s.url, 'post', `/v1/keys/${k.id}/rotate`, s.adminToken, { agent_public_key: null, grace_seconds: 0 });

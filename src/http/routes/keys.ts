@@ -6,6 +6,7 @@ import { logKeyEvent } from '../../auth/key-events.js';
 import { describeKey } from '../../auth/keyring.js';
 import { ALL_TENANTS, ROLES, TENANT_PATTERN } from '../../auth/roles.js';
 import { fromBase64 } from '../../bytes/index.js';
+import { ed25519PublicKeyProblem } from '../../note/ed25519.js';
 import { TlogError } from '../../errors.js';
 import { callerKey, tenantGate } from '../auth.js';
 import { decodeBody } from '../body.js';
@@ -16,7 +17,10 @@ import { parseId } from '../params.js';
 /** A raw Ed25519 public key in standard base64 (44 characters, 32 bytes). */
 const agentPublicKey = z
   .string()
-  .refine((s) => s.length === 44 && fromBase64(s)?.length === 32, 'agent_public_key must be a 32-byte Ed25519 public key in standard base64');
+  .refine((s) => s.length === 44 && fromBase64(s)?.length === 32, 'agent_public_key must be a 32-byte Ed25519 public key in standard base64')
+  .refine((s) => fromBase64(s)?.length !== 32 || ed25519PublicKeyProblem(fromBase64(s)!) === undefined, {
+    message: 'agent_public_key must be a canonical Ed25519 point that is not of small order',
+  });
 
 const futureTime = z.iso.datetime({ offset: true });
 
