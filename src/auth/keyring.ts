@@ -19,7 +19,7 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { toHex } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import type { LogStore } from '../storage/store.js';
-import { ALL_TENANTS, type Role } from './roles.js';
+import type { Role } from './roles.js';
 
 export interface ApiKey {
   id: string;
@@ -232,9 +232,4 @@ export class KeyRing {
     this.index(updated);
     return { key: updated, token };
   }
-}
-
-/** True if the key may act on `tenant`'s data. */
-export function keyCoversTenant(k: ApiKey, tenant: string): boolean {
-  return k.tenant === ALL_TENANTS || k.tenant === tenant;
 }

@@ -28,11 +28,6 @@ describe('log signing-key rotation', () => {
     await s?.close();
   });
 
-  const restart = async () => {
-    await s!.close({ keepData: true });
-    s = await startSecServer({}, { dataDir, clock });
-    return s;
-  };
   const append = async (token: string, i: number) => {
     const r = await call(s!.url, 'post', '/v1/events', token, sampleEvent(i));
     expect(r.status).toBe(201);
