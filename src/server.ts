@@ -4,7 +4,7 @@
  */
 
 import { hash, randomFillSync } from 'node:crypto';
-import { chmod, mkdir, open, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, rm, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { logKeyEvent } from './auth/key-events.js';
 import { KeyRing } from './auth/keyring.js';
 import { ALL_TENANTS } from './auth/roles.js';
 import type { Config } from './config.js';
+import { TlogError } from './errors.js';
 import { createUuidV7Generator } from './events/index.js';
 import { createApp } from './http/app.js';
 import { Log } from './log/log.js';
@@ -67,6 +68,13 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   if (created) logger.info({ path: join(dataDir, 'log.key'), verifier_key: signer.verifierKey }, 'generated a new log signing key');
 
   const store = await LogStore.open(join(dataDir, 'log'));
+  if (created && (await store.readHead()) !== undefined) {
+    // log.key went missing under an existing log: a fresh key would silently
+    // change the log's identity. Keys change only through rotate-log-key.
+    await store.close();
+    await rm(join(dataDir, 'log.key'), { force: true });
+    throw new TlogError('STORE_CORRUPT', `${join(dataDir, 'log.key')} is missing but the log has entries: restore it from a backup`);
+  }
   const hasher = rfc6962Hasher(nodeSha256);
   let log: Log;
   try {

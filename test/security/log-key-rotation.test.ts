@@ -143,3 +143,17 @@ describe('log signing-key rotation', () => {
     expect(keys).toEqual(['active', 'retired', 'retired']);
   });
 });
+
+describe('the log key cannot change by accident', () => {
+  it('refuses to start when log.key is missing under an existing log (a new key would change its identity)', async () => {
+    const s = await startSecServer();
+    await s.close({ keepData: true });
+    const { rm } = await import('node:fs/promises');
+    await rm(join(s.dataDir, 'log.key'));
+    await expect(startSecServer({}, { dataDir: s.dataDir })).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    // And it does not leave a fresh key behind for the next start to accept.
+    expect(existsSync(join(s.dataDir, 'log.key'))).toBe(false);
+    await expect(startSecServer({}, { dataDir: s.dataDir })).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    await rm(s.dataDir, { recursive: true, force: true });
+  });
+});
