@@ -7,6 +7,8 @@
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** Booleans from env/flags: only the exact words, so a typo is an error rather than "true". */
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
 
 export const ConfigSchema = z.object({
   port: int(0, 65535).default(8080),
@@ -43,9 +45,11 @@ export const ConfigSchema = z.object({
   /** Seconds between automatic retention sweeps of the vault; 0 turns them off. */
   retentionSweepSeconds: int(0, 31_536_000).default(3600),
   /** Whether the automatic sweep also prunes entries past retention (`retention run --apply` always does). */
-  pruneEntries: z
-    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
-    .default(false),
+  pruneEntries: flag.default(false),
+  /** Require a valid key (any role) for the public reads too (checkpoint, tiles, log info, proofs); /healthz stays open. */
+  publicReadsNeedToken: flag.default(false),
+  /** Seconds an old token keeps working after its key is rotated (spec/security.md). */
+  keyRotationGrace: int(0, 30 * 24 * 3600).default(24 * 3600),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -71,6 +75,8 @@ export const ENV_VARS: Record<keyof Config, string> = {
   retentionDefault: 'TLOG_RETENTION_DEFAULT',
   retentionSweepSeconds: 'TLOG_RETENTION_SWEEP_SECONDS',
   pruneEntries: 'TLOG_PRUNE_ENTRIES',
+  publicReadsNeedToken: 'TLOG_PUBLIC_READS_NEED_TOKEN',
+  keyRotationGrace: 'TLOG_KEY_ROTATION_GRACE',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {

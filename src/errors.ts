@@ -33,6 +33,8 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'The Content-Type is not application/json or application/cbor.' },
   SCHEMA_VIOLATION: { status: 422, doc: 'Valid JSON that breaks the event schema; `error.issues` lists the field paths.' },
   UNKNOWN_FIELDS: { status: 422, doc: 'The event has top-level fields the schema does not know; `error.fields` names them.' },
+  AGENT_SIGNATURE_REQUIRED: { status: 422, doc: 'The API key has a registered agent public key, and the event carries no agent_signature.' },
+  SIGNED_EVENT_ALTERED: { status: 422, doc: 'An agent-signed event would be stored differently from what the agent signed (e.g. personal data moved to the vault); it is refused.' },
   // 429 / 503: pushback. Both carry Retry-After.
   RATE_LIMITED: { status: 429, doc: 'Too many requests for this key or tenant.' },
   OVERLOADED: { status: 503, doc: 'The sequencer pool is full; retry after Retry-After seconds.' },

@@ -4,22 +4,24 @@
  */
 
 import { hash } from 'node:crypto';
-import { pooledRandom } from './random.js';
-import { useNativeBase64 } from './bytes/index.js';
-import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { logKeyEvent } from './auth/key-events.js';
+import { useNativeBase64 } from './bytes/index.js';
 import { createLogger } from './logging.js';
+import { pooledRandom } from './random.js';
 import { compileRules, loadRulesFile, withDefaults } from './scrub/index.js';
 import { KeyRing } from './auth/keyring.js';
 import { ALL_TENANTS } from './auth/roles.js';
 import type { Config } from './config.js';
+import { TlogError } from './errors.js';
 import { createUuidV7Generator } from './events/index.js';
 import { createApp } from './http/app.js';
 import { Log } from './log/log.js';
-import { loadOrCreateSigningKey } from './log/signing-key.js';
+import { checkpointSigners, loadLogKeys } from './log/log-keys.js';
 import { rfc6962Hasher } from './merkle/index.js';
 import { LogStore } from './storage/store.js';
 import { Ingest } from './ingest/pipeline.js';
@@ -57,10 +59,20 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     await chmod(dataDir, 0o700);
   }
 
-  const { signer, created } = await loadOrCreateSigningKey(dataDir, config.origin);
+  const logKeys = await loadLogKeys(dataDir, config.origin);
+  const { active: signer, created } = logKeys;
+  const clock = opts.now ?? Date.now;
+  if (logKeys.previous) logger.info({ previous: logKeys.previous.signer.verifierKey, cosign_until: logKeys.published[1]?.cosign_until }, 'log key rotation in overlap: checkpoints are co-signed by the previous key');
   if (created) logger.info({ path: join(dataDir, 'log.key'), verifier_key: signer.verifierKey }, 'generated a new log signing key');
 
   const store = await LogStore.open(join(dataDir, 'log'));
+  if (created && (await store.readHead()) !== undefined) {
+    // log.key went missing under an existing log: a fresh key would silently
+    // change the log's identity. Keys change only through rotate-log-key.
+    await store.close();
+    await rm(join(dataDir, 'log.key'), { force: true });
+    throw new TlogError('STORE_CORRUPT', `${join(dataDir, 'log.key')} is missing but the log has entries: restore it from a backup`);
+  }
   const hasher = rfc6962Hasher(nodeSha256);
   let log: Log;
   try {
@@ -68,6 +80,8 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
       origin: config.origin,
       hasher,
       signer,
+      // The previous key co-signs during a rotation's overlap (spec/security.md §5).
+      cosigners: () => checkpointSigners(logKeys, clock()).slice(1),
       sha256: nodeSha256,
       maxPending: config.maxPending,
       maxBatch: config.maxBatch,
@@ -78,10 +92,12 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     await store.close();
     throw e;
   }
-  const keys = await KeyRing.load(store, nodeSha256, opts.now);
+  const keys = await KeyRing.load(store, opts.now);
+  const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
   if (keys.size === 0) {
     // First start: an admin key whose token only the operator can read.
-    const { token } = await keys.create({ role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' });
+    const { key, token } = await keys.create({ role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' });
+    await logKeyEvent(log, { generateId }, 'key.create', key, undefined);
     const path = join(dataDir, 'admin.token');
     const fh = await open(path, 'w', 0o600);
     try {
@@ -94,7 +110,6 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     logger.info({ path }, 'created the first admin key; its token is in this file (mode 0600)');
   }
 
-  const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
   const eventOptions = { generateId };
 
   // The vault: its own database and key, so erasure never touches the log's files.
@@ -122,7 +137,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
         }, config.retentionSweepSeconds * 1000).unref()
       : undefined;
 
-  const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, eventOptions, ingest, privacy, vault });
+  const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, logKeys: logKeys.published, eventOptions, ingest, privacy, vault });
   const server: Server = await new Promise((ok, fail) => {
     const s = app.listen(config.port, config.host, () => ok(s));
     s.once('error', fail);
@@ -138,6 +153,12 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   if (!['127.0.0.1', '::1', 'localhost'].includes(config.host))
     logger.warn({ host: config.host }, 'listening on a non-loopback address: put TLS in front of this server');
   logger.info({ url, origin: config.origin, tree_size: log.head.treeSize, verifier_key: signer.verifierKey }, 'agent-tlog listening');
+
+  // last_used_at reaches storage once a minute per used key, never per request.
+  const usageTimer = setInterval(() => {
+    keys.flushUsage().catch((e: unknown) => logger.warn({ err: e }, 'could not persist key usage'));
+  }, 60_000);
+  usageTimer.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -156,6 +177,8 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
         });
         if (sweeper) clearInterval(sweeper);
         await sweeping;
+        clearInterval(usageTimer);
+        await keys.flushUsage();
         await log.close();
         await vault.close();
       })();

@@ -2,15 +2,24 @@
  * API keys: role + tenant, token stored only as its SHA-256.
  *
  * Tokens are 256-bit random strings, so a fast hash is enough (no password
- * stretching needed), and the lookup by hash does not depend on secret bytes.
- * The matched hash is still compared with timingSafeEqual as a second gate.
+ * stretching needed). Look-up is by SHA-256(token): an attacker cannot steer
+ * that hash towards a stored one, so the map look-up leaks nothing useful,
+ * and the matched hash is then compared with timingSafeEqual. There is no
+ * cache keyed by the raw token (a string-keyed map compares secret bytes
+ * with an early exit).
+ *
+ * Lifecycle (spec/security.md §Keys): `expires_at`; after a rotation the old
+ * token keeps working until `previous_token_expires_at` (the grace period);
+ * revocation ends both tokens at once. `last_used_at` is kept in memory at
+ * minute resolution and written by `flushUsage()` (the server calls it on a
+ * timer and on close), so authenticating never writes to storage.
  */
 
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { fromBase64, toBase64, toHex } from '../bytes/index.js';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { toHex } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import type { LogStore } from '../storage/store.js';
-import { ALL_TENANTS, type Role } from './roles.js';
+import type { Role } from './roles.js';
 
 export interface ApiKey {
   id: string;
@@ -22,119 +31,205 @@ export interface ApiKey {
   revoked_at?: string;
   /** base64 SHA-256 of the token. */
   token_hash: string;
+  /** When the token was last replaced. */
+  rotated_at?: string;
+  /** base64 SHA-256 of the token before the last rotation, valid until previous_token_expires_at. */
+  previous_token_hash?: string;
+  previous_token_expires_at?: string;
+  /** base64 Ed25519 public key: when set, this key's events must carry a valid agent_signature. */
+  agent_public_key?: string;
+  /** Last successful authentication, minute resolution. */
+  last_used_at?: string;
 }
 
-/** The public view of a key (never the token or its hash). */
-export function describeKey(k: ApiKey): Omit<ApiKey, 'token_hash'> {
-  const { token_hash: _, ...rest } = k;
+/** The public view of a key (never a token or a token hash). */
+export function describeKey(k: ApiKey): Omit<ApiKey, 'token_hash' | 'previous_token_hash'> {
+  const { token_hash: _, previous_token_hash: __, ...rest } = k;
   return rest;
 }
 
 const TOKEN_PREFIX = 'atlk_';
+/** last_used_at changes at most once per key per this many ms. */
+export const USAGE_RESOLUTION_MS = 60_000;
+
+export interface KeyChanges {
+  expires_at?: string;
+  /** A new agent public key; null removes it. */
+  agent_public_key?: string | null;
+}
+
+/** A key with its times parsed once (authentication runs on every request). */
+interface Entry {
+  key: ApiKey;
+  expiresMs: number;
+  previousUntilMs: number;
+  lastUsedMs: number;
+}
+
+/** Parsed ISO time, or `fallback` when absent. */
+const ms = (iso: string | undefined, fallback: number) => (iso === undefined ? fallback : Date.parse(iso));
+
+/** SHA-256 of a token (node:crypto one-shot on the string: no encoder, no copy). */
+const tokenHash = (token: string): Buffer => hash('sha256', token, 'buffer');
 
 export class KeyRing {
-  private readonly byId = new Map<string, ApiKey>();
-  private readonly byHash = new Map<string, ApiKey>();
-  /** token → key, so the hot path skips hashing; emptied on every key change. */
-  private readonly recent = new Map<string, ApiKey>();
+  private readonly byId = new Map<string, Entry>();
+  /** base64 SHA-256(token) → key id, which of its tokens it is, and the hash bytes for the constant-time compare. */
+  private readonly byHash = new Map<string, { id: string; previous: boolean; hash: Buffer }>();
+  /** Keys whose last_used_at changed since the last flush. */
+  private readonly dirty = new Set<string>();
+  /** Key records are written one after another, so a usage flush never overwrites a newer revoke. */
+  private writes: Promise<void> = Promise.resolve();
+  /** Storage writes made by flushUsage (observable so tests can prove requests don't write). */
+  usageWrites = 0;
 
   private constructor(
     private readonly store: LogStore,
-    private readonly sha256: (b: Uint8Array) => Uint8Array,
-    private readonly now: () => number,
+    /** The ring's clock (Unix ms); injectable for expiry and grace tests. */
+    readonly now: () => number,
   ) {}
 
-  static async load(store: LogStore, sha256: (b: Uint8Array) => Uint8Array, now: () => number = Date.now): Promise<KeyRing> {
-    const ring = new KeyRing(store, sha256, now);
+  static async load(store: LogStore, now: () => number = Date.now): Promise<KeyRing> {
+    const ring = new KeyRing(store, now);
     for await (const rec of store.keyRecords()) ring.index(rec as ApiKey);
     return ring;
   }
 
   private index(k: ApiKey): void {
-    this.recent.clear();
-    const old = this.byId.get(k.id);
-    if (old) this.byHash.delete(old.token_hash);
-    this.byId.set(k.id, k);
-    this.byHash.set(k.token_hash, k);
+    const old = this.byId.get(k.id)?.key;
+    if (old) {
+      this.byHash.delete(old.token_hash);
+      if (old.previous_token_hash !== undefined) this.byHash.delete(old.previous_token_hash);
+    }
+    this.byId.set(k.id, {
+      key: k,
+      expiresMs: ms(k.expires_at, Infinity),
+      previousUntilMs: ms(k.previous_token_expires_at, -Infinity),
+      lastUsedMs: ms(k.last_used_at, -Infinity),
+    });
+    this.byHash.set(k.token_hash, { id: k.id, previous: false, hash: Buffer.from(k.token_hash, 'base64') });
+    if (k.previous_token_hash !== undefined)
+      this.byHash.set(k.previous_token_hash, { id: k.id, previous: true, hash: Buffer.from(k.previous_token_hash, 'base64') });
+  }
+
+  private persist(k: ApiKey): Promise<void> {
+    const p = this.writes.then(() => this.store.putKeyRecord(k.id, k));
+    this.writes = p.catch(() => undefined);
+    return p;
   }
 
   get size(): number {
     return this.byId.size;
   }
 
-  private hashToken(token: string): string {
-    return toBase64(this.sha256(new TextEncoder().encode(token)));
-  }
-
-  /** The live key for a bearer token, or undefined (unknown, revoked or expired). */
+  /** The live key for a bearer token, or undefined (unknown, revoked, expired, or an old token past its grace). */
   authenticate(token: string): ApiKey | undefined {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 128) return undefined;
-    let k = this.recent.get(token);
-    if (k === undefined) {
-      const hash = this.hashToken(token);
-      k = this.byHash.get(hash);
-      if (!k || !timingSafeEqual(fromBase64(k.token_hash)!, fromBase64(hash)!)) return undefined;
-      if (this.recent.size >= 10_000) this.recent.clear();
-      this.recent.set(token, k);
-    }
-    if (k.revoked_at !== undefined) return undefined;
-    if (k.expires_at !== undefined && Date.parse(k.expires_at) <= this.now()) return undefined;
-    return k;
+    const h = tokenHash(token);
+    const hit = this.byHash.get(h.toString('base64'));
+    const e = hit && this.byId.get(hit.id);
+    if (!hit || !e || !timingSafeEqual(hit.hash, h)) return undefined;
+    const now = this.now();
+    if (e.key.revoked_at !== undefined || e.expiresMs <= now) return undefined;
+    if (hit.previous && e.previousUntilMs <= now) return undefined;
+    return this.touch(e, now);
+  }
+
+  private touch(e: Entry, now: number): ApiKey {
+    if (now - e.lastUsedMs < USAGE_RESOLUTION_MS) return e.key;
+    e.key = { ...e.key, last_used_at: new Date(now).toISOString() };
+    e.lastUsedMs = now;
+    this.dirty.add(e.key.id);
+    return e.key;
+  }
+
+  /** Writes the changed last_used_at values: one write per used key, whatever the number of requests. */
+  async flushUsage(): Promise<void> {
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    await Promise.all(
+      ids.map((id) => {
+        this.usageWrites++;
+        // Read at write time (inside persist's queue): the newest record wins.
+        const p = this.writes.then(() => {
+          const k = this.byId.get(id)?.key;
+          return k ? this.store.putKeyRecord(id, k) : undefined;
+        });
+        this.writes = p.catch(() => undefined);
+        return p;
+      }),
+    );
   }
 
   list(): ApiKey[] {
-    return [...this.byId.values()];
+    return [...this.byId.values()].map((e) => e.key);
   }
 
   get(id: string): ApiKey | undefined {
-    return this.byId.get(id);
+    return this.byId.get(id)?.key;
   }
 
   private newToken(): { token: string; hash: string } {
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    return { token, hash: this.hashToken(token) };
+    return { token, hash: tokenHash(token).toString('base64') };
+  }
+
+  private iso(ms: number): string {
+    return new Date(ms).toISOString();
   }
 
   /** Creates a key; the token is returned only here. */
-  async create(spec: { role: Role; tenant: string; note?: string; expires_at?: string }): Promise<{ key: ApiKey; token: string }> {
+  async create(spec: { role: Role; tenant: string; note?: string; expires_at?: string; agent_public_key?: string }): Promise<{ key: ApiKey; token: string }> {
     const { token, hash } = this.newToken();
     const key: ApiKey = {
       id: `key_${toHex(new Uint8Array(randomBytes(8)))}`,
       role: spec.role,
       tenant: spec.tenant,
-      created_at: new Date(this.now()).toISOString(),
+      created_at: this.iso(this.now()),
       token_hash: hash,
       ...(spec.note !== undefined ? { note: spec.note } : {}),
       ...(spec.expires_at !== undefined ? { expires_at: spec.expires_at } : {}),
+      ...(spec.agent_public_key !== undefined ? { agent_public_key: spec.agent_public_key } : {}),
     };
-    await this.store.putKeyRecord(key.id, key);
+    await this.persist(key);
     this.index(key);
     return { key, token };
   }
 
+  /** Revokes the key: its current and any previous token stop working at once. */
   async revoke(id: string): Promise<ApiKey> {
-    const k = this.byId.get(id);
+    const k = this.get(id);
     if (!k) throw new TlogError('NOT_FOUND', `no key ${id}`);
     if (k.revoked_at !== undefined) return k;
-    const updated = { ...k, revoked_at: new Date(this.now()).toISOString() };
-    await this.store.putKeyRecord(id, updated);
+    const { previous_token_hash: _, previous_token_expires_at: __, ...rest } = k;
+    const updated: ApiKey = { ...rest, revoked_at: this.iso(this.now()) };
+    await this.persist(updated);
     this.index(updated);
     return updated;
   }
 
-  /** Replaces the key's token; the old token stops working at once. */
-  async rotate(id: string): Promise<{ key: ApiKey; token: string }> {
-    const k = this.byId.get(id);
+  /**
+   * Gives the key a new token. The old token keeps working for `graceSeconds`
+   * (0: it stops at once); a token from an earlier rotation stops now, so at
+   * most two tokens are ever valid.
+   */
+  async rotate(id: string, graceSeconds: number, changes: KeyChanges = {}): Promise<{ key: ApiKey; token: string }> {
+    const k = this.get(id);
     if (!k || k.revoked_at !== undefined) throw new TlogError('NOT_FOUND', `no live key ${id}`);
     const { token, hash } = this.newToken();
-    const updated = { ...k, token_hash: hash };
-    await this.store.putKeyRecord(id, updated);
+    const now = this.now();
+    const { previous_token_hash: _, previous_token_expires_at: __, agent_public_key: oldPub, ...rest } = k;
+    const pub = changes.agent_public_key === undefined ? oldPub : (changes.agent_public_key ?? undefined);
+    const updated: ApiKey = {
+      ...rest,
+      token_hash: hash,
+      rotated_at: this.iso(now),
+      ...(graceSeconds > 0 ? { previous_token_hash: k.token_hash, previous_token_expires_at: this.iso(now + graceSeconds * 1000) } : {}),
+      ...(changes.expires_at !== undefined ? { expires_at: changes.expires_at } : {}),
+      ...(pub !== undefined ? { agent_public_key: pub } : {}),
+    };
+    await this.persist(updated);
     this.index(updated);
     return { key: updated, token };
   }
-}
-
-/** True if the key may act on `tenant`'s data. */
-export function keyCoversTenant(k: ApiKey, tenant: string): boolean {
-  return k.tenant === ALL_TENANTS || k.tenant === tenant;
 }

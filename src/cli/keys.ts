@@ -16,6 +16,12 @@ export function registerKeys(program: Command): void {
   addApiOptions(keys.command('list').description('List keys (never their tokens)')).action(async (o: ApiOpts) => {
     print(await call(o, 'GET', '/v1/keys'));
   });
+  addApiOptions(keys.command('rotate').argument('<id>', 'key id').description("Give a key a new token (printed once); the old one works for the grace period"))
+    .option('--grace-seconds <n>', 'seconds the old token keeps working (default: the server setting)')
+    .action(async (id: string, o: ApiOpts & { graceSeconds?: string }) => {
+      const body = o.graceSeconds !== undefined ? { grace_seconds: Number(o.graceSeconds) } : {};
+      print(await call(o, 'POST', `/v1/keys/${encodeURIComponent(id)}/rotate`, body));
+    });
   addApiOptions(keys.command('revoke').argument('<id>', 'key id').description('Revoke a key')).action(async (id: string, o: ApiOpts) => {
     print(await call(o, 'DELETE', `/v1/keys/${encodeURIComponent(id)}`));
   });

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-/** The agent-tlog command line: serve, keys, verify-store, subjects, retention. */
+/** The agent-tlog command line: serve, keys, verify-store, rotate-log-key, subjects, retention. */
 
 import { Command } from 'commander';
 import { registerKeys } from './keys.js';
+import { registerRotateLogKey } from './rotate-log-key.js';
 import { registerServe } from './serve.js';
 import { registerSubjects } from './subjects.js';
 import { registerVerifyStore } from './verify-store.js';
@@ -17,6 +18,7 @@ registerServe(program);
 registerKeys(program);
 registerVerifyStore(program);
 registerSubjects(program);
+registerRotateLogKey(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`agent-tlog: ${e instanceof Error ? e.message : String(e)}\n`);

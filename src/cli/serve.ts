@@ -25,6 +25,8 @@ export function registerServe(program: Command): void {
     .option('--retention-default <class>', `class of events naming none (${ENV_VARS.retentionDefault}, default compliance)`)
     .option('--prune-entries <bool>', `automatic sweeps also prune entries past retention (${ENV_VARS.pruneEntries}, default false)`)
     .option('--retention-sweep-seconds <n>', `seconds between vault retention sweeps, 0 = off (${ENV_VARS.retentionSweepSeconds}, default 3600)`)
+    .option('--public-reads-need-token <bool>', `require a key for public reads (${ENV_VARS.publicReadsNeedToken}, default false)`)
+    .option('--key-rotation-grace <seconds>', `old token lifetime after a rotation (${ENV_VARS.keyRotationGrace}, default 86400)`)
     .action(async (o: Record<string, string | undefined>) => {
       const config = loadConfig(process.env, {
         port: o.port,
@@ -46,6 +48,8 @@ export function registerServe(program: Command): void {
         retentionDefault: o.retentionDefault,
         retentionSweepSeconds: o.retentionSweepSeconds,
         pruneEntries: o.pruneEntries,
+        publicReadsNeedToken: o.publicReadsNeedToken,
+        keyRotationGrace: o.keyRotationGrace,
       });
       const server = await startServer(config);
       let stopping = false;

@@ -9,6 +9,7 @@ export {
   EVENT_FIELDS,
   jsonTextLength,
   type Action,
+  type AgentSignature,
   type Actor,
   type Approval,
   type AuditEvent,
@@ -42,3 +43,11 @@ export { encodeCanonical, decodeCanonical, decodeCborBody, type CborBodyOptions 
 export { compareKeys, sortKeys, utf8Length } from './cbor-keys.js';
 export { MAX_LEAF_BYTES, encodeRecord, encodeRecordFromEventBytes, decodeRecord, type LogRecord } from './record.js';
 export { piiCommitment, isPiiRef, forEachPiiRef, type PiiRef, SALT_BYTES } from './pii.js';
+export {
+  AGENT_SIGNATURE_CONTEXT,
+  agentSignedBytes,
+  signEventAsAgent,
+  verifyAgentSignature,
+  assertSignedEventUnaltered,
+  type VerifiedAgentSignature,
+} from './agent-signature.js';

@@ -128,6 +128,27 @@ const pii = z
   .record(piiName, piiEntry)
   .refine((o) => Object.keys(o).length <= L.piiEntries, { message: `must have at most ${L.piiEntries} entries` });
 
+/** Standard base64 of exactly `n` bytes (padding included), no whitespace. */
+const base64Bytes = (n: number, what: string) =>
+  z.string().refine((v) => v.length === 4 * Math.ceil(n / 3) && /^[A-Za-z0-9+/]+={0,2}$/.test(v) && base64Length(v) === n, {
+    message: `must be ${what} (${n} bytes) in standard base64`,
+  });
+
+function base64Length(v: string): number {
+  const pad = v.endsWith('==') ? 2 : v.endsWith('=') ? 1 : 0;
+  return (v.length / 4) * 3 - pad;
+}
+
+/**
+ * An agent's detached Ed25519 signature over the rest of the event
+ * (agent-signature.ts, spec/events.md §1.6). Stored as sent.
+ */
+const agentSignature = z.strictObject({
+  alg: z.literal('ed25519'),
+  public_key: base64Bytes(32, 'an Ed25519 public key'),
+  signature: base64Bytes(64, 'an Ed25519 signature'),
+});
+
 /**
  * The event schema. `event_id` is any RFC 9562 UUID and is stored in
  * lowercase; parseEvent assigns a UUIDv7 when it is absent.
@@ -157,6 +178,7 @@ export const EventSchema = z.strictObject({
   metadata: freeJsonObject.optional(),
   pii: pii.optional(),
   retention: z.enum(['operational', 'compliance']).optional(),
+  agent_signature: agentSignature.optional(),
 });
 
 /** The top-level field names the schema knows, for the UNKNOWN_FIELDS check. */
@@ -243,6 +265,15 @@ export interface PiiEntry {
   value: JsonValue;
 }
 
+/** An agent's detached signature over the event's other fields (agent-signature.ts). */
+export interface AgentSignature {
+  alg: 'ed25519';
+  /** base64, 32 bytes. */
+  public_key: string;
+  /** base64, 64 bytes. */
+  signature: string;
+}
+
 /** An event as accepted from a client: `event_id` may be absent. */
 export interface AuditEventInput {
   event_id?: string;
@@ -266,6 +297,7 @@ export interface AuditEventInput {
   metadata?: JsonObject;
   pii?: Record<string, PiiEntry>;
   retention?: 'operational' | 'compliance';
+  agent_signature?: AgentSignature;
 }
 
 /** An event after parseEvent: validated, copied, and with an `event_id`. */

@@ -2,7 +2,7 @@
 
 import express, { type RequestHandler } from 'express';
 import type { AppContext } from './context.js';
-import { requireRoles } from './auth.js';
+import { guardFor } from './auth.js';
 import { rawBody } from './body.js';
 import { errorHandler, notFound } from './errors.js';
 import { ROUTES } from './routes.js';
@@ -25,7 +25,8 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(securityHeaders);
   for (const r of ROUTES) {
     const chain: RequestHandler[] = [];
-    if (r.access !== 'public') chain.push(requireRoles(ctx.keys, r.access));
+    const guard = guardFor(ctx.keys, r, ctx.config.publicReadsNeedToken);
+    if (guard) chain.push(guard);
     if (r.body) chain.push(rawBody(r.body(ctx)));
     chain.push(r.handler(ctx));
     app[r.method](r.path, ...chain);

@@ -6,6 +6,7 @@ import type { Log } from '../log/log.js';
 import type { Ingest } from '../ingest/pipeline.js';
 import type { PrivacyService } from '../privacy/service.js';
 import type { Vault } from '../vault/vault.js';
+import type { PublishedLogKey } from '../log/log-keys.js';
 
 /** What route handlers may use. Built once by the server. */
 export interface AppContext {
@@ -13,8 +14,10 @@ export interface AppContext {
   readonly keys: KeyRing;
   readonly config: Config;
   readonly logger: Logger;
-  /** The log's signed-note verifier key string. */
+  /** The log's signed-note verifier key string (the active key). */
   readonly verifierKey: string;
+  /** Every verifier key the log has used, newest first (log-keys.ts); absent means just verifierKey. */
+  readonly logKeys?: readonly PublishedLogKey[];
   /** Shared event_id generator (strictly increasing UUIDv7s) and limits for parseEvent. */
   readonly eventOptions: ParseEventOptions;
   /** Scrubbing and personal-data sealing between validation and the log. */

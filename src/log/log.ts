@@ -23,7 +23,7 @@ import {
   hashesAtLevel,
   type ProofPlan,
 } from '../merkle/index.js';
-import { formatCheckpoint, formatTlogProof, signNote, type NoteSigner } from '../note/index.js';
+import { formatCheckpoint, formatTlogProof, parseNote, signNote, type NoteSigner } from '../note/index.js';
 import type { LogStore, StoredHead } from '../storage/store.js';
 import { Sequencer } from './sequencer.js';
 import { TileSource } from './tile-source.js';
@@ -32,6 +32,11 @@ export interface LogOptions {
   origin: string;
   hasher: Hasher;
   signer: NoteSigner;
+  /**
+   * Extra signers for each new checkpoint, asked at every signing (the
+   * previous log key during a key rotation's overlap, log-keys.ts).
+   */
+  cosigners?: () => readonly NoteSigner[];
   /** SHA-256 of arbitrary bytes (idempotency hashes). */
   sha256: (data: Uint8Array) => Uint8Array;
   now?: () => number;
@@ -92,8 +97,9 @@ export class Log {
    */
   static async open(store: LogStore, opts: LogOptions): Promise<Log> {
     const { hasher, origin } = opts;
+    const signers = () => [opts.signer, ...(opts.cosigners?.() ?? [])];
     const signCheckpoint = (treeSize: number, rootHash: Uint8Array) =>
-      signNote(formatCheckpoint({ origin, treeSize, rootHash, extensions: [] }), [opts.signer]);
+      signNote(formatCheckpoint({ origin, treeSize, rootHash, extensions: [] }), signers());
 
     let head = await store.readHead();
     let edge: TileEdge;
@@ -115,6 +121,13 @@ export class Log {
       edge = TileEdge.restore(hasher, size, (L) => partial.get(L));
       if (!bytesEqual(edge.root(), head.rootHash))
         throw new TlogError('STORE_CORRUPT', `stored tiles do not match the signed root at size ${size}`);
+      // After a log-key rotation the stored head may lack a current key's
+      // signature: re-sign the same tree, so /checkpoint verifies with every current key at once.
+      const signedBy = new Set(parseNote(head.checkpoint).signatures.map((s) => `${s.keyId} ${s.name}`));
+      if (signers().some((s) => !signedBy.has(`${s.keyId} ${s.name}`))) {
+        head = { ...head, checkpoint: signCheckpoint(head.treeSize, head.rootHash) };
+        await store.commit({ entries: [], tiles: [], idem: [], head });
+      }
     }
 
     const tiles = new TileSource(store, hasher, opts.tileCacheSize ?? 4096);

@@ -42,3 +42,20 @@ export function ed25519Sign(msg: Uint8Array, seed: Uint8Array): Uint8Array {
 export function ed25519Verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
   return sig.length === ED25519_SIGNATURE_LENGTH && ed.verify(sig, msg, publicKey, STRICT);
 }
+
+/**
+ * Why a 32-byte string is not a usable Ed25519 public key, or undefined if it
+ * is: it must decode as a canonical point (RFC 8032 strict) and not be of
+ * small order. A small-order key (the identity, say) makes signatures that
+ * verify for any message, so it must never be registered as someone's key.
+ */
+export function ed25519PublicKeyProblem(publicKey: Uint8Array): string | undefined {
+  if (publicKey.length !== ED25519_PUBLIC_KEY_LENGTH) return 'must be 32 bytes';
+  let p: ed.Point;
+  try {
+    p = ed.Point.fromBytes(publicKey, false);
+  } catch {
+    return 'is not a canonical Ed25519 point';
+  }
+  return p.isSmallOrder() ? 'is a small-order point (it would make every signature valid)' : undefined;
+}

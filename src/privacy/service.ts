@@ -121,7 +121,7 @@ export class PrivacyService {
   /** Sets (`reason` given) or lifts (undefined) a legal hold; each change is logged. */
   async hold(caller: Caller, subject: string, set: boolean, reason: string | undefined): Promise<{ pseudonym: string; changed: boolean; receipt?: Receipt }> {
     const r = await this.vault.setHold(caller.tenant, subject, set ? { ...(reason ? { reason } : {}) } : undefined);
-    if (!set && !r.changed && r.pseudonym === '') throw new TlogError('NOT_FOUND', 'no hold is set for this subject');
+    if (!r) throw new TlogError('NOT_FOUND', 'no personal data is stored for this subject');
     if (!r.changed) return { pseudonym: r.pseudonym, changed: false };
     const logged = await logSystemEvent(this.log, this.ids, caller.tenant, {
       action: set ? 'hold.set' : 'hold.clear',

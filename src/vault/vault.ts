@@ -177,7 +177,7 @@ export class Vault {
     return out;
   }
 
-  private async createSubject(tenant: string, tag: Bytes, hold?: SubjectRecord['hold']): Promise<SubjectHandle> {
+  private async createSubject(tenant: string, tag: Bytes): Promise<SubjectHandle> {
     const key = random(KEY_BYTES);
     const pseudonym = randomId('ps_');
     const rec: SubjectRecord = {
@@ -185,7 +185,6 @@ export class Vault {
       pseudonym,
       wrapped_key: b64(seal(this.opts.masterKey, key, concatBytes(KEY_AAD, tag))),
       created_at: this.now(),
-      ...(hold ? { hold } : {}),
     };
     await this.writer.write([
       { type: 'put', key: subjectKey(tag), value: encodeJson(rec) },
@@ -340,17 +339,17 @@ export class Vault {
     });
   }
 
-  /** Sets or lifts a legal hold. A hold on a subject not seen yet creates it, so the hold covers future data. */
-  async setHold(tenant: string, subject: string, hold: { reason?: string } | undefined): Promise<{ pseudonym: string; changed: boolean }> {
+  /**
+   * Sets or lifts a legal hold on a subject the vault holds. An unknown (or
+   * erased) subject is `undefined`: there is nothing to hold, and another
+   * tenant's subject must look exactly like one never seen.
+   */
+  async setHold(tenant: string, subject: string, hold: { reason?: string } | undefined): Promise<{ pseudonym: string; changed: boolean } | undefined> {
     const tag = this.tagOf(tenant, subject);
     const name = toHex(tag);
     return this.locks.exclusive(name, async () => {
       const rec = await this.readSubject(tag);
-      if (!rec) {
-        if (!hold) return { pseudonym: '', changed: false };
-        const h = await this.createSubject(tenant, tag, { since: this.now(), ...(hold.reason ? { reason: hold.reason } : {}) });
-        return { pseudonym: h.pseudonym, changed: true };
-      }
+      if (!rec) return undefined;
       if (!!rec.hold === !!hold) return { pseudonym: rec.pseudonym, changed: false };
       const next: SubjectRecord = { ...rec };
       if (hold) next.hold = { since: this.now(), ...(hold.reason ? { reason: hold.reason } : {}) };

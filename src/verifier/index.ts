@@ -11,13 +11,14 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { TlogError } from '../errors.js';
-import { decodeRecord, type LogRecord } from '../events/index.js';
+import { decodeRecord, verifyAgentSignature, type LogRecord, type VerifiedAgentSignature } from '../events/index.js';
 import * as merkle from '../merkle/index.js';
 import { openCheckpoint, parseTlogProof, parseVerifierKey, type Checkpoint, type TlogProof } from '../note/index.js';
 
 export { TlogError, type ErrorCode } from '../errors.js';
 export { parseTlogProof, type Checkpoint, type TlogProof } from '../note/index.js';
 export type { LogRecord } from '../events/index.js';
+export { verifyAgentSignature, signEventAsAgent, agentSignedBytes, type VerifiedAgentSignature } from '../events/index.js';
 
 /** RFC 6962 hasher over @noble/hashes SHA-256. */
 export const hasher: merkle.Hasher = merkle.rfc6962Hasher(sha256);
@@ -66,19 +67,35 @@ export interface VerifiedReceipt {
   index: number;
   leafHash: Uint8Array;
   checkpoint: Checkpoint;
+  /** Present when the event carries an agent_signature, which then verified. */
+  agentSignature?: VerifiedAgentSignature;
 }
 
 /**
  * Verifies a receipt (a c2sp.org/tlog-proof@v1 whose `extra` holds the leaf)
  * offline: the checkpoint signature, the inclusion proof, and the leaf's
  * canonical encoding.
+ * When the event carries an agent_signature, that is verified too (and,
+ * with `agentKeys`, must be by one of them).
  * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY, WRONG_ORIGIN, BAD_PROOF, NOT_CANONICAL.
  */
-export function verifyReceipt(tlogProof: string | TlogProof, verifierKey: string, opts: { origin?: string } = {}): VerifiedReceipt {
+export function verifyReceipt(
+  tlogProof: string | TlogProof,
+  verifierKey: string,
+  opts: { origin?: string; /** base64 agent public keys to trust for agent-signed events. */ agentKeys?: readonly string[] } = {},
+): VerifiedReceipt {
   const p = typeof tlogProof === 'string' ? parseTlogProof(tlogProof) : tlogProof;
   if (p.extra === undefined) throw new TlogError('MALFORMED', 'the tlog-proof has no extra line: the leaf bytes are needed to verify it');
   const checkpoint = verifyCheckpoint(p.checkpoint, verifierKey, opts.origin);
   const leafHash = hasher.hashLeaf(p.extra);
   verifyInclusion(p.index, checkpoint.treeSize, leafHash, p.inclusionProof, checkpoint.rootHash);
-  return { record: decodeLeaf(p.extra), index: p.index, leafHash, checkpoint };
+  const record = decodeLeaf(p.extra);
+  // An agent-signed event must verify too: a receipt for a forged signature is no proof.
+  const agentSignature =
+    record.event.agent_signature !== undefined
+      ? verifyAgentSignature(record.event, opts.agentKeys !== undefined ? { trustedKeys: opts.agentKeys } : {})
+      : undefined;
+  return { record, index: p.index, leafHash, checkpoint, ...(agentSignature ? { agentSignature } : {}) };
 }
+
+export { verifyCheckpointWithKeys, verifyReceiptWithKeys, type BridgedReceipt } from './rotation.js';

@@ -131,7 +131,7 @@ describe('bad input gets a clear JSON error', () => {
     expect(JSON.stringify(list.json)).not.toContain('token_hash');
     expect(list.json.keys.some((x: any) => x.id === k.json.id)).toBe(true);
     expect((await post(`${t.url}/v1/events`, k.json.token, sampleEvent(12))).status).toBe(201);
-    const rot = await post(`${t.url}/v1/keys/${k.json.id}/rotate`, t.adminToken, {});
+    const rot = await post(`${t.url}/v1/keys/${k.json.id}/rotate`, t.adminToken, { grace_seconds: 0 });
     expect(rot.status).toBe(200);
     expect((await post(`${t.url}/v1/events`, k.json.token, sampleEvent(13))).status).toBe(401);
     expect((await post(`${t.url}/v1/events`, rot.json.token, sampleEvent(13))).status).toBe(201);
@@ -159,8 +159,9 @@ describe('bad input gets a clear JSON error', () => {
   it('a tenant-bound admin manages only its own tenant\'s keys', async () => {
     const admin2 = await post(`${t.url}/v1/keys`, t.adminToken, { role: 'admin', tenant: 'hooli' });
     const tok = admin2.json.token;
-    expectError(await post(`${t.url}/v1/keys`, tok, { role: 'admin', tenant: '*' }), 403, 'FORBIDDEN');
-    expectError(await post(`${t.url}/v1/keys`, tok, { role: 'agent', tenant: 'acme' }), 403, 'FORBIDDEN');
+    // Other tenants (and "*") do not exist for a tenant-bound admin: 404, never 403.
+    expectError(await post(`${t.url}/v1/keys`, tok, { role: 'admin', tenant: '*' }), 404, 'NOT_FOUND');
+    expectError(await post(`${t.url}/v1/keys`, tok, { role: 'agent', tenant: 'acme' }), 404, 'NOT_FOUND');
     expect((await post(`${t.url}/v1/keys`, tok, { role: 'agent', tenant: 'hooli' })).status).toBe(201);
     const list = await get(`${t.url}/v1/keys`, tok);
     expect(list.json.keys.every((k: any) => k.tenant === 'hooli')).toBe(true);

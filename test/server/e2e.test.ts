@@ -8,11 +8,15 @@ import { get, post, sampleEvent, startTestServer, type TestServer } from '../hel
 describe('end to end: submit, keep receipts, verify against checkpoint and tiles', () => {
   let t: TestServer;
   let vkey: string;
+  /** Entries before the test's own: the key.create events of the keys startTestServer makes. */
+  let base: number;
   const receipts: any[] = [];
 
   beforeAll(async () => {
     t = await startTestServer();
-    vkey = (await get(`${t.url}/v1/log`)).json.verifier_key;
+    const info = (await get(`${t.url}/v1/log`)).json;
+    vkey = info.verifier_key;
+    base = info.tree_size;
     // 300 single appends, concurrently (group commit) plus batches, crossing a tile boundary.
     const singles = await Promise.all(Array.from({ length: 300 }, (_, i) => post(`${t.url}/v1/events`, t.agentToken, sampleEvent(i))));
     for (const r of singles) {
@@ -40,24 +44,24 @@ describe('end to end: submit, keep receipts, verify against checkpoint and tiles
       indexes.add(r.index);
     }
     expect(indexes.size).toBe(550);
-    expect(Math.max(...indexes)).toBe(549);
+    expect(Math.max(...indexes)).toBe(base + 549);
   });
 
   it('the public checkpoint verifies and every entry is in the tree rebuilt from the tiles', async () => {
     const cp = await get(`${t.url}/checkpoint`);
     expect(cp.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     const checkpoint = verifyCheckpoint(new TextDecoder().decode(cp.body), vkey);
-    expect(checkpoint.treeSize).toBe(550);
-    // Level-0 tiles: one full, one partial of width 550 - 512 = 38.
+    expect(checkpoint.treeSize).toBe(base + 550);
+    // Level-0 tiles: one full, one partial of width base + 550 - 512.
     const full0 = await get(`${t.url}/tile/0/000`);
     const full1 = await get(`${t.url}/tile/0/001`);
-    const part = await get(`${t.url}/tile/0/002.p/38`);
+    const part = await get(`${t.url}/tile/0/002.p/${base + 38}`);
     expect(full0.status).toBe(200);
     expect(full0.body.length).toBe(8192);
     expect(full0.headers.get('cache-control')).toContain('immutable');
-    expect(part.body.length).toBe(38 * 32);
+    expect(part.body.length).toBe((base + 38) * 32);
     const all = new Uint8Array([...full0.body, ...full1.body, ...part.body]);
-    const hashes = Array.from({ length: 550 }, (_, i) => all.subarray(i * 32, (i + 1) * 32));
+    const hashes = Array.from({ length: base + 550 }, (_, i) => all.subarray(i * 32, (i + 1) * 32));
     expect(toBase64(rootFromLeafHashes(hasher, hashes))).toBe(toBase64(checkpoint.rootHash));
     for (const r of receipts) expect(toBase64(hashes[r.index]!)).toBe(r.leaf_hash);
     // Level-1 partial tile: the roots of the two full level-0 tiles.
@@ -65,7 +69,7 @@ describe('end to end: submit, keep receipts, verify against checkpoint and tiles
     expect(l1.body.length).toBe(64);
     // Tiles beyond the tree are 404; non-canonical paths are 400.
     expect((await get(`${t.url}/tile/0/002`)).status).toBe(404);
-    expect((await get(`${t.url}/tile/0/002.p/39`)).status).toBe(404);
+    expect((await get(`${t.url}/tile/0/002.p/${base + 39}`)).status).toBe(404);
     expect((await get(`${t.url}/tile/0/2`)).status).toBe(400);
     expect((await get(`${t.url}/tile/0/000.p/256`)).status).toBe(400);
   });

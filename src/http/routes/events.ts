@@ -1,12 +1,13 @@
 /** Writing: append one event or a batch; fetch a fresh receipt. */
 
 import type { RequestHandler, Response } from 'express';
-import { ALL_TENANTS } from '../../auth/roles.js';
 import { toBase64 } from '../../bytes/index.js';
 import { TlogError } from '../../errors.js';
-import { parseEvent } from '../../events/index.js';
+import { assertSignedEventUnaltered, parseEvent } from '../../events/index.js';
 import type { Appended, Receipt } from '../../log/log.js';
-import { callerKey } from '../auth.js';
+import type { ApiKey } from '../../auth/keyring.js';
+import { callerKey, tenantGate } from '../auth.js';
+import { checkAgentSignature } from '../signed-events.js';
 import { decodeBody } from '../body.js';
 import type { AppContext } from '../context.js';
 import { sendJson } from '../json.js';
@@ -14,12 +15,9 @@ import { parseId } from '../params.js';
 
 export const MAX_BATCH_EVENTS = 1000;
 
-/** The tenant of every write comes from the key, never from the body. */
+/** The tenant of every write comes from the key, never from the body (route scope 'own-tenant-write'). */
 function writeTenant(res: Response): string {
-  const key = callerKey(res);
-  if (key.tenant === ALL_TENANTS)
-    throw new TlogError('FORBIDDEN', 'a cross-tenant key cannot write events: create an agent key for one tenant');
-  return key.tenant;
+  return tenantGate(res).writeTenant();
 }
 
 function hasEventId(body: unknown): boolean {
@@ -30,12 +28,31 @@ export function receiptJson(r: Receipt): Record<string, unknown> {
   return { ...r, leaf_hash: toBase64(r.leaf_hash) };
 }
 
+/**
+ * From a request's event to what the log stores: configured personal-data
+ * paths out, validation, the agent signature (checked before anything could
+ * change the event: a signed event is stored exactly as signed, or refused),
+ * then scrubbing and the vault (src/ingest/).
+ */
+function readEvent(input: unknown, ctx: AppContext, key: ApiKey) {
+  const moved = ctx.ingest.extract(input);
+  const event = parseEvent(input, ctx.eventOptions);
+  if (event.agent_signature !== undefined && moved.length > 0)
+    throw new TlogError('SIGNED_EVENT_ALTERED', 'a signed event cannot carry personal data at configured paths: it would be moved to the vault');
+  checkAgentSignature(key, input, event);
+  return { event, moved, assignedId: !hasEventId(input) };
+}
+
+async function prepareEvent(ctx: AppContext, tenant: string, r: ReturnType<typeof readEvent>) {
+  const prepared = await ctx.ingest.prepare(tenant, r.event, r.assignedId, r.moved);
+  if (r.event.agent_signature !== undefined) assertSignedEventUnaltered(r.event, prepared.event, 'it holds secrets the server must scrub');
+  return prepared;
+}
+
 export const appendOne = (ctx: AppContext): RequestHandler => async (req, res) => {
   const tenant = writeTenant(res);
   const body = decodeBody(req);
-  const moved = ctx.ingest.extract(body);
-  const event = parseEvent(body, ctx.eventOptions);
-  const prepared = await ctx.ingest.prepare(tenant, event, !hasEventId(body), moved);
+  const prepared = await prepareEvent(ctx, tenant, readEvent(body, ctx, callerKey(res)));
   const appended = await ctx.log.append(tenant, prepared.event, prepared.append);
   const receipt = await ctx.log.receipt(appended);
   sendJson(res, appended.duplicate ? 200 : 201, receiptJson(receipt));
@@ -57,29 +74,30 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
     .map((k) => k.slice(0, 64));
   if (extra.length > 0) throw new TlogError('UNKNOWN_FIELDS', `unknown fields: ${extra.map((k) => JSON.stringify(k)).join(', ')}`, { details: { fields: extra } });
   const items = (body as { events: unknown[] }).events;
+  const key = callerKey(res);
   if (items.length > MAX_BATCH_EVENTS) throw new TlogError('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH_EVENTS} events, got ${items.length}`);
   if (items.length === 0) throw new TlogError('SCHEMA_VIOLATION', 'the batch is empty', { details: { issues: [{ path: 'events', message: 'at least one event' }] } });
 
   const parsed = items.map((item) => {
     try {
-      const moved = ctx.ingest.extract(item);
-      return { event: parseEvent(item, ctx.eventOptions), assignedId: !hasEventId(item), moved };
+      return readEvent(item, ctx, key);
     } catch (e) {
       return { failed: errorJson(e) };
     }
   });
   // All-or-nothing admission: a batch never half-fits the pool.
-  ctx.log.reserve(parsed.filter((p) => p.event).length);
+  ctx.log.reserve(parsed.filter((p) => 'event' in p).length);
   const settled = await Promise.allSettled(
     parsed.map(async (p): Promise<Appended | undefined> => {
-      if (!p.event) return undefined;
-      const prepared = await ctx.ingest.prepare(tenant, p.event, p.assignedId, p.moved);
+      if (!('event' in p)) return undefined;
+      const prepared = await prepareEvent(ctx, tenant, p);
       return ctx.log.append(tenant, prepared.event, prepared.append);
     }),
   );
   const results = await Promise.all(
     settled.map(async (s, i) => {
-      const failed = parsed[i]!.failed;
+      const p = parsed[i]!;
+      const failed = 'failed' in p ? p.failed : undefined;
       if (failed) return failed;
       if (s.status === 'rejected') return errorJson(s.reason);
       const a = s.value!;
@@ -90,14 +108,8 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
 };
 
 export const getReceipt = (ctx: AppContext): RequestHandler => async (req, res) => {
-  const key = callerKey(res);
   const eventId = parseId(req.params.event_id, 'event_id');
-  let tenant = key.tenant;
-  if (tenant === ALL_TENANTS) {
-    const t = req.query.tenant;
-    if (typeof t !== 'string') throw new TlogError('MISSING_PARAMETER', 'a cross-tenant key must name ?tenant=');
-    tenant = t;
-  }
+  const tenant = tenantGate(res).lookupTenant();
   const index = await ctx.log.findEvent(tenant, eventId);
   if (index === undefined) throw new TlogError('NOT_FOUND', `no event ${eventId}`);
   const e = await ctx.log.entry(index);

@@ -35,7 +35,14 @@ export const getTile = (ctx: AppContext): RequestHandler => async (req, res) => 
 export const getLogInfo = (ctx: AppContext): RequestHandler => (_req, res) => {
   const head = ctx.log.head;
   res.setHeader('Cache-Control', 'no-cache');
-  sendJson(res, 200, { origin: ctx.log.origin, verifier_key: ctx.verifierKey, tree_size: head.treeSize, root_hash: toBase64(head.rootHash) });
+  sendJson(res, 200, {
+    origin: ctx.log.origin,
+    verifier_key: ctx.verifierKey,
+    // Every key the log has signed with, so receipts from before a key rotation stay verifiable.
+    verifier_keys: ctx.logKeys ?? [{ verifier_key: ctx.verifierKey, status: 'active' }],
+    tree_size: head.treeSize,
+    root_hash: toBase64(head.rootHash),
+  });
 };
 
 export const getInclusionProof = (ctx: AppContext): RequestHandler => async (req, res) => {

@@ -1,10 +1,9 @@
 /** Personal data: subject access, erasure, legal hold (privacy role, the key's tenant); retention runs (admin). */
 
 import type { Request, RequestHandler, Response } from 'express';
-import { ALL_TENANTS } from '../../auth/roles.js';
 import { TlogError } from '../../errors.js';
 import type { Caller } from '../../privacy/service.js';
-import { callerKey } from '../auth.js';
+import { callerKey, tenantGate } from '../auth.js';
 import { decodeBody } from '../body.js';
 import type { AppContext } from '../context.js';
 import { sendJson } from '../json.js';
@@ -33,16 +32,9 @@ function textParam(value: unknown, name: string, required: boolean): string | un
   return value.trim();
 }
 
-/** Whose subject: the key's tenant; a cross-tenant key names one with ?tenant=. */
-function caller(req: Request, res: Response): Caller {
-  const key = callerKey(res);
-  let tenant = key.tenant;
-  if (tenant === ALL_TENANTS) {
-    const t = req.query.tenant;
-    if (typeof t !== 'string' || t === '') throw new TlogError('MISSING_PARAMETER', 'a cross-tenant key must name ?tenant=');
-    tenant = t;
-  }
-  return { keyId: key.id, tenant };
+/** Whose subject: the key's tenant; a cross-tenant key names one with ?tenant= (route scope 'own-tenant'). */
+function caller(_req: Request, res: Response): Caller {
+  return { keyId: callerKey(res).id, tenant: tenantGate(res).lookupTenant() };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
