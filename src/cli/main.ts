@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-/** The agent-tlog command line: serve, keys, verify-store. */
+/** The agent-tlog command line: serve, keys, verify-store, witness. */
 
 import { Command } from 'commander';
 import { registerKeys } from './keys.js';
 import { registerServe } from './serve.js';
 import { registerVerifyStore } from './verify-store.js';
+import { registerWitness } from './witness.js';
 
 const program = new Command()
   .name('agent-tlog')
@@ -15,6 +16,7 @@ const program = new Command()
 registerServe(program);
 registerKeys(program);
 registerVerifyStore(program);
+registerWitness(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`agent-tlog: ${e instanceof Error ? e.message : String(e)}\n`);

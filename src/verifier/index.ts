@@ -13,11 +13,14 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { TlogError } from '../errors.js';
 import { decodeRecord, type LogRecord } from '../events/index.js';
 import * as merkle from '../merkle/index.js';
-import { openCheckpoint, parseTlogProof, parseVerifierKey, type Checkpoint, type TlogProof } from '../note/index.js';
+import { openCheckpoint, parseTlogProof, parseVerifierKey, type Checkpoint, type TlogProof, type VerifiedCosignature } from '../note/index.js';
+import { verifyWitnesses, type WitnessPolicy } from './witnesses.js';
 
 export { TlogError, type ErrorCode } from '../errors.js';
 export { parseTlogProof, type Checkpoint, type TlogProof } from '../note/index.js';
 export type { LogRecord } from '../events/index.js';
+export { verifyWitnesses, type WitnessPolicy } from './witnesses.js';
+export type { VerifiedCosignature } from '../note/index.js';
 
 /** RFC 6962 hasher over @noble/hashes SHA-256. */
 export const hasher: merkle.Hasher = merkle.rfc6962Hasher(sha256);
@@ -66,19 +69,29 @@ export interface VerifiedReceipt {
   index: number;
   leafHash: Uint8Array;
   checkpoint: Checkpoint;
+  /** The policy's witnesses that cosigned the checkpoint (only when `opts.witnesses` is given). */
+  cosignatures?: VerifiedCosignature[];
 }
 
 /**
  * Verifies a receipt (a c2sp.org/tlog-proof@v1 whose `extra` holds the leaf)
  * offline: the checkpoint signature, the inclusion proof, and the leaf's
  * canonical encoding.
- * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY, WRONG_ORIGIN, BAD_PROOF, NOT_CANONICAL.
+ * With `opts.witnesses` it also requires `quorum` cosignatures from the listed
+ * witnesses on the checkpoint (see verifyWitnesses).
+ * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY, WRONG_ORIGIN, BAD_PROOF, NOT_CANONICAL, WITNESS_QUORUM.
  */
-export function verifyReceipt(tlogProof: string | TlogProof, verifierKey: string, opts: { origin?: string } = {}): VerifiedReceipt {
+export function verifyReceipt(
+  tlogProof: string | TlogProof,
+  verifierKey: string,
+  opts: { origin?: string; witnesses?: WitnessPolicy } = {},
+): VerifiedReceipt {
   const p = typeof tlogProof === 'string' ? parseTlogProof(tlogProof) : tlogProof;
   if (p.extra === undefined) throw new TlogError('MALFORMED', 'the tlog-proof has no extra line: the leaf bytes are needed to verify it');
   const checkpoint = verifyCheckpoint(p.checkpoint, verifierKey, opts.origin);
   const leafHash = hasher.hashLeaf(p.extra);
   verifyInclusion(p.index, checkpoint.treeSize, leafHash, p.inclusionProof, checkpoint.rootHash);
-  return { record: decodeLeaf(p.extra), index: p.index, leafHash, checkpoint };
+  const record = decodeLeaf(p.extra);
+  if (opts.witnesses === undefined) return { record, index: p.index, leafHash, checkpoint };
+  return { record, index: p.index, leafHash, checkpoint, cosignatures: verifyWitnesses(p.checkpoint, opts.witnesses) };
 }
