@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { parseWitnessSpec } from './witness/spec.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -27,6 +28,21 @@ export const ConfigSchema = z.object({
   maxBatchBody: int(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Full tiles cached in memory with their internal nodes (~16 KiB each). */
   tileCache: int(16, 10_000_000).default(8192),
+  /** Witnesses, each `<witness vkey>@<url>` (spec/witness.md). Empty: no cosigning. */
+  witnesses: z
+    .preprocess((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter((x) => x !== '') : v), z.array(z.string()))
+    .default([]),
+  /** Cosignatures a checkpoint needs before it is served (k of the n witnesses); default: all of them. */
+  witnessQuorum: int(1, 1000).optional(),
+  /** How long a round of cosigning may hold appends' receipts back, ms. */
+  witnessTimeout: int(10, 600_000).default(5000),
+}).superRefine((c, ctx) => {
+  for (const w of c.witnesses) {
+    const problem = parseWitnessSpec(w).problem;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['witnesses'], message: problem });
+  }
+  if (c.witnessQuorum !== undefined && c.witnessQuorum > c.witnesses.length)
+    ctx.addIssue({ code: 'custom', path: ['witnessQuorum'], message: `a quorum of ${c.witnessQuorum} needs at least that many witnesses (got ${c.witnesses.length})` });
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -43,6 +59,9 @@ export const ENV_VARS: Record<keyof Config, string> = {
   maxBody: 'TLOG_MAX_BODY',
   maxBatchBody: 'TLOG_MAX_BATCH_BODY',
   tileCache: 'TLOG_TILE_CACHE',
+  witnesses: 'TLOG_WITNESSES',
+  witnessQuorum: 'TLOG_WITNESS_QUORUM',
+  witnessTimeout: 'TLOG_WITNESS_TIMEOUT_MS',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {

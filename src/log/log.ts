@@ -23,10 +23,12 @@ import {
   hashesAtLevel,
   type ProofPlan,
 } from '../merkle/index.js';
-import { formatCheckpoint, formatTlogProof, signNote, type NoteSigner } from '../note/index.js';
+import { formatCheckpoint, formatTlogProof, parseCheckpoint, parseCosignatureVerifierKey, parseNote, signNote, type NoteSigner } from '../note/index.js';
 import type { LogStore, StoredHead } from '../storage/store.js';
+import { WitnessClient } from '../witness/client.js';
 import { Sequencer } from './sequencer.js';
 import { TileSource } from './tile-source.js';
+import { Witnessing, type CosignedCheckpoint, type WitnessingOptions } from './witnessing.js';
 
 export interface LogOptions {
   origin: string;
@@ -39,6 +41,13 @@ export interface LogOptions {
   maxBatch?: number;
   /** Full tiles kept in memory with their internal nodes (≈16 KiB each). */
   tileCacheSize?: number;
+  /** Witness cosigning (spec/witness.md); off when absent or empty. */
+  witnesses?: {
+    list: readonly { url: string; verifierKey: string }[];
+    quorum: number;
+    timeoutMs: number;
+    onProblem?: WitnessingOptions['onProblem'];
+  };
 }
 
 export interface Appended {
@@ -58,6 +67,8 @@ export interface Receipt {
   tree_size: number;
   logged_at: number;
   tlog_proof: string;
+  /** Only with witnesses configured: whether `tlog_proof`'s checkpoint carries the policy's cosignatures. */
+  witnessed?: boolean;
 }
 
 export class Log {
@@ -65,6 +76,7 @@ export class Log {
   private readonly now: () => number;
   /** Range hashes memoized for proofs (see rangeHash). */
   private readonly ranges = new Map<string, Uint8Array>();
+  private witnessing: Witnessing | undefined;
 
   private constructor(
     readonly store: LogStore,
@@ -119,7 +131,45 @@ export class Log {
       (_head, partial, completed) => tiles.publish(partial, completed),
       { maxPending: opts.maxPending ?? 32_768, maxBatch: opts.maxBatch ?? 4096 },
     );
-    return new Log(store, opts, tiles, sequencer);
+    const log = new Log(store, opts, tiles, sequencer);
+    if (opts.witnesses && opts.witnesses.list.length > 0) await log.startWitnessing(opts.witnesses);
+    return log;
+  }
+
+  /** After the log is open: clients for each witness, the last cosigned checkpoint, a first round. */
+  private async startWitnessing(w: NonNullable<LogOptions['witnesses']>): Promise<void> {
+    const clients = w.list.map((x) => new WitnessClient(x.url, parseCosignatureVerifierKey(x.verifierKey), (a, b) => this.consistencyProof(a, b)));
+    const initial = await this.store.readWitnessed();
+    this.witnessing = new Witnessing({
+      clients,
+      quorum: w.quorum,
+      timeoutMs: w.timeoutMs,
+      ...(initial && this.matchesTree(initial) ? { initial } : {}),
+      save: (c) => this.store.writeWitnessed(c),
+      ...(w.onProblem ? { onProblem: w.onProblem } : {}),
+    });
+    // Re-collect for the current head (after a restart, the witnesses cosign it again at once).
+    void this.witnessing.cover(this.head);
+  }
+
+  /** A stored cosigned checkpoint is usable only if it is of this log and not beyond its tree. */
+  private matchesTree(c: CosignedCheckpoint): boolean {
+    try {
+      const cp = parseCheckpoint(parseNote(c.checkpoint).text);
+      const head = this.head;
+      return cp.origin === this.origin && cp.treeSize === c.treeSize && cp.treeSize <= head.treeSize && (cp.treeSize < head.treeSize || bytesEqual(cp.rootHash, head.rootHash));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The checkpoint to serve at /checkpoint: with witnesses, the latest one with
+   * a quorum of cosignatures (the log-signed head while there is none yet);
+   * without, the latest head.
+   */
+  get checkpoint(): string {
+    return this.witnessing?.cosigned?.checkpoint ?? this.head.checkpoint;
   }
 
   get origin(): string {
@@ -159,6 +209,7 @@ export class Log {
     // been logged before: skip the lookup, the common case's only read.
     if (opts.assignedId) {
       const s = await this.sequencer.add({ tenant, eventId: event.event_id, eventHash, leaf });
+      await this.witnessing?.cover(s.head);
       return { eventId: event.event_id, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
     }
     const key = `${tenant}\u0000${event.event_id}`;
@@ -184,6 +235,8 @@ export class Log {
       return { eventId, index: existing.index, leaf: stored.leaf, leafHash: stored.leafHash, loggedAt: stored.loggedAt, duplicate: true };
     }
     const s = await this.sequencer.add({ tenant, eventId, eventHash, leaf });
+    // Durable already: waiting for cosignatures (bounded) only delays the receipt.
+    await this.witnessing?.cover(s.head);
     return { eventId, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
   }
 
@@ -317,7 +370,11 @@ export class Log {
    * in `extra`, so the receipt verifies offline with only the verifier key.
    */
   async receipt(a: Pick<Appended, 'eventId' | 'index' | 'leaf' | 'leafHash' | 'loggedAt'>): Promise<Receipt> {
-    const head = this.head;
+    // With witnesses: prove against the latest cosigned checkpoint if it covers
+    // the entry, else against the log-signed head (marked witnessed: false).
+    const cosigned = this.witnessing?.cosigned;
+    const witnessed = cosigned !== undefined && cosigned.treeSize > a.index;
+    const head = witnessed ? cosigned : this.head;
     const proof = this.inclusionFromMemory(a.index, head.treeSize) ?? (await this.prove(inclusionProofPlan(a.index, head.treeSize)));
     return {
       event_id: a.eventId,
@@ -326,11 +383,13 @@ export class Log {
       tree_size: head.treeSize,
       logged_at: a.loggedAt,
       tlog_proof: formatTlogProof({ extra: a.leaf, index: a.index, inclusionProof: proof, checkpoint: head.checkpoint }),
+      ...(this.witnessing ? { witnessed } : {}),
     };
   }
 
   async close(): Promise<void> {
     await this.sequencer.drain();
+    await this.witnessing?.close();
     await this.store.close();
   }
 }

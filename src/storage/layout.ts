@@ -10,6 +10,7 @@
  *   'i' tenant 0x00 eventId          → u64(index) ‖ SHA-256(canonical event) (idempotency)
  *   'l' leafHash(32)                 → u64(index) (inclusion proofs by leaf hash)
  *   'k' keyId                        → API key record (JSON, token stored only as a hash)
+ *   'W'                              → latest witness-cosigned checkpoint (JSON: tree_size, checkpoint)
  */
 
 export const PREFIX = {
@@ -19,6 +20,7 @@ export const PREFIX = {
   idem: 0x69, // 'i'
   leafHash: 0x6c, // 'l'
   key: 0x6b, // 'k'
+  witnessed: 0x57, // 'W'
 } as const;
 
 export function writeU64(out: Uint8Array, offset: number, n: number): void {
@@ -43,6 +45,7 @@ export function readU64(b: Uint8Array, offset: number): number {
 }
 
 export const HEAD_KEY = new Uint8Array([PREFIX.head]);
+export const WITNESSED_KEY = new Uint8Array([PREFIX.witnessed]);
 
 export function entryKey(index: number): Uint8Array {
   const k = new Uint8Array(9);

@@ -13,7 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 import { fromBase64, toBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
-import { HEAD_KEY, entryKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
+import { HEAD_KEY, WITNESSED_KEY, entryKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
 
 type Bytes = Uint8Array;
 
@@ -137,6 +137,25 @@ export class LogStore {
   async compact(start: Bytes, end: Bytes): Promise<void> {
     // classic-level has compactRange; the abstract-level typings do not declare it.
     await (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange(start, end);
+  }
+
+  // --- Witness cosignatures: outside the commit path (spec/witness.md). ---
+
+  /** The latest witness-cosigned checkpoint, or undefined if none or unreadable (it is re-collected). */
+  async readWitnessed(): Promise<{ treeSize: number; checkpoint: string } | undefined> {
+    const v = await this.db.get(WITNESSED_KEY);
+    if (v === undefined) return undefined;
+    try {
+      const j = JSON.parse(new TextDecoder().decode(v)) as { tree_size?: unknown; checkpoint?: unknown };
+      return Number.isSafeInteger(j.tree_size) && typeof j.checkpoint === 'string' ? { treeSize: j.tree_size as number, checkpoint: j.checkpoint } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Not synced: losing it costs one round of re-collection, never a wrong answer. */
+  async writeWitnessed(c: { treeSize: number; checkpoint: string }): Promise<void> {
+    await this.db.put(WITNESSED_KEY, new TextEncoder().encode(JSON.stringify({ tree_size: c.treeSize, checkpoint: c.checkpoint })));
   }
 
   // --- API keys: small, rare writes, each synced on its own. ---
