@@ -101,6 +101,22 @@ describe('witness: the litewitness trace', () => {
   });
 });
 
+describe('witness: racing submissions', () => {
+  it('compare-and-swap: of two requests from the same old size, one is cosigned and the other gets 409', async () => {
+    const t = await startTestWitness([logVkey]);
+    try {
+      const [a, b] = [L.requests_in_order[0]!.body, L.requests_in_order[8]!.body]; // old 0 → 1, old 0 → 5
+      const replies = await Promise.all([postText(`${t.url}/add-checkpoint`, a), postText(`${t.url}/add-checkpoint`, b)]);
+      const statuses = replies.map((r) => r.status).sort();
+      expect(statuses).toEqual([200, 409]);
+      const conflict = replies.find((r) => r.status === 409)!;
+      expect(['1\n', '5\n']).toContain(conflict.text);
+    } finally {
+      await t.close({ wipe: true });
+    }
+  });
+});
+
 describe('witness: bad requests', () => {
   let t: TestWitness;
   const cp = V.transparency_dev_witness_parseBody.checkpoint;
