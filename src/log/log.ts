@@ -23,7 +23,7 @@ import {
   hashesAtLevel,
   type ProofPlan,
 } from '../merkle/index.js';
-import { formatCheckpoint, formatTlogProof, parseCheckpoint, parseCosignatureVerifierKey, parseNote, signNote, type NoteSigner } from '../note/index.js';
+import { checkCosignature, formatCheckpoint, formatTlogProof, parseCheckpoint, parseCosignatureVerifierKey, parseNote, signNote, type NoteSigner } from '../note/index.js';
 import type { LogStore, StoredHead } from '../storage/store.js';
 import { WitnessClient } from '../witness/client.js';
 import { Sequencer } from './sequencer.js';
@@ -144,20 +144,29 @@ export class Log {
       clients,
       quorum: w.quorum,
       timeoutMs: w.timeoutMs,
-      ...(initial && this.matchesTree(initial) ? { initial } : {}),
+      ...(initial && this.usableCosigned(initial, clients, w.quorum) ? { initial } : {}),
       save: (c) => this.store.writeWitnessed(c),
       ...(w.onProblem ? { onProblem: w.onProblem } : {}),
     });
-    // Re-collect for the current head (after a restart, the witnesses cosign it again at once).
-    void this.witnessing.cover(this.head);
+    // Re-collect for the current head at once, even if it is covered: fresh
+    // timestamps, and cosignatures from the witnesses configured now.
+    void this.witnessing.cover(this.head, { refresh: true });
   }
 
-  /** A stored cosigned checkpoint is usable only if it is of this log and not beyond its tree. */
-  private matchesTree(c: CosignedCheckpoint): boolean {
+  /**
+   * A stored cosigned checkpoint is served after a restart only if it is of
+   * this log, not beyond its tree, and still meets the configured policy
+   * (the witness list or quorum may have changed since it was saved).
+   */
+  private usableCosigned(c: CosignedCheckpoint, clients: readonly WitnessClient[], quorum: number): boolean {
     try {
-      const cp = parseCheckpoint(parseNote(c.checkpoint).text);
+      const note = parseNote(c.checkpoint);
+      const cp = parseCheckpoint(note.text);
       const head = this.head;
-      return cp.origin === this.origin && cp.treeSize === c.treeSize && cp.treeSize <= head.treeSize && (cp.treeSize < head.treeSize || bytesEqual(cp.rootHash, head.rootHash));
+      if (cp.origin !== this.origin || cp.treeSize !== c.treeSize || cp.treeSize > head.treeSize) return false;
+      if (cp.treeSize === head.treeSize && !bytesEqual(cp.rootHash, head.rootHash)) return false;
+      const valid = clients.filter((x) => note.signatures.some((sig) => checkCosignature(note.text, sig, x.verifier)));
+      return valid.length >= quorum;
     } catch {
       return false;
     }

@@ -65,10 +65,12 @@ export class Witnessing {
 
   /**
    * Resolves once a round that included `head` (or a newer head) has ended,
-   * with or without a quorum. Never rejects.
+   * with or without a quorum. Never rejects. `refresh` runs a round even if
+   * the cosigned checkpoint already covers `head` (start-up: new timestamps,
+   * and cosignatures from the witnesses configured now).
    */
-  cover(head: StoredHead): Promise<void> {
-    if (this.closed || (this.current !== undefined && this.current.treeSize >= head.treeSize)) return Promise.resolve();
+  cover(head: StoredHead, opts: { refresh?: boolean } = {}): Promise<void> {
+    if (this.closed || (!opts.refresh && this.current !== undefined && this.current.treeSize >= head.treeSize)) return Promise.resolve();
     if (this.next === undefined || head.treeSize > this.next.treeSize) this.next = head;
     const p = new Promise<void>((done) => this.waiters.push({ treeSize: head.treeSize, done }));
     this.loop ??= this.run();

@@ -4,7 +4,7 @@
  * cosigned. Also: a witness that hangs costs at most the round timeout.
  */
 
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,7 @@ describe('rollback: a log restored from an old backup', () => {
   afterAll(async () => {
     await t.close();
     await w.close({ wipe: true });
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('the witness refuses an older checkpoint (409 / 400), and the restored log gets no cosignature', async () => {

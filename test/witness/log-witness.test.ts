@@ -5,17 +5,14 @@
  */
 
 import { createHash } from 'node:crypto';
-import { cp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromBase64 } from '../../src/bytes/index.js';
 import { TlogError } from '../../src/errors.js';
-import { formatSignerKey, parseCheckpoint, parseNote } from '../../src/note/index.js';
+import { cosignatureSigner, ed25519Signer, formatSignerKey, parseCheckpoint, parseNote } from '../../src/note/index.js';
 import { verifyReceipt, verifyWitnesses } from '../../src/verifier/index.js';
-import { formatAddCheckpoint } from '../../src/witness/protocol.js';
 import { get, post, sampleEvent, startTestServer, tempDir, type TestServer } from '../helpers.js';
-import { postText, startTestWitness, type TestWitness } from './helpers.js';
+import { startTestWitness, type TestWitness } from './helpers.js';
 
 const ORIGIN = 'witnessed.example/log';
 const seedOf = (n: number) => new Uint8Array(32).fill(n);
@@ -24,7 +21,6 @@ const seedOf = (n: number) => new Uint8Array(32).fill(n);
 async function logDir(seed: Uint8Array): Promise<{ dir: string; vkey: string }> {
   const dir = await tempDir('tlog-wlog-');
   await writeFile(join(dir, 'log.key'), formatSignerKey(ORIGIN, seed) + '\n', { mode: 0o600 });
-  const { ed25519Signer } = await import('../../src/note/index.js');
   return { dir, vkey: ed25519Signer(ORIGIN, seed).verifierKey };
 }
 
@@ -123,5 +119,35 @@ describe('a log with a 2-of-3 witness policy', () => {
     const again = await get(`${log.url}/v1/events/${eventId}/receipt`, log.agentToken);
     expect(again.json.witnessed).toBe(true);
     verifyReceipt(again.json.tlog_proof, vkey, { witnesses: policy });
+  });
+});
+
+describe('restarting a log with witnesses', () => {
+  it('serves the saved cosigned checkpoint at once, unless the configured policy no longer backs it', async () => {
+    const d = await logDir(seedOf(7));
+    const w = await startTestWitness([d.vkey], { name: 'witness.test/r' });
+    const opts = { origin: ORIGIN, witnesses: [spec(w)], witnessTimeout: 1000 };
+    let log = await startTestServer(opts, d.dir);
+    for (let i = 0; i < 2; i++) expect((await post(`${log.url}/v1/events`, log.agentToken, sampleEvent(i))).json.witnessed).toBe(true);
+    const cosigned = new TextDecoder().decode((await get(`${log.url}/checkpoint`)).body);
+    expect(cosignatureLines(cosigned)).toHaveLength(1);
+    await log.close({ keepData: true });
+    await w.close({ wipe: true });
+
+    // Same policy, witness down: the saved checkpoint is served as it was.
+    log = await startTestServer(opts, d.dir);
+    expect(new TextDecoder().decode((await get(`${log.url}/checkpoint`)).body)).toBe(cosigned);
+    await log.close({ keepData: true });
+
+    // Another witness configured (also down): the saved checkpoint does not meet it, so the log-signed head is served.
+    const other = `${cosignatureSigner('witness.test/other', seedOf(9), () => 0).verifierKey}@${w.url}`;
+    log = await startTestServer({ ...opts, witnesses: [other] }, d.dir);
+    try {
+      const cp = new TextDecoder().decode((await get(`${log.url}/checkpoint`)).body);
+      expect(sizeOf(cp)).toBe(2);
+      expect(cosignatureLines(cp)).toEqual([]);
+    } finally {
+      await log.close();
+    }
   });
 });
