@@ -26,6 +26,7 @@ import {
 import { checkCosignature, formatCheckpoint, formatTlogProof, parseCheckpoint, parseCosignatureVerifierKey, parseNote, signNote, type NoteSigner } from '../note/index.js';
 import type { LogStore, StoredHead } from '../storage/store.js';
 import { WitnessClient } from '../witness/client.js';
+import { nodeCosignatureVerifier } from '../witness/node-ed25519.js';
 import { Sequencer } from './sequencer.js';
 import { TileSource } from './tile-source.js';
 import { Witnessing, type CosignedCheckpoint, type WitnessingOptions } from './witnessing.js';
@@ -138,7 +139,7 @@ export class Log {
 
   /** After the log is open: clients for each witness, the last cosigned checkpoint, a first round. */
   private async startWitnessing(w: NonNullable<LogOptions['witnesses']>): Promise<void> {
-    const clients = w.list.map((x) => new WitnessClient(x.url, parseCosignatureVerifierKey(x.verifierKey), (a, b) => this.consistencyProof(a, b)));
+    const clients = w.list.map((x) => new WitnessClient(x.url, nodeCosignatureVerifier(parseCosignatureVerifierKey(x.verifierKey)), (a, b) => this.consistencyProof(a, b)));
     const initial = await this.store.readWitnessed();
     this.witnessing = new Witnessing({
       clients,

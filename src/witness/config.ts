@@ -6,8 +6,7 @@
  */
 
 import { z } from 'zod';
-import { parseVerifierKey } from '../note/index.js';
-import type { FollowedLog } from './witness.js';
+import { parseVerifierKey, type Ed25519NoteVerifier } from '../note/index.js';
 
 export const WitnessConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8081),
@@ -53,7 +52,7 @@ export function loadWitnessConfig(env: NodeJS.ProcessEnv, overrides: Partial<Rec
  * `<vkey>` or `<vkey> <origin>` → the log's origin and verifier.
  * @throws Error naming the entry's position problem (never its key).
  */
-export function parseFollowedLog(spec: string): FollowedLog {
+export function parseFollowedLog(spec: string): { origin: string; verifiers: Ed25519NoteVerifier[] } {
   const s = spec.trim();
   const space = s.indexOf(' ');
   const vkey = space < 0 ? s : s.slice(0, space);

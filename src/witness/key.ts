@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TlogError } from '../errors.js';
-import { cosignatureSigner, decodeSignerKey, ed25519Signer, formatSignerKey, type CosignatureSigner } from '../note/index.js';
+import { decodeSignerKey, ed25519Signer, formatSignerKey, type CosignatureSigner } from '../note/index.js';
+import { nodeCosignatureSigner } from './node-ed25519.js';
 
 /**
  * Loads `<dir>/witness.key`, or creates it (O_EXCL, 0600) for `name` when absent.
@@ -42,7 +43,7 @@ export async function loadOrCreateWitnessKey(
       if (name !== undefined && parsed.name !== name)
         throw new TlogError('STORE_CORRUPT', `the witness key in ${path} is named "${parsed.name}", not "${name}"`);
       if (ed25519Signer(parsed.name, parsed.seed).keyId !== parsed.keyId) throw new TlogError('STORE_CORRUPT', `the key id in ${path} does not match its key`);
-      return { signer: cosignatureSigner(parsed.name, parsed.seed, nowSeconds), created: false };
+      return { signer: nodeCosignatureSigner(parsed.name, parsed.seed, nowSeconds), created: false };
     } finally {
       parsed.seed.fill(0);
     }
@@ -58,7 +59,7 @@ export async function loadOrCreateWitnessKey(
       await fh.close();
     }
     await chmod(path, 0o600);
-    return { signer: cosignatureSigner(name, seed, nowSeconds), created: true };
+    return { signer: nodeCosignatureSigner(name, seed, nowSeconds), created: true };
   } finally {
     seed.fill(0);
   }

@@ -20,6 +20,7 @@ import { TlogError } from '../errors.js';
 import { decodeNoteBytes, type NoteVerifier } from '../note/index.js';
 import { parseFollowedLog, type WitnessConfig } from './config.js';
 import { loadOrCreateWitnessKey } from './key.js';
+import { nodeNoteVerifier } from './node-ed25519.js';
 import { SIZE_CONTENT_TYPE } from './protocol.js';
 import { WitnessStore } from './state.js';
 import { Witness, type FollowedLog } from './witness.js';
@@ -79,7 +80,7 @@ export function followedLogs(specs: readonly string[]): FollowedLog[] {
   const byOrigin = new Map<string, NoteVerifier[]>();
   for (const s of specs) {
     const l = parseFollowedLog(s);
-    byOrigin.set(l.origin, [...(byOrigin.get(l.origin) ?? []), ...l.verifiers]);
+    byOrigin.set(l.origin, [...(byOrigin.get(l.origin) ?? []), ...l.verifiers.map(nodeNoteVerifier)]);
   }
   return [...byOrigin].map(([origin, verifiers]) => ({ origin, verifiers }));
 }
