@@ -151,3 +151,24 @@ describe('restarting a log with witnesses', () => {
     }
   });
 });
+
+describe('a witness configured with the wrong key', () => {
+  it('its cosignatures are not accepted: the log checks every line against the configured key', async () => {
+    const d = await logDir(seedOf(11));
+    const w = await startTestWitness([d.vkey], { name: 'witness.test/k' });
+    // Same name, another key: the answer's line has another key ID and does not count.
+    const wrong = cosignatureSigner('witness.test/k', seedOf(12), () => 0).verifierKey;
+    const log = await startTestServer({ origin: ORIGIN, witnesses: [`${wrong}@${w.url}`], witnessTimeout: 1000 }, d.dir);
+    try {
+      const r = await post(`${log.url}/v1/events`, log.agentToken, sampleEvent(1));
+      expect(r.status).toBe(201);
+      expect(r.json.witnessed).toBe(false);
+      // The witness did cosign (its state moved on); the log just did not accept the line.
+      const hash = createHash('sha256').update(ORIGIN).digest('hex');
+      expect(sizeOf(await (await fetch(`${w.url}/${hash}/checkpoint`)).text())).toBe(1);
+    } finally {
+      await log.close();
+      await w.close({ wipe: true });
+    }
+  });
+});
