@@ -5,7 +5,7 @@
  */
 
 import { z } from 'zod';
-import { parseWitnessSpec } from './witness/spec.js';
+import { checkWitnessSettings } from './witness/spec.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -26,8 +26,6 @@ export const ConfigSchema = z.object({
   maxBody: int(1024, 64 * 1024 * 1024).default(256 * 1024),
   /** Body limit for POST /v1/events/batch, bytes. */
   maxBatchBody: int(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
-  /** Full tiles cached in memory with their internal nodes (~16 KiB each). */
-  tileCache: int(16, 10_000_000).default(8192),
   /** Witnesses, each `<witness vkey>@<url>` (spec/witness.md). Empty: no cosigning. */
   witnesses: z
     .preprocess((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter((x) => x !== '') : v), z.array(z.string()))
@@ -36,13 +34,8 @@ export const ConfigSchema = z.object({
   witnessQuorum: int(1, 1000).optional(),
   /** How long a round of cosigning may hold appends' receipts back, ms. */
   witnessTimeout: int(10, 600_000).default(5000),
-}).superRefine((c, ctx) => {
-  for (const w of c.witnesses) {
-    const problem = parseWitnessSpec(w).problem;
-    if (problem) ctx.addIssue({ code: 'custom', path: ['witnesses'], message: problem });
-  }
-  if (c.witnessQuorum !== undefined && c.witnessQuorum > c.witnesses.length)
-    ctx.addIssue({ code: 'custom', path: ['witnessQuorum'], message: `a quorum of ${c.witnessQuorum} needs at least that many witnesses (got ${c.witnesses.length})` });
+  /** Full tiles cached in memory with their internal nodes (~16 KiB each). */
+  tileCache: int(16, 10_000_000).default(8192),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -58,10 +51,10 @@ export const ENV_VARS: Record<keyof Config, string> = {
   maxBatch: 'TLOG_MAX_BATCH',
   maxBody: 'TLOG_MAX_BODY',
   maxBatchBody: 'TLOG_MAX_BATCH_BODY',
-  tileCache: 'TLOG_TILE_CACHE',
   witnesses: 'TLOG_WITNESSES',
   witnessQuorum: 'TLOG_WITNESS_QUORUM',
   witnessTimeout: 'TLOG_WITNESS_TIMEOUT_MS',
+  tileCache: 'TLOG_TILE_CACHE',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
@@ -76,5 +69,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<key
     const msg = r.error.issues.map((i) => `${ENV_VARS[i.path[0] as keyof Config] ?? i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${msg}`);
   }
+  checkWitnessSettings(r.data.witnesses, r.data.witnessQuorum);
   return r.data;
 }

@@ -18,7 +18,7 @@ import { Log } from './log/log.js';
 import { loadOrCreateSigningKey } from './log/signing-key.js';
 import { rfc6962Hasher } from './merkle/index.js';
 import { LogStore } from './storage/store.js';
-import { parseWitnessSpec } from './witness/spec.js';
+import { witnessOptions } from './witness/log-options.js';
 
 /** node:crypto one-shot SHA-256 (2–4× faster than noble for our sizes). */
 export const nodeSha256 = (data: Uint8Array): Uint8Array => hash('sha256', data, 'buffer');
@@ -38,25 +38,6 @@ function pooledRandom(): (n: number) => Uint8Array {
     pool.fill(0, at, at + n);
     at += n;
     return out;
-  };
-}
-
-/** Witness cosigning settings for Log.open (config validated them already). */
-function witnessOptions(config: Config, logger: Logger) {
-  const list = config.witnesses.map((w) => {
-    const r = parseWitnessSpec(w);
-    if (r.problem !== undefined) throw new Error(`invalid configuration: TLOG_WITNESSES: ${r.problem}`);
-    return r;
-  });
-  return {
-    list,
-    quorum: config.witnessQuorum ?? list.length,
-    timeoutMs: config.witnessTimeout,
-    // Public data only: witness names, URLs, sizes, statuses.
-    onProblem: (p: { witness?: string; url?: string; treeSize: number; outcome?: { ok: boolean; reason?: string; status?: number }; message: string }) => {
-      const level = p.outcome?.ok === false && (p.outcome.reason === 'ahead' || p.outcome.status === 422) ? 'error' : 'warn';
-      logger[level]({ witness: p.witness, url: p.url, tree_size: p.treeSize, reason: p.outcome?.ok === false ? p.outcome.reason : undefined, status: p.outcome?.status }, p.message);
-    },
   };
 }
 
@@ -133,10 +114,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   const url = `http://${host}:${addr.port}`;
   if (!['127.0.0.1', '::1', 'localhost'].includes(config.host))
     logger.warn({ host: config.host }, 'listening on a non-loopback address: put TLS in front of this server');
-  logger.info(
-    { url, origin: config.origin, tree_size: log.head.treeSize, verifier_key: signer.verifierKey, ...(config.witnesses.length > 0 ? { witnesses: config.witnesses.length, witness_quorum: config.witnessQuorum ?? config.witnesses.length } : {}) },
-    'agent-tlog listening',
-  );
+  logger.info({ url, origin: config.origin, tree_size: log.head.treeSize, verifier_key: signer.verifierKey }, 'agent-tlog listening');
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-/** The agent-tlog command line: serve, keys, verify-store, witness. */
+/** The agent-tlog command line: serve, keys, verify-store. */
 
 import { Command } from 'commander';
+import { registerWitness } from './witness.js';
 import { registerKeys } from './keys.js';
 import { registerServe } from './serve.js';
 import { registerVerifyStore } from './verify-store.js';
-import { registerWitness } from './witness.js';
 
 const program = new Command()
   .name('agent-tlog')
@@ -14,9 +14,9 @@ const program = new Command()
   .enablePositionalOptions();
 
 registerServe(program);
+registerWitness(program);
 registerKeys(program);
 registerVerifyStore(program);
-registerWitness(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`agent-tlog: ${e instanceof Error ? e.message : String(e)}\n`);

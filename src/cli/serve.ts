@@ -15,10 +15,10 @@ export function registerServe(program: Command): void {
     .option('--max-batch <n>', `entries per commit (${ENV_VARS.maxBatch})`)
     .option('--max-body <bytes>', `body limit of POST /v1/events (${ENV_VARS.maxBody})`)
     .option('--max-batch-body <bytes>', `body limit of POST /v1/events/batch (${ENV_VARS.maxBatchBody})`)
-    .option('--tile-cache <n>', `full tiles cached in memory (${ENV_VARS.tileCache})`)
     .option('--witness <vkey@url>', `a witness to collect cosignatures from; repeat for more (${ENV_VARS.witnesses}, comma-separated)`, (v: string, p: string[]) => [...p, v], [])
     .option('--witness-quorum <k>', `cosignatures each served checkpoint needs (${ENV_VARS.witnessQuorum}, default: every witness)`)
     .option('--witness-timeout <ms>', `longest wait for cosignatures per round (${ENV_VARS.witnessTimeout}, default 5000)`)
+    .option('--tile-cache <n>', `full tiles cached in memory (${ENV_VARS.tileCache})`)
     .action(async (o: Record<string, string | undefined> & { witness: string[] }) => {
       const config = loadConfig(process.env, {
         port: o.port,
@@ -30,10 +30,10 @@ export function registerServe(program: Command): void {
         maxBatch: o.maxBatch,
         maxBody: o.maxBody,
         maxBatchBody: o.maxBatchBody,
-        tileCache: o.tileCache,
         witnesses: o.witness.length > 0 ? o.witness : undefined,
         witnessQuorum: o.witnessQuorum,
         witnessTimeout: o.witnessTimeout,
+        tileCache: o.tileCache,
       });
       const server = await startServer(config);
       let stopping = false;

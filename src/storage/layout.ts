@@ -8,9 +8,9 @@
  *   'e' u64(index)                   → leaf bytes (the entry; bundles are ranges of these)
  *   't' u8(level) u64(tileIndex)     → hash tile: 32·W bytes, rewritten as it grows to 8,192
  *   'i' tenant 0x00 eventId          → u64(index) ‖ SHA-256(canonical event) (idempotency)
+ *   'W'                              → latest witness-cosigned checkpoint (JSON: tree_size, checkpoint)
  *   'l' leafHash(32)                 → u64(index) (inclusion proofs by leaf hash)
  *   'k' keyId                        → API key record (JSON, token stored only as a hash)
- *   'W'                              → latest witness-cosigned checkpoint (JSON: tree_size, checkpoint)
  */
 
 export const PREFIX = {
@@ -18,9 +18,9 @@ export const PREFIX = {
   entry: 0x65, // 'e'
   tile: 0x74, // 't'
   idem: 0x69, // 'i'
+  witnessed: 0x57, // 'W'
   leafHash: 0x6c, // 'l'
   key: 0x6b, // 'k'
-  witnessed: 0x57, // 'W'
 } as const;
 
 export function writeU64(out: Uint8Array, offset: number, n: number): void {
@@ -45,7 +45,6 @@ export function readU64(b: Uint8Array, offset: number): number {
 }
 
 export const HEAD_KEY = new Uint8Array([PREFIX.head]);
-export const WITNESSED_KEY = new Uint8Array([PREFIX.witnessed]);
 
 export function entryKey(index: number): Uint8Array {
   const k = new Uint8Array(9);

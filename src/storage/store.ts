@@ -13,7 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 import { fromBase64, toBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
-import { HEAD_KEY, WITNESSED_KEY, entryKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
+import { HEAD_KEY, entryKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
 
 type Bytes = Uint8Array;
 
@@ -143,7 +143,7 @@ export class LogStore {
 
   /** The latest witness-cosigned checkpoint, or undefined if none or unreadable (it is re-collected). */
   async readWitnessed(): Promise<{ treeSize: number; checkpoint: string } | undefined> {
-    const v = await this.db.get(WITNESSED_KEY);
+    const v = await this.db.get(WITNESSED);
     if (v === undefined) return undefined;
     try {
       const j = JSON.parse(new TextDecoder().decode(v)) as { tree_size?: unknown; checkpoint?: unknown };
@@ -155,7 +155,7 @@ export class LogStore {
 
   /** Not synced: losing it costs one round of re-collection, never a wrong answer. */
   async writeWitnessed(c: { treeSize: number; checkpoint: string }): Promise<void> {
-    await this.db.put(WITNESSED_KEY, new TextEncoder().encode(JSON.stringify({ tree_size: c.treeSize, checkpoint: c.checkpoint })));
+    await this.db.put(WITNESSED, new TextEncoder().encode(JSON.stringify({ tree_size: c.treeSize, checkpoint: c.checkpoint })));
   }
 
   // --- API keys: small, rare writes, each synced on its own. ---
@@ -168,6 +168,9 @@ export class LogStore {
     for await (const v of this.db.values(prefixRange(PREFIX.key))) yield JSON.parse(new TextDecoder().decode(v));
   }
 }
+
+/** Key of the latest witness-cosigned checkpoint (layout.ts). */
+const WITNESSED = new Uint8Array([PREFIX.witnessed]);
 
 function encodeHead(h: StoredHead): Bytes {
   return new TextEncoder().encode(

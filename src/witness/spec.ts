@@ -26,3 +26,16 @@ export function parseWitnessSpec(spec: string): { url: string; verifierKey: stri
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return { problem: 'witness URL: must be http or https' };
   return { url, verifierKey };
 }
+
+/**
+ * Checks the log's witness settings (called by loadConfig after the schema).
+ * @throws Error `invalid configuration: TLOG_WITNESSES: …` or `TLOG_WITNESS_QUORUM: …`.
+ */
+export function checkWitnessSettings(witnesses: readonly string[], quorum: number | undefined): void {
+  for (const w of witnesses) {
+    const r = parseWitnessSpec(w);
+    if (r.problem !== undefined) throw new Error(`invalid configuration: TLOG_WITNESSES: ${r.problem}`);
+  }
+  if (quorum !== undefined && quorum > witnesses.length)
+    throw new Error(`invalid configuration: TLOG_WITNESS_QUORUM: a quorum of ${quorum} needs at least that many witnesses (got ${witnesses.length})`);
+}
