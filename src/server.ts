@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { KeyRing } from './auth/keyring.js';
+import { witnessOptions } from './witness/log-options.js';
 import { ALL_TENANTS } from './auth/roles.js';
 import type { Config } from './config.js';
 import { createUuidV7Generator } from './events/index.js';
@@ -18,7 +19,6 @@ import { Log } from './log/log.js';
 import { loadOrCreateSigningKey } from './log/signing-key.js';
 import { rfc6962Hasher } from './merkle/index.js';
 import { LogStore } from './storage/store.js';
-import { witnessOptions } from './witness/log-options.js';
 
 /** node:crypto one-shot SHA-256 (2–4× faster than noble for our sizes). */
 export const nodeSha256 = (data: Uint8Array): Uint8Array => hash('sha256', data, 'buffer');

@@ -15,11 +15,11 @@ export function registerServe(program: Command): void {
     .option('--max-batch <n>', `entries per commit (${ENV_VARS.maxBatch})`)
     .option('--max-body <bytes>', `body limit of POST /v1/events (${ENV_VARS.maxBody})`)
     .option('--max-batch-body <bytes>', `body limit of POST /v1/events/batch (${ENV_VARS.maxBatchBody})`)
-    .option('--witness <vkey@url>', `a witness to collect cosignatures from; repeat for more (${ENV_VARS.witnesses}, comma-separated)`, (v: string, p: string[]) => [...p, v], [])
+    .option('--witness <vkey@url>', `a witness to collect cosignatures from; repeat for more (${ENV_VARS.witnesses}, comma-separated)`, (v: string, p?: string) => (p ? `${p},${v}` : v))
     .option('--witness-quorum <k>', `cosignatures each served checkpoint needs (${ENV_VARS.witnessQuorum}, default: every witness)`)
     .option('--witness-timeout <ms>', `longest wait for cosignatures per round (${ENV_VARS.witnessTimeout}, default 5000)`)
     .option('--tile-cache <n>', `full tiles cached in memory (${ENV_VARS.tileCache})`)
-    .action(async (o: Record<string, string | undefined> & { witness: string[] }) => {
+    .action(async (o: Record<string, string | undefined>) => {
       const config = loadConfig(process.env, {
         port: o.port,
         host: o.host,
@@ -30,7 +30,7 @@ export function registerServe(program: Command): void {
         maxBatch: o.maxBatch,
         maxBody: o.maxBody,
         maxBatchBody: o.maxBatchBody,
-        witnesses: o.witness.length > 0 ? o.witness : undefined,
+        witnesses: o.witness,
         witnessQuorum: o.witnessQuorum,
         witnessTimeout: o.witnessTimeout,
         tileCache: o.tileCache,
