@@ -11,10 +11,10 @@
  */
 
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { TlogError } from '../errors.js';
 import { decodeNoteBytes, type NoteVerifier } from '../note/index.js';
@@ -23,7 +23,7 @@ import { loadOrCreateWitnessKey } from './key.js';
 import { nodeNoteVerifier } from './node-ed25519.js';
 import { SIZE_CONTENT_TYPE } from './protocol.js';
 import { WitnessStore } from './state.js';
-import { Witness, type FollowedLog } from './witness.js';
+import { Witness, type Evidence, type FollowedLog } from './witness.js';
 
 /** A checkpoint note is at most a few KiB; 63 proof lines add 2.9 KiB. */
 export const MAX_ADD_CHECKPOINT_BODY = 64 * 1024;
@@ -85,6 +85,19 @@ export function followedLogs(specs: readonly string[]): FollowedLog[] {
   return [...byOrigin].map(([origin, verifiers]) => ({ origin, verifiers }));
 }
 
+/**
+ * Writes `<data>/evidence/<sha256(refused note)>.json`: the checkpoint the witness
+ * had cosigned and the conflicting one the log also signed. Named by the refused
+ * note, so a log retrying the same checkpoint every round writes one file, and
+ * only the holder of a log key can make a new one.
+ */
+async function saveEvidence(dir: string, e: Evidence, at: number): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const name = createHash('sha256').update(e.refused).digest('hex');
+  const body = JSON.stringify({ origin: e.origin, reason: e.reason, refused_at: at, cosigned: e.cosigned, refused: e.refused }, null, 2) + '\n';
+  await writeFile(join(dir, `${name}.json`), body, { mode: 0o600 });
+}
+
 export async function startWitness(config: WitnessConfig, opts: { logger?: Logger; nowSeconds?: () => number } = {}): Promise<RunningWitness> {
   const logger = opts.logger ?? pino({ level: config.logLevel });
   const nowSeconds = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
@@ -92,6 +105,7 @@ export async function startWitness(config: WitnessConfig, opts: { logger?: Logge
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (((await stat(dataDir)).mode & 0o077) !== 0) await chmod(dataDir, 0o700);
   const logs = followedLogs(config.logs);
+  const evidenceDir = resolve(dataDir, 'evidence');
 
   const { signer, created } = await loadOrCreateWitnessKey(dataDir, config.name, nowSeconds);
   if (created) logger.info({ verifier_key: signer.verifierKey }, 'generated a new witness key');
@@ -101,7 +115,10 @@ export async function startWitness(config: WitnessConfig, opts: { logger?: Logge
     signer,
     logs,
     // Public data only (two signed checkpoints): keep it as evidence.
-    onEvidence: (e) => logger.warn({ evidence: e }, 'refused a validly signed checkpoint that conflicts with the one this witness cosigned'),
+    onEvidence: (e) => {
+      logger.warn({ evidence: e }, 'refused a validly signed checkpoint that conflicts with the one this witness cosigned');
+      void saveEvidence(evidenceDir, e, nowSeconds()).catch((err: unknown) => logger.error({ err }, "couldn't save evidence"));
+    },
   });
   const originByHash = new Map(logs.map((l) => [createHash('sha256').update(l.origin).digest('hex'), l.origin]));
 

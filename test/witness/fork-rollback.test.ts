@@ -4,12 +4,12 @@
  * cosigned. Also: a witness that hangs costs at most the round timeout.
  */
 
-import { cp, rm, writeFile } from 'node:fs/promises';
+import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromBase64 } from '../../src/bytes/index.js';
-import { ed25519Signer, formatSignerKey, parseCheckpoint, parseNote } from '../../src/note/index.js';
+import { fromBase64, toBase64 } from '../../src/bytes/index.js';
+import { ed25519Signer, formatSignerKey, openCheckpoint, parseCheckpoint, parseNote, parseVerifierKey } from '../../src/note/index.js';
 import { verifyReceipt } from '../../src/verifier/index.js';
 import { formatAddCheckpoint } from '../../src/witness/protocol.js';
 import { get, post, sampleEvent, startTestServer, tempDir, type TestServer } from '../helpers.js';
@@ -35,6 +35,16 @@ const append = (t: TestServer, n: number, tag: string) =>
   })();
 async function consistency(t: TestServer, from: number, to: number): Promise<Uint8Array[]> {
   return ((await get(`${t.url}/v1/proofs/consistency?from=${from}&to=${to}`)).json.proof as string[]).map((h) => fromBase64(h)!);
+}
+/** Evidence files are written right after the refusal is answered: wait for them (bounded). */
+async function evidenceFiles(dataDir: string): Promise<{ cosigned: string; refused: string; reason: string }[]> {
+  const dir = join(dataDir, 'evidence');
+  for (let i = 0; i < 100; i++) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    if (names.length > 0) return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as { cosigned: string; refused: string; reason: string }));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return [];
 }
 const witnessCode = async (w: TestWitness, body: string) => {
   const r = await postText(`${w.url}/add-checkpoint`, body);
@@ -75,6 +85,18 @@ describe('fork: two servers sharing one signing key', () => {
     expect(await witnessCode(w, formatAddCheckpoint({ old: 3, consistencyProof: [], checkpoint: b3note }))).toBe('422 INCONSISTENT_CHECKPOINT');
     expect(await witnessCode(w, formatAddCheckpoint({ old: 3, consistencyProof: await consistency(b, 3, 5), checkpoint: b5 }))).toBe('422 INCONSISTENT_CHECKPOINT');
     expect(await witnessCode(w, formatAddCheckpoint({ old: 0, consistencyProof: [], checkpoint: b5 }))).toBe('409 3\n');
+    // The witness kept evidence: two checkpoints, both validly signed by the log's key, that conflict.
+    const evidence = await evidenceFiles(w.dataDir);
+    expect(evidence.length).toBeGreaterThan(0);
+    for (const e of evidence) {
+      const cosigned = openCheckpoint(e.cosigned, [parseVerifierKey(VKEY)], ORIGIN).checkpoint;
+      const refused = openCheckpoint(e.refused, [parseVerifierKey(VKEY)], ORIGIN).checkpoint;
+      expect(cosigned.treeSize).toBe(3);
+      expect(refused.treeSize).toBeGreaterThanOrEqual(3);
+      if (refused.treeSize === 3) expect(toBase64(refused.rootHash)).not.toBe(toBase64(cosigned.rootHash));
+      else expect(e.reason).toMatch(/consistency proof/);
+    }
+    expect(evidence.some((e) => sizeOf(e.refused) === 3)).toBe(true);
     // A keeps going, cosigned.
     const more = await append(a, 2, 'a2');
     expect(more.map((r) => r.json.witnessed)).toEqual([true, true]);
