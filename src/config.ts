@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { checkWitnessSettings } from './witness/spec.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** Booleans from env/flags: only the exact words, so a typo is an error rather than "true". */
@@ -27,6 +28,14 @@ export const ConfigSchema = z.object({
   maxBody: int(1024, 64 * 1024 * 1024).default(256 * 1024),
   /** Body limit for POST /v1/events/batch, bytes. */
   maxBatchBody: int(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Witnesses, each `<witness vkey>@<url>` (spec/witness.md). Empty: no cosigning. */
+  witnesses: z
+    .preprocess((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter((x) => x !== '') : v), z.array(z.string()))
+    .default([]),
+  /** Cosignatures a checkpoint needs before it is served (k of the n witnesses); default: all of them. */
+  witnessQuorum: int(1, 1000).optional(),
+  /** How long a round of cosigning may hold appends' receipts back, ms. */
+  witnessTimeout: int(10, 600_000).default(5000),
   /** Full tiles cached in memory with their internal nodes (~16 KiB each). */
   tileCache: int(16, 10_000_000).default(8192),
   /** The vault master key file; default `<dataDir>/vault.key`. Keep it off the data disk to separate the two. */
@@ -65,6 +74,9 @@ export const ENV_VARS: Record<keyof Config, string> = {
   maxBatch: 'TLOG_MAX_BATCH',
   maxBody: 'TLOG_MAX_BODY',
   maxBatchBody: 'TLOG_MAX_BATCH_BODY',
+  witnesses: 'TLOG_WITNESSES',
+  witnessQuorum: 'TLOG_WITNESS_QUORUM',
+  witnessTimeout: 'TLOG_WITNESS_TIMEOUT_MS',
   tileCache: 'TLOG_TILE_CACHE',
   vaultKeyFile: 'TLOG_VAULT_KEY_FILE',
   scrubRules: 'TLOG_SCRUB_RULES',
@@ -91,5 +103,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<key
     const msg = r.error.issues.map((i) => `${ENV_VARS[i.path[0] as keyof Config] ?? i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${msg}`);
   }
+  checkWitnessSettings(r.data.witnesses, r.data.witnessQuorum);
   return r.data;
 }

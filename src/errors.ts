@@ -44,6 +44,12 @@ export const ERRORS = {
   BAD_SIGNATURE: { status: 422, doc: 'A signature by a known key does not verify, or no known key signed.' },
   UNKNOWN_KEY: { status: 422, doc: 'No signature line is by a trusted key.' },
   WRONG_ORIGIN: { status: 422, doc: 'The checkpoint origin is not the expected one.' },
+  WITNESS_QUORUM: { status: 422, doc: 'Fewer witnesses than the policy requires cosigned the checkpoint.' },
+  // The witness server (agent-tlog witness, C2SP tlog-witness add-checkpoint).
+  UNKNOWN_LOG: { status: 404, doc: 'The witness does not follow the checkpoint\'s origin.' },
+  UNTRUSTED_CHECKPOINT: { status: 403, doc: "The checkpoint has no valid signature by the log's trusted key." },
+  WITNESS_CONFLICT: { status: 409, doc: 'The old size is not the size the witness last cosigned (body: that size).' },
+  INCONSISTENT_CHECKPOINT: { status: 422, doc: 'The checkpoint is not consistent with the one the witness last cosigned.' },
   BAD_PROOF: { status: 422, doc: 'An inclusion or consistency proof does not verify.' },
   NOT_CANONICAL: { status: 422, doc: 'The leaf bytes are not the deterministic CBOR encoding of their content.' },
   VAULT_CORRUPT: { status: 500, doc: 'A vault record failed authentication or does not parse (altered, or the vault key is wrong).' },

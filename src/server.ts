@@ -15,6 +15,7 @@ import { createLogger } from './logging.js';
 import { pooledRandom } from './random.js';
 import { compileRules, loadRulesFile, withDefaults } from './scrub/index.js';
 import { KeyRing } from './auth/keyring.js';
+import { witnessOptions } from './witness/log-options.js';
 import { ALL_TENANTS } from './auth/roles.js';
 import type { Config } from './config.js';
 import { TlogError } from './errors.js';
@@ -87,6 +88,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
       maxBatch: config.maxBatch,
       tileCacheSize: config.tileCache,
       ...(opts.now ? { now: opts.now } : {}),
+      ...(config.witnesses.length > 0 ? { witnesses: witnessOptions(config, logger) } : {}),
     });
   } catch (e) {
     await store.close();

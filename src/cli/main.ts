@@ -2,6 +2,7 @@
 /** The agent-tlog command line: serve, keys, verify-store, rotate-log-key, subjects, retention. */
 
 import { Command } from 'commander';
+import { registerWitness } from './witness.js';
 import { registerKeys } from './keys.js';
 import { registerRotateLogKey } from './rotate-log-key.js';
 import { registerServe } from './serve.js';
@@ -15,6 +16,7 @@ const program = new Command()
   .enablePositionalOptions();
 
 registerServe(program);
+registerWitness(program);
 registerKeys(program);
 registerVerifyStore(program);
 registerSubjects(program);

@@ -15,6 +15,9 @@ export function registerServe(program: Command): void {
     .option('--max-batch <n>', `entries per commit (${ENV_VARS.maxBatch})`)
     .option('--max-body <bytes>', `body limit of POST /v1/events (${ENV_VARS.maxBody})`)
     .option('--max-batch-body <bytes>', `body limit of POST /v1/events/batch (${ENV_VARS.maxBatchBody})`)
+    .option('--witness <vkey@url>', `a witness to collect cosignatures from; repeat for more (${ENV_VARS.witnesses}, comma-separated)`, (v: string, p?: string) => (p ? `${p},${v}` : v))
+    .option('--witness-quorum <k>', `cosignatures each served checkpoint needs (${ENV_VARS.witnessQuorum}, default: every witness)`)
+    .option('--witness-timeout <ms>', `longest wait for cosignatures per round (${ENV_VARS.witnessTimeout}, default 5000)`)
     .option('--tile-cache <n>', `full tiles cached in memory (${ENV_VARS.tileCache})`)
     .option('--vault-key-file <path>', `vault master key file (${ENV_VARS.vaultKeyFile}, default <data>/vault.key)`)
     .option('--scrub-rules <file>', `extra secret-scrubbing rules, JSON (${ENV_VARS.scrubRules})`)
@@ -38,6 +41,9 @@ export function registerServe(program: Command): void {
         maxBatch: o.maxBatch,
         maxBody: o.maxBody,
         maxBatchBody: o.maxBatchBody,
+        witnesses: o.witness,
+        witnessQuorum: o.witnessQuorum,
+        witnessTimeout: o.witnessTimeout,
         tileCache: o.tileCache,
         vaultKeyFile: o.vaultKeyFile,
         scrubRules: o.scrubRules,

@@ -23,10 +23,13 @@ import {
   hashesAtLevel,
   type ProofPlan,
 } from '../merkle/index.js';
-import { formatCheckpoint, formatTlogProof, parseNote, signNote, type NoteSigner } from '../note/index.js';
+import { checkCosignature, formatCheckpoint, formatTlogProof, parseCheckpoint, parseCosignatureVerifierKey, parseNote, signNote, type NoteSigner } from '../note/index.js';
 import type { LogStore, StoredHead } from '../storage/store.js';
-import { Sequencer } from './sequencer.js';
+import { WitnessClient } from '../witness/client.js';
+import { nodeCosignatureVerifier } from '../witness/node-ed25519.js';
+import { Sequencer, type PendingEntry, type Sequenced } from './sequencer.js';
 import { TileSource } from './tile-source.js';
+import { Witnessing, type CosignedCheckpoint, type WitnessingOptions } from './witnessing.js';
 
 export interface LogOptions {
   origin: string;
@@ -44,6 +47,13 @@ export interface LogOptions {
   maxBatch?: number;
   /** Full tiles kept in memory with their internal nodes (≈16 KiB each). */
   tileCacheSize?: number;
+  /** Witness cosigning (spec/witness.md); off when absent or empty. */
+  witnesses?: {
+    list: readonly { url: string; verifierKey: string }[];
+    quorum: number;
+    timeoutMs: number;
+    onProblem?: WitnessingOptions['onProblem'];
+  };
 }
 
 export interface AppendOptions {
@@ -72,6 +82,8 @@ export interface Receipt {
   tree_size: number;
   logged_at: number;
   tlog_proof: string;
+  /** Only with witnesses configured: whether `tlog_proof`'s checkpoint carries the policy's cosignatures. */
+  witnessed?: boolean;
 }
 
 export class Log {
@@ -79,6 +91,7 @@ export class Log {
   private readonly now: () => number;
   /** Range hashes memoized for proofs (see rangeHash). */
   private readonly ranges = new Map<string, Uint8Array>();
+  private witnessing: Witnessing | undefined;
 
   private constructor(
     readonly store: LogStore,
@@ -141,7 +154,54 @@ export class Log {
       (_head, partial, completed) => tiles.publish(partial, completed),
       { maxPending: opts.maxPending ?? 32_768, maxBatch: opts.maxBatch ?? 4096 },
     );
-    return new Log(store, opts, tiles, sequencer);
+    const log = new Log(store, opts, tiles, sequencer);
+    if (opts.witnesses && opts.witnesses.list.length > 0) await log.startWitnessing(opts.witnesses);
+    return log;
+  }
+
+  /** After the log is open: clients for each witness, the last cosigned checkpoint, a first round. */
+  private async startWitnessing(w: NonNullable<LogOptions['witnesses']>): Promise<void> {
+    const clients = w.list.map((x) => new WitnessClient(x.url, nodeCosignatureVerifier(parseCosignatureVerifierKey(x.verifierKey)), (a, b) => this.consistencyProof(a, b)));
+    const initial = await this.store.readWitnessed();
+    this.witnessing = new Witnessing({
+      clients,
+      quorum: w.quorum,
+      timeoutMs: w.timeoutMs,
+      ...(initial && this.usableCosigned(initial, clients, w.quorum) ? { initial } : {}),
+      save: (c) => this.store.writeWitnessed(c),
+      ...(w.onProblem ? { onProblem: w.onProblem } : {}),
+    });
+    // Re-collect for the current head at once, even if it is covered: fresh
+    // timestamps, and cosignatures from the witnesses configured now.
+    void this.witnessing.cover(this.head, { refresh: true });
+  }
+
+  /**
+   * A stored cosigned checkpoint is served after a restart only if it is of
+   * this log, not beyond its tree, and still meets the configured policy
+   * (the witness list or quorum may have changed since it was saved).
+   */
+  private usableCosigned(c: CosignedCheckpoint, clients: readonly WitnessClient[], quorum: number): boolean {
+    try {
+      const note = parseNote(c.checkpoint);
+      const cp = parseCheckpoint(note.text);
+      const head = this.head;
+      if (cp.origin !== this.origin || cp.treeSize !== c.treeSize || cp.treeSize > head.treeSize) return false;
+      if (cp.treeSize === head.treeSize && !bytesEqual(cp.rootHash, head.rootHash)) return false;
+      const valid = clients.filter((x) => note.signatures.some((sig) => checkCosignature(note.text, sig, x.verifier)));
+      return valid.length >= quorum;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The checkpoint to serve at /checkpoint: with witnesses, the latest one with
+   * a quorum of cosignatures (the log-signed head while there is none yet);
+   * without, the latest head.
+   */
+  get checkpoint(): string {
+    return this.witnessing?.cosigned?.checkpoint ?? this.head.checkpoint;
   }
 
   get origin(): string {
@@ -181,7 +241,7 @@ export class Log {
     // An id this server just generated (UUIDv7, 74 random bits) cannot have
     // been logged before: skip the lookup, the common case's only read.
     if (opts.assignedId) {
-      const s = await this.sequencer.add({ tenant, eventId: event.event_id, eventHash, leaf });
+      const s = await this.sequence({ tenant, eventId: event.event_id, eventHash, leaf });
       return { eventId: event.event_id, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
     }
     return this.deduplicated(tenant, event.event_id, eventHash, async () => ({ leaf, loggedAt }));
@@ -203,10 +263,18 @@ export class Log {
     };
     if (opts.assignedId) {
       const { leaf, loggedAt } = await build();
-      const s = await this.sequencer.add({ tenant, eventId: event.event_id, eventHash, leaf });
+      const s = await this.sequence({ tenant, eventId: event.event_id, eventHash, leaf });
       return { eventId: event.event_id, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
     }
     return this.deduplicated(tenant, event.event_id, eventHash, build);
+  }
+
+  /** The sequencer's durable commit, then (with witnesses) the bounded wait for cosignatures. */
+  private async sequence(entry: PendingEntry): Promise<Sequenced> {
+    const s = await this.sequencer.add(entry);
+    // Durable already: waiting for cosignatures (bounded) only delays the receipt.
+    await this.witnessing?.cover(s.head);
+    return s;
   }
 
   private async deduplicated(
@@ -238,7 +306,7 @@ export class Log {
       return { eventId, index: existing.index, leaf: stored.leaf, leafHash: stored.leafHash, loggedAt: stored.loggedAt, duplicate: true };
     }
     const { leaf, loggedAt } = await build();
-    const s = await this.sequencer.add({ tenant, eventId, eventHash, leaf });
+    const s = await this.sequence({ tenant, eventId, eventHash, leaf });
     return { eventId, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
   }
 
@@ -394,7 +462,11 @@ export class Log {
    * in `extra`, so the receipt verifies offline with only the verifier key.
    */
   async receipt(a: Pick<Appended, 'eventId' | 'index' | 'leaf' | 'leafHash' | 'loggedAt'>): Promise<Receipt> {
-    const head = this.head;
+    // With witnesses: prove against the latest cosigned checkpoint if it covers
+    // the entry, else against the log-signed head (marked witnessed: false).
+    const cosigned = this.witnessing?.cosigned;
+    const witnessed = cosigned !== undefined && cosigned.treeSize > a.index;
+    const head = witnessed ? cosigned : this.head;
     const proof = this.inclusionFromMemory(a.index, head.treeSize) ?? (await this.prove(inclusionProofPlan(a.index, head.treeSize)));
     return {
       event_id: a.eventId,
@@ -403,11 +475,13 @@ export class Log {
       tree_size: head.treeSize,
       logged_at: a.loggedAt,
       tlog_proof: formatTlogProof({ extra: a.leaf, index: a.index, inclusionProof: proof, checkpoint: head.checkpoint }),
+      ...(this.witnessing ? { witnessed } : {}),
     };
   }
 
   async close(): Promise<void> {
     await this.sequencer.drain();
+    await this.witnessing?.close();
     await this.store.close();
   }
 }

@@ -2,7 +2,8 @@
  * Signed notes, checkpoints and tlog-proofs: pure and browser-safe (Uint8Array
  * only, no `node:*`). Shared by the server (signing) and the verifier (opening).
  *
- * Specs: c2sp.org/signed-note, c2sp.org/tlog-checkpoint, c2sp.org/tlog-proof
+ * Specs: c2sp.org/signed-note, c2sp.org/tlog-checkpoint, c2sp.org/tlog-proof,
+ * c2sp.org/tlog-cosignature
  * (summaries in shared/specs/).
  *
  * @module
@@ -29,4 +30,17 @@ export {
 export { MAX_NOTE_SIGNATURES, openNote, parseNote, signNote, verifyNote, type Note, type NoteSignature, type OpenedNote } from './note.js';
 export { decodeNoteBytes } from './text.js';
 export { formatCheckpoint, openCheckpoint, parseCheckpoint, type Checkpoint, type OpenedCheckpoint } from './checkpoint.js';
+export {
+  COSIGNATURE_LENGTH,
+  checkCosignature,
+  cosignatureMessage,
+  cosignatureSigner,
+  cosignatureTimestamp,
+  cosignatureVerifier,
+  formatCosignatureVerifierKey,
+  parseCosignatureVerifierKey,
+  type CosignatureSigner,
+  type CosignatureVerifier,
+  type VerifiedCosignature,
+} from './cosignature.js';
 export { MAX_INCLUSION_PROOF_LENGTH, TLOG_PROOF_HEADER, formatTlogProof, parseTlogProof, type TlogProof } from './tlog-proof.js';

@@ -14,7 +14,7 @@ import { formatKeyIdHex, isValidKeyName, malformed, parseKeyIdHex, readUint32BE 
 
 /** Signature type of a plain Ed25519 note signature (signed-note §Signature types). */
 export const SIG_TYPE_ED25519 = 0x01;
-/** Signature type of an Ed25519 cosignature/v1 (c2sp.org/tlog-cosignature). Not verified by this module yet. */
+/** Signature type of an Ed25519 cosignature/v1 (c2sp.org/tlog-cosignature); see cosignature.ts. */
 export const SIG_TYPE_COSIGNATURE = 0x04;
 
 /** A signer usable with {@link signNote}. `sign` gets the exact note text bytes. */

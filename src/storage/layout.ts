@@ -8,6 +8,7 @@
  *   'e' u64(index)                   → leaf bytes (the entry; bundles are ranges of these)
  *   't' u8(level) u64(tileIndex)     → hash tile: 32·W bytes, rewritten as it grows to 8,192
  *   'i' tenant 0x00 eventId          → u64(index) ‖ SHA-256(canonical event) (idempotency)
+ *   'W'                              → latest witness-cosigned checkpoint (JSON: tree_size, checkpoint)
  *   'l' leafHash(32)                 → u64(index) (inclusion proofs by leaf hash)
  *   'k' keyId                        → API key record (JSON, token stored only as a hash)
  *   'p' u64(index)                   → prune marker (JSON: pruned_at, leaf_hash): the entry's
@@ -19,6 +20,7 @@ export const PREFIX = {
   entry: 0x65, // 'e'
   tile: 0x74, // 't'
   idem: 0x69, // 'i'
+  witnessed: 0x57, // 'W'
   leafHash: 0x6c, // 'l'
   key: 0x6b, // 'k'
   pruned: 0x70, // 'p'

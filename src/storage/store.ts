@@ -169,6 +169,25 @@ export class LogStore {
     await (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange(start, end);
   }
 
+  // --- Witness cosignatures: outside the commit path (spec/witness.md). ---
+
+  /** The latest witness-cosigned checkpoint, or undefined if none or unreadable (it is re-collected). */
+  async readWitnessed(): Promise<{ treeSize: number; checkpoint: string } | undefined> {
+    const v = await this.db.get(WITNESSED);
+    if (v === undefined) return undefined;
+    try {
+      const j = JSON.parse(new TextDecoder().decode(v)) as { tree_size?: unknown; checkpoint?: unknown };
+      return Number.isSafeInteger(j.tree_size) && typeof j.checkpoint === 'string' ? { treeSize: j.tree_size as number, checkpoint: j.checkpoint } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Not synced: losing it costs one round of re-collection, never a wrong answer. */
+  async writeWitnessed(c: { treeSize: number; checkpoint: string }): Promise<void> {
+    await this.db.put(WITNESSED, new TextEncoder().encode(JSON.stringify({ tree_size: c.treeSize, checkpoint: c.checkpoint })));
+  }
+
   // --- API keys: small, rare writes, each synced on its own. ---
 
   async putKeyRecord(id: string, record: unknown): Promise<void> {
@@ -179,6 +198,9 @@ export class LogStore {
     for await (const v of this.db.values(prefixRange(PREFIX.key))) yield JSON.parse(new TextDecoder().decode(v));
   }
 }
+
+/** Key of the latest witness-cosigned checkpoint (layout.ts). */
+const WITNESSED = new Uint8Array([PREFIX.witnessed]);
 
 function encodeHead(h: StoredHead): Bytes {
   return new TextEncoder().encode(

@@ -13,12 +13,15 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { TlogError } from '../errors.js';
 import { decodeRecord, verifyAgentSignature, type LogRecord, type VerifiedAgentSignature } from '../events/index.js';
 import * as merkle from '../merkle/index.js';
-import { openCheckpoint, parseTlogProof, parseVerifierKey, type Checkpoint, type TlogProof } from '../note/index.js';
+import { openCheckpoint, parseTlogProof, parseVerifierKey, type Checkpoint, type TlogProof, type VerifiedCosignature } from '../note/index.js';
+import { verifyWitnesses, type WitnessPolicy } from './witnesses.js';
 
 export { TlogError, type ErrorCode } from '../errors.js';
 export { parseTlogProof, type Checkpoint, type TlogProof } from '../note/index.js';
 export type { LogRecord } from '../events/index.js';
 export { verifyAgentSignature, signEventAsAgent, agentSignedBytes, type VerifiedAgentSignature } from '../events/index.js';
+export { verifyWitnesses, type WitnessPolicy } from './witnesses.js';
+export type { VerifiedCosignature } from '../note/index.js';
 
 /** RFC 6962 hasher over @noble/hashes SHA-256. */
 export const hasher: merkle.Hasher = merkle.rfc6962Hasher(sha256);
@@ -69,6 +72,8 @@ export interface VerifiedReceipt {
   checkpoint: Checkpoint;
   /** Present when the event carries an agent_signature, which then verified. */
   agentSignature?: VerifiedAgentSignature;
+  /** The policy's witnesses that cosigned the checkpoint (only when `opts.witnesses` is given). */
+  cosignatures?: VerifiedCosignature[];
 }
 
 /**
@@ -76,13 +81,21 @@ export interface VerifiedReceipt {
  * offline: the checkpoint signature, the inclusion proof, and the leaf's
  * canonical encoding.
  * When the event carries an agent_signature, that is verified too (and,
- * with `agentKeys`, must be by one of them).
- * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY, WRONG_ORIGIN, BAD_PROOF, NOT_CANONICAL.
+ * with `agentKeys`, must be by one of them). With `opts.witnesses` it also
+ * requires `quorum` cosignatures from the listed witnesses on the checkpoint
+ * (see verifyWitnesses).
+ * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY, WRONG_ORIGIN, BAD_PROOF, NOT_CANONICAL, WITNESS_QUORUM.
  */
 export function verifyReceipt(
   tlogProof: string | TlogProof,
   verifierKey: string,
-  opts: { origin?: string; /** base64 agent public keys to trust for agent-signed events. */ agentKeys?: readonly string[] } = {},
+  opts: {
+    origin?: string;
+    /** base64 agent public keys to trust for agent-signed events. */
+    agentKeys?: readonly string[];
+    /** Witnesses whose cosignatures the checkpoint must carry. */
+    witnesses?: WitnessPolicy;
+  } = {},
 ): VerifiedReceipt {
   const p = typeof tlogProof === 'string' ? parseTlogProof(tlogProof) : tlogProof;
   if (p.extra === undefined) throw new TlogError('MALFORMED', 'the tlog-proof has no extra line: the leaf bytes are needed to verify it');
@@ -95,7 +108,8 @@ export function verifyReceipt(
     record.event.agent_signature !== undefined
       ? verifyAgentSignature(record.event, opts.agentKeys !== undefined ? { trustedKeys: opts.agentKeys } : {})
       : undefined;
-  return { record, index: p.index, leafHash, checkpoint, ...(agentSignature ? { agentSignature } : {}) };
+  const cosignatures = opts.witnesses !== undefined ? verifyWitnesses(p.checkpoint, opts.witnesses) : undefined;
+  return { record, index: p.index, leafHash, checkpoint, ...(agentSignature ? { agentSignature } : {}), ...(cosignatures ? { cosignatures } : {}) };
 }
 
 export { verifyCheckpointWithKeys, verifyReceiptWithKeys, type BridgedReceipt } from './rotation.js';

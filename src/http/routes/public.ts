@@ -13,7 +13,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 export const getCheckpoint = (ctx: AppContext): RequestHandler => (_req, res) => {
   // Mutable: clients must not cache it beyond a few seconds (tlog-tiles).
   res.setHeader('Cache-Control', 'no-cache');
-  sendBytes(res, 'text/plain; charset=utf-8', ctx.log.head.checkpoint);
+  sendBytes(res, 'text/plain; charset=utf-8', ctx.log.checkpoint);
 };
 
 /** The `*rest` wildcard of a route, rejoined (express 5 gives the segments). */
