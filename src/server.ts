@@ -5,7 +5,7 @@
 
 import { hash, randomFillSync } from 'node:crypto';
 import { chmod, mkdir, open, stat } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -14,6 +14,7 @@ import { ALL_TENANTS } from './auth/roles.js';
 import type { Config } from './config.js';
 import { createUuidV7Generator } from './events/index.js';
 import { createApp } from './http/app.js';
+import { handleClientError } from './http/client-errors.js';
 import { Log } from './log/log.js';
 import { loadOrCreateSigningKey } from './log/signing-key.js';
 import { rfc6962Hasher } from './merkle/index.js';
@@ -98,14 +99,25 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
 
   const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
   const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, eventOptions: { generateId } });
-  const server: Server = await new Promise((ok, fail) => {
-    const s = app.listen(config.port, config.host, () => ok(s));
-    s.once('error', fail);
+  // Slow or stuck clients must not hold sockets forever (spec/limits.md). Node
+  // checks the headers and request deadlines on an interval, so the interval
+  // bounds how late a slowloris is cut off.
+  const requestTimeout = config.requestTimeout;
+  const headersTimeout = Math.min(config.headersTimeout, requestTimeout);
+  const server: Server = createServer(
+    { headersTimeout, requestTimeout, keepAliveTimeout: config.idleTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    app,
+  );
+  // A connection silent for this long (e.g. one that never reads its answer) is destroyed.
+  server.timeout = requestTimeout;
+  server.on('clientError', handleClientError(logger));
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(config.port, config.host, () => {
+      server.off('error', fail);
+      ok();
+    });
   });
-  // Slow or stuck clients must not hold sockets forever.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
 
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

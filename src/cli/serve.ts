@@ -16,6 +16,13 @@ export function registerServe(program: Command): void {
     .option('--max-body <bytes>', `body limit of POST /v1/events (${ENV_VARS.maxBody})`)
     .option('--max-batch-body <bytes>', `body limit of POST /v1/events/batch (${ENV_VARS.maxBatchBody})`)
     .option('--tile-cache <n>', `full tiles cached in memory (${ENV_VARS.tileCache})`)
+    .option('--rate-append-key <rate[,burst]>', `events/s per key, or "off" (${ENV_VARS.rateAppendKey}, default 200,1000)`)
+    .option('--rate-append-tenant <rate[,burst]>', `events/s per tenant, or "off" (${ENV_VARS.rateAppendTenant}, default 1000,5000)`)
+    .option('--rate-read-key <rate[,burst]>', `reads/s per key, or "off" (${ENV_VARS.rateReadKey}, default 100,200)`)
+    .option('--rate-read-tenant <rate[,burst]>', `reads/s per tenant, or "off" (${ENV_VARS.rateReadTenant}, default 500,1000)`)
+    .option('--headers-timeout <ms>', `time to send the headers (${ENV_VARS.headersTimeout}, default 10000)`)
+    .option('--request-timeout <ms>', `time to send the whole request (${ENV_VARS.requestTimeout}, default 30000)`)
+    .option('--idle-timeout <ms>', `idle keep-alive connections close after (${ENV_VARS.idleTimeout}, default 5000)`)
     .action(async (o: Record<string, string | undefined>) => {
       const config = loadConfig(process.env, {
         port: o.port,
@@ -28,6 +35,13 @@ export function registerServe(program: Command): void {
         maxBody: o.maxBody,
         maxBatchBody: o.maxBatchBody,
         tileCache: o.tileCache,
+        rateAppendKey: o.rateAppendKey,
+        rateAppendTenant: o.rateAppendTenant,
+        rateReadKey: o.rateReadKey,
+        rateReadTenant: o.rateReadTenant,
+        headersTimeout: o.headersTimeout,
+        requestTimeout: o.requestTimeout,
+        idleTimeout: o.idleTimeout,
       });
       const server = await startServer(config);
       let stopping = false;

@@ -5,19 +5,19 @@ import type { AppContext } from './context.js';
 import { requireRoles } from './auth.js';
 import { rawBody } from './body.js';
 import { errorHandler, notFound } from './errors.js';
+import { RateLimits, rateLimitConfig } from '../limits/rate-limits.js';
+import { rateClass, rateLimit } from './rate-limit.js';
 import { ROUTES } from './routes.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 /** Sent on every response: this is an API, never a page to frame or sniff. */
 const securityHeaders: RequestHandler = (_req, res, next) => {
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Cache-Control', 'no-store');
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
   next();
 };
 
-export function createApp(ctx: AppContext): express.Express {
+export function createApp(input: Omit<AppContext, 'rateLimits'> & { rateLimits?: RateLimits }): express.Express {
+  const ctx: AppContext = { ...input, rateLimits: input.rateLimits ?? new RateLimits(rateLimitConfig(input.config)) };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -25,7 +25,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(securityHeaders);
   for (const r of ROUTES) {
     const chain: RequestHandler[] = [];
-    if (r.access !== 'public') chain.push(requireRoles(ctx.keys, r.access));
+    if (r.access !== 'public') chain.push(requireRoles(ctx.keys, r.access), rateLimit(ctx.rateLimits, rateClass(r)));
     if (r.body) chain.push(rawBody(r.body(ctx)));
     chain.push(r.handler(ctx));
     app[r.method](r.path, ...chain);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { KeyRing } from '../auth/keyring.js';
 import type { Config } from '../config.js';
 import type { ParseEventOptions } from '../events/index.js';
+import type { RateLimits } from '../limits/rate-limits.js';
 import type { Log } from '../log/log.js';
 
 /** What route handlers may use. Built once by the server. */
@@ -14,4 +15,6 @@ export interface AppContext {
   readonly verifierKey: string;
   /** Shared event_id generator (strictly increasing UUIDv7s) and limits for parseEvent. */
   readonly eventOptions: ParseEventOptions;
+  /** Per-key and per-tenant token buckets (built from config by createApp unless given). */
+  readonly rateLimits: RateLimits;
 }

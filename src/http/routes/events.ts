@@ -70,6 +70,8 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
   const items = (body as { events: unknown[] }).events;
   if (items.length > MAX_BATCH_EVENTS) throw new TlogError('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH_EVENTS} events, got ${items.length}`);
   if (items.length === 0) throw new TlogError('SCHEMA_VIOLATION', 'the batch is empty', { details: { issues: [{ path: 'events', message: 'at least one event' }] } });
+  // A batch counts its events: the rate-limit middleware charged the first.
+  if (items.length > 1) ctx.rateLimits.charge('append', callerKey(res), items.length - 1);
 
   const parsed = items.map((item) => {
     try {
@@ -79,7 +81,7 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
     }
   });
   // All-or-nothing admission: a batch never half-fits the pool.
-  ctx.log.reserve(parsed.filter((p) => p.event).length);
+  ctx.log.reserve(parsed.filter((p) => p.event).length, tenant);
   const settled = await Promise.allSettled(
     parsed.map(async (p): Promise<Appended | undefined> => (p.event ? ctx.log.append(tenant, p.event, { assignedId: p.assignedId }) : undefined)),
   );

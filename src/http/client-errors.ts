@@ -1,0 +1,51 @@
+/**
+ * Answers for requests that never reach express: the HTTP parser rejected
+ * them (smuggling attempts such as Content-Length with Transfer-Encoding,
+ * bad chunking, junk), their headers were too large, or they were too slow
+ * (headers or body past the server's timeouts). Node's default answer is a
+ * bare status line; ours is the usual JSON error with a stable code and the
+ * security headers, then the connection is closed.
+ *
+ * The log line names only the parser's code and the peer address: the
+ * error's `rawPacket` holds the request bytes, Authorization header included.
+ */
+
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { ERRORS, type ErrorCode } from '../errors.js';
+import { SECURITY_HEADERS } from './security-headers.js';
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+export function clientErrorAnswer(nodeCode: string | undefined): { code: ErrorCode; message: string } | undefined {
+  switch (nodeCode) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return undefined; // the peer is gone: nobody to answer
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { code: 'REQUEST_TIMEOUT', message: 'the request was not received in time (headers or body too slow)' };
+    case 'HPE_HEADER_OVERFLOW':
+      return { code: 'HEADERS_TOO_LARGE', message: 'the request headers are too large' };
+    default:
+      return { code: 'MALFORMED_REQUEST', message: 'the request is not valid HTTP/1.1' };
+  }
+}
+
+export function handleClientError(logger: Logger): (err: Error & { code?: string }, socket: Socket) => void {
+  return (err, socket) => {
+    const answer = clientErrorAnswer(err.code);
+    logger.debug({ code: err.code, remote: socket.remoteAddress }, 'client error');
+    // Answer only if no response has started on this connection.
+    const started = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (answer && socket.writable && !started) {
+      const status = ERRORS[answer.code].status;
+      const body = JSON.stringify({ error: answer });
+      const headers = Object.entries(SECURITY_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      socket.end(
+        `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroySoon();
+  };
+}
