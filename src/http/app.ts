@@ -6,7 +6,7 @@ import { requireRoles } from './auth.js';
 import { rawBody } from './body.js';
 import { errorHandler, notFound } from './errors.js';
 import { RateLimits, rateLimitConfig } from '../limits/rate-limits.js';
-import { rateClass, rateLimit } from './rate-limit.js';
+import { rateLimit } from './rate-limit.js';
 import { ROUTES } from './routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
@@ -25,7 +25,7 @@ export function createApp(input: Omit<AppContext, 'rateLimits'> & { rateLimits?:
   app.use(securityHeaders);
   for (const r of ROUTES) {
     const chain: RequestHandler[] = [];
-    if (r.access !== 'public') chain.push(requireRoles(ctx.keys, r.access), rateLimit(ctx.rateLimits, rateClass(r)));
+    if (r.access !== 'public') chain.push(requireRoles(ctx.keys, r.access), rateLimit(ctx.rateLimits, r));
     if (r.body) chain.push(rawBody(r.body(ctx)));
     chain.push(r.handler(ctx));
     app[r.method](r.path, ...chain);

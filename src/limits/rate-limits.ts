@@ -38,6 +38,15 @@ export class RateLimits {
    * throws RATE_LIMITED (taking nothing) if either lacks room.
    */
   charge(cls: RateClass, key: { readonly id: string; readonly tenant: string }, weight = 1): void {
+    this.admit(cls, key, weight, true);
+  }
+
+  /** Throws RATE_LIMITED as `charge` would for `weight`, but takes nothing. */
+  check(cls: RateClass, key: { readonly id: string; readonly tenant: string }, weight = 1): void {
+    this.admit(cls, key, weight, false);
+  }
+
+  private admit(cls: RateClass, key: { readonly id: string; readonly tenant: string }, weight: number, take: boolean): void {
     const now = this.now();
     const maps = this.maps[cls];
     const kb = maps.key?.get(key.id, now);
@@ -52,8 +61,10 @@ export class RateLimits {
         retryAfter: Math.max(1, Math.ceil(Math.max(kWait, tWait) / 1000)),
       });
     }
-    kb?.take(weight, now);
-    tb?.take(weight, now);
+    if (take) {
+      kb?.take(weight, now);
+      tb?.take(weight, now);
+    }
   }
 }
 

@@ -57,9 +57,8 @@ function errorJson(e: unknown): { status: number; error: Record<string, unknown>
   throw e;
 }
 
-export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res) => {
-  const tenant = writeTenant(res);
-  const body = decodeBody(req);
+/** The events of a batch body `{ "events": [ … ] }` (1..MAX_BATCH_EVENTS). */
+function batchItems(body: unknown): unknown[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { events?: unknown }).events))
     throw new TlogError('SCHEMA_VIOLATION', 'the body must be { "events": [ … ] }', { details: { issues: [{ path: 'events', message: 'required array' }] } });
   const extra = Object.keys(body)
@@ -70,8 +69,25 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
   const items = (body as { events: unknown[] }).events;
   if (items.length > MAX_BATCH_EVENTS) throw new TlogError('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH_EVENTS} events, got ${items.length}`);
   if (items.length === 0) throw new TlogError('SCHEMA_VIOLATION', 'the batch is empty', { details: { issues: [{ path: 'events', message: 'at least one event' }] } });
-  // A batch counts its events: the rate-limit middleware charged the first.
-  if (items.length > 1) ctx.rateLimits.charge('append', callerKey(res), items.length - 1);
+  return items;
+}
+
+export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const tenant = writeTenant(res);
+  let items: unknown[];
+  try {
+    items = batchItems(decodeBody(req));
+  } catch (e) {
+    // A batch that cannot be counted still costs one event, so garbage cannot flood for free.
+    try {
+      ctx.rateLimits.charge('append', callerKey(res), 1);
+    } catch {
+      // Already limited: the body's own error is the more useful answer.
+    }
+    throw e;
+  }
+  // A batch counts its events (the rate-limit middleware only checked).
+  ctx.rateLimits.charge('append', callerKey(res), items.length);
 
   const parsed = items.map((item) => {
     try {
