@@ -105,11 +105,20 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   const requestTimeout = config.requestTimeout;
   const headersTimeout = Math.min(config.headersTimeout, requestTimeout);
   const server: Server = createServer(
-    { headersTimeout, requestTimeout, keepAliveTimeout: config.idleTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    {
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: config.idleTimeout,
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+      // Checked by the app instead, to answer with a JSON code (client-errors.ts).
+      requireHostHeader: false,
+    },
     app,
   );
-  // A connection silent for this long (e.g. one that never reads its answer) is destroyed.
-  server.timeout = requestTimeout;
+  // A connection silent for this long (e.g. one that never reads its answer)
+  // is destroyed. Twice the request deadline, so a stalled request is first
+  // answered 408 by the deadline check rather than dropped without a word.
+  server.timeout = 2 * requestTimeout;
   server.on('clientError', handleClientError(logger));
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);

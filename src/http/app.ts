@@ -7,6 +7,7 @@ import { rawBody } from './body.js';
 import { errorHandler, notFound } from './errors.js';
 import { RateLimits, rateLimitConfig } from '../limits/rate-limits.js';
 import { rateLimit } from './rate-limit.js';
+import { requireHost } from './client-errors.js';
 import { ROUTES } from './routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
@@ -23,6 +24,7 @@ export function createApp(input: Omit<AppContext, 'rateLimits'> & { rateLimits?:
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(securityHeaders);
+  app.use(requireHost);
   for (const r of ROUTES) {
     const chain: RequestHandler[] = [];
     if (r.access !== 'public') chain.push(requireRoles(ctx.keys, r.access), rateLimit(ctx.rateLimits, r));

@@ -10,9 +10,10 @@
  * error's `rawPacket` holds the request bytes, Authorization header included.
  */
 
+import type { RequestHandler } from 'express';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { ERRORS, type ErrorCode } from '../errors.js';
+import { ERRORS, TlogError, type ErrorCode } from '../errors.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
@@ -49,3 +50,16 @@ export function handleClientError(logger: Logger): (err: Error & { code?: string
     socket.destroySoon();
   };
 }
+
+/**
+ * HTTP/1.1 requires a Host header (RFC 9112 §3.2). Node checks it itself but
+ * answers with a bare 400; the server turns that check off and does it here
+ * to answer with a code like every other error.
+ */
+export const requireHost: RequestHandler = (req, res, next) => {
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+    res.setHeader('Connection', 'close');
+    return next(new TlogError('MALFORMED_REQUEST', 'an HTTP/1.1 request needs a Host header'));
+  }
+  next();
+};

@@ -119,7 +119,8 @@ export const getReceipt = (ctx: AppContext): RequestHandler => async (req, res) 
   let tenant = key.tenant;
   if (tenant === ALL_TENANTS) {
     const t = req.query.tenant;
-    if (typeof t !== 'string') throw new TlogError('MISSING_PARAMETER', 'a cross-tenant key must name ?tenant=');
+    if (t === undefined) throw new TlogError('MISSING_PARAMETER', 'a cross-tenant key must name ?tenant=');
+    if (typeof t !== 'string') throw new TlogError('INVALID_PARAMETER', 'give ?tenant= once');
     tenant = t;
   }
   const index = await ctx.log.findEvent(tenant, eventId);
