@@ -8,7 +8,7 @@ import { chmod, mkdir, open, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { KeyRing } from './auth/keyring.js';
 import { ALL_TENANTS } from './auth/roles.js';
 import type { Config } from './config.js';
@@ -16,6 +16,7 @@ import { createUuidV7Generator } from './events/index.js';
 import { createApp } from './http/app.js';
 import { handleClientError } from './http/client-errors.js';
 import { Log } from './log/log.js';
+import { createLogger } from './log/logger.js';
 import { loadOrCreateSigningKey } from './log/signing-key.js';
 import { rfc6962Hasher } from './merkle/index.js';
 import { LogStore } from './storage/store.js';
@@ -51,7 +52,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, opts: { logger?: Logger; now?: () => number } = {}): Promise<RunningServer> {
-  const logger = opts.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'token'] });
+  const logger = opts.logger ?? createLogger(config.logLevel);
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const st = await stat(dataDir);
