@@ -35,7 +35,9 @@ function start(args) {
   });
 }
 const stop = (c) => new Promise((r) => { c.proc.removeAllListeners('exit'); c.proc.once('exit', r); c.proc.kill('SIGTERM'); });
-const serve = (dir) => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', 'bench.example/log']);
+// Rate limits off: this measures raw capacity (bench/fairness.mjs measures the limits).
+const serve = (dir) => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', 'bench.example/log',
+  '--rate-append-key', 'off', '--rate-append-tenant', 'off', '--rate-read-key', 'off', '--rate-read-tenant', 'off']);
 
 function cannon(opts) {
   return new Promise((resolve, reject) => {
