@@ -12,7 +12,8 @@ import { get, post, sampleEvent, startTestServer, type TestServer } from '../hel
 describe('a flooding tenant', () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer({ rateAppendKey: '40,40', rateAppendTenant: '40,40', rateReadKey: 'off', rateReadTenant: 'off' });
+    // A burst of 40 and almost no refill, so the counts below do not depend on how fast this machine is.
+    t = await startTestServer({ rateAppendKey: '0.01,40', rateAppendTenant: '0.01,40', rateReadKey: 'off', rateReadTenant: 'off' });
   });
   afterAll(() => t.close());
 
@@ -25,7 +26,7 @@ describe('a flooding tenant', () => {
     };
     const vkey = (await get(`${t.url}/v1/log`)).json.verifier_key;
 
-    // ~1 s of flood: 400 appends (10× a 40/s limit), 20 in flight at a time, some as batches.
+    // The flood: 400 appends, 10× what its bucket holds, 20 in flight at a time, some as batches.
     let next = 0;
     const floodResults: { status: number; json: any }[] = [];
     const floodWorker = async () => {
@@ -35,7 +36,7 @@ describe('a flooding tenant', () => {
         else floodResults.push(await post(`${t.url}/v1/events`, flooder, sampleEvent(i)));
       }
     };
-    // The other tenant: 20 appends, one every 25 ms (half its limit).
+    // The other tenant: 20 appends, one every 25 ms, within its own buckets.
     const quietResults: { status: number; json: any }[] = [];
     const quietWorker = async () => {
       for (let i = 0; i < 20; i++) {
@@ -47,7 +48,7 @@ describe('a flooding tenant', () => {
 
     const all = [...floodResults, ...quietResults];
     expect(all.filter((r) => r.status >= 500)).toEqual([]);
-    expect(floodResults.filter((r) => r.status === 429).length).toBeGreaterThan(200);
+    expect(floodResults.filter((r) => r.status === 429).length).toBeGreaterThan(300);
     for (const r of floodResults) expect([200, 201, 429]).toContain(r.status);
     expect(quietResults.map((r) => r.status)).toEqual(Array(20).fill(201));
 
