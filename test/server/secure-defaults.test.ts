@@ -84,7 +84,7 @@ describe('no token, secret or personal data in a log line', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempDir();
-    s = await startServer(loadConfig({}, { port: 0, dataDir: dir, rateAppendKey: '1,3' }), { logger: log.logger('trace') });
+    s = await startServer(loadConfig({}, { port: 0, dataDir: dir, rateAppendKey: '0.001,3' }), { logger: log.logger('trace') });
   });
   afterAll(async () => {
     await s.close();
@@ -129,7 +129,7 @@ describe('security headers on every answer', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempDir();
-    s = await startServer(loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', rateReadKey: '1,1', maxPending: 1 }));
+    s = await startServer(loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', rateReadKey: '0.001,1', maxPending: 1 }));
   });
   afterAll(async () => {
     await s.close();
