@@ -14,7 +14,7 @@ import { ALL_TENANTS } from './auth/roles.js';
 import type { Config } from './config.js';
 import { createUuidV7Generator } from './events/index.js';
 import { createApp } from './http/app.js';
-import { handleClientError } from './http/client-errors.js';
+import { handleClientError, handleConnect } from './http/client-errors.js';
 import { Log } from './log/log.js';
 import { createLogger } from './log/logger.js';
 import { loadOrCreateSigningKey } from './log/signing-key.js';
@@ -121,6 +121,10 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   // answered 408 by the deadline check rather than dropped without a word.
   server.timeout = 2 * requestTimeout;
   server.on('clientError', handleClientError(logger));
+  server.on('connect', (_req, socket) => handleConnect(socket));
+  // An Expect other than 100-continue is ignored (RFC 9110 §10.1.1 allows
+  // it) instead of Node's bare 417: the request is answered as usual.
+  server.on('checkExpectation', app);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(config.port, config.host, () => {
