@@ -27,7 +27,9 @@ export function start(args) {
   });
 }
 export const stop = (c) => new Promise((r) => { c.proc.removeAllListeners('exit'); c.proc.once('exit', r); c.proc.kill('SIGTERM'); });
-export const serve = (dir, extra = []) => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', 'bench.example/log', ...extra]);
+// Rate limits off: the benchmarks measure raw capacity (bench/fairness.mjs measures the limits).
+export const serve = (dir, extra = []) => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', 'bench.example/log',
+  '--rate-append-key', 'off', '--rate-append-tenant', 'off', '--rate-read-key', 'off', '--rate-read-tenant', 'off', ...extra]);
 
 export function cannon(opts) {
   return new Promise((resolve, reject) => {

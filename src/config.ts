@@ -10,6 +10,13 @@ import { checkWitnessSettings } from './witness/spec.js';
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** Booleans from env/flags: only the exact words, so a typo is an error rather than "true". */
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
+/** A rate limit: "<per second>[,<burst>]" (burst defaults to twice the rate), or "0"/"off" for none. */
+const rate = () =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(0|off|(?=[\d.]*[1-9])\d{1,9}(\.\d{1,6})?(,[1-9]\d{0,9})?)$/, 'must be "<per second>[,<burst>]" with a rate > 0, or "0"/"off"');
 
 export const ConfigSchema = z.object({
   port: int(0, 65535).default(8080),
@@ -59,6 +66,20 @@ export const ConfigSchema = z.object({
   publicReadsNeedToken: flag.default(false),
   /** Seconds an old token keeps working after its key is rotated (spec/security.md). */
   keyRotationGrace: int(0, 30 * 24 * 3600).default(24 * 3600),
+  /** Appended events per second per key (a batch counts its events); see spec/limits.md. */
+  rateAppendKey: rate().default('200,1000'),
+  /** Appended events per second per tenant, all its keys together. */
+  rateAppendTenant: rate().default('1000,5000'),
+  /** Authenticated read requests per second per key. */
+  rateReadKey: rate().default('100,200'),
+  /** Authenticated read requests per second per tenant. */
+  rateReadTenant: rate().default('500,1000'),
+  /** Milliseconds to receive a request's headers (slowloris guard). */
+  headersTimeout: int(100, 600_000).default(10_000),
+  /** Milliseconds to receive a whole request, headers and body. */
+  requestTimeout: int(100, 3_600_000).default(30_000),
+  /** Milliseconds an idle keep-alive connection stays open. */
+  idleTimeout: int(100, 600_000).default(5_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -89,6 +110,13 @@ export const ENV_VARS: Record<keyof Config, string> = {
   pruneEntries: 'TLOG_PRUNE_ENTRIES',
   publicReadsNeedToken: 'TLOG_PUBLIC_READS_NEED_TOKEN',
   keyRotationGrace: 'TLOG_KEY_ROTATION_GRACE',
+  rateAppendKey: 'TLOG_RATE_APPEND_KEY',
+  rateAppendTenant: 'TLOG_RATE_APPEND_TENANT',
+  rateReadKey: 'TLOG_RATE_READ_KEY',
+  rateReadTenant: 'TLOG_RATE_READ_TENANT',
+  headersTimeout: 'TLOG_HEADERS_TIMEOUT_MS',
+  requestTimeout: 'TLOG_REQUEST_TIMEOUT_MS',
+  idleTimeout: 'TLOG_IDLE_TIMEOUT_MS',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {

@@ -15,6 +15,7 @@ export const ERRORS = {
   MALFORMED_CBOR: { status: 400, doc: 'The body is not valid CBOR.' },
   INVALID_PARAMETER: { status: 400, doc: 'A path or query parameter is missing, malformed or out of range.' },
   MISSING_PARAMETER: { status: 400, doc: 'A required query parameter is absent.' },
+  MALFORMED_REQUEST: { status: 400, doc: 'The request is not valid HTTP/1.1 (e.g. both Content-Length and Transfer-Encoding).' },
   // 401 / 403: credentials.
   UNAUTHENTICATED: { status: 401, doc: 'No token, or an unknown, expired or revoked token.' },
   FORBIDDEN: { status: 403, doc: "The key's role may not call this route." },
@@ -24,12 +25,14 @@ export const ERRORS = {
   EVENT_CONFLICT: { status: 409, doc: 'The event_id was already logged for this tenant with different content.' },
   LEGAL_HOLD: { status: 409, doc: 'A legal hold covers this subject: erasure (and pruning) must wait until the hold is lifted.' },
   PRUNED: { status: 410, doc: 'The entry contents were pruned after their retention period; the hashes remain, so proofs still verify.' },
+  REQUEST_TIMEOUT: { status: 408, doc: 'The headers or the body arrived too slowly; the connection is closed.' },
   // 413: size and shape limits.
   BODY_TOO_LARGE: { status: 413, doc: 'The request body exceeds the configured limit.' },
   LEAF_TOO_LARGE: { status: 413, doc: 'The stored record would exceed 65,535 bytes (the tlog-tiles entry limit).' },
   NESTING_TOO_DEEP: { status: 413, doc: 'The JSON nests deeper than the configured limit.' },
   BATCH_TOO_LARGE: { status: 413, doc: 'A batch holds more events than the limit (1,000).' },
-  // 415 / 422.
+  // 415 / 422 / 431.
+  HEADERS_TOO_LARGE: { status: 431, doc: 'The request headers exceed the server limit (16 KiB).' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'The Content-Type is not application/json or application/cbor.' },
   SCHEMA_VIOLATION: { status: 422, doc: 'Valid JSON that breaks the event schema; `error.issues` lists the field paths.' },
   UNKNOWN_FIELDS: { status: 422, doc: 'The event has top-level fields the schema does not know; `error.fields` names them.' },

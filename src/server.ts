@@ -5,13 +5,12 @@
 
 import { hash } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { logKeyEvent } from './auth/key-events.js';
 import { useNativeBase64 } from './bytes/index.js';
-import { createLogger } from './logging.js';
 import { pooledRandom } from './random.js';
 import { compileRules, loadRulesFile, withDefaults } from './scrub/index.js';
 import { KeyRing } from './auth/keyring.js';
@@ -21,8 +20,10 @@ import type { Config } from './config.js';
 import { TlogError } from './errors.js';
 import { createUuidV7Generator } from './events/index.js';
 import { createApp } from './http/app.js';
+import { handleClientError, handleConnect } from './http/client-errors.js';
 import { Log } from './log/log.js';
 import { checkpointSigners, loadLogKeys } from './log/log-keys.js';
+import { createLogger } from './log/logger.js';
 import { rfc6962Hasher } from './merkle/index.js';
 import { LogStore } from './storage/store.js';
 import { Ingest } from './ingest/pipeline.js';
@@ -51,7 +52,7 @@ export interface RunningServer {
 
 export async function startServer(config: Config, opts: { logger?: Logger; now?: () => number } = {}): Promise<RunningServer> {
   const scrubRules = compileRules(withDefaults(config.scrubRules ? loadRulesFile(await readFile(config.scrubRules, 'utf8')) : undefined));
-  const logger = opts.logger ?? createLogger(config.logLevel, scrubRules);
+  const logger = opts.logger ?? createLogger(config.logLevel, undefined, scrubRules);
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const st = await stat(dataDir);
@@ -140,14 +141,38 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
       : undefined;
 
   const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, logKeys: logKeys.published, eventOptions, ingest, privacy, vault });
-  const server: Server = await new Promise((ok, fail) => {
-    const s = app.listen(config.port, config.host, () => ok(s));
-    s.once('error', fail);
+  // Slow or stuck clients must not hold sockets forever (spec/limits.md). Node
+  // checks the headers and request deadlines on an interval, so the interval
+  // bounds how late a slowloris is cut off.
+  const requestTimeout = config.requestTimeout;
+  const headersTimeout = Math.min(config.headersTimeout, requestTimeout);
+  const server: Server = createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: config.idleTimeout,
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+      // Checked by the app instead, to answer with a JSON code (client-errors.ts).
+      requireHostHeader: false,
+    },
+    app,
+  );
+  // A connection silent for this long (e.g. one that never reads its answer)
+  // is destroyed. Twice the request deadline, so a stalled request is first
+  // answered 408 by the deadline check rather than dropped without a word.
+  server.timeout = 2 * requestTimeout;
+  server.on('clientError', handleClientError(logger));
+  server.on('connect', (_req, socket) => handleConnect(socket));
+  // An Expect other than 100-continue is ignored (RFC 9110 §10.1.1 allows
+  // it) instead of Node's bare 417: the request is answered as usual.
+  server.on('checkExpectation', app);
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(config.port, config.host, () => {
+      server.off('error', fail);
+      ok();
+    });
   });
-  // Slow or stuck clients must not hold sockets forever.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
 
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

@@ -30,6 +30,13 @@ export function registerServe(program: Command): void {
     .option('--retention-sweep-seconds <n>', `seconds between vault retention sweeps, 0 = off (${ENV_VARS.retentionSweepSeconds}, default 3600)`)
     .option('--public-reads-need-token <bool>', `require a key for public reads (${ENV_VARS.publicReadsNeedToken}, default false)`)
     .option('--key-rotation-grace <seconds>', `old token lifetime after a rotation (${ENV_VARS.keyRotationGrace}, default 86400)`)
+    .option('--rate-append-key <rate[,burst]>', `events/s per key, or "off" (${ENV_VARS.rateAppendKey}, default 200,1000)`)
+    .option('--rate-append-tenant <rate[,burst]>', `events/s per tenant, or "off" (${ENV_VARS.rateAppendTenant}, default 1000,5000)`)
+    .option('--rate-read-key <rate[,burst]>', `reads/s per key, or "off" (${ENV_VARS.rateReadKey}, default 100,200)`)
+    .option('--rate-read-tenant <rate[,burst]>', `reads/s per tenant, or "off" (${ENV_VARS.rateReadTenant}, default 500,1000)`)
+    .option('--headers-timeout <ms>', `time to send the headers (${ENV_VARS.headersTimeout}, default 10000)`)
+    .option('--request-timeout <ms>', `time to send the whole request (${ENV_VARS.requestTimeout}, default 30000)`)
+    .option('--idle-timeout <ms>', `idle keep-alive connections close after (${ENV_VARS.idleTimeout}, default 5000)`)
     .action(async (o: Record<string, string | undefined>) => {
       const config = loadConfig(process.env, {
         port: o.port,
@@ -56,6 +63,13 @@ export function registerServe(program: Command): void {
         pruneEntries: o.pruneEntries,
         publicReadsNeedToken: o.publicReadsNeedToken,
         keyRotationGrace: o.keyRotationGrace,
+        rateAppendKey: o.rateAppendKey,
+        rateAppendTenant: o.rateAppendTenant,
+        rateReadKey: o.rateReadKey,
+        rateReadTenant: o.rateReadTenant,
+        headersTimeout: o.headersTimeout,
+        requestTimeout: o.requestTimeout,
+        idleTimeout: o.idleTimeout,
       });
       const server = await startServer(config);
       let stopping = false;

@@ -5,28 +5,31 @@ import type { AppContext } from './context.js';
 import { guardFor } from './auth.js';
 import { rawBody } from './body.js';
 import { errorHandler, notFound } from './errors.js';
+import { RateLimits, rateLimitConfig } from '../limits/rate-limits.js';
+import { rateLimit } from './rate-limit.js';
+import { requireHost } from './client-errors.js';
 import { ROUTES } from './routes.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 /** Sent on every response: this is an API, never a page to frame or sniff. */
 const securityHeaders: RequestHandler = (_req, res, next) => {
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Cache-Control', 'no-store');
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
   next();
 };
 
-export function createApp(ctx: AppContext): express.Express {
+export function createApp(input: Omit<AppContext, 'rateLimits'> & { rateLimits?: RateLimits }): express.Express {
+  const ctx: AppContext = { ...input, rateLimits: input.rateLimits ?? new RateLimits(rateLimitConfig(input.config)) };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(securityHeaders);
+  app.use(requireHost);
   for (const r of ROUTES) {
     const chain: RequestHandler[] = [];
     const guard = guardFor(ctx.keys, r, ctx.config.publicReadsNeedToken);
     if (guard) chain.push(guard);
+    if (r.access !== 'public') chain.push(rateLimit(ctx.rateLimits, r));
     if (r.body) chain.push(rawBody(r.body(ctx)));
     chain.push(r.handler(ctx));
     app[r.method](r.path, ...chain);

@@ -2,7 +2,8 @@
  * Request bodies: read raw with a size limit (express.raw answers 413 from
  * Content-Length before reading), then decode by Content-Type ourselves so
  * every failure has a stable code: strict UTF-8, a nesting pre-scan before
- * JSON.parse (deep input can't reach a recursive parser), and strict CBOR.
+ * JSON.parse (deep input can't reach a recursive parser; duplicate keys are
+ * refused, I-JSON), and strict CBOR.
  */
 
 import express, { type RequestHandler, type Request } from 'express';
@@ -18,31 +19,83 @@ export function rawBody(limit: number): RequestHandler {
 
 /** Depth of [ and { outside strings; stops early past `max`. */
 export function jsonDepthExceeds(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
+  return scanJson(text, max) === 'too-deep';
+}
+
+/**
+ * One pass over JSON text before JSON.parse, which would accept both:
+ * nesting deeper than `max` ([ and { outside strings), and an object with
+ * the same key twice (I-JSON, RFC 7493 §2.3: JSON.parse keeps the last one,
+ * other parsers the first, so a duplicate makes the event mean two things).
+ * A string is a key when it follows { or , directly inside an object. Keys
+ * with escapes are compared decoded. Text that is not JSON is left for
+ * JSON.parse to reject; this never throws.
+ */
+export function scanJson(text: string, max: number): 'too-deep' | 'duplicate-key' | undefined {
+  // One entry per open container: a Set of keys for an object, null for an array.
+  const stack: (Set<string> | null)[] = [];
+  let last = 0; // last significant character outside strings
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 || c === 123) {
-      if (++depth > max) return true;
-    } else if (c === 93 || c === 125) depth--;
+    if (c === 34 /* " */) {
+      const start = i;
+      let escaped = false;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) {
+          escaped = true;
+          i++;
+        } else if (d === 34) break;
+      }
+      const keys = stack.length > 0 ? stack[stack.length - 1] : null;
+      if (keys && (last === 123 || last === 44) /* { or , */) {
+        let key: string | undefined = text.slice(start + 1, i);
+        if (escaped) {
+          try {
+            key = JSON.parse(text.slice(start, i + 1)) as string;
+          } catch {
+            key = undefined; // not a valid string: JSON.parse will say so
+          }
+        }
+        if (key !== undefined) {
+          if (keys.has(key)) return 'duplicate-key';
+          keys.add(key);
+        }
+      }
+      last = 34;
+    } else if (c === 123 || c === 91) {
+      if (stack.length >= max) return 'too-deep';
+      stack.push(c === 123 ? new Set() : null);
+      last = c;
+    } else if (c === 125 || c === 93) {
+      stack.pop();
+      last = c;
+    } else if (c !== 32 && c !== 9 && c !== 10 && c !== 13) last = c;
   }
-  return false;
+  return undefined;
 }
 
 /** The decoded body of a JSON or CBOR request. */
 export function decodeBody(req: Request): unknown {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const raw: unknown = req.body;
-  const bytes = raw instanceof Uint8Array ? raw : new Uint8Array(0);
+  return decodeRequestBody(req.headers['content-type'], raw instanceof Uint8Array ? raw : new Uint8Array(0));
+}
+
+/**
+ * Decodes a body by its Content-Type. Pure over its inputs (fuzzed in
+ * test/hostile/fuzz.test.ts): returns a JSON-model value or throws a
+ * TlogError (MALFORMED_JSON, MALFORMED_CBOR, NESTING_TOO_DEEP,
+ * UNSUPPORTED_MEDIA_TYPE), nothing else.
+ */
+export function decodeRequestBody(contentType: string | undefined, bytes: Uint8Array): unknown {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json' || type === '' || type.endsWith('+json')) {
     if (bytes.length === 0) throw new TlogError('MALFORMED_JSON', 'the request body is empty');
     const text = fromUtf8(bytes);
     if (text === undefined) throw new TlogError('MALFORMED_JSON', 'the request body is not valid UTF-8');
-    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new TlogError('NESTING_TOO_DEEP', `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+    const scan = scanJson(text, MAX_JSON_DEPTH);
+    if (scan === 'too-deep') throw new TlogError('NESTING_TOO_DEEP', `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+    if (scan === 'duplicate-key') throw new TlogError('MALFORMED_JSON', 'an object in the request body has the same key twice');
     try {
       return JSON.parse(text) as unknown;
     } catch (e) {

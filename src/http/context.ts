@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { KeyRing } from '../auth/keyring.js';
 import type { Config } from '../config.js';
 import type { ParseEventOptions } from '../events/index.js';
+import type { RateLimits } from '../limits/rate-limits.js';
 import type { Log } from '../log/log.js';
 import type { Ingest } from '../ingest/pipeline.js';
 import type { PrivacyService } from '../privacy/service.js';
@@ -24,4 +25,6 @@ export interface AppContext {
   readonly ingest: Ingest;
   readonly privacy: PrivacyService;
   readonly vault: Vault;
+  /** Per-key and per-tenant token buckets (built from config by createApp unless given). */
+  readonly rateLimits: RateLimits;
 }

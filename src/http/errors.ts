@@ -49,6 +49,14 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       const msg = code === 'BODY_TOO_LARGE' ? 'the request body exceeds the limit for this route' : `the request body could not be read (${type})`;
       return sendError(res, new TlogError(code, msg));
     }
+    // Other client errors from express's parts (a bad percent-escape in the
+    // path, a body that fails to decompress) carry a 4xx status. Their
+    // messages may quote the input, so only the status is kept.
+    const status = (err as { status?: unknown })?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const code: ErrorCode = status === 413 ? 'BODY_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_PARAMETER';
+      return sendError(res, new TlogError(code, code === 'INVALID_PARAMETER' ? 'the request path or body could not be decoded' : 'the request body could not be read'));
+    }
     // A bug. Log it (never the body) and answer without echoing anything.
     log.error({ err, method: req.method, route: routePattern(req) }, 'unexpected error');
     sendError(res, new TlogError('INTERNAL', 'internal error'));

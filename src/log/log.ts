@@ -217,9 +217,9 @@ export class Log {
     return this.sequencer.pending;
   }
 
-  /** Throws OVERLOADED unless `n` more appends fit (checked before a batch starts). */
-  reserve(n: number): void {
-    this.sequencer.reserve(n);
+  /** Throws OVERLOADED unless `n` more appends (of `tenant`) fit (checked before a batch starts). */
+  reserve(n: number, tenant?: string): void {
+    this.sequencer.reserve(n, tenant);
   }
 
   /**

@@ -6,6 +6,11 @@
  * say what a crash at each step leaves behind (spec/crash-model.md). While a
  * flush waits for fsync, new appends pile up for the next one, so throughput
  * grows with load instead of being bounded by fsync latency.
+ *
+ * Fairness (spec/limits.md): the pool is one FIFO queue per tenant. A flush
+ * takes an equal share from every waiting tenant, and one tenant may hold at
+ * most `tenantShare` of `maxPending`, so a flooding tenant can neither fill
+ * the pool nor push another tenant's appends behind its own.
  */
 
 import { TlogError } from '../errors.js';
@@ -33,6 +38,8 @@ export interface SequencerOptions {
   maxBatch: number;
   /** Attempts at writing the same batch before the log stops taking writes. */
   commitAttempts?: number;
+  /** Fraction of maxPending one tenant may hold (default 1/2). */
+  tenantShare?: number;
 }
 
 /** Signs the checkpoint note for (size, root). */
@@ -48,7 +55,9 @@ interface Waiter {
 }
 
 export class Sequencer {
-  private pool: Waiter[] = [];
+  /** Waiting appends, one FIFO queue per tenant; `queued` counts them all. */
+  private pool = new Map<string, Waiter[]>();
+  private queued = 0;
   private flushing = false;
   private failure: TlogError | undefined;
   private idle: Promise<void> = Promise.resolve();
@@ -69,21 +78,27 @@ export class Sequencer {
   }
 
   get pending(): number {
-    return this.pool.length;
+    return this.queued;
   }
 
-  /** Throws OVERLOADED if `n` more appends would not fit in the pool. */
-  reserve(n: number): void {
+  /** Throws OVERLOADED if `n` more appends (of `tenant`, if given) would not fit in the pool. */
+  reserve(n: number, tenant?: string): void {
     if (this.failure) throw this.failure;
-    if (this.pool.length + n > this.opts.maxPending)
+    if (this.queued + n > this.opts.maxPending)
       throw new TlogError('OVERLOADED', `the sequencer pool is full (${this.opts.maxPending} waiting appends)`, { retryAfter: 1 });
+    const share = Math.max(1, Math.floor(this.opts.maxPending * (this.opts.tenantShare ?? 0.5)));
+    if (tenant !== undefined && (this.pool.get(tenant)?.length ?? 0) + n > share)
+      throw new TlogError('OVERLOADED', `this tenant holds its share of the sequencer pool (${share} waiting appends)`, { retryAfter: 1 });
   }
 
   /** Resolves once the entry is durable and covered by a signed checkpoint. */
   add(entry: PendingEntry): Promise<Sequenced> {
-    this.reserve(1);
+    this.reserve(1, entry.tenant);
     return new Promise<Sequenced>((resolve, reject) => {
-      this.pool.push({ entry, resolve, reject });
+      const q = this.pool.get(entry.tenant);
+      if (q) q.push({ entry, resolve, reject });
+      else this.pool.set(entry.tenant, [{ entry, resolve, reject }]);
+      this.queued++;
       if (!this.flushing) {
         this.flushing = true;
         this.idle = new Promise((r) => (this.markIdle = r));
@@ -100,15 +115,15 @@ export class Sequencer {
 
   private async flushLoop(): Promise<void> {
     try {
-      while (this.pool.length > 0) {
-        const batch = this.pool.splice(0, this.opts.maxBatch);
+      while (this.queued > 0) {
+        const batch = this.take(this.opts.maxBatch);
         try {
           const results = await this.commit(batch.map((w) => w.entry));
           batch.forEach((w, i) => w.resolve(results[i]!));
         } catch (e) {
           batch.forEach((w) => w.reject(e));
           if (this.failure) {
-            for (const w of this.pool.splice(0)) w.reject(this.failure);
+            for (const w of this.take(this.queued)) w.reject(this.failure);
           }
         }
       }
@@ -116,6 +131,25 @@ export class Sequencer {
       this.flushing = false;
       this.markIdle();
     }
+  }
+
+  /**
+   * Up to `max` waiters, an equal share from each tenant's queue (FIFO
+   * within a tenant); a share a tenant cannot fill goes to the others.
+   */
+  private take(max: number): Waiter[] {
+    const out: Waiter[] = [];
+    while (out.length < max && this.queued > out.length) {
+      const share = Math.max(1, Math.floor((max - out.length) / this.pool.size));
+      for (const [tenant, q] of this.pool) {
+        const part = q.splice(0, Math.min(share, max - out.length));
+        for (const w of part) out.push(w);
+        if (q.length === 0) this.pool.delete(tenant);
+        if (out.length >= max) break;
+      }
+    }
+    this.queued -= out.length;
+    return out;
   }
 
   /**

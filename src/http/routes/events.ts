@@ -63,9 +63,8 @@ function errorJson(e: unknown): { status: number; error: Record<string, unknown>
   throw e;
 }
 
-export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res) => {
-  const tenant = writeTenant(res);
-  const body = decodeBody(req);
+/** The events of a batch body `{ "events": [ … ] }` (1..MAX_BATCH_EVENTS). */
+function batchItems(body: unknown): unknown[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { events?: unknown }).events))
     throw new TlogError('SCHEMA_VIOLATION', 'the body must be { "events": [ … ] }', { details: { issues: [{ path: 'events', message: 'required array' }] } });
   const extra = Object.keys(body)
@@ -74,9 +73,28 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
     .map((k) => k.slice(0, 64));
   if (extra.length > 0) throw new TlogError('UNKNOWN_FIELDS', `unknown fields: ${extra.map((k) => JSON.stringify(k)).join(', ')}`, { details: { fields: extra } });
   const items = (body as { events: unknown[] }).events;
-  const key = callerKey(res);
   if (items.length > MAX_BATCH_EVENTS) throw new TlogError('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH_EVENTS} events, got ${items.length}`);
   if (items.length === 0) throw new TlogError('SCHEMA_VIOLATION', 'the batch is empty', { details: { issues: [{ path: 'events', message: 'at least one event' }] } });
+  return items;
+}
+
+export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const tenant = writeTenant(res);
+  let items: unknown[];
+  try {
+    items = batchItems(decodeBody(req));
+  } catch (e) {
+    // A batch that cannot be counted still costs one event, so garbage cannot flood for free.
+    try {
+      ctx.rateLimits.charge('append', callerKey(res), 1);
+    } catch {
+      // Already limited: the body's own error is the more useful answer.
+    }
+    throw e;
+  }
+  // A batch counts its events (the rate-limit middleware only checked).
+  ctx.rateLimits.charge('append', callerKey(res), items.length);
+  const key = callerKey(res);
 
   const parsed = items.map((item) => {
     try {
@@ -86,7 +104,7 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
     }
   });
   // All-or-nothing admission: a batch never half-fits the pool.
-  ctx.log.reserve(parsed.filter((p) => 'event' in p).length);
+  ctx.log.reserve(parsed.filter((p) => 'event' in p).length, tenant);
   const settled = await Promise.allSettled(
     parsed.map(async (p): Promise<Appended | undefined> => {
       if (!('event' in p)) return undefined;

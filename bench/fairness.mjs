@@ -1,0 +1,163 @@
+// npm run bench:fairness: does a flooding tenant hurt another tenant's appends?
+//
+// One server (a child process, so it has a core to itself), per-key and
+// per-tenant append limits of RATE events/s. A steady tenant appends at a
+// normal rate (STEADY_RPS, open loop: each request leaves on schedule, so a
+// slow answer cannot hide later ones). Phase 1 measures its latency alone;
+// phase 2 measures it again while a flooding tenant sends 10× its limit.
+// Target: the steady tenant's p99 under the flood within 2× of its unloaded
+// p99, no 5xx for anyone, and no 429 for the steady tenant.
+//
+// BENCH_DURATION (s per phase, default 5), FAIR_ROUNDS (alone/flood pairs,
+// default 3), FAIR_RATE (default 100), STEADY_RPS (default 20), FLOOD_RATE
+// (default 10 × FAIR_RATE).
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const ROUNDS = Number(process.env.FAIR_ROUNDS ?? 3);
+const RATE = Number(process.env.FAIR_RATE ?? 100);
+const STEADY_RPS = Number(process.env.STEADY_RPS ?? 20);
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+function serve(dir) {
+  const args = [CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', 'bench.example/fair',
+    '--rate-append-key', `${RATE},${RATE}`, '--rate-append-tenant', `${RATE},${RATE}`];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      for (const line of buf.split('\n')) {
+        try {
+          const j = JSON.parse(line);
+          if (j.msg === 'agent-tlog listening') resolve({ proc, url: j.url });
+        } catch {}
+      }
+    });
+    proc.once('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+}
+
+const event = (i) => ({
+  ts: '2026-11-23T10:00:00.000Z',
+  run_id: `run-${i % 97}`,
+  actor: { type: 'agent', id: `agent-${i % 7}`, on_behalf_of: 'user-1234' },
+  action: { type: 'tool.call', name: 'approve_invoice', tool: 'erp.invoices.approve' },
+  target: { system: 'erp', resource: `invoice/INV-${100000 + i}` },
+  policy: { decision: 'ALLOW', matched_rule: 'invoices.auto_approve.under_5k' },
+  result: { status: 'success', duration_ms: 84 },
+});
+
+async function key(url, admin, tenant) {
+  const r = await fetch(`${url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'agent', tenant }) });
+  if (r.status !== 201) throw new Error(`key: ${r.status}`);
+  return (await r.json()).token;
+}
+
+/** Open-loop appends at `rps` for `seconds`; latencies in ms and status counts. */
+async function steady(url, token, rps, seconds, offset) {
+  const lat = [];
+  const statuses = {};
+  const inflight = [];
+  const t0 = performance.now();
+  const n = Math.round(rps * seconds);
+  for (let i = 0; i < n; i++) {
+    const at = t0 + (i * 1000) / rps;
+    const wait = at - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const start = performance.now();
+    inflight.push(
+      fetch(`${url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(event(offset + i)) })
+        .then(async (r) => {
+          await r.arrayBuffer();
+          lat.push(performance.now() - start);
+          statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        })
+        .catch(() => (statuses.error = (statuses.error ?? 0) + 1)),
+    );
+  }
+  await Promise.all(inflight);
+  return { lat, statuses };
+}
+
+function pct(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+/** `node fairness.mjs --flood <url> <token> <rate> <seconds>`: autocannon, result as JSON on stdout. */
+if (process.argv[2] === '--flood') {
+  const [url, token, rate, seconds] = process.argv.slice(3);
+  autocannon({
+    url: `${url}/v1/events`, method: 'POST', connections: 32, overallRate: Number(rate), duration: Number(seconds),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(event(1)),
+  }, (err, r) => {
+    if (err) throw err;
+    process.stdout.write(JSON.stringify({ rps: r.requests.average, codes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([c, v]) => [c, v.count])) }));
+  });
+} else {
+  await main();
+}
+
+function runFlood(url, token, rate, seconds) {
+  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--flood', url, token, String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => proc.once('exit', (c) => (c === 0 ? resolve(JSON.parse(out)) : reject(new Error(`flood exited ${c}`)))));
+}
+
+async function main() {
+const root = await mkdtemp(join(tmpdir(), 'tlog-fair-'));
+const srv = await serve(join(root, 'data'));
+try {
+  const admin = (await readFile(join(root, 'data', 'admin.token'), 'utf8')).trim();
+  const steadyToken = await key(srv.url, admin, 'steady');
+  const floodToken = await key(srv.url, admin, 'flood');
+  // Warm-up, then ROUNDS × (the steady tenant alone; the same beside the flood). Alternating
+  // the phases spreads this shared machine's drifting load over both figures alike.
+  await steady(srv.url, steadyToken, STEADY_RPS, 2, 0);
+  const floodRate = Number(process.env.FLOOD_RATE ?? 10 * RATE);
+  const alone = { lat: [], statuses: {} };
+  const loaded = { lat: [], statuses: {} };
+  const f = { rps: 0, codes: {} };
+  const merge = (into, r) => {
+    into.lat.push(...r.lat);
+    for (const [c, n] of Object.entries(r.statuses)) into.statuses[c] = (into.statuses[c] ?? 0) + n;
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    merge(alone, await steady(srv.url, steadyToken, STEADY_RPS, DURATION, 10_000 + round * 100_000));
+    // The flood runs in its own process, so its load generator does not delay the steady client's timers.
+    const flood = runFlood(srv.url, floodToken, floodRate, DURATION + 1);
+    merge(loaded, await steady(srv.url, steadyToken, STEADY_RPS, DURATION, 50_000 + round * 100_000));
+    const r = await flood;
+    f.rps += r.rps / ROUNDS;
+    for (const [c, n] of Object.entries(r.codes)) f.codes[c] = (f.codes[c] ?? 0) + n;
+  }
+
+  const p99a = pct(alone.lat, 99);
+  const p99b = pct(loaded.lat, 99);
+  const ratio = p99b / p99a;
+  const floodCodes = f.codes;
+  const flood5xx = Object.entries(floodCodes).filter(([c]) => Number(c) >= 500).reduce((s, [, v]) => s + v, 0);
+  const steady5xx = Object.entries(loaded.statuses).filter(([c]) => c === 'error' || Number(c) >= 500).reduce((s, [, v]) => s + v, 0);
+  const ok = ratio <= 2 && flood5xx === 0 && steady5xx === 0 && !loaded.statuses[429];
+  const fmt = (x) => x.toFixed(1);
+  const rows = [
+    '| what | measured | baseline (same run) | target | met |',
+    '|---|---|---|---|---|',
+    `| steady tenant p99, ${STEADY_RPS} appends/s, beside a flood of ${floodRate} req/s (10× its ${RATE}/s limit) | ${fmt(p99b)} ms (p50 ${fmt(pct(loaded.lat, 50))} ms), statuses ${JSON.stringify(loaded.statuses)} | alone: p99 ${fmt(p99a)} ms (p50 ${fmt(pct(alone.lat, 50))} ms) | ≤ 2× (${fmt(ratio)}×), no 429, no 5xx | ${ok ? 'yes' : '**no**'} |`,
+    `| flooding tenant | ${Math.round(f.rps)} req/s sent; ${Object.entries(floodCodes).map(([c, v]) => `${c}: ${v}`).join(', ')} | limit ${RATE} events/s | 429 beyond the limit, no 5xx | ${flood5xx === 0 ? 'yes' : '**no**'} |`,
+  ];
+  console.log(`Measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${ROUNDS} rounds of ${DURATION} s alone + ${DURATION} s beside the flood.\n`);
+  console.log(rows.join('\n'));
+} finally {
+  srv.proc.kill('SIGTERM');
+  await new Promise((r) => srv.proc.once('exit', r));
+  await rm(root, { recursive: true, force: true });
+}
+}
