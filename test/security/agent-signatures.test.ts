@@ -107,6 +107,28 @@ describe('agent-signed events', () => {
     const c = await send(signer.token, pii);
     expect([c.status, c.json.error.code]).toEqual([422, 'SIGNED_EVENT_ALTERED']);
     expect(c.text).not.toContain('alice@example.com');
+    // A secret: scrubbing would change it.
+    const secret = signEventAsAgent(event(11, { command: { text: 'deploy --token ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8' } }), agentSeed);
+    const d = await send(signer.token, secret);
+    expect([d.status, d.json.error.code]).toEqual([422, 'SIGNED_EVENT_ALTERED']);
+    expect(d.text).not.toContain('a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8');
+  });
+
+  it('refuses a signed event with a value at a configured personal-data path', async () => {
+    const s2 = await startSecServer({ piiPaths: 'metadata.customer_email' });
+    try {
+      const k = await makeKey(s2, { role: 'agent', tenant: 'acme', agent_public_key: pub });
+      const signed = signEventAsAgent(event(12, { metadata: { customer_email: 'bob@example.com' } }), agentSeed);
+      const r = await call(s2.url, 'post', '/v1/events', k.token, signed);
+      expect([r.status, r.json.error.code]).toEqual([422, 'SIGNED_EVENT_ALTERED']);
+      expect(r.text).not.toContain('bob@example.com');
+      // Unsigned, the same event is accepted and the value goes to the vault.
+      const plainKey = await makeKey(s2, { role: 'agent', tenant: 'acme' });
+      const { agent_signature: _, ...unsigned } = signed as Record<string, unknown>;
+      expect((await call(s2.url, 'post', '/v1/events', plainKey.token, unsigned)).status).toBe(201);
+    } finally {
+      await s2.close();
+    }
   });
 
   it('checks each event of a batch on its own', async () => {
