@@ -80,7 +80,13 @@ describe('agent-tlog witness (child process)', () => {
     try {
       const r = await fetch(`${child.url}/checkpoint`);
       expect(r.status).toBe(200);
-      expect((await r.text()).split('\n')[1]).toBe('0');
+      // The head, whatever its size (the server logs its own start-up actions): same size and root as /v1/log, signed by the log alone.
+      const lines = (await r.text()).split('\n');
+      const head = (await (await fetch(`${child.url}/v1/log`)).json()) as { tree_size: number; root_hash: string };
+      expect(lines[1]).toBe(String(head.tree_size));
+      expect(lines[2]).toBe(head.root_hash);
+      expect(lines.filter((l) => l.startsWith('— '))).toHaveLength(1);
+      expect(lines.filter((l) => l.startsWith('— ')).every((l) => l.startsWith('— crash.example/log '))).toBe(true);
     } finally {
       child.proc.kill('SIGTERM');
       await child.exited;
