@@ -64,16 +64,6 @@ export function getPath(root: unknown, path: readonly string[]): JsonValue | und
   return v as JsonValue;
 }
 
-/** Sets `value` at `path` inside `root` (which the caller owns), creating missing objects on the way. */
-export function setPath(root: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let v: Record<string, unknown> = root;
-  for (const seg of path.slice(0, -1)) {
-    if (!isPlainObject(v[seg])) v[seg] = {};
-    v = v[seg] as Record<string, unknown>;
-  }
-  v[path[path.length - 1]!] = value;
-}
-
 /** Removes the value at `path` (an own property), if there is one. */
 export function deletePath(root: unknown, path: readonly string[]): void {
   let v: unknown = root;

@@ -20,7 +20,7 @@ import { formatPath } from '../events/path.js';
 import type { PiiRef } from '../events/pii.js';
 import type { AppendOptions } from '../log/log.js';
 import type { PiiItem, Vault } from '../vault/vault.js';
-import { deletePath, getPath, setPath, type PiiPath } from './pii-paths.js';
+import { deletePath, getPath, type PiiPath } from './pii-paths.js';
 import { EVENT_LIMITS, isPlainObject, sanitizeJson } from '../events/index.js';
 import { jsonTextLength } from '../events/schema.js';
 
@@ -126,24 +126,38 @@ export class Ingest {
       tenant,
       items.map((i) => i.subject),
     );
+    const seal = async (): Promise<AuditEvent> => {
+      const refs = await vault.seal(tenant, event.event_id, items, handles);
+      return placeRefs(event, items, refs);
+    };
+    // A server-assigned event_id cannot be a retry: the log keys idempotency
+    // on the stored event (references only) and skips this extra encoding.
+    if (assignedId) return { event, append: { assignedId, seal } };
     const mac = createHmac('sha256', Buffer.concat(items.map((i) => handles.get(i.subject)!.key)));
     mac.update('agent-tlog event content v1\u0000');
     mac.update(encodeCanonical(event));
     // Moved values are not in `event`; bind them (and where they came from) too.
     for (const x of extracted) mac.update(encodeCanonical([x.path, x.subject, x.value]));
-    const contentHash = new Uint8Array(mac.digest());
-
-    const seal = async (): Promise<AuditEvent> => {
-      const refs = await vault.seal(tenant, event.event_id, items, handles);
-      return placeRefs(event, items, refs);
-    };
-    return { event, append: { assignedId, contentHash, seal } };
+    return { event, append: { assignedId, contentHash: new Uint8Array(mac.digest()), seal } };
   }
 }
 
 /** A copy of `event` with each personal value replaced by its reference. */
 function placeRefs(event: AuditEvent, items: readonly Placed[], refs: readonly PiiRef[]): AuditEvent {
-  const stored = structuredClone(event) as AuditEvent & Record<string, unknown>;
-  items.forEach((item, i) => setPath(stored, item.at, refs[i]));
+  // Copy only the objects on the way to each reference: the rest is shared
+  // with `event`, which is never changed.
+  const stored = { ...event } as AuditEvent & Record<string, unknown>;
+  const copied = new Set<unknown>([stored]);
+  items.forEach((item, i) => {
+    let v: Record<string, unknown> = stored;
+    for (const seg of item.at.slice(0, -1)) {
+      const next = v[seg];
+      const own = isPlainObject(next) ? (copied.has(next) ? next : { ...next }) : {};
+      copied.add(own);
+      v[seg] = own;
+      v = own as Record<string, unknown>;
+    }
+    v[item.at[item.at.length - 1]!] = refs[i];
+  });
   return stored;
 }

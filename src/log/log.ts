@@ -255,18 +255,20 @@ export class Log {
    */
   private async appendSealed(tenant: string, event: AuditEvent, opts: AppendOptions): Promise<Appended> {
     const seal = opts.seal!;
+    if (opts.assignedId) {
+      // A new id: no retry to recognise, so idempotency is keyed on the stored event (references only).
+      const stored = encodeCanonical(await seal());
+      const loggedAt = this.now();
+      const leaf = encodeRecordFromEventBytes(stored, tenant, loggedAt);
+      const s = await this.sequence({ tenant, eventId: event.event_id, eventHash: this.opts.sha256(stored), leaf });
+      return { eventId: event.event_id, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
+    }
     const eventHash = opts.contentHash ?? this.opts.sha256(encodeCanonical(event));
-    const build = async () => {
+    return this.deduplicated(tenant, event.event_id, eventHash, async () => {
       const stored = await seal();
       const loggedAt = this.now();
       return { leaf: encodeRecordFromEventBytes(encodeCanonical(stored), tenant, loggedAt), loggedAt };
-    };
-    if (opts.assignedId) {
-      const { leaf, loggedAt } = await build();
-      const s = await this.sequence({ tenant, eventId: event.event_id, eventHash, leaf });
-      return { eventId: event.event_id, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
-    }
-    return this.deduplicated(tenant, event.event_id, eventHash, build);
+    });
   }
 
   /** The sequencer's durable commit, then (with witnesses) the bounded wait for cosignatures. */

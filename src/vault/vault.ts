@@ -115,6 +115,8 @@ export class Vault {
   private readonly locks = new RwLocks();
   private readonly writer: GroupWriter;
   private readonly subjects = new Lru<string, SubjectHandle>(65_536);
+  /** tenant 0x00 subject id → tag (hex): the HMAC is deterministic, so this never goes stale. */
+  private readonly tags = new Lru<string, { tag: Bytes; name: string }>(65_536);
   private readonly now: () => number;
 
   private constructor(
@@ -159,8 +161,13 @@ export class Vault {
   async resolve(tenant: string, subjects: readonly string[]): Promise<Map<string, SubjectHandle>> {
     const out = new Map<string, SubjectHandle>();
     for (const subject of new Set(subjects)) {
-      const tag = this.tagOf(tenant, subject);
-      const name = toHex(tag);
+      const id = `${tenant}\u0000${subject}`;
+      let t = this.tags.get(id);
+      if (!t) {
+        const tag = this.tagOf(tenant, subject);
+        this.tags.set(id, (t = { tag, name: toHex(tag) }));
+      }
+      const { tag, name } = t;
       let h = this.subjects.get(name);
       if (!h) {
         h = await this.locks.exclusive(name, async () => {
@@ -271,6 +278,8 @@ export class Vault {
   ): Promise<EraseOutcome | { state: 'unknown' } | { state: 'partial'; tenant: string; event: Record<string, unknown>; values: number }> {
     const tag = typeof subject === 'string' ? this.tagOf(tenant, subject) : subject.tag;
     const name = toHex(tag);
+    // The subject id leaves memory too (the tag cache is only a speed-up).
+    if (typeof subject === 'string') this.tags.delete(`${tenant}\u0000${subject}`);
     const outcome = await this.locks.exclusive(name, async () => {
       const rec = await this.readSubject(tag);
       if (!rec) {
