@@ -58,6 +58,8 @@ export interface PiiItem {
 /** A subject, resolved (created if new) and ready to seal values under. */
 export interface SubjectHandle {
   readonly tag: Bytes;
+  /** The tag in hex: the subject's lock and cache name. */
+  readonly name: string;
   readonly pseudonym: string;
   readonly key: Bytes;
 }
@@ -150,7 +152,7 @@ export class Vault {
   }
 
   private handleOf(tag: Bytes, rec: SubjectRecord): SubjectHandle {
-    return { tag, pseudonym: rec.pseudonym, key: openSealed(this.opts.masterKey, unb64(rec.wrapped_key, 'subject key'), concatBytes(KEY_AAD, tag)) };
+    return { tag, name: toHex(tag), pseudonym: rec.pseudonym, key: openSealed(this.opts.masterKey, unb64(rec.wrapped_key, 'subject key'), concatBytes(KEY_AAD, tag)) };
   }
 
   /**
@@ -197,7 +199,7 @@ export class Vault {
       { type: 'put', key: subjectKey(tag), value: encodeJson(rec) },
       { type: 'put', key: pseudonymKey(pseudonym), value: tag },
     ]);
-    return { tag, pseudonym, key };
+    return { tag, name: toHex(tag), pseudonym, key };
   }
 
   /**
@@ -206,7 +208,7 @@ export class Vault {
    * that points at them can be committed.
    */
   async seal(tenant: string, eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>): Promise<PiiRef[]> {
-    const names = items.map((i) => toHex(handles.get(i.subject)!.tag));
+    const names = items.map((i) => handles.get(i.subject)!.name);
     return this.locks.shared(names, async () => {
       const now = this.now();
       const expiresAt = now + this.opts.retentionMs;
@@ -215,10 +217,10 @@ export class Vault {
       for (const item of items) {
         const h = handles.get(item.subject)!;
         // The subject may have been erased since resolve(): never seal under a shredded key.
-        if (!this.subjects.get(toHex(h.tag))) {
+        if (!this.subjects.get(h.name)) {
           const rec = await this.readSubject(h.tag);
           if (!rec || rec.pseudonym !== h.pseudonym) throw new TlogError('EVENT_CONFLICT', 'a subject of this event was erased while it was being logged; retry');
-          this.subjects.set(toHex(h.tag), h);
+          this.subjects.set(h.name, h);
         }
         const pointer = randomId('pii_');
         // salt ‖ CBOR(value) is both the commitment's preimage and the sealed plaintext.
