@@ -11,36 +11,22 @@
 // BENCH_DURATION (s per phase, default 5), FAIR_ROUNDS (alone/flood pairs,
 // default 3), FAIR_RATE (default 100), STEADY_RPS (default 20), FLOOD_RATE
 // (default 10 × FAIR_RATE).
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { CLI, start } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.FAIR_ROUNDS ?? 3);
 const RATE = Number(process.env.FAIR_RATE ?? 100);
 const STEADY_RPS = Number(process.env.STEADY_RPS ?? 20);
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 function serve(dir) {
-  const args = [CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', 'bench.example/fair',
-    '--rate-append-key', `${RATE},${RATE}`, '--rate-append-tenant', `${RATE},${RATE}`];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      for (const line of buf.split('\n')) {
-        try {
-          const j = JSON.parse(line);
-          if (j.msg === 'agent-tlog listening') resolve({ proc, url: j.url });
-        } catch {}
-      }
-    });
-    proc.once('exit', (c) => reject(new Error(`server exited ${c}`)));
-  });
+  return start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', 'bench.example/fair',
+    '--rate-append-key', `${RATE},${RATE}`, '--rate-append-tenant', `${RATE},${RATE}`]);
 }
 
 const event = (i) => ({

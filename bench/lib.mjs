@@ -9,7 +9,8 @@ export const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 export const HELLO = fileURLToPath(new URL('./hello.mjs', import.meta.url));
 
-export function start(args) {
+/** Starts a child process and resolves once it logs the `ready` message (the server's by default). */
+export function start(args, ready = 'agent-tlog listening') {
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -19,7 +20,7 @@ export function start(args) {
       for (const line of buf.split('\n')) {
         try {
           const j = JSON.parse(line);
-          if (j.msg === 'agent-tlog listening') resolve({ proc, url: j.url, startMs: performance.now() - t0 });
+          if (j.msg === ready) resolve({ ...j, proc, startMs: performance.now() - t0 });
         } catch {}
       }
     });
@@ -77,3 +78,18 @@ export async function fill(url, token, target, have, make = event) {
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
+
+/** A results table in the README's format, printed (and written to BENCH_OUT when set). */
+export async function printTable(rows, note = `${DURATION} s per autocannon run`) {
+  const { cpus } = await import('node:os');
+  const { writeFile } = await import('node:fs/promises');
+  const table = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores, Node ${process.version}, ${note}.`,
+    '',
+    '| what | measured | baseline (same run) | target | met |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.target} | ${r.ok ? 'yes' : '**no**'} |`),
+  ].join('\n');
+  console.log(table);
+  if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, table + '\n');
+}

@@ -4,10 +4,10 @@
 //  * erasing one subject with 1,000 events on a BENCH_ERASE_ENTRIES-entry log (default 1,000,000)
 //    takes < 1 s, compaction included.
 // Every server is a fresh child process on its own data folder.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentKey, cannon, DURATION, event, fill, serve, stop, summary } from './lib.mjs';
+import { agentKey, cannon, DURATION, event, fill, printTable, serve, stop, summary } from './lib.mjs';
 
 const ERASE_ENTRIES = Number(process.env.BENCH_ERASE_ENTRIES ?? 1_000_000);
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
@@ -89,12 +89,4 @@ try {
   await rm(root, { recursive: true, force: true });
 }
 
-const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${(await import('node:os')).cpus().length} cores, Node ${process.version}, ${DURATION} s per autocannon run.`,
-  '',
-  '| what | measured | baseline (same run) | target | met |',
-  '|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.target} | ${r.ok ? 'yes' : '**no**'} |`),
-].join('\n');
-console.log(table);
-if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, table + '\n');
+await printTable(rows);

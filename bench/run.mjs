@@ -4,11 +4,11 @@
 //
 // BENCH_DURATION (s, default 10), BENCH_ENTRIES (log size for proof/tile
 // reads, default 1,000,000), BENCH_OUT (optional file for the table).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dirSize, leafBytes } from './disk.mjs';
-import { agentKey, cannon, DURATION, event, fill, HELLO, serve, start, stop, summary } from './lib.mjs';
+import { agentKey, cannon, event, fill, HELLO, printTable, serve, start, stop, summary } from './lib.mjs';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 
@@ -100,12 +100,4 @@ function fmtTile(n) {
   return s;
 }
 
-const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${(await import('node:os')).cpus().length} cores, Node ${process.version}, ${DURATION} s per autocannon run.`,
-  '',
-  '| what | measured | baseline (same run) | target | met |',
-  '|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.target} | ${r.ok ? 'yes' : '**no**'} |`),
-].join('\n');
-console.log(table);
-if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, table + '\n');
+await printTable(rows);

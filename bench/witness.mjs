@@ -1,39 +1,19 @@
 // node bench/witness.mjs (after npm run build): durable appends with witness
 // cosigning (2-of-3, witnesses as child processes on loopback) beside the same
 // log without witnesses, measured in the same run. BENCH_DURATION (s, default 5).
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { CLI, start, stop } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const { ed25519Signer, formatSignerKey } = await import(new URL('../dist/note/index.js', import.meta.url).href);
 // One origin per measured log: witnesses remember each log's tree, so reusing
 // one origin and key for a fresh log would be (rightly) refused as a fork.
 const RUNS = ['baseline', 'all-up', 'one-down'];
 const originOf = (run) => `bench.example/${run}`;
 const SEED = new Uint8Array(32).fill(42);
-
-function start(args, ready) {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      for (const line of buf.split('\n')) {
-        try {
-          const j = JSON.parse(line);
-          if (j.msg === ready) resolve({ proc, ...j });
-        } catch {}
-      }
-    });
-    proc.once('exit', (c) => reject(new Error(`child exited ${c}`)));
-  });
-}
-const stop = (c) => new Promise((r) => { c.proc.removeAllListeners('exit'); c.proc.once('exit', r); c.proc.kill('SIGTERM'); });
 
 async function logDir(root, run) {
   const dir = join(root, run);
@@ -47,7 +27,7 @@ try {
   const follow = RUNS.flatMap((run) => ['--log', ed25519Signer(originOf(run), SEED).verifierKey]);
   const witnesses = [];
   for (let i = 0; i < 3; i++) {
-    const w = await start(['witness', '--port', '0', '--data', join(root, `w${i}`), '--name', `bench.example/w${i}`, ...follow], 'agent-tlog witness listening');
+    const w = await start([CLI, 'witness', '--port', '0', '--data', join(root, `w${i}`), '--name', `bench.example/w${i}`, ...follow], 'agent-tlog witness listening');
     children.push(w);
     witnesses.push(w);
   }
@@ -60,7 +40,7 @@ try {
     const dir = await logDir(root, run);
     const ORIGIN = originOf(run);
     // Start with the log logging at info to read its URL, then create an agent key.
-    const srv = await start(['serve', '--port', '0', '--data', dir, '--origin', ORIGIN, ...extra], 'agent-tlog listening');
+    const srv = await start([CLI, 'serve', '--port', '0', '--data', dir, '--origin', ORIGIN, ...extra], 'agent-tlog listening');
     const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
     const token = (await (await fetch(`${srv.url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'agent', tenant: 'bench' }) })).json()).token;
     const r = await new Promise((ok, fail) => autocannon({

@@ -3,8 +3,9 @@
  * Used by `agent-tlog serve`, `npm start`, the tests and the benchmarks.
  */
 
+import { writeSecretFile } from './secret-file.js';
 import { hash } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -102,14 +103,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     const { key, token } = await keys.create({ role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' });
     await logKeyEvent(log, { generateId }, 'key.create', key, undefined);
     const path = join(dataDir, 'admin.token');
-    const fh = await open(path, 'w', 0o600);
-    try {
-      await fh.writeFile(token + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await chmod(path, 0o600);
+    await writeSecretFile(path, token + '\n', { exclusive: false });
     logger.info({ path }, 'created the first admin key; its token is in this file (mode 0600)');
   }
 

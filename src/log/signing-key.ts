@@ -8,8 +8,9 @@
  * the NoteSigner interface.
  */
 
+import { writeSecretFile } from '../secret-file.js';
 import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign } from 'node:crypto';
-import { chmod, open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TlogError } from '../errors.js';
 import { decodeSignerKey, formatSignerKey, formatVerifierKey, keyIdFor, SIG_TYPE_ED25519, type NoteSigner } from '../note/index.js';
@@ -37,24 +38,32 @@ export function nodeEd25519Signer(name: string, seed: Uint8Array): LogSigner {
 }
 
 /**
+ * Reads a signed-note private key file; undefined when it does not exist.
+ * STORE_CORRUPT when it exists but is not one (never replaced silently).
+ */
+export async function readSignerKeyFile(path: string): Promise<ReturnType<typeof decodeSignerKey> | undefined> {
+  let text: string;
+  try {
+    text = (await readFile(path, 'utf8')).trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    return decodeSignerKey(text);
+  } catch (e) {
+    throw new TlogError('STORE_CORRUPT', `couldn't read ${path}: not a signed-note private key`, { cause: e });
+  }
+}
+
+/**
  * Loads `<dir>/log.key`, or creates it (O_EXCL, 0600) when absent. The key
  * name must equal the origin: a log's identity is (origin, key).
  */
 export async function loadOrCreateSigningKey(dir: string, origin: string): Promise<{ signer: LogSigner; created: boolean }> {
   const path = join(dir, 'log.key');
-  let text: string | undefined;
-  try {
-    text = (await readFile(path, 'utf8')).trim();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  if (text !== undefined) {
-    let parsed: ReturnType<typeof decodeSignerKey>;
-    try {
-      parsed = decodeSignerKey(text);
-    } catch (e) {
-      throw new TlogError('STORE_CORRUPT', `couldn't read ${path}: not a signed-note private key`, { cause: e });
-    }
+  const parsed = await readSignerKeyFile(path);
+  if (parsed !== undefined) {
     if (parsed.name !== origin)
       throw new TlogError('STORE_CORRUPT', `the signing key in ${path} is for origin "${parsed.name}", not "${origin}"`);
     const signer = nodeEd25519Signer(origin, parsed.seed);
@@ -63,13 +72,6 @@ export async function loadOrCreateSigningKey(dir: string, origin: string): Promi
     return { signer, created: false };
   }
   const seed = new Uint8Array(randomBytes(32));
-  const fh = await open(path, 'wx', 0o600);
-  try {
-    await fh.writeFile(formatSignerKey(origin, seed) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await chmod(path, 0o600);
+  await writeSecretFile(path, formatSignerKey(origin, seed) + '\n');
   return { signer: nodeEd25519Signer(origin, seed), created: true };
 }

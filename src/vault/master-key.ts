@@ -9,7 +9,8 @@
  * holder of the master key.
  */
 
-import { chmod, open, readFile } from 'node:fs/promises';
+import { writeSecretFile } from '../secret-file.js';
+import { readFile } from 'node:fs/promises';
 import { fromBase64, toBase64 } from '../bytes/index.js';
 import { KEY_BYTES, random } from './crypto.js';
 
@@ -29,14 +30,6 @@ export async function loadOrCreateMasterKey(path: string): Promise<{ key: Uint8A
     return { key, created: false };
   }
   const key = random(KEY_BYTES);
-  // 'wx': never overwrite a key another process just created.
-  const fh = await open(path, 'wx', 0o600);
-  try {
-    await fh.writeFile(`${HEADER}\n${toBase64(key)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await chmod(path, 0o600);
+  await writeSecretFile(path, `${HEADER}\n${toBase64(key)}\n`);
   return { key, created: true };
 }

@@ -7,8 +7,10 @@
  * ID differ from the 0x01 ones in the file.
  */
 
+import { readSignerKeyFile } from '../log/signing-key.js';
+import { writeSecretFile } from '../secret-file.js';
 import { randomBytes } from 'node:crypto';
-import { chmod, open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TlogError } from '../errors.js';
 import { decodeSignerKey, ed25519Signer, formatSignerKey, type CosignatureSigner } from '../note/index.js';
@@ -26,19 +28,8 @@ export async function loadOrCreateWitnessKey(
   nowSeconds: () => number,
 ): Promise<{ signer: CosignatureSigner; created: boolean }> {
   const path = join(dir, 'witness.key');
-  let text: string | undefined;
-  try {
-    text = (await readFile(path, 'utf8')).trim();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  if (text !== undefined) {
-    let parsed: ReturnType<typeof decodeSignerKey>;
-    try {
-      parsed = decodeSignerKey(text);
-    } catch (e) {
-      throw new TlogError('STORE_CORRUPT', `couldn't read ${path}: not a signed-note private key`, { cause: e });
-    }
+  const parsed = await readSignerKeyFile(path);
+  if (parsed !== undefined) {
     try {
       if (name !== undefined && parsed.name !== name)
         throw new TlogError('STORE_CORRUPT', `the witness key in ${path} is named "${parsed.name}", not "${name}"`);
@@ -51,14 +42,7 @@ export async function loadOrCreateWitnessKey(
   if (name === undefined) throw new TlogError('INVALID_PARAMETER', `no witness key in ${dir}: give a witness name (--name) to create one`);
   const seed = new Uint8Array(randomBytes(32));
   try {
-    const fh = await open(path, 'wx', 0o600);
-    try {
-      await fh.writeFile(formatSignerKey(name, seed) + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await chmod(path, 0o600);
+    await writeSecretFile(path, formatSignerKey(name, seed) + '\n');
     return { signer: nodeCosignatureSigner(name, seed, nowSeconds), created: true };
   } finally {
     seed.fill(0);

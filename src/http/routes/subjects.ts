@@ -42,6 +42,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Purposes and reasons are logged: secrets out first, like everything else that reaches the log. */
 const scrubbed = (ctx: AppContext, s: string | undefined) => (s === undefined ? undefined : ctx.ingest.text(s));
 
+/** A hold's body: empty, `{}` or `{ "reason": "…" }`; the reason scrubbed. */
+function holdReason(ctx: AppContext, req: Request): string | undefined {
+  const body = req.body === undefined || (req.body as Buffer).length === 0 ? {} : decodeBody(req);
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'reason'))
+    throw new TlogError('SCHEMA_VIOLATION', 'the body must be {} or { "reason": "…" }', { details: { issues: [{ path: '', message: 'only "reason" is allowed' }] } });
+  return scrubbed(ctx, textParam((body as { reason?: unknown }).reason, 'reason', false));
+}
+
 export const getSubject = (ctx: AppContext): RequestHandler => async (req, res) => {
   const subject = subjectParam(req);
   const purpose = ctx.ingest.text(textParam(req.query.purpose, 'purpose', true)!);
@@ -85,10 +93,7 @@ export const eraseSubject = (ctx: AppContext): RequestHandler => async (req, res
 
 export const setHold = (ctx: AppContext): RequestHandler => async (req, res) => {
   const subject = subjectParam(req);
-  const body = req.body === undefined || (req.body as Buffer).length === 0 ? {} : decodeBody(req);
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'reason'))
-    throw new TlogError('SCHEMA_VIOLATION', 'the body must be {} or { "reason": "…" }', { details: { issues: [{ path: '', message: 'only "reason" is allowed' }] } });
-  const reason = scrubbed(ctx, textParam((body as { reason?: unknown }).reason, 'reason', false));
+  const reason = holdReason(ctx, req);
   const r = await ctx.privacy.hold(caller(req, res), subject, true, reason);
   sendJson(res, r.changed ? 201 : 200, { pseudonym: r.pseudonym, hold: true, changed: r.changed, ...(r.receipt ? { receipt: receiptJson(r.receipt) } : {}) });
 };
@@ -118,10 +123,7 @@ function runParam(req: Request): string {
 
 export const setRunHold = (ctx: AppContext): RequestHandler => async (req, res) => {
   const runId = runParam(req);
-  const body = req.body === undefined || (req.body as Buffer).length === 0 ? {} : decodeBody(req);
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'reason'))
-    throw new TlogError('SCHEMA_VIOLATION', 'the body must be {} or { "reason": "…" }', { details: { issues: [{ path: '', message: 'only "reason" is allowed' }] } });
-  const reason = scrubbed(ctx, textParam((body as { reason?: unknown }).reason, 'reason', false));
+  const reason = holdReason(ctx, req);
   const r = await ctx.privacy.runHold(caller(req, res), runId, true, reason);
   sendJson(res, r.changed ? 201 : 200, { run_id: runId, hold: true, changed: r.changed, ...(r.receipt ? { receipt: receiptJson(r.receipt) } : {}) });
 };
