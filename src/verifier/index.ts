@@ -11,19 +11,24 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { TlogError } from '../errors.js';
-import { decodeRecord, type LogRecord } from '../events/index.js';
+// leaf.js, not events/index.js: the verifier must not pull in zod or cbor-x.
+import { decodeRecord, type LogRecord } from '../events/leaf.js';
 import * as merkle from '../merkle/index.js';
 import { openCheckpoint, parseTlogProof, parseVerifierKey, type Checkpoint, type TlogProof } from '../note/index.js';
 
 export { TlogError, type ErrorCode } from '../errors.js';
 export { parseTlogProof, type Checkpoint, type TlogProof } from '../note/index.js';
-export type { LogRecord } from '../events/index.js';
+export type { LogRecord } from '../events/leaf.js';
 
 /** RFC 6962 hasher over @noble/hashes SHA-256. */
 export const hasher: merkle.Hasher = merkle.rfc6962Hasher(sha256);
 
 /**
- * Opens a signed checkpoint with the log's verifier key.
+ * Opens a signed checkpoint (C2SP tlog-checkpoint) with the log's verifier
+ * key. The origin defaults to the key's name, which is the log's origin.
+ *
+ * @example
+ *   const { treeSize, rootHash } = verifyCheckpoint(await (await fetch(`${url}/checkpoint`)).text(), vkey);
  * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY or WRONG_ORIGIN.
  */
 export function verifyCheckpoint(signedNote: string, verifierKey: string, origin?: string): Checkpoint {
@@ -42,12 +47,21 @@ export function verifyCheckpoint(signedNote: string, verifierKey: string, origin
 /** Successful checkpoint verifications, keyed by (verifier key, origin, note) — inputs only, never partial results. */
 const verified = new Map<string, Checkpoint>();
 
-/** @throws TlogError BAD_PROOF. */
+/**
+ * Checks an RFC 6962 inclusion proof: `leafHash` is entry `index` of the tree
+ * (`treeSize`, `rootHash`). Pair it with {@link verifyCheckpoint} for the root.
+ * @throws TlogError BAD_PROOF.
+ */
 export function verifyInclusion(index: number, treeSize: number, leafHash: Uint8Array, proof: readonly Uint8Array[], rootHash: Uint8Array): void {
   merkle.verifyInclusion(hasher, index, treeSize, leafHash, proof, rootHash);
 }
 
-/** @throws TlogError BAD_PROOF. */
+/**
+ * Checks an RFC 6962 consistency proof: the tree (size2, root2) is an
+ * append-only extension of (size1, root1). Size 0 extends to anything with
+ * an empty proof; equal sizes need equal roots and an empty proof.
+ * @throws TlogError BAD_PROOF.
+ */
 export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {
   merkle.verifyConsistency(hasher, size1, size2, proof, root1, root2);
 }
@@ -61,20 +75,34 @@ export function decodeLeaf(leaf: Uint8Array): LogRecord {
   return decodeRecord(leaf);
 }
 
+/** What {@link verifyReceipt} proved. */
 export interface VerifiedReceipt {
+  /** The decoded leaf: `{ v: 1, tenant, logged_at, event }`. */
   record: LogRecord;
+  /** The entry's 0-based index in the log. */
   index: number;
+  /** SHA-256(0x00 ‖ leaf). */
   leafHash: Uint8Array;
+  /** The signed checkpoint the proof leads to. */
   checkpoint: Checkpoint;
+}
+
+/** Options for {@link verifyReceipt}. */
+export interface VerifyReceiptOptions {
+  /** The expected origin (default: the verifier key's name). */
+  origin?: string;
 }
 
 /**
  * Verifies a receipt (a c2sp.org/tlog-proof@v1 whose `extra` holds the leaf)
  * offline: the checkpoint signature, the inclusion proof, and the leaf's
- * canonical encoding.
+ * canonical encoding. Needs nothing but the log's verifier key.
+ *
+ * @example
+ *   const { record, index, checkpoint } = verifyReceipt(receipt.tlog_proof, 'log.example+1a2b3c4d+AQ…');
  * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY, WRONG_ORIGIN, BAD_PROOF, NOT_CANONICAL.
  */
-export function verifyReceipt(tlogProof: string | TlogProof, verifierKey: string, opts: { origin?: string } = {}): VerifiedReceipt {
+export function verifyReceipt(tlogProof: string | TlogProof, verifierKey: string, opts: VerifyReceiptOptions = {}): VerifiedReceipt {
   const p = typeof tlogProof === 'string' ? parseTlogProof(tlogProof) : tlogProof;
   if (p.extra === undefined) throw new TlogError('MALFORMED', 'the tlog-proof has no extra line: the leaf bytes are needed to verify it');
   const checkpoint = verifyCheckpoint(p.checkpoint, verifierKey, opts.origin);
