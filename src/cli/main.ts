@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-/** The agent-tlog command line: serve, keys, verify-store. */
+/** The agent-tlog command line: serve, keys, verify-store, and the auditor's verify-receipt, proof, monitor. */
 
 import { Command } from 'commander';
+import { registerAudit } from './audit.js';
 import { registerKeys } from './keys.js';
 import { registerServe } from './serve.js';
 import { registerVerifyStore } from './verify-store.js';
@@ -15,6 +16,7 @@ const program = new Command()
 registerServe(program);
 registerKeys(program);
 registerVerifyStore(program);
+registerAudit(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`agent-tlog: ${e instanceof Error ? e.message : String(e)}\n`);
