@@ -40,6 +40,13 @@ export interface MonitorOptions {
   decodeLeaves?: boolean;
   /** Tiles (bundle + hash tile pairs) fetched ahead (default 8). */
   concurrency?: number;
+  /**
+   * Ask the log for a consistency proof to each new checkpoint (default
+   * true): when it fails, it goes into the fork evidence. Off for static
+   * tlog-tiles logs that serve no proofs: recomputing the new root from the
+   * trusted tree's edge and the new leaves proves consistency on its own.
+   */
+  consistencyProofs?: boolean;
   onProgress?: (done: number, total: number) => void;
   checkpointChecks?: readonly CheckpointCheck[];
 }
@@ -108,7 +115,7 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
       throw alarm({ kind: 'fork', code: 'LOG_FORK', message: `two signed trees of ${n0} entries with different roots`, checkpoints: [state.checkpoint, note] });
     return { state, entries: 0 };
   }
-  if (trusted && n0 > 0) {
+  if (trusted && n0 > 0 && opts.consistencyProofs !== false) {
     const proof = await client.consistencyProof(n0, n1);
     try {
       verifyConsistency(n0, n1, proof, trusted.rootHash, cp.rootHash);
