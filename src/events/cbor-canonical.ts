@@ -113,18 +113,18 @@ class Reader {
   }
 
   private text(len: number): string {
-    const s = this.b.subarray(this.p, this.p + len);
-    this.p += len;
-    let ascii = true;
-    for (let i = 0; i < s.length; i++) {
-      if (s[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
+    const b = this.b;
+    const start = this.p;
+    const end = start + len;
+    this.p = end;
+    // Short ASCII strings (keys, ids) are far cheaper to build by hand than
+    // through TextDecoder; anything else goes to the fatal decoder (UTF-8
+    // validity was already checked by scanCbor).
+    if (len <= 64) {
+      for (let i = start; i < end; i++) if (b[i]! >= 0x80) return utf8.decode(b.subarray(start, end));
+      return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
     }
-    // Short ASCII strings (most keys) are cheaper to build by hand than through TextDecoder.
-    if (ascii && len <= 32) return String.fromCharCode(...s);
-    return utf8.decode(s);
+    return utf8.decode(b.subarray(start, end));
   }
 }
 
