@@ -14,7 +14,8 @@ import { TlogError } from '../errors.js';
 // leaf.js, not events/index.js: the verifier must not pull in zod or cbor-x.
 import { decodeRecord, type LogRecord } from '../events/leaf.js';
 import * as merkle from '../merkle/index.js';
-import { openCheckpoint, parseTlogProof, parseVerifierKey, type Checkpoint, type TlogProof } from '../note/index.js';
+import { openCheckpoint, parseTlogProof, parseVerifierKey, type Checkpoint, type NoteVerifier, type TlogProof } from '../note/index.js';
+import { webCryptoVerdicts } from './webcrypto.js';
 
 export { TlogError, type ErrorCode } from '../errors.js';
 export { parseTlogProof, type Checkpoint, type TlogProof } from '../note/index.js';
@@ -32,16 +33,47 @@ export const hasher: merkle.Hasher = merkle.rfc6962Hasher(sha256);
  * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY or WRONG_ORIGIN.
  */
 export function verifyCheckpoint(signedNote: string, verifierKey: string, origin?: string): Checkpoint {
-  // Many receipts share one checkpoint; an Ed25519 verification costs ~1 ms
-  // in pure JS. Remember the last few successes for the exact same inputs.
-  const memoKey = `${verifierKey}\n${origin ?? ''}\n${signedNote}`;
-  const hit = verified.get(memoKey);
-  if (hit) return { ...hit, rootHash: hit.rootHash.slice(), extensions: [...hit.extensions] };
+  return openMemoized(signedNote, verifierKey, origin, (v) => v);
+}
+
+/**
+ * {@link verifyCheckpoint} with the Ed25519 check done by the platform's
+ * WebCrypto (Node ≥ 20, current browsers): ~20× faster than pure JS, for
+ * auditors checking many checkpoints. Same results and error codes; falls
+ * back to the pure-JS check where WebCrypto has no Ed25519.
+ *
+ * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY or WRONG_ORIGIN.
+ */
+export async function verifyCheckpointAsync(signedNote: string, verifierKey: string, origin?: string): Promise<Checkpoint> {
+  const memo = recall(signedNote, verifierKey, origin);
+  if (memo) return memo;
+  const results = await webCryptoVerdicts(signedNote, parseVerifierKey(verifierKey));
+  return openMemoized(signedNote, verifierKey, origin, (v) =>
+    results === undefined ? v : { name: v.name, keyId: v.keyId, verify: (msg, sig) => results.get(sig) ?? v.verify(msg, sig) },
+  );
+}
+
+const memoKeyOf = (signedNote: string, verifierKey: string, origin: string | undefined) => `${verifierKey}\n${origin ?? ''}\n${signedNote}`;
+const copy = (c: Checkpoint): Checkpoint => ({ ...c, rootHash: c.rootHash.slice(), extensions: [...c.extensions] });
+
+function recall(signedNote: string, verifierKey: string, origin: string | undefined): Checkpoint | undefined {
+  const hit = verified.get(memoKeyOf(signedNote, verifierKey, origin));
+  return hit ? copy(hit) : undefined;
+}
+
+/**
+ * Opens a checkpoint, remembering successes: many receipts share one
+ * checkpoint, and an Ed25519 verification costs ~3 ms in pure JS. The memo
+ * holds only verified results for the exact same inputs.
+ */
+function openMemoized(signedNote: string, verifierKey: string, origin: string | undefined, wrap: (v: NoteVerifier) => NoteVerifier): Checkpoint {
+  const hit = recall(signedNote, verifierKey, origin);
+  if (hit) return hit;
   const v = parseVerifierKey(verifierKey);
-  const checkpoint = openCheckpoint(signedNote, [v], origin ?? v.name).checkpoint;
+  const checkpoint = openCheckpoint(signedNote, [wrap(v)], origin ?? v.name).checkpoint;
   if (verified.size >= 64) verified.delete(verified.keys().next().value as string);
-  verified.set(memoKey, checkpoint);
-  return { ...checkpoint, rootHash: checkpoint.rootHash.slice(), extensions: [...checkpoint.extensions] };
+  verified.set(memoKeyOf(signedNote, verifierKey, origin), checkpoint);
+  return copy(checkpoint);
 }
 
 /** Successful checkpoint verifications, keyed by (verifier key, origin, note) — inputs only, never partial results. */
@@ -109,4 +141,18 @@ export function verifyReceipt(tlogProof: string | TlogProof, verifierKey: string
   const leafHash = hasher.hashLeaf(p.extra);
   verifyInclusion(p.index, checkpoint.treeSize, leafHash, p.inclusionProof, checkpoint.rootHash);
   return { record: decodeLeaf(p.extra), index: p.index, leafHash, checkpoint };
+}
+
+/**
+ * {@link verifyReceipt} with the checkpoint signature checked through
+ * WebCrypto ({@link verifyCheckpointAsync}). Use it to verify many receipts
+ * with different checkpoints.
+ *
+ * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY, WRONG_ORIGIN, BAD_PROOF, NOT_CANONICAL.
+ */
+export async function verifyReceiptAsync(tlogProof: string | TlogProof, verifierKey: string, opts: VerifyReceiptOptions = {}): Promise<VerifiedReceipt> {
+  const p = typeof tlogProof === 'string' ? parseTlogProof(tlogProof) : tlogProof;
+  await verifyCheckpointAsync(p.checkpoint, verifierKey, opts.origin);
+  // The memo now holds the checkpoint: the synchronous path does the rest without a second signature check.
+  return verifyReceipt(p, verifierKey, opts);
 }

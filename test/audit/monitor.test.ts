@@ -5,6 +5,7 @@
  */
 
 import { copyFile, cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { entryKey, tileKey } from '../../src/storage/layout.js';
 import { ed25519Signer, formatVerifierKey } from '../../src/note/index.js';
 import { LogStore } from '../../src/storage/store.js';
 import { verifyCheckpoint, verifyConsistency } from '../../src/verifier/index.js';
+import { CLI } from '../child.js';
 import { get, startTestServer, tempDir, type TestServer } from '../helpers.js';
 import { addEvents, allTenantsAuditor, runCli } from './helpers.js';
 
@@ -62,6 +64,41 @@ describe('monitor --once on an honest log', () => {
     const again = await monitorOnce(t, vkey, token, 'honest');
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('0 new entries verified');
+  });
+
+  it('without --once it follows the log, verifying each new tree as it appears', async () => {
+    const state = join(work, 'follow.state.json');
+    const proc = spawn(process.execPath, [CLI, 'monitor', t.url, '--key', vkey, '--state', state, '--token', token, '--interval', '0.2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      const seen = (re: RegExp) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`monitor never printed ${re}: ${out}`)), 20_000);
+          const check = () => {
+            if (re.test(out)) {
+              clearTimeout(timer);
+              proc.stdout!.off('data', onData);
+              resolve();
+            }
+          };
+          const onData = (d: Buffer) => {
+            out += d.toString();
+            check();
+          };
+          proc.stdout!.on('data', onData);
+          check();
+        });
+      const size1 = (await get(`${t.url}/v1/log`)).json.tree_size as number;
+      await seen(new RegExp(`tree size ${size1},`));
+      await addEvents(t, 30, 5000);
+      const size2 = (await get(`${t.url}/v1/log`)).json.tree_size as number;
+      await seen(new RegExp(`tree size ${size2},`));
+      expect(proc.exitCode).toBe(null);
+    } finally {
+      proc.kill('SIGTERM');
+    }
   });
 
   it('refuses without a cross-tenant token (entry bundles), exit 2, and keeps no state', async () => {

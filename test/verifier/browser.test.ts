@@ -86,6 +86,30 @@ describe('agent-tlog/verifier in Chromium', () => {
     expect(await verifyInPage(proof, vkey)).toEqual({ ok: true, index: receipt.index, treeSize: receipt.tree_size, eventId, tenant: 'acme' });
   });
 
+  it('verifyReceiptAsync uses the page\'s WebCrypto Ed25519 and agrees', async () => {
+    const sig = proof.split('\n').find((l) => l.startsWith('\u2014 '))!;
+    const raw = fromBase64(sig.split(' ').pop()!)!;
+    raw[40]! ^= 1;
+    const badSig = proof.replace(sig, `${sig.split(' ').slice(0, -1).join(' ')} ${toBase64(raw)}`);
+    const r = await page.evaluate(
+      async ([p, bad, key]) => {
+        const v = (globalThis as any).tlogVerifier;
+        const webCrypto = await crypto.subtle.importKey('raw', new Uint8Array(32).fill(1), { name: 'Ed25519' }, false, ['verify']).then(
+          () => true,
+          () => false,
+        );
+        const ok = await v.verifyReceiptAsync(p, key);
+        const refused = await v.verifyReceiptAsync(bad, key).then(
+          () => 'accepted',
+          (e: any) => e.code,
+        );
+        return { webCrypto, index: ok.index, refused };
+      },
+      [proof, badSig, vkey] as const,
+    );
+    expect(r).toEqual({ webCrypto: true, index: receipt.index, refused: 'BAD_SIGNATURE' });
+  });
+
   it('rejects a tampered leaf (BAD_PROOF), a tampered signature (BAD_SIGNATURE) and garbage (MALFORMED)', async () => {
     const lines = proof.split('\n');
     const leaf = fromBase64(lines[1]!.slice('extra '.length))!;

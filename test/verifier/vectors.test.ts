@@ -110,7 +110,7 @@ describe('the tessera test log, read over HTTP like any tlog-tiles client', () =
       const path = (req.url ?? '/').slice(1);
       try {
         if (path.includes('..')) throw new Error('no');
-        let body = new Uint8Array(await readFile(join(dir, path === 'checkpoint' ? checkpoint : path)));
+        let body: Uint8Array = new Uint8Array(await readFile(join(dir, path === 'checkpoint' ? checkpoint : path)));
         if (tamper) body = tamper(path, body);
         res.writeHead(200).end(body);
       } catch {
