@@ -38,7 +38,7 @@ export function verifyCheckpoint(signedNote: string, verifierKey: string, origin
 
 /**
  * {@link verifyCheckpoint} with the Ed25519 check done by the platform's
- * WebCrypto (Node ≥ 20, current browsers): ~20× faster than pure JS, for
+ * WebCrypto (Node ≥ 20, current browsers): 10–20× faster than pure JS, for
  * auditors checking many checkpoints. Same results and error codes; falls
  * back to the pure-JS check where WebCrypto has no Ed25519.
  *
