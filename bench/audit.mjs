@@ -93,7 +93,7 @@ try {
   const vkey = srv.verifierKey;
   // Sequential single appends: every receipt carries its own checkpoint.
   const distinct = [];
-  for (let i = 0; i < Math.min(RECEIPTS, 1000) + 50; i++) distinct.push((await post(`${srv.url}/v1/events`, token, event(i))).tlog_proof);
+  for (let i = 0; i < Math.min(RECEIPTS, 1500) + 50; i++) distinct.push((await post(`${srv.url}/v1/events`, token, event(i))).tlog_proof);
   const shared = [];
   for (let i = 0; shared.length < RECEIPTS; i += 1000) {
     const r = await post(`${srv.url}/v1/events/batch`, token, { events: Array.from({ length: 1000 }, (_, k) => event(10_000 + i + k)) });
@@ -114,13 +114,19 @@ try {
   const warmup = distinct.splice(0, 50);
   time(warmup.slice(0, 25));
   await timeAsync(warmup.slice(25));
-  const half = Math.floor(distinct.length / 2);
-  const cold = time(distinct.slice(0, half));
-  const coldAsync = await timeAsync(distinct.slice(half));
+  const third = Math.floor(distinct.length / 3);
+  const cold = time(distinct.slice(0, third));
+  const coldAsync = await timeAsync(distinct.slice(third, 2 * third));
+  // An auditor checking a pile of receipts keeps them in flight together: WebCrypto verifies on libuv's threads.
+  const parallel = distinct.slice(2 * third);
+  const t1 = performance.now();
+  await Promise.all(parallel.map((p) => verifyReceiptAsync(p, vkey)));
+  const coldParallel = parallel.length / ((performance.now() - t1) / 1000);
   const warm = time(shared);
   const checkpoints = new Set(shared.map((p) => p.slice(p.indexOf('\n\n')))).size;
-  row(`verifyReceipt (pure JS), ${fmt(half)} receipts each with its own checkpoint`, `${fmt(cold)} receipts/s`, `SHA-256 (noble, node) ${fmt(nobleNode)} hashes/s`, '≥ 2,000/s', cold >= 2000);
-  row(`verifyReceiptAsync (WebCrypto Ed25519), ${fmt(distinct.length - half)} receipts each with its own checkpoint`, `${fmt(coldAsync)} receipts/s`, `SHA-256 (noble, node) ${fmt(nobleNode)} hashes/s`, '≥ 2,000/s', coldAsync >= 2000);
+  row(`verifyReceipt (pure JS), ${fmt(third)} receipts each with its own checkpoint`, `${fmt(cold)} receipts/s`, `SHA-256 (noble, node) ${fmt(nobleNode)} hashes/s`, '≥ 2,000/s', cold >= 2000);
+  row(`verifyReceiptAsync (WebCrypto Ed25519), ${fmt(third)} receipts each with its own checkpoint, one at a time`, `${fmt(coldAsync)} receipts/s`, `SHA-256 (noble, node) ${fmt(nobleNode)} hashes/s`, '≥ 2,000/s', coldAsync >= 2000);
+  row(`verifyReceiptAsync (WebCrypto Ed25519), ${fmt(parallel.length)} receipts each with its own checkpoint, all in flight`, `${fmt(coldParallel)} receipts/s`, `SHA-256 (noble, node) ${fmt(nobleNode)} hashes/s`, '≥ 2,000/s', coldParallel >= 2000);
   row(`verifyReceipt, ${fmt(shared.length)} receipts sharing ${checkpoints} checkpoints`, `${fmt(warm)} receipts/s`, `SHA-256 (noble, node) ${fmt(nobleNode)} hashes/s`, '≥ 2,000/s', warm >= 2000);
 
   // 2. monitor --once over a large log.
