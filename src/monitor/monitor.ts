@@ -20,7 +20,8 @@
 import { bytesEqual, toBase64 } from '../bytes/index.js';
 import { TlogError, type ErrorCode } from '../errors.js';
 import { HASH_SIZE, parseEntryBundle, TILE_WIDTH, TileEdge, tilePath, tileWidth, type EdgeTile, type Hasher, type TileId } from '../merkle/index.js';
-import { decodeLeaf, verifyCheckpoint, verifyConsistency, type Checkpoint } from '../verifier/index.js';
+import { checkRecordLeaf } from '../events/leaf.js';
+import { verifyCheckpoint, verifyConsistency, type Checkpoint } from '../verifier/index.js';
 import type { LogClient } from './client.js';
 import type { MonitorState } from './state.js';
 
@@ -191,7 +192,7 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
         if (index < n0) continue; // already in the trusted tree; the tile comparison below covers it
         if (decode) {
           try {
-            decodeLeaf(leaf);
+            checkRecordLeaf(leaf); // decodeLeaf's checks, without building the record
           } catch (e) {
             if (!(e instanceof TlogError)) throw e;
             throw alarm({
