@@ -56,6 +56,11 @@ export const ERRORS = {
   BAD_PROOF: { status: 422, doc: 'An inclusion or consistency proof does not verify.' },
   NOT_CANONICAL: { status: 422, doc: 'The leaf bytes are not the deterministic CBOR encoding of their content.' },
   VAULT_CORRUPT: { status: 500, doc: 'A vault record failed authentication or does not parse (altered, or the vault key is wrong).' },
+  // The monitor's alarms: the log itself misbehaved, and the evidence file shows it.
+  LOG_FORK: { status: 422, doc: 'Two checkpoints signed by the log key that no append-only history can both extend (a split view).' },
+  LOG_ROLLBACK: { status: 422, doc: 'The log serves a signed checkpoint smaller than one it signed before (restored from an old copy).' },
+  BAD_TILE: { status: 422, doc: 'A hash tile or entry bundle served by the log does not match the leaves or the signed root.' },
+  LOG_UNREACHABLE: { status: 502, doc: 'An auditing tool could not reach the log, or the log answered an unexpected status.' },
   STORE_CORRUPT: { status: 500, doc: 'verify-store found stored data that does not match the signed tree.' },
   // 500: never on purpose. Logged with a request id; the message never echoes input.
   INTERNAL: { status: 500, doc: 'A bug. The message is generic; the server log has the method, path and stack.' },

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-/** The agent-tlog command line: serve, keys, verify-store, rotate-log-key, subjects, retention. */
+/** The agent-tlog command line: serve, keys, verify-store, rotate-log-key, subjects, retention, witness, and the auditor's verify-receipt, proof, monitor. */
 
 import { Command } from 'commander';
+import { registerAudit } from './audit.js';
 import { registerWitness } from './witness.js';
 import { registerKeys } from './keys.js';
 import { registerRotateLogKey } from './rotate-log-key.js';
@@ -21,6 +22,7 @@ registerKeys(program);
 registerVerifyStore(program);
 registerSubjects(program);
 registerRotateLogKey(program);
+registerAudit(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`agent-tlog: ${e instanceof Error ? e.message : String(e)}\n`);

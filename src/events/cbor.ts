@@ -24,8 +24,8 @@
  * are pinned below; see spec/events.md.
  */
 import { Decoder, Encoder, FLOAT32_OPTIONS } from 'cbor-x';
-import { bytesEqual } from '../bytes/index.js';
 import { TlogError, type ErrorCode } from '../errors.js';
+import { decodeCanonicalStrict } from './cbor-canonical.js';
 import { sortKeys } from './cbor-keys.js';
 import { scanCbor } from './cbor-scan.js';
 import { isPlainObject, isWellFormedString, setOwn } from './json.js';
@@ -167,7 +167,7 @@ function decodeChecked(bytes: Uint8Array, code: ErrorCode): unknown {
 
 /**
  * Decodes a leaf (or any deterministic CBOR) and checks it is canonical:
- * re-encoding must give identical bytes.
+ * no other encoding of the same value exists.
  *
  * @throws TlogError `MALFORMED` for bytes that are not one well-formed item
  *   of the JSON data model (garbage, truncation, trailing bytes, tags, byte
@@ -177,18 +177,9 @@ function decodeChecked(bytes: Uint8Array, code: ErrorCode): unknown {
  *   lengths). Never throws anything else.
  */
 export function decodeCanonical(bytes: Uint8Array): unknown {
-  try {
-    if (!(bytes instanceof Uint8Array)) throw new TlogError('MALFORMED', 'a leaf must be bytes');
-    scanCbor(bytes, { maxDepth: MAX_CBOR_DEPTH, code: 'MALFORMED', depthCode: 'MALFORMED', finiteOnly: true });
-    const value = fromCborModel(decodeChecked(bytes, 'MALFORMED'), 'number-or-fail');
-    if (!bytesEqual(encodeCanonical(value), bytes)) {
-      throw new TlogError('NOT_CANONICAL', 'the bytes are not the deterministic CBOR encoding of their content');
-    }
-    return value;
-  } catch (e) {
-    if (e instanceof TlogError) throw e;
-    throw new TlogError('MALFORMED', 'the CBOR could not be decoded', { cause: e });
-  }
+  // One implementation for the server and the verifier: a strict decoder
+  // that checks each canonical rule as it reads (cbor-canonical.ts).
+  return decodeCanonicalStrict(bytes);
 }
 
 /** Options for {@link decodeCborBody}. */

@@ -121,9 +121,20 @@ export class LogStore {
 
   /** Leaves [start, start+count) in order; a missing leaf is a hole the caller must treat as corruption. */
   async readEntries(start: number, count: number): Promise<Bytes[]> {
-    const out: Bytes[] = [];
-    for await (const v of this.db.values({ gte: entryKey(start), lt: entryKey(start + count) })) out.push(v);
-    return out;
+    // nextv in as few calls as it takes: ~5× faster than async iteration,
+    // which pays a promise per entry (an entry bundle reads 256 of them).
+    const it = this.db.values({ gte: entryKey(start), lt: entryKey(start + count) });
+    try {
+      const out: Bytes[] = [];
+      while (out.length < count) {
+        const got = await it.nextv(count - out.length);
+        if (got.length === 0) break;
+        out.push(...got);
+      }
+      return out;
+    } finally {
+      await it.close();
+    }
   }
 
   async readLeafIndex(leafHash: Uint8Array): Promise<number | undefined> {

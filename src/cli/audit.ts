@@ -1,0 +1,256 @@
+/**
+ * The auditor's commands: verify-receipt (offline), proof inclusion|consistency
+ * (online, against the signed checkpoint) and monitor (follow the whole log).
+ *
+ * Exit codes: 0 verified; 1 the log or the receipt failed verification (the
+ * reason code is printed, and the monitor writes an evidence file); 2 an
+ * operational problem (unreachable log, unreadable file, bad arguments).
+ */
+
+import { hash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { fromBase64, toBase64 } from '../bytes/index.js';
+import { TlogError } from '../errors.js';
+import { rfc6962Hasher, type Hasher } from '../merkle/index.js';
+import { LogClient } from '../monitor/client.js';
+import { catchUp, MonitorAlarm, type CheckpointCheck } from '../monitor/monitor.js';
+import { progressBar } from '../monitor/progress.js';
+import { loadState, saveState } from '../monitor/state.js';
+import { parseVerifierKey } from '../note/index.js';
+import { verifyCheckpoint, verifyConsistency, verifyInclusion, verifyReceipt } from '../verifier/index.js';
+
+/** node:crypto SHA-256: the monitor hashes every leaf, and this is 2–4× faster than noble. */
+const nodeSha256 = (d: Uint8Array): Uint8Array => hash('sha256', d, 'buffer');
+const rfc6962Node = rfc6962Hasher(nodeSha256);
+/** Leaves are at most 65,535 bytes (entry bundles' u16 length): one scratch buffer, no allocation per leaf. */
+const leafScratch = new Uint8Array(1 + 0xffff);
+const nodeHasher: Hasher = {
+  emptyRoot: rfc6962Node.emptyRoot,
+  hashChildren: rfc6962Node.hashChildren,
+  hashLeaf(leaf) {
+    if (leaf.length > 0xffff) return rfc6962Node.hashLeaf(leaf);
+    leafScratch[0] = 0x00;
+    leafScratch.set(leaf, 1);
+    return nodeSha256(leafScratch.subarray(0, 1 + leaf.length)); // hash() reads its input synchronously
+  },
+};
+
+/**
+ * Extensions of `monitor` (the seam for `--witness`): each adds its options
+ * and turns the parsed options into checks every new checkpoint must pass.
+ */
+export interface MonitorPlugin {
+  options(cmd: Command): void;
+  checks(opts: Record<string, unknown>): CheckpointCheck[];
+}
+export const monitorPlugins: MonitorPlugin[] = [];
+
+const print = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+
+/** Exit status for a failure: 1 when verification failed, 2 when we could not even check. */
+function fail(e: unknown): void {
+  if (e instanceof TlogError) {
+    process.stderr.write(`agent-tlog: ${e.code}: ${e.message}\n`);
+    process.exitCode = e.code === 'LOG_UNREACHABLE' ? 2 : 1;
+  } else {
+    process.stderr.write(`agent-tlog: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  }
+}
+
+/** `--key` takes the verifier key itself or a file holding it. */
+function verifierKey(o: { key?: string }): string {
+  const k = o.key ?? process.env.TLOG_VERIFIER_KEY;
+  if (!k) throw new Error('--key <verifier key> (or TLOG_VERIFIER_KEY) is required');
+  const text = existsSync(k) ? readFileSync(k, 'utf8').trim() : k;
+  parseVerifierKey(text); // MALFORMED early, with the key's own message
+  return text;
+}
+
+/** A receipt file: the tlog-proof text, or the JSON answer of POST /v1/events (its `tlog_proof`). */
+export function receiptProofText(text: string): string {
+  const t = text.trimStart();
+  if (t.startsWith('{')) {
+    let j: unknown;
+    try {
+      j = JSON.parse(t);
+    } catch (e) {
+      throw new TlogError('MALFORMED', 'the receipt file starts with "{" but is not JSON', { cause: e });
+    }
+    const p = (j as { tlog_proof?: unknown } | null)?.tlog_proof;
+    if (typeof p !== 'string') throw new TlogError('MALFORMED', 'the receipt JSON has no "tlog_proof" string');
+    return p;
+  }
+  return text;
+}
+
+interface KeyOpts {
+  key?: string;
+  origin?: string;
+}
+
+const keyOption = (c: Command) =>
+  c
+    .option('--key <vkey>', "the log's verifier key, or a file holding it (TLOG_VERIFIER_KEY)")
+    .option('--origin <origin>', "expected checkpoint origin (default: the key's name)");
+
+export function registerAudit(program: Command): void {
+  keyOption(
+    program
+      .command('verify-receipt')
+      .argument('<file>', 'a tlog-proof file, or the receipt JSON returned by POST /v1/events')
+      .description('Verify a receipt offline: checkpoint signature, inclusion proof, canonical leaf; prints the record'),
+  ).action(async (file: string, o: KeyOpts) => {
+    try {
+      const vkey = verifierKey(o);
+      const proof = receiptProofText(await readFile(file, 'utf8'));
+      const r = verifyReceipt(proof, vkey, o.origin ? { origin: o.origin } : {});
+      print({
+        index: r.index,
+        leaf_hash: toBase64(r.leafHash),
+        origin: r.checkpoint.origin,
+        tree_size: r.checkpoint.treeSize,
+        root_hash: toBase64(r.checkpoint.rootHash),
+        record: r.record,
+      });
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+  const proof = program.command('proof').description('Fetch a proof from a log and verify it against its signed checkpoint');
+  keyOption(
+    proof
+      .command('inclusion')
+      .argument('<url>', 'log server URL')
+      .option('--index <n>', 'entry index')
+      .option('--leaf-hash <b64>', 'leaf hash (base64), instead of --index')
+      .description('Prove that an entry is in the latest signed tree'),
+  ).action(async (url: string, o: KeyOpts & { index?: string; leafHash?: string }) => {
+    try {
+      const vkey = verifierKey(o);
+      if ((o.index === undefined) === (o.leafHash === undefined)) throw new Error('give exactly one of --index and --leaf-hash');
+      const client = new LogClient(url);
+      const note = await client.checkpoint();
+      const cp = verifyCheckpoint(note, vkey, o.origin);
+      const q = o.index !== undefined ? { index: Number(o.index) } : { leafHash: o.leafHash! };
+      if ('index' in q && !Number.isSafeInteger(q.index)) throw new Error('--index must be an integer');
+      const got = await client.inclusionProof(q, cp.treeSize);
+      // The leaf hash comes from the level-0 hash tile, not from the proof answer: we check it, not trust it.
+      const leafHash = o.leafHash !== undefined ? fromBase64(o.leafHash) : await leafHashFromTile(client, got.index, cp.treeSize);
+      if (!leafHash) throw new TlogError('MALFORMED', '--leaf-hash is not base64');
+      verifyInclusion(got.index, cp.treeSize, leafHash, got.proof, cp.rootHash);
+      print({ verified: 'inclusion', index: got.index, leaf_hash: toBase64(leafHash), tree_size: cp.treeSize, root_hash: toBase64(cp.rootHash), proof: got.proof.map(toBase64), checkpoint: note });
+    } catch (e) {
+      fail(e);
+    }
+  });
+  keyOption(
+    proof
+      .command('consistency')
+      .argument('<url>', 'log server URL')
+      .requiredOption('--old <file>', 'an older signed checkpoint of this log (e.g. saved from GET /checkpoint)')
+      .description('Prove that the latest signed tree extends an older signed checkpoint'),
+  ).action(async (url: string, o: KeyOpts & { old: string }) => {
+    try {
+      const vkey = verifierKey(o);
+      const oldNote = await readFile(o.old, 'utf8');
+      const old = verifyCheckpoint(oldNote, vkey, o.origin);
+      const client = new LogClient(url);
+      const note = await client.checkpoint();
+      const cp = verifyCheckpoint(note, vkey, o.origin);
+      if (cp.treeSize < old.treeSize)
+        throw new TlogError('LOG_ROLLBACK', `the log serves a signed tree of ${cp.treeSize} entries, smaller than the old checkpoint's ${old.treeSize}`);
+      const p = cp.treeSize === old.treeSize ? [] : await client.consistencyProof(old.treeSize, cp.treeSize);
+      try {
+        verifyConsistency(old.treeSize, cp.treeSize, p, old.rootHash, cp.rootHash);
+      } catch (e) {
+        throw new TlogError('LOG_FORK', `the latest signed tree does not extend the old checkpoint: ${(e as Error).message}`, { cause: e });
+      }
+      print({ verified: 'consistency', from: old.treeSize, to: cp.treeSize, old_root: toBase64(old.rootHash), root_hash: toBase64(cp.rootHash), proof: p.map(toBase64), checkpoint: note });
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+  const monitor = keyOption(
+    program
+      .command('monitor')
+      .argument('<url>', 'log server URL')
+      .option('--once', 'catch up, verify, then exit (0: honest; 1: misbehaviour, with an evidence file)')
+      .option('--state <file>', 'where the last trusted checkpoint and tree edge are kept', 'agent-tlog-monitor.json')
+      .option('--evidence <file>', 'where to write the evidence on an alarm (default: agent-tlog-evidence-<time>.json)')
+      .option('--token <token>', 'auditor token with tenant "*" for entry bundles (TLOG_TOKEN)')
+      .option('--interval <seconds>', 'seconds between polls when following', '10')
+      .option('--concurrency <n>', 'tiles fetched ahead', '8')
+      .option('--no-decode', 'skip the canonical-record check of each leaf (hashes and tiles are still checked)')
+      .description('Follow a log: verify every checkpoint, its consistency, every tile and entry bundle; resumable'),
+  );
+  for (const p of monitorPlugins) p.options(monitor);
+  monitor.action(async (url: string, o: KeyOpts & Record<string, unknown>) => {
+    try {
+      await runMonitor(url, o);
+    } catch (e) {
+      fail(e);
+    }
+  });
+}
+
+async function leafHashFromTile(client: LogClient, index: number, treeSize: number): Promise<Uint8Array> {
+  const k = Math.floor(index / 256);
+  const width = Math.min(256, treeSize - k * 256);
+  const tile = await client.tile({ level: 0, index: k, width });
+  const i = index % 256;
+  if (tile.length < (i + 1) * 32) throw new TlogError('BAD_TILE', `hash tile ${k} is too short to hold entry ${index}`);
+  return tile.slice(i * 32, (i + 1) * 32);
+}
+
+async function runMonitor(url: string, o: KeyOpts & Record<string, unknown>): Promise<void> {
+  const vkey = verifierKey(o);
+  const statePath = o.state as string;
+  const token = (o.token as string | undefined) ?? process.env.TLOG_TOKEN;
+  const client = new LogClient(url, token ? { token } : {});
+  const interval = Number(o.interval);
+  const concurrency = Number(o.concurrency);
+  if (!(interval > 0) || !Number.isInteger(concurrency) || concurrency < 1) throw new Error('--interval and --concurrency must be positive');
+  const checkpointChecks = monitorPlugins.flatMap((p) => p.checks(o));
+  // Reading the state checks it: its checkpoint is re-verified and its edge must lead to its root.
+  let state = await loadState(statePath, vkey, nodeHasher);
+  for (;;) {
+    const bar = progressBar();
+    const t0 = performance.now();
+    try {
+      const r = await catchUp(client, state, {
+        verifierKey: vkey,
+        ...(o.origin ? { origin: o.origin as string } : {}),
+        hasher: nodeHasher,
+        decodeLeaves: o.decode !== false,
+        concurrency,
+        onProgress: (d, t) => bar.update(d, t),
+        checkpointChecks,
+      });
+      bar.end();
+      state = r.state;
+      await saveState(statePath, vkey, state);
+      const s = (performance.now() - t0) / 1000;
+      process.stdout.write(
+        `ok: tree size ${state.trusted.treeSize}, root ${toBase64(state.trusted.rootHash)}; ${r.entries} new entries verified in ${s.toFixed(1)} s\n`,
+      );
+    } catch (e) {
+      bar.end();
+      if (e instanceof MonitorAlarm) {
+        const path = (o.evidence as string | undefined) ?? `agent-tlog-evidence-${e.evidence.detected_at.replace(/[:.]/g, '-')}.json`;
+        await writeFile(path, JSON.stringify(e.evidence, null, 2) + '\n');
+        process.stderr.write(`agent-tlog: ALARM ${e.code}: ${e.message}\nagent-tlog: evidence written to ${path}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      throw e;
+    }
+    if (o.once) return;
+    await sleep(interval * 1000);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The few reads an auditor makes of a log over HTTP: the checkpoint, proofs,
+ * hash tiles and entry bundles (C2SP tlog-tiles paths). Everything it returns
+ * is unverified: callers check it against a signed checkpoint.
+ */
+
+import { fromBase64 } from '../bytes/index.js';
+import { TlogError } from '../errors.js';
+import { tilePath, type TileId } from '../merkle/index.js';
+
+export interface LogClientOptions {
+  /** Bearer token for entry bundles (an auditor or admin key with tenant `*`). */
+  token?: string;
+  /** Per-request timeout in milliseconds (default 30 s). */
+  timeoutMs?: number;
+}
+
+function unreachable(what: string, status?: number, cause?: unknown): TlogError {
+  return new TlogError('LOG_UNREACHABLE', `couldn't fetch ${what}${status !== undefined ? `: HTTP ${status}` : ''}`, {
+    ...(status !== undefined ? { details: { status } } : {}),
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
+function hashes(v: unknown, what: string): Uint8Array[] {
+  if (!Array.isArray(v)) throw new TlogError('MALFORMED', `${what}: proof is not a list`);
+  return v.map((h) => {
+    const b = typeof h === 'string' ? fromBase64(h) : undefined;
+    if (b === undefined) throw new TlogError('MALFORMED', `${what}: proof element is not base64`);
+    return b;
+  });
+}
+
+export class LogClient {
+  readonly url: string;
+
+  constructor(url: string, private readonly opts: LogClientOptions = {}) {
+    this.url = url.replace(/\/+$/, '');
+  }
+
+  private async get(path: string, auth: boolean): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}/${path}`, {
+        headers: auth && this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {},
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
+      });
+    } catch (e) {
+      throw unreachable(path, undefined, e);
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw unreachable(path, res.status);
+    }
+    return res;
+  }
+
+  private async bytes(path: string, auth: boolean): Promise<Uint8Array> {
+    const res = await this.get(path, auth);
+    try {
+      return new Uint8Array(await res.arrayBuffer());
+    } catch (e) {
+      throw unreachable(path, undefined, e);
+    }
+  }
+
+  private async json(path: string): Promise<Record<string, unknown>> {
+    const res = await this.get(path, false);
+    try {
+      return (await res.json()) as Record<string, unknown>;
+    } catch (e) {
+      throw new TlogError('MALFORMED', `${path}: the answer is not JSON`, { cause: e });
+    }
+  }
+
+  /** The latest signed checkpoint, as text. */
+  async checkpoint(): Promise<string> {
+    return new TextDecoder().decode(await this.bytes('checkpoint', false));
+  }
+
+  /** `{ origin, verifier_key, tree_size, root_hash }` (unauthenticated: never trust the key from here). */
+  async logInfo(): Promise<Record<string, unknown>> {
+    return this.json('v1/log');
+  }
+
+  async consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
+    return hashes((await this.json(`v1/proofs/consistency?from=${from}&to=${to}`)).proof, 'consistency proof');
+  }
+
+  async inclusionProof(q: { index: number } | { leafHash: string }, treeSize: number): Promise<{ index: number; proof: Uint8Array[] }> {
+    const sel = 'index' in q ? `index=${q.index}` : `leaf_hash=${encodeURIComponent(q.leafHash)}`;
+    const j = await this.json(`v1/proofs/inclusion?${sel}&tree_size=${treeSize}`);
+    if (typeof j.index !== 'number' || !Number.isSafeInteger(j.index)) throw new TlogError('MALFORMED', 'inclusion proof: no index');
+    return { index: j.index, proof: hashes(j.proof, 'inclusion proof') };
+  }
+
+  /** A hash tile or entry bundle by its tlog-tiles path. Entry bundles need the token. */
+  async tile(id: TileId): Promise<Uint8Array> {
+    return this.bytes(tilePath(id), id.level === 'entries');
+  }
+}
