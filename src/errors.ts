@@ -15,6 +15,7 @@ export const ERRORS = {
   MALFORMED_CBOR: { status: 400, doc: 'The body is not valid CBOR.' },
   INVALID_PARAMETER: { status: 400, doc: 'A path or query parameter is missing, malformed or out of range.' },
   MISSING_PARAMETER: { status: 400, doc: 'A required query parameter is absent.' },
+  INVALID_CURSOR: { status: 400, doc: 'A paging cursor that this server did not hand out, or one from a query with other filters, order or tenant.' },
   // 401 / 403: credentials.
   UNAUTHENTICATED: { status: 401, doc: 'No token, or an unknown, expired or revoked token.' },
   FORBIDDEN: { status: 403, doc: "The key's role may not call this route." },

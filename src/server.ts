@@ -17,6 +17,7 @@ import { createApp } from './http/app.js';
 import { Log } from './log/log.js';
 import { loadOrCreateSigningKey } from './log/signing-key.js';
 import { rfc6962Hasher } from './merkle/index.js';
+import { indexEntry } from './query/indexer.js';
 import { LogStore } from './storage/store.js';
 
 /** node:crypto one-shot SHA-256 (2–4× faster than noble for our sizes). */
@@ -74,6 +75,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
       maxPending: config.maxPending,
       maxBatch: config.maxBatch,
       tileCacheSize: config.tileCache,
+      indexer: indexEntry,
       ...(opts.now ? { now: opts.now } : {}),
     });
   } catch (e) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-/** The agent-tlog command line: serve, keys, verify-store. */
+/** The agent-tlog command line: serve, keys, verify-store, reindex, export. */
 
 import { Command } from 'commander';
 import { registerKeys } from './keys.js';
+import { registerReindex } from './reindex.js';
 import { registerServe } from './serve.js';
 import { registerVerifyStore } from './verify-store.js';
 
@@ -15,6 +16,7 @@ const program = new Command()
 registerServe(program);
 registerKeys(program);
 registerVerifyStore(program);
+registerReindex(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`agent-tlog: ${e instanceof Error ? e.message : String(e)}\n`);

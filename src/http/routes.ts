@@ -10,6 +10,7 @@ import type { AppContext } from './context.js';
 import { getEntry, getEntryBundle } from './routes/entries.js';
 import { appendBatch, appendOne, getReceipt } from './routes/events.js';
 import { createKey, listKeys, revokeKey, rotateKey } from './routes/keys.js';
+import { queryEvents } from './routes/query.js';
 import { getCheckpoint, getConsistencyProof, getHealth, getInclusionProof, getLogInfo, getTile } from './routes/public.js';
 
 export interface RouteDef {
@@ -38,6 +39,7 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'get', path: '/v1/entries/:index', access: READERS, handler: getEntry, summary: 'One entry, decoded (own tenant)' },
   { method: 'post', path: '/v1/events', access: WRITERS, body: (c) => c.config.maxBody, handler: appendOne, summary: 'Append one audit event; returns a receipt' },
   { method: 'post', path: '/v1/events/batch', access: WRITERS, body: (c) => c.config.maxBatchBody, handler: appendBatch, summary: 'Append up to 1,000 events' },
+  { method: 'get', path: '/v1/events', access: READERS, handler: queryEvents, summary: 'Search the tenant\'s events (filters, q, paging)' },
   { method: 'get', path: '/v1/events/:event_id/receipt', access: ['agent', 'auditor', 'admin'], handler: getReceipt, summary: 'Fresh receipt for a logged event (own tenant)' },
   { method: 'post', path: '/v1/keys', access: ADMIN, body: () => 16 * 1024, handler: createKey, summary: 'Create an API key' },
   { method: 'get', path: '/v1/keys', access: ADMIN, handler: listKeys, summary: 'List API keys (no tokens)' },

@@ -25,7 +25,7 @@ import {
 } from '../merkle/index.js';
 import { formatCheckpoint, formatTlogProof, signNote, type NoteSigner } from '../note/index.js';
 import type { LogStore, StoredHead } from '../storage/store.js';
-import { Sequencer } from './sequencer.js';
+import { type Indexer, Sequencer } from './sequencer.js';
 import { TileSource } from './tile-source.js';
 
 export interface LogOptions {
@@ -39,6 +39,8 @@ export interface LogOptions {
   maxBatch?: number;
   /** Full tiles kept in memory with their internal nodes (≈16 KiB each). */
   tileCacheSize?: number;
+  /** Secondary index entries written with each leaf (src/query/indexer.ts). */
+  indexer?: Indexer;
 }
 
 export interface Appended {
@@ -65,6 +67,8 @@ export class Log {
   private readonly now: () => number;
   /** Range hashes memoized for proofs (see rangeHash). */
   private readonly ranges = new Map<string, Uint8Array>();
+  /** The latest logged_at handed out (see stamp). */
+  private lastLoggedAt = 0;
 
   private constructor(
     readonly store: LogStore,
@@ -117,9 +121,12 @@ export class Log {
       edge,
       head,
       (_head, partial, completed) => tiles.publish(partial, completed),
-      { maxPending: opts.maxPending ?? 32_768, maxBatch: opts.maxBatch ?? 4096 },
+      { maxPending: opts.maxPending ?? 32_768, maxBatch: opts.maxBatch ?? 4096, ...(opts.indexer ? { indexer: opts.indexer } : {}) },
     );
-    return new Log(store, opts, tiles, sequencer);
+    const log = new Log(store, opts, tiles, sequencer);
+    // A clock that stepped back across a restart must not stamp below the last leaf.
+    if (head.treeSize > 0) log.lastLoggedAt = (await log.entry(head.treeSize - 1)).loggedAt;
+    return log;
   }
 
   get origin(): string {
@@ -153,11 +160,11 @@ export class Log {
   async append(tenant: string, event: AuditEvent, opts: { assignedId?: boolean } = {}): Promise<Appended> {
     const eventBytes = encodeCanonical(event);
     const eventHash = this.opts.sha256(eventBytes);
-    const loggedAt = this.now();
-    const leaf = encodeRecordFromEventBytes(eventBytes, tenant, loggedAt);
     // An id this server just generated (UUIDv7, 74 random bits) cannot have
     // been logged before: skip the lookup, the common case's only read.
     if (opts.assignedId) {
+      const loggedAt = this.stamp();
+      const leaf = encodeRecordFromEventBytes(eventBytes, tenant, loggedAt);
       const s = await this.sequencer.add({ tenant, eventId: event.event_id, eventHash, leaf });
       return { eventId: event.event_id, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
     }
@@ -167,7 +174,7 @@ export class Log {
       if (!bytesEqual(running.eventHash, eventHash)) throw conflict(event.event_id);
       return { ...(await running.done), duplicate: true };
     }
-    const done = this.appendNew(tenant, event.event_id, eventHash, leaf, loggedAt);
+    const done = this.appendNew(tenant, event.event_id, eventHash, eventBytes);
     this.inflight.set(key, { eventHash, done });
     try {
       return await done;
@@ -176,13 +183,27 @@ export class Log {
     }
   }
 
-  private async appendNew(tenant: string, eventId: string, eventHash: Uint8Array, leaf: Uint8Array, loggedAt: number): Promise<Appended> {
+  /**
+   * logged_at for a leaf about to join the pool. Stamped right before
+   * `sequencer.add` and never below the previous stamp, so logged_at never
+   * decreases in pool order (= index order): the query time index relies on
+   * it to turn a time range into an index range.
+   */
+  private stamp(): number {
+    const t = Math.max(this.now(), this.lastLoggedAt);
+    this.lastLoggedAt = t;
+    return t;
+  }
+
+  private async appendNew(tenant: string, eventId: string, eventHash: Uint8Array, eventBytes: Uint8Array): Promise<Appended> {
     const existing = await this.store.readIdem(tenant, eventId);
     if (existing) {
       if (!bytesEqual(existing.eventHash, eventHash)) throw conflict(eventId);
       const stored = await this.entry(existing.index);
       return { eventId, index: existing.index, leaf: stored.leaf, leafHash: stored.leafHash, loggedAt: stored.loggedAt, duplicate: true };
     }
+    const loggedAt = this.stamp();
+    const leaf = encodeRecordFromEventBytes(eventBytes, tenant, loggedAt);
     const s = await this.sequencer.add({ tenant, eventId, eventHash, leaf });
     return { eventId, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
   }
@@ -196,6 +217,11 @@ export class Log {
   async findLeafHash(leafHash: Uint8Array): Promise<number | undefined> {
     const i = await this.store.readLeafIndex(leafHash);
     return i !== undefined && i < this.head.treeSize ? i : undefined;
+  }
+
+  /** RFC 6962 leaf hash of leaf bytes. */
+  hashLeaf(leaf: Uint8Array): Uint8Array {
+    return this.opts.hasher.hashLeaf(leaf);
   }
 
   /** The leaf hash at `index`, from the level-0 hash tile (no leaf read). */
