@@ -11,6 +11,7 @@ import { getEntry, getEntryBundle } from './routes/entries.js';
 import { appendBatch, appendOne, getReceipt } from './routes/events.js';
 import { createKey, listKeys, revokeKey, rotateKey } from './routes/keys.js';
 import { queryEvents } from './routes/query.js';
+import { getRun, listRunsRoute } from './routes/runs.js';
 import { getCheckpoint, getConsistencyProof, getHealth, getInclusionProof, getLogInfo, getTile } from './routes/public.js';
 
 export interface RouteDef {
@@ -41,6 +42,8 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'post', path: '/v1/events/batch', access: WRITERS, body: (c) => c.config.maxBatchBody, handler: appendBatch, summary: 'Append up to 1,000 events' },
   { method: 'get', path: '/v1/events', access: READERS, handler: queryEvents, summary: 'Search the tenant\'s events (filters, q, paging)' },
   { method: 'get', path: '/v1/events/:event_id/receipt', access: ['agent', 'auditor', 'admin'], handler: getReceipt, summary: 'Fresh receipt for a logged event (own tenant)' },
+  { method: 'get', path: '/v1/runs', access: READERS, handler: listRunsRoute, summary: 'List runs with their summaries' },
+  { method: 'get', path: '/v1/runs/:run_id', access: READERS, handler: getRun, summary: "One run's timeline and causal tree" },
   { method: 'post', path: '/v1/keys', access: ADMIN, body: () => 16 * 1024, handler: createKey, summary: 'Create an API key' },
   { method: 'get', path: '/v1/keys', access: ADMIN, handler: listKeys, summary: 'List API keys (no tokens)' },
   { method: 'delete', path: '/v1/keys/:id', access: ADMIN, handler: revokeKey, summary: 'Revoke an API key' },
