@@ -27,6 +27,12 @@ export const ConfigSchema = z.object({
   maxBatchBody: int(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Full tiles cached in memory with their internal nodes (~16 KiB each). */
   tileCache: int(16, 10_000_000).default(8192),
+  /**
+   * Query indexes on the append path. `off` exists only to measure what
+   * indexing costs (bench/query.mjs): the query routes then answer 503, and
+   * entries appended meanwhile stay unindexed until `agent-tlog reindex`.
+   */
+  queryIndex: z.enum(['on', 'off']).default('on'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -43,6 +49,7 @@ export const ENV_VARS: Record<keyof Config, string> = {
   maxBody: 'TLOG_MAX_BODY',
   maxBatchBody: 'TLOG_MAX_BATCH_BODY',
   tileCache: 'TLOG_TILE_CACHE',
+  queryIndex: 'TLOG_QUERY_INDEX',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {

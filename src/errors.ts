@@ -36,6 +36,7 @@ export const ERRORS = {
   RATE_LIMITED: { status: 429, doc: 'Too many requests for this key or tenant.' },
   OVERLOADED: { status: 503, doc: 'The sequencer pool is full; retry after Retry-After seconds.' },
   LOG_UNAVAILABLE: { status: 503, doc: 'The log cannot accept writes (storage failure); reads still work.' },
+  QUERY_DISABLED: { status: 503, doc: 'The server runs with query indexes off (TLOG_QUERY_INDEX=off, a benchmarking mode): query, run, export and report routes are unavailable.' },
   // Verification failures (verifier library, CLI, monitor).
   MALFORMED: { status: 400, doc: 'A note, checkpoint, proof, key or leaf does not parse.' },
   BAD_SIGNATURE: { status: 422, doc: 'A signature by a known key does not verify, or no known key signed.' },

@@ -75,7 +75,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
       maxPending: config.maxPending,
       maxBatch: config.maxBatch,
       tileCacheSize: config.tileCache,
-      indexer: indexEntry,
+      ...(config.queryIndex === 'on' ? { indexer: indexEntry } : {}),
       ...(opts.now ? { now: opts.now } : {}),
     });
   } catch (e) {

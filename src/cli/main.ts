@@ -2,6 +2,7 @@
 /** The agent-tlog command line: serve, keys, verify-store, reindex, export. */
 
 import { Command } from 'commander';
+import { registerExport } from './export.js';
 import { registerKeys } from './keys.js';
 import { registerReindex } from './reindex.js';
 import { registerServe } from './serve.js';
@@ -17,6 +18,7 @@ registerServe(program);
 registerKeys(program);
 registerVerifyStore(program);
 registerReindex(program);
+registerExport(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`agent-tlog: ${e instanceof Error ? e.message : String(e)}\n`);

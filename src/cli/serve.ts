@@ -16,6 +16,7 @@ export function registerServe(program: Command): void {
     .option('--max-body <bytes>', `body limit of POST /v1/events (${ENV_VARS.maxBody})`)
     .option('--max-batch-body <bytes>', `body limit of POST /v1/events/batch (${ENV_VARS.maxBatchBody})`)
     .option('--tile-cache <n>', `full tiles cached in memory (${ENV_VARS.tileCache})`)
+    .option('--query-index <on|off>', `query indexes on append (${ENV_VARS.queryIndex}, default on; off only for benchmarks)`)
     .action(async (o: Record<string, string | undefined>) => {
       const config = loadConfig(process.env, {
         port: o.port,
@@ -28,6 +29,7 @@ export function registerServe(program: Command): void {
         maxBody: o.maxBody,
         maxBatchBody: o.maxBatchBody,
         tileCache: o.tileCache,
+        queryIndex: o.queryIndex,
       });
       const server = await startServer(config);
       let stopping = false;

@@ -10,6 +10,7 @@ import type { AppContext } from './context.js';
 import { getEntry, getEntryBundle } from './routes/entries.js';
 import { appendBatch, appendOne, getReceipt } from './routes/events.js';
 import { createKey, listKeys, revokeKey, rotateKey } from './routes/keys.js';
+import { exportEvents } from './routes/export.js';
 import { queryEvents } from './routes/query.js';
 import { getRun, listRunsRoute } from './routes/runs.js';
 import { getCheckpoint, getConsistencyProof, getHealth, getInclusionProof, getLogInfo, getTile } from './routes/public.js';
@@ -42,6 +43,7 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'post', path: '/v1/events/batch', access: WRITERS, body: (c) => c.config.maxBatchBody, handler: appendBatch, summary: 'Append up to 1,000 events' },
   { method: 'get', path: '/v1/events', access: READERS, handler: queryEvents, summary: 'Search the tenant\'s events (filters, q, paging)' },
   { method: 'get', path: '/v1/events/:event_id/receipt', access: ['agent', 'auditor', 'admin'], handler: getReceipt, summary: 'Fresh receipt for a logged event (own tenant)' },
+  { method: 'get', path: '/v1/export', access: READERS, handler: exportEvents, summary: 'Stream every match as NDJSON or CSV' },
   { method: 'get', path: '/v1/runs', access: READERS, handler: listRunsRoute, summary: 'List runs with their summaries' },
   { method: 'get', path: '/v1/runs/:run_id', access: READERS, handler: getRun, summary: "One run's timeline and causal tree" },
   { method: 'post', path: '/v1/keys', access: ADMIN, body: () => 16 * 1024, handler: createKey, summary: 'Create an API key' },

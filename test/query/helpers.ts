@@ -96,15 +96,17 @@ export function randomEvent(r: () => number, i: number): Record<string, unknown>
  * sequencer and commit path, no HTTP), across `tenants`, advancing the
  * clock between small groups so time filters have something to cut.
  */
-export async function buildLog(qs: QueryServer, n: number, seed: number, tenants = ['acme', 'other']): Promise<void> {
+export async function buildLog(qs: QueryServer, n: number, seed: number, tenants = ['acme', 'other'], pad = 0, groupMax = 200): Promise<void> {
   const r = rng(seed);
   const ids = { generateId: (() => { let k = 0; return () => `019a0000-0000-7000-8000-${(seed * 1e7 + k++).toString(16).padStart(12, '0')}`; })() };
   for (let i = 0; i < n; ) {
-    const group = 1 + Math.floor(r() * 200);
+    const group = 1 + Math.floor(r() * groupMax);
     const pending: Promise<unknown>[] = [];
     for (let k = 0; k < group && i < n; k++, i++) {
       const tenant = tenants[Math.floor(r() * tenants.length)]!;
-      pending.push(qs.server.log.append(tenant, parseEvent(randomEvent(r, i), ids), { assignedId: true }));
+      const e = randomEvent(r, i);
+      if (pad > 0) e.metadata = { pad: 'p'.repeat(pad) };
+      pending.push(qs.server.log.append(tenant, parseEvent(e, ids), { assignedId: true }));
     }
     await Promise.all(pending);
     qs.clock.now += Math.floor(r() * 60_000);

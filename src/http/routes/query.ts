@@ -3,6 +3,7 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { toBase64 } from '../../bytes/index.js';
+import { TlogError } from '../../errors.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from '../../query/cursor.js';
 import { FILTER_PARAMS, MAX_LIMIT, parseParams, toFilter } from '../../query/filter.js';
 import { search } from '../../query/search.js';
@@ -26,7 +27,13 @@ const PAGE_PARAMS = {
   cursor: z.string().optional(),
 };
 
+/** Query routes read the indexes; a server running without them must not answer from half an index. */
+export function requireQueryIndex(ctx: AppContext): void {
+  if (ctx.config.queryIndex === 'off') throw new TlogError('QUERY_DISABLED', 'this server runs with query indexes off (TLOG_QUERY_INDEX=off)');
+}
+
 export const queryEvents = (ctx: AppContext): RequestHandler => async (req, res) => {
+  requireQueryIndex(ctx);
   const p = parseParams(PAGE_PARAMS, req.query as Record<string, unknown>);
   const tenant = readTenant(callerKey(res), p.tenant);
   const filter = toFilter(p);

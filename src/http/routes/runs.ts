@@ -11,12 +11,14 @@ import { causalTree, listRuns, readRun, RUN_STATUSES, summarizeRun } from '../..
 import { readTenant } from '../../query/tenant.js';
 import { callerKey } from '../auth.js';
 import type { AppContext } from '../context.js';
+import { requireQueryIndex } from './query.js';
 import { sendJson } from '../json.js';
 
 /** Runs one listing page may examine before it hands out a cursor. */
 export const RUNS_PAGE_BUDGET = 1000;
 
 export const getRun = (ctx: AppContext): RequestHandler => async (req, res) => {
+  requireQueryIndex(ctx);
   const runId = req.params.run_id;
   if (typeof runId !== 'string' || runId.length === 0 || runId.length > 256 || !isPrintable(runId))
     throw new TlogError('INVALID_PARAMETER', 'run_id must be 1–256 printable characters', { details: { parameter: 'run_id' } });
@@ -70,6 +72,7 @@ function decodeRunCursor(cursor: string, fingerprint: string): string {
 }
 
 export const listRunsRoute = (ctx: AppContext): RequestHandler => async (req, res) => {
+  requireQueryIndex(ctx);
   const p = parseParams(LIST_PARAMS, req.query as Record<string, unknown>);
   const tenant = readTenant(callerKey(res), p.tenant);
   if (p.from !== undefined && p.to !== undefined && p.from > p.to)
