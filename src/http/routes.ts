@@ -12,6 +12,7 @@ import { appendBatch, appendOne, getReceipt } from './routes/events.js';
 import { createKey, listKeys, revokeKey, rotateKey } from './routes/keys.js';
 import { exportEvents } from './routes/export.js';
 import { queryEvents } from './routes/query.js';
+import { summaryReportRoute } from './routes/reports.js';
 import { getRun, listRunsRoute } from './routes/runs.js';
 import { getCheckpoint, getConsistencyProof, getHealth, getInclusionProof, getLogInfo, getTile } from './routes/public.js';
 
@@ -46,6 +47,7 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'get', path: '/v1/export', access: READERS, handler: exportEvents, summary: 'Stream every match as NDJSON or CSV' },
   { method: 'get', path: '/v1/runs', access: READERS, handler: listRunsRoute, summary: 'List runs with their summaries' },
   { method: 'get', path: '/v1/runs/:run_id', access: READERS, handler: getRun, summary: "One run's timeline and causal tree" },
+  { method: 'get', path: '/v1/reports/summary', access: READERS, handler: summaryReportRoute, summary: 'Summary report (JSON or self-contained HTML)' },
   { method: 'post', path: '/v1/keys', access: ADMIN, body: () => 16 * 1024, handler: createKey, summary: 'Create an API key' },
   { method: 'get', path: '/v1/keys', access: ADMIN, handler: listKeys, summary: 'List API keys (no tokens)' },
   { method: 'delete', path: '/v1/keys/:id', access: ADMIN, handler: revokeKey, summary: 'Revoke an API key' },
