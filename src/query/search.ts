@@ -10,6 +10,7 @@
  */
 
 import { decodeRecord, type LogRecord } from '../events/index.js';
+import { readLeaf } from './leaf.js';
 import { entryKey } from '../storage/layout.js';
 import type { LogStore } from '../storage/store.js';
 import { recordFields } from './fields.js';
@@ -213,7 +214,8 @@ export async function* search(store: LogStore, tenant: string, f: EventFilter, o
         const leaf = leaves[i];
         examined++;
         if (leaf !== undefined) {
-          const record = decodeRecord(leaf);
+          // Fast path for leaves this server wrote; the strict decoder reports a damaged one.
+          const record = readLeaf(leaf) ?? decodeRecord(leaf);
           if (matches(f, tenant, record, recordFields(record))) {
             hits++;
             yield { index, leaf, record };
