@@ -96,3 +96,19 @@ describe('tokenize', () => {
     expect(tokenize(['x'.repeat(100)])[0]!.length).toBe(64);
   });
 });
+
+describe('readLeaf (the fast reader behind indexes and query results)', () => {
+  it('gives what the strict decoder gives: large integers as numbers, __proto__ as a plain key', async () => {
+    const { readLeaf } = await import('../../src/query/leaf.js');
+    const { decodeRecord } = await import('../../src/events/index.js');
+    const plain = JSON.parse('{"event_id":"019a0000-0000-7000-8000-00000000000a","actor":{"type":"agent","id":"a"},"action":{"type":"t"},"result":{"status":"error","exit_code":-5000000000,"duration_ms":9007199254740991},"metadata":{"n":[4294967296,-1]}}');
+    const proto = JSON.parse('{"event_id":"019a0000-0000-7000-8000-00000000000b","actor":{"type":"agent","id":"a"},"action":{"type":"t"},"metadata":{"__proto__":{"polluted":true}}}');
+    for (const event of [plain, proto]) {
+      const leaf = encodeRecord({ v: 1, tenant: 'acme', logged_at: 1_763_000_000_000, event });
+      const fast = readLeaf(leaf);
+      expect(fast).toEqual(decodeRecord(leaf));
+      expect(JSON.stringify(fast)).toBe(JSON.stringify(decodeRecord(leaf)));
+    }
+    expect(readLeaf(new Uint8Array([0xa1, 0x61, 0x76, 0x02]))).toBeUndefined();
+  });
+});
