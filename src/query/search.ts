@@ -48,9 +48,19 @@ interface Stream {
   close(): Promise<void>;
 }
 
+/** Keys fetched per native call. */
+const BATCH = 128;
+
+/**
+ * One posting list, read in batches: every native call (a libuv round trip)
+ * fetches up to BATCH keys, and a seek beyond the batch in hand repositions
+ * the iterator and reads the next batch in that same call. A leapfrog join
+ * then costs a few calls per page instead of one per step.
+ */
 class ListStream implements Stream {
   private readonly it;
-  private last: number | undefined;
+  private buf: number[] = [];
+  private pos = 0;
   private done = false;
 
   constructor(
@@ -64,25 +74,24 @@ class ListStream implements Stream {
   }
 
   async seek(target: number): Promise<number | undefined> {
-    if (this.done) return undefined;
-    if (this.last !== undefined && (this.desc ? this.last <= target : this.last >= target)) return this.last;
-    // A few steps forward are cheaper than a seek (which drops the iterator's read-ahead).
-    for (let i = 0; i < 4 && this.last !== undefined; i++) {
-      const k = await this.it.next();
-      if (k === undefined) return this.finish();
-      this.last = keyIndex(k);
-      if (this.desc ? this.last <= target : this.last >= target) return this.last;
+    for (;;) {
+      const buf = this.buf;
+      let p = this.pos;
+      if (this.desc) while (p < buf.length && buf[p]! > target) p++;
+      else while (p < buf.length && buf[p]! < target) p++;
+      this.pos = p;
+      if (p < buf.length) return buf[p];
+      if (this.done) return undefined;
+      // seek() only sets the position; the nextv below does the reading.
+      this.it.seek(withIndex(this.prefix, target));
+      const keys = await this.it.nextv(BATCH);
+      if (keys.length === 0) {
+        this.done = true;
+        return undefined;
+      }
+      this.buf = keys.map(keyIndex);
+      this.pos = 0;
     }
-    this.it.seek(withIndex(this.prefix, target));
-    const k = await this.it.next();
-    if (k === undefined) return this.finish();
-    this.last = keyIndex(k);
-    return this.last;
-  }
-
-  private finish(): undefined {
-    this.done = true;
-    return undefined;
   }
 
   close(): Promise<void> {

@@ -26,6 +26,8 @@ const EXPORT_PARAMS = {
 const CHUNK_BYTES = 64 * 1024;
 
 function drained(res: Response): Promise<void> {
+  // 'close' may already have fired: a reader that left must not leave us waiting.
+  if (res.destroyed || res.writableEnded) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
@@ -63,6 +65,7 @@ export const exportEvents = (ctx: AppContext): RequestHandler => async (req, res
       buf += `{"index":${h.index},"leaf_hash":"${lh}","record":${JSON.stringify(h.record)},"tlog_proof":${JSON.stringify(r.tlog_proof)}}\n`;
     }
     if (buf.length >= CHUNK_BYTES) {
+      if (gone()) return; // the reader left: leaving the loop closes the scan
       const ok = res.write(buf);
       buf = '';
       if (!ok) await drained(res);
