@@ -225,7 +225,7 @@ export async function* search(store: LogStore, tenant: string, f: EventFilter, o
         if (leaf !== undefined) {
           // Fast path for leaves this server wrote; the strict decoder reports a damaged one.
           const record = readLeaf(leaf) ?? decodeRecord(leaf);
-          if (matches(f, tenant, record, recordFields(record))) {
+          if (matches(f, tenant, record, recordFields(record, f.words !== undefined))) {
             hits++;
             yield { index, leaf, record };
           }
