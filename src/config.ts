@@ -80,6 +80,12 @@ export const ConfigSchema = z.object({
   requestTimeout: int(100, 3_600_000).default(30_000),
   /** Milliseconds an idle keep-alive connection stays open. */
   idleTimeout: int(100, 600_000).default(5_000),
+  /**
+   * Query indexes on the append path. `off` exists only to measure what
+   * indexing costs (bench/query.mjs): the query routes then answer 503, and
+   * entries appended meanwhile stay unindexed until `agent-tlog reindex`.
+   */
+  queryIndex: z.enum(['on', 'off']).default('on'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -117,6 +123,7 @@ export const ENV_VARS: Record<keyof Config, string> = {
   headersTimeout: 'TLOG_HEADERS_TIMEOUT_MS',
   requestTimeout: 'TLOG_REQUEST_TIMEOUT_MS',
   idleTimeout: 'TLOG_IDLE_TIMEOUT_MS',
+  queryIndex: 'TLOG_QUERY_INDEX',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {

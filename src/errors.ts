@@ -16,6 +16,7 @@ export const ERRORS = {
   INVALID_PARAMETER: { status: 400, doc: 'A path or query parameter is missing, malformed or out of range.' },
   MISSING_PARAMETER: { status: 400, doc: 'A required query parameter is absent.' },
   MALFORMED_REQUEST: { status: 400, doc: 'The request is not valid HTTP/1.1 (e.g. both Content-Length and Transfer-Encoding).' },
+  INVALID_CURSOR: { status: 400, doc: 'A paging cursor that this server did not hand out, or one from a query with other filters, order or tenant.' },
   // 401 / 403: credentials.
   UNAUTHENTICATED: { status: 401, doc: 'No token, or an unknown, expired or revoked token.' },
   FORBIDDEN: { status: 403, doc: "The key's role may not call this route." },
@@ -42,6 +43,7 @@ export const ERRORS = {
   RATE_LIMITED: { status: 429, doc: 'Too many requests for this key or tenant.' },
   OVERLOADED: { status: 503, doc: 'The sequencer pool is full; retry after Retry-After seconds.' },
   LOG_UNAVAILABLE: { status: 503, doc: 'The log cannot accept writes (storage failure); reads still work.' },
+  QUERY_DISABLED: { status: 503, doc: 'The server runs with query indexes off (TLOG_QUERY_INDEX=off, a benchmarking mode): query, run, export and report routes are unavailable.' },
   // Verification failures (verifier library, CLI, monitor).
   MALFORMED: { status: 400, doc: 'A note, checkpoint, proof, key or leaf does not parse.' },
   BAD_SIGNATURE: { status: 422, doc: 'A signature by a known key does not verify, or no known key signed.' },

@@ -26,6 +26,8 @@ import { Log } from './log/log.js';
 import { checkpointSigners, loadLogKeys } from './log/log-keys.js';
 import { createLogger } from './log/logger.js';
 import { rfc6962Hasher } from './merkle/index.js';
+import { indexEntry } from './query/indexer.js';
+import { runExists } from './query/runs.js';
 import { LogStore } from './storage/store.js';
 import { Ingest } from './ingest/pipeline.js';
 import { parsePiiPaths } from './ingest/pii-paths.js';
@@ -89,6 +91,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
       maxPending: config.maxPending,
       maxBatch: config.maxBatch,
       tileCacheSize: config.tileCache,
+      ...(config.queryIndex === 'on' ? { indexer: indexEntry } : {}),
       ...(opts.now ? { now: opts.now } : {}),
       ...(config.witnesses.length > 0 ? { witnesses: witnessOptions(config, logger) } : {}),
     });
@@ -122,7 +125,15 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     days: { operational: config.retentionOperationalDays, compliance: config.retentionComplianceDays },
     defaultClass: config.retentionDefault,
   };
-  const privacy = new PrivacyService(log, vault, eventOptions, logger, entryRetention, opts.now);
+  const privacy = new PrivacyService(
+    log,
+    vault,
+    eventOptions,
+    logger,
+    entryRetention,
+    opts.now,
+    config.queryIndex === 'on' ? (tenant, runId) => runExists(store, tenant, runId, log.head.treeSize) : undefined,
+  );
   const relogged = await privacy.recover();
   if (relogged > 0) logger.warn({ erasures: relogged }, 're-logged erasure events cut off by a crash');
   const ingest = new Ingest({ vault, piiPaths: parsePiiPaths(config.piiPaths), scrub: scrubRules });

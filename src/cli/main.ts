@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-/** The agent-tlog command line: serve, keys, verify-store, rotate-log-key, subjects, retention, witness, and the auditor's verify-receipt, proof, monitor. */
+/** The agent-tlog command line: serve, keys, verify-store, rotate-log-key, subjects, retention, witness, the auditor's verify-receipt, proof, monitor, and reindex, export. */
 
 import { Command } from 'commander';
 import { registerAudit } from './audit.js';
 import { registerWitness } from './witness.js';
 import { registerKeys } from './keys.js';
 import { registerRotateLogKey } from './rotate-log-key.js';
+import { registerExport } from './export.js';
+import { registerReindex } from './reindex.js';
 import { registerServe } from './serve.js';
 import { registerSubjects } from './subjects.js';
 import { registerVerifyStore } from './verify-store.js';
@@ -23,6 +25,8 @@ registerVerifyStore(program);
 registerSubjects(program);
 registerRotateLogKey(program);
 registerAudit(program);
+registerReindex(program);
+registerExport(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`agent-tlog: ${e instanceof Error ? e.message : String(e)}\n`);

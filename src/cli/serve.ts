@@ -37,6 +37,7 @@ export function registerServe(program: Command): void {
     .option('--headers-timeout <ms>', `time to send the headers (${ENV_VARS.headersTimeout}, default 10000)`)
     .option('--request-timeout <ms>', `time to send the whole request (${ENV_VARS.requestTimeout}, default 30000)`)
     .option('--idle-timeout <ms>', `idle keep-alive connections close after (${ENV_VARS.idleTimeout}, default 5000)`)
+    .option('--query-index <on|off>', `query indexes on append (${ENV_VARS.queryIndex}, default on; off only for benchmarks)`)
     .action(async (o: Record<string, string | undefined>) => {
       const config = loadConfig(process.env, {
         port: o.port,
@@ -70,6 +71,7 @@ export function registerServe(program: Command): void {
         headersTimeout: o.headersTimeout,
         requestTimeout: o.requestTimeout,
         idleTimeout: o.idleTimeout,
+        queryIndex: o.queryIndex,
       });
       const server = await startServer(config);
       let stopping = false;

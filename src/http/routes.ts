@@ -12,6 +12,10 @@ import { getEntry, getEntryBundle } from './routes/entries.js';
 import { appendBatch, appendOne, getReceipt } from './routes/events.js';
 import { createKey, listKeys, revokeKey, rotateKey } from './routes/keys.js';
 import { eraseSubject, getSubject, liftHold, liftRunHold, runRetention, setHold, setRunHold } from './routes/subjects.js';
+import { exportEvents } from './routes/export.js';
+import { queryEvents } from './routes/query.js';
+import { summaryReportRoute } from './routes/reports.js';
+import { getRun, listRunsRoute } from './routes/runs.js';
 import { getCheckpoint, getConsistencyProof, getHealth, getInclusionProof, getLogInfo, getTile } from './routes/public.js';
 
 export interface RouteDef {
@@ -61,4 +65,9 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'post', path: '/v1/runs/:run_id/hold', access: PRIVACY, tenant: 'own-tenant', body: () => 4 * 1024, handler: setRunHold, summary: 'Set a legal hold on a run (its entries are never pruned)' },
   { method: 'delete', path: '/v1/runs/:run_id/hold', access: PRIVACY, tenant: 'own-tenant', handler: liftRunHold, summary: "Lift a run's legal hold" },
   { method: 'post', path: '/v1/retention/run', access: ADMIN, tenant: 'all-tenants', handler: runRetention, summary: 'Run the retention sweep now (dry run unless ?apply=true)' },
+  { method: 'get', path: '/v1/events', access: READERS, tenant: 'own-tenant', handler: queryEvents, summary: 'Search the tenant\'s events (filters, q, paging)' },
+  { method: 'get', path: '/v1/export', access: READERS, tenant: 'own-tenant', handler: exportEvents, summary: 'Stream every match as NDJSON or CSV' },
+  { method: 'get', path: '/v1/runs', access: READERS, tenant: 'own-tenant', handler: listRunsRoute, summary: 'List runs with their summaries' },
+  { method: 'get', path: '/v1/runs/:run_id', access: READERS, tenant: 'own-tenant', handler: getRun, summary: "One run's timeline and causal tree" },
+  { method: 'get', path: '/v1/reports/summary', access: READERS, tenant: 'own-tenant', handler: summaryReportRoute, summary: 'Summary report (JSON or self-contained HTML)' },
 ];

@@ -27,7 +27,7 @@ import { checkCosignature, formatCheckpoint, formatTlogProof, parseCheckpoint, p
 import type { LogStore, StoredHead } from '../storage/store.js';
 import { WitnessClient } from '../witness/client.js';
 import { nodeCosignatureVerifier } from '../witness/node-ed25519.js';
-import { Sequencer, type PendingEntry, type Sequenced } from './sequencer.js';
+import { Sequencer, type Indexer, type PendingEntry, type Sequenced } from './sequencer.js';
 import { TileSource } from './tile-source.js';
 import { Witnessing, type CosignedCheckpoint, type WitnessingOptions } from './witnessing.js';
 
@@ -54,6 +54,8 @@ export interface LogOptions {
     timeoutMs: number;
     onProblem?: WitnessingOptions['onProblem'];
   };
+  /** Secondary index entries written with each leaf (src/query/indexer.ts). */
+  indexer?: Indexer;
 }
 
 export interface AppendOptions {
@@ -92,6 +94,8 @@ export class Log {
   /** Range hashes memoized for proofs (see rangeHash). */
   private readonly ranges = new Map<string, Uint8Array>();
   private witnessing: Witnessing | undefined;
+  /** The latest logged_at handed out (see stamp). */
+  private lastLoggedAt = 0;
 
   private constructor(
     readonly store: LogStore,
@@ -152,9 +156,11 @@ export class Log {
       edge,
       head,
       (_head, partial, completed) => tiles.publish(partial, completed),
-      { maxPending: opts.maxPending ?? 32_768, maxBatch: opts.maxBatch ?? 4096 },
+      { maxPending: opts.maxPending ?? 32_768, maxBatch: opts.maxBatch ?? 4096, ...(opts.indexer ? { indexer: opts.indexer } : {}) },
     );
     const log = new Log(store, opts, tiles, sequencer);
+    // A clock that stepped back across a restart must not stamp below the last leaf.
+    if (head.treeSize > 0) log.lastLoggedAt = await log.lastLoggedAtOnDisk(head.treeSize - 1);
     if (opts.witnesses && opts.witnesses.list.length > 0) await log.startWitnessing(opts.witnesses);
     return log;
   }
@@ -236,39 +242,39 @@ export class Log {
     if (opts.seal) return this.appendSealed(tenant, event, opts);
     const eventBytes = encodeCanonical(event);
     const eventHash = this.opts.sha256(eventBytes);
-    const loggedAt = this.now();
-    const leaf = encodeRecordFromEventBytes(eventBytes, tenant, loggedAt);
     // An id this server just generated (UUIDv7, 74 random bits) cannot have
     // been logged before: skip the lookup, the common case's only read.
-    if (opts.assignedId) {
-      const s = await this.sequence({ tenant, eventId: event.event_id, eventHash, leaf });
-      return { eventId: event.event_id, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
-    }
-    return this.deduplicated(tenant, event.event_id, eventHash, async () => ({ leaf, loggedAt }));
+    if (opts.assignedId) return this.sequenceNew(tenant, event.event_id, eventHash, eventBytes);
+    return this.deduplicated(tenant, event.event_id, eventHash, async () => eventBytes);
   }
 
   /**
-   * An event whose personal values go to the vault: idempotency is decided
-   * on `contentHash` (the event as submitted), and `seal` — which writes the
-   * values and returns the event as stored — runs only for a new entry, so
-   * a retry never leaves a second copy of the values behind.
+   * An event whose personal values go to the vault: `seal` writes them and
+   * returns the event as stored, and runs only for a new entry, so a retry
+   * never leaves a second copy of the values behind. Idempotency is decided
+   * on `contentHash` (the event as submitted) for a client's event_id, and
+   * on the stored event for a server-assigned one (nothing to recognise).
    */
   private async appendSealed(tenant: string, event: AuditEvent, opts: AppendOptions): Promise<Appended> {
     const seal = opts.seal!;
     if (opts.assignedId) {
-      // A new id: no retry to recognise, so idempotency is keyed on the stored event (references only).
       const stored = encodeCanonical(await seal());
-      const loggedAt = this.now();
-      const leaf = encodeRecordFromEventBytes(stored, tenant, loggedAt);
-      const s = await this.sequence({ tenant, eventId: event.event_id, eventHash: this.opts.sha256(stored), leaf });
-      return { eventId: event.event_id, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
+      return this.sequenceNew(tenant, event.event_id, this.opts.sha256(stored), stored);
     }
     const eventHash = opts.contentHash ?? this.opts.sha256(encodeCanonical(event));
-    return this.deduplicated(tenant, event.event_id, eventHash, async () => {
-      const stored = await seal();
-      const loggedAt = this.now();
-      return { leaf: encodeRecordFromEventBytes(encodeCanonical(stored), tenant, loggedAt), loggedAt };
-    });
+    return this.deduplicated(tenant, event.event_id, eventHash, async () => encodeCanonical(await seal()));
+  }
+
+  /**
+   * Stamps, encodes and sequences a new entry. Nothing awaits between the
+   * stamp and `sequencer.add`, so logged_at never decreases in pool order
+   * (per tenant, index order): the query time index relies on it.
+   */
+  private async sequenceNew(tenant: string, eventId: string, eventHash: Uint8Array, eventBytes: Uint8Array): Promise<Appended> {
+    const loggedAt = this.stamp();
+    const leaf = encodeRecordFromEventBytes(eventBytes, tenant, loggedAt);
+    const s = await this.sequence({ tenant, eventId, eventHash, leaf });
+    return { eventId, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
   }
 
   /** The sequencer's durable commit, then (with witnesses) the bounded wait for cosignatures. */
@@ -279,19 +285,30 @@ export class Log {
     return s;
   }
 
-  private async deduplicated(
-    tenant: string,
-    eventId: string,
-    eventHash: Uint8Array,
-    build: () => Promise<{ leaf: Uint8Array; loggedAt: number }>,
-  ): Promise<Appended> {
+  /** logged_at for a leaf about to join the pool: never below the previous stamp. */
+  private stamp(): number {
+    const t = Math.max(this.now(), this.lastLoggedAt);
+    this.lastLoggedAt = t;
+    return t;
+  }
+
+  /** logged_at of the newest entry whose contents are still stored (pruned ones are skipped). */
+  private async lastLoggedAtOnDisk(index: number): Promise<number> {
+    for (let i = index; i >= 0; i--) {
+      const leaf = await this.store.readEntry(i);
+      if (leaf !== undefined) return decodeRecord(leaf).logged_at;
+    }
+    return 0;
+  }
+
+  private async deduplicated(tenant: string, eventId: string, eventHash: Uint8Array, storedBytes: () => Promise<Uint8Array>): Promise<Appended> {
     const key = `${tenant}\u0000${eventId}`;
     const running = this.inflight.get(key);
     if (running) {
       if (!bytesEqual(running.eventHash, eventHash)) throw conflict(eventId);
       return { ...(await running.done), duplicate: true };
     }
-    const done = this.appendNew(tenant, eventId, eventHash, build);
+    const done = this.appendNew(tenant, eventId, eventHash, storedBytes);
     this.inflight.set(key, { eventHash, done });
     try {
       return await done;
@@ -300,16 +317,14 @@ export class Log {
     }
   }
 
-  private async appendNew(tenant: string, eventId: string, eventHash: Uint8Array, build: () => Promise<{ leaf: Uint8Array; loggedAt: number }>): Promise<Appended> {
+  private async appendNew(tenant: string, eventId: string, eventHash: Uint8Array, storedBytes: () => Promise<Uint8Array>): Promise<Appended> {
     const existing = await this.store.readIdem(tenant, eventId);
     if (existing) {
       if (!bytesEqual(existing.eventHash, eventHash)) throw conflict(eventId);
       const stored = await this.entry(existing.index);
       return { eventId, index: existing.index, leaf: stored.leaf, leafHash: stored.leafHash, loggedAt: stored.loggedAt, duplicate: true };
     }
-    const { leaf, loggedAt } = await build();
-    const s = await this.sequence({ tenant, eventId, eventHash, leaf });
-    return { eventId, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
+    return this.sequenceNew(tenant, eventId, eventHash, await storedBytes());
   }
 
   /** Index of an event already logged for this tenant, if any. */
@@ -321,6 +336,11 @@ export class Log {
   async findLeafHash(leafHash: Uint8Array): Promise<number | undefined> {
     const i = await this.store.readLeafIndex(leafHash);
     return i !== undefined && i < this.head.treeSize ? i : undefined;
+  }
+
+  /** RFC 6962 leaf hash of leaf bytes. */
+  hashLeaf(leaf: Uint8Array): Uint8Array {
+    return this.opts.hasher.hashLeaf(leaf);
   }
 
   /** The leaf hash at `index`, from the level-0 hash tile (no leaf read). */

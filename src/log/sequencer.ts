@@ -40,6 +40,19 @@ export interface SequencerOptions {
   commitAttempts?: number;
   /** Fraction of maxPending one tenant may hold (default 1/2). */
   tenantShare?: number;
+  /**
+   * Secondary index entries for one leaf. They join the leaf's own commit
+   * batch, so after any crash the indexes and the log agree exactly. Must be
+   * a pure function of (leaf, index): `reindex` re-derives the same bytes.
+   */
+  indexer?: Indexer;
+}
+
+/** Key/value pairs that index one leaf (src/query/indexer.ts). */
+export type Indexer = (leaf: Uint8Array, index: number) => readonly IndexWrite[];
+export interface IndexWrite {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
 }
 
 /** Signs the checkpoint note for (size, root). */
@@ -182,8 +195,8 @@ export class Sequencer {
     //    between 3 and 4 loses an unpublished signature that nobody saw.
     const head: StoredHead = { origin: this.head.origin, treeSize: size, rootHash, checkpoint: this.signCheckpoint(size, rootHash) };
 
-    // 4. One atomic, synced LevelDB batch: leaves, idempotency records, tiles
-    //    and the signed head. A crash before it returns leaves the previous
+    // 4. One atomic, synced LevelDB batch: leaves, idempotency records, index
+    //    entries, tiles and the signed head. A crash before it returns leaves the previous
     //    head and its tiles intact (the batch is all-or-nothing in the WAL);
     //    after it returns, start-up finds the new head and the tiles it needs.
     const idem: { tenant: string; eventId: string; record: IdemRecord }[] = entries.map((e, i) => ({
@@ -198,6 +211,7 @@ export class Sequencer {
         ...partial.filter((t) => dirtyLevels.has(t.level)).map((t) => ({ level: t.level, index: t.index, data: t.data })),
       ],
       idem,
+      index: this.opts.indexer ? entries.flatMap((e, i) => this.opts.indexer!(e.leaf, start + i)) : [],
       head,
     };
     await this.writeDurably(batch);

@@ -50,6 +50,8 @@ export class PrivacyService {
     private readonly logger: Logger,
     private readonly entryRetention: EntryRetention,
     private readonly now: () => number = Date.now,
+    /** Whether the tenant logged this run: a hold names a run that exists (another tenant's run is 404). */
+    private readonly runExists: (tenant: string, runId: string) => Promise<boolean> = async () => true,
   ) {}
 
   /** One retention run: personal values past retention, then (when asked) entries past retention. */
@@ -64,6 +66,7 @@ export class PrivacyService {
 
   /** Sets or lifts a legal hold on a run; logged like subject holds. */
   async runHold(caller: Caller, runId: string, set: boolean, reason: string | undefined): Promise<{ changed: boolean; receipt?: Receipt }> {
+    if (set && !(await this.runExists(caller.tenant, runId))) throw new TlogError('NOT_FOUND', 'no events of this run are logged');
     const changed = await this.vault.setRunHold(caller.tenant, runId, set ? { ...(reason ? { reason } : {}) } : undefined);
     if (!changed) return { changed };
     const logged = await logSystemEvent(this.log, this.ids, caller.tenant, {

@@ -42,6 +42,8 @@ export interface CommitBatch {
   entries: { index: number; leaf: Bytes; leafHash: Bytes }[];
   tiles: { level: number; index: number; data: Bytes }[];
   idem: { tenant: string; eventId: string; record: IdemRecord }[];
+  /** Secondary index entries of these leaves (spec/storage.md, "Query indexes"). */
+  index?: readonly { key: Bytes; value: Bytes }[];
   head: StoredHead;
 }
 
@@ -170,6 +172,7 @@ export class LogStore {
       v.set(i.record.eventHash, 8);
       b.put(idemKey(i.tenant, i.eventId), v);
     }
+    if (batch.index) for (const x of batch.index) b.put(x.key, x.value);
     b.put(HEAD_KEY, encodeHead(batch.head));
     await b.write({ sync: true });
   }

@@ -1,0 +1,231 @@
+// npm run bench:query — the query layer's performance beside baselines from the same run.
+//
+// 1. Indexing cost: append throughput with and without query indexes
+//    (servers started with --query-index on/off), single POSTs and batches of
+//    1,000, plus the same comparison in-process (Log.append, no HTTP).
+// 2. A log of BENCH_QUERY_ENTRIES entries (default 1,000,000) built in-process
+//    through the real Log and indexer, then served by a child server:
+//    selective queries (one ~100-event run; actor + decision) timed
+//    server-side (in-process search + serialisation, p50/p99) and over HTTP
+//    with autocannon, beside a single-entry read; NDJSON export rows/s beside
+//    a raw LevelDB scan of the same leaves.
+//
+// BENCH_DURATION (s per autocannon run, default 5), BENCH_QUERY_ENTRIES,
+// BENCH_OUT (optional file for the markdown table).
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const ENTRIES = Number(process.env.BENCH_QUERY_ENTRIES ?? 1_000_000);
+const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const { LogStore } = await import(dist('storage/store.js'));
+const { Log } = await import(dist('log/log.js'));
+const { rfc6962Hasher } = await import(dist('merkle/index.js'));
+const { nodeSha256 } = await import(dist('server.js'));
+const { indexEntry } = await import(dist('query/indexer.js'));
+const { loadOrCreateSigningKey } = await import(dist('log/signing-key.js'));
+const { search } = await import(dist('query/search.js'));
+const { entryKey } = await import(dist('storage/layout.js'));
+const { toBase64 } = await import(dist('bytes/index.js'));
+
+const ORIGIN = 'bench.example/log';
+const RUNS = Math.max(1, Math.floor(ENTRIES / 100));
+
+function event(i) {
+  return {
+    event_id: `019a4444-0000-7000-8000-${i.toString(16).padStart(12, '0')}`,
+    ts: '2026-11-23T10:00:00.000Z',
+    run_id: `run-${i % RUNS}`,
+    session_id: `sess-${i % 5000}`,
+    actor: { type: 'agent', id: `invoice-agent-${i % 7}`, version: '1.4.2', on_behalf_of: 'user-1234' },
+    action: { type: 'tool.call', name: 'approve_invoice', tool: 'erp.invoices.approve' },
+    target: { system: 'erp', resource: `invoice/INV-${100000 + i}`, environment: 'prod' },
+    data_accessed: [{ type: 'invoice', id: `INV-${100000 + i}`, fields: ['amount', 'vendor', 'due_date'] }],
+    reasoning: { summary: 'Amount under the auto-approval threshold and vendor is on the allow list.', model: 'model-x', confidence: 0.93 },
+    policy: { decision: i % 50 === 0 ? 'DENY' : 'ALLOW', matched_rule: 'invoices.auto_approve.under_5k' },
+    risk: { score: i % 100 },
+    result: { status: 'success', duration_ms: 84 },
+  };
+}
+const httpEvent = (i) => {
+  const { event_id, ...e } = event(i);
+  return e;
+};
+
+function start(args, env = {}) {
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      for (const line of buf.split('\n')) {
+        try {
+          const j = JSON.parse(line);
+          if (j.msg === 'agent-tlog listening') resolve({ proc, url: j.url });
+        } catch {}
+      }
+    });
+    proc.once('exit', (c) => reject(new Error(`child exited ${c}`)));
+  });
+}
+const stop = (c) => new Promise((r) => { c.proc.removeAllListeners('exit'); c.proc.once('exit', r); c.proc.kill('SIGTERM'); });
+const serve = (dir, index = 'on') => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', ORIGIN, '--query-index', index]);
+function cannon(opts) {
+  return new Promise((resolve, reject) => autocannon({ duration: DURATION, connections: 64, ...opts }, (err, r) => (err ? reject(err) : resolve(r))));
+}
+async function post(url, token, body) {
+  const r = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+async function key(url, dir, role) {
+  const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
+  return (await post(`${url}/v1/keys`, admin, { role, tenant: 'bench' })).token;
+}
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)];
+};
+const rows = [];
+const row = (what, value, baseline, target, ok) => {
+  rows.push({ what, value, baseline, target, ok });
+  console.error(`${what}: ${value} (baseline ${baseline}) target ${target} ${ok === undefined ? '' : ok ? 'met' : 'MISSED'}`);
+};
+
+async function openLog(dir, indexed) {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const { signer } = await loadOrCreateSigningKey(dir, ORIGIN);
+  const store = await LogStore.open(join(dir, 'log'));
+  return Log.open(store, { origin: ORIGIN, hasher: rfc6962Hasher(nodeSha256), signer, sha256: nodeSha256, ...(indexed ? { indexer: indexEntry } : {}) });
+}
+
+async function appendInProcess(log, from, n) {
+  const t0 = performance.now();
+  for (let i = from; i < from + n; i += 4000) {
+    const group = [];
+    for (let k = i; k < Math.min(from + n, i + 4000); k++) group.push(log.append('bench', event(k), { assignedId: true }));
+    await Promise.all(group);
+  }
+  return performance.now() - t0;
+}
+
+const root = await mkdtemp(join(tmpdir(), 'tlog-qbench-'));
+try {
+  // 1a. In-process append throughput, alternating without/with indexes.
+  const inproc = { off: [], on: [] };
+  for (let rep = 0; rep < 3; rep++) {
+    for (const mode of ['off', 'on']) {
+      const dir = join(root, `inproc-${mode}-${rep}`);
+      const log = await openLog(dir, mode === 'on');
+      const n = 20000;
+      inproc[mode].push(n / ((await appendInProcess(log, 0, n)) / 1000));
+      await log.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  const ipOff = Math.max(...inproc.off);
+  const ipOn = Math.max(...inproc.on);
+  row('append in-process (Log.append, 20k, best of 3 alternating), with indexes', `${fmt(ipOn)} events/s (${((ipOff / ipOn - 1) * 100).toFixed(0)}% more time per event)`, `without indexes ${fmt(ipOff)} events/s`, 'informational', undefined);
+
+  // 1b. Over HTTP, fresh servers with --query-index off and on.
+  const http = {};
+  for (const mode of ['off', 'on']) {
+    const dir = join(root, `http-${mode}`);
+    const srv = await serve(dir, mode);
+    const token = await key(srv.url, dir, 'agent');
+    const single = await cannon({ url: `${srv.url}/v1/events`, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(httpEvent(1)) });
+    const batchBody = JSON.stringify({ events: Array.from({ length: 1000 }, (_, k) => httpEvent(k)) });
+    const batch = await cannon({ url: `${srv.url}/v1/events/batch`, method: 'POST', connections: 8, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: batchBody });
+    http[mode] = { single: single.requests.average, batch: batch.requests.average * 1000, bad: single.non2xx + batch.non2xx };
+    await stop(srv);
+    await rm(dir, { recursive: true, force: true });
+  }
+  const addSingle = http.off.single / http.on.single - 1;
+  const addBatch = http.off.batch / http.on.batch - 1;
+  row('POST /v1/events with indexes (64 conns)', `${fmt(http.on.single)} req/s (+${(addSingle * 100).toFixed(0)}% cost)`, `--query-index off ${fmt(http.off.single)} req/s`, '< 25% added', addSingle < 0.25 && http.on.bad === 0);
+  row('POST /v1/events/batch ×1000 with indexes (8 conns)', `${fmt(http.on.batch)} events/s (+${(addBatch * 100).toFixed(0)}% cost)`, `--query-index off ${fmt(http.off.batch)} events/s`, '< 25% added', addBatch < 0.25 && http.on.bad === 0);
+
+  // 2. The big log, built in-process through the real Log and indexer.
+  const dir = join(root, 'big');
+  let log = await openLog(dir, true);
+  const tb = performance.now();
+  await appendInProcess(log, 0, ENTRIES);
+  console.error(`built ${fmt(ENTRIES)} indexed entries in ${((performance.now() - tb) / 1000).toFixed(1)} s`);
+  await log.close();
+
+  // Server-side time of a selective page: search + leaf hashes + JSON, in-process on the same store.
+  log = await openLog(dir, true);
+  const treeSize = log.head.treeSize;
+  const page = async (filter) => {
+    const t0 = performance.now();
+    const events = [];
+    for await (const h of search(log.store, 'bench', filter, { order: 'asc', treeSize, limit: 100, budget: 20000 })) events.push({ index: h.index, leaf_hash: toBase64(log.hashLeaf(h.leaf)), record: h.record });
+    JSON.stringify({ events });
+    return [performance.now() - t0, events.length];
+  };
+  const rand = (n) => Math.floor(Math.random() * n);
+  const timeIt = async (n, f) => {
+    const ms = [];
+    let hits = 0;
+    for (let i = 0; i < n; i++) {
+      const [t, h] = await f(i);
+      ms.push(t);
+      hits += h;
+    }
+    return { p50: pct(ms, 50), p99: pct(ms, 99), hits: hits / n };
+  };
+  console.error('timing selective queries…');
+  await timeIt(20, () => page({ run_id: `run-${rand(RUNS)}` })); // warm-up
+  const runQ = await timeIt(100, () => page({ run_id: `run-${rand(RUNS)}` }));
+  console.error(`run query p99 ${runQ.p99.toFixed(2)} ms`);
+  const adQ = await timeIt(70, (i) => page({ actor: `invoice-agent-${i % 7}`, decision: 'DENY' }));
+  const one = await timeIt(100, async () => {
+    const t0 = performance.now();
+    const e = await log.entry(rand(treeSize));
+    JSON.stringify({ leaf: toBase64(e.leaf), leaf_hash: toBase64(e.leafHash) });
+    return [performance.now() - t0, 1];
+  });
+  row(`selective query, one run (~${Math.round(runQ.hits)} events), ${fmt(treeSize)} entries, server-side`, `p50 ${runQ.p50.toFixed(2)} ms, p99 ${runQ.p99.toFixed(2)} ms`, `one entry read p99 ${one.p99.toFixed(2)} ms`, 'p99 < 10 ms', runQ.p99 < 10);
+  row(`selective query, actor + decision=DENY (first 100), server-side`, `p50 ${adQ.p50.toFixed(2)} ms, p99 ${adQ.p99.toFixed(2)} ms`, `one entry read p99 ${one.p99.toFixed(2)} ms`, 'p99 < 10 ms', adQ.p99 < 10);
+
+  // Baseline for export: a raw LevelDB scan of every leaf (no decode, no JSON).
+  let t0 = performance.now();
+  let raw = 0;
+  for await (const v of log.store.db.values({ gte: entryKey(0), lt: entryKey(treeSize) })) raw += v.length > 0 ? 1 : 0;
+  const rawRate = raw / ((performance.now() - t0) / 1000);
+  await log.close();
+
+  const srv = await serve(dir, 'on');
+  const auditor = await key(srv.url, dir, 'auditor');
+  const httpRun = await cannon({ url: srv.url, connections: 8, headers: { authorization: `Bearer ${auditor}` }, requests: [{ setupRequest: (r) => ({ ...r, path: `/v1/events?run_id=run-${rand(RUNS)}` }) }] });
+  row(`GET /v1/events?run_id=… over HTTP (8 conns)`, `${fmt(httpRun.requests.average)} req/s, p99 ${httpRun.latency.p99} ms`, '—', 'informational', undefined);
+  t0 = performance.now();
+  const res = await fetch(`${srv.url}/v1/export?format=ndjson`, { headers: { authorization: `Bearer ${auditor}` } });
+  let lines = 0;
+  let bytes = 0;
+  for await (const chunk of res.body) {
+    bytes += chunk.length;
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+  }
+  const exportRate = lines / ((performance.now() - t0) / 1000);
+  await stop(srv);
+  row(`GET /v1/export NDJSON, ${fmt(lines)} rows (${(bytes / 1e6).toFixed(0)} MB)`, `${fmt(exportRate)} rows/s`, `raw LevelDB leaf scan ${fmt(rawRate)} leaves/s`, '≥ 100,000 rows/s', exportRate >= 100_000);
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
+
+const table = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${(await import('node:os')).cpus().length} cores, Node ${process.version}, ${DURATION} s per autocannon run, BENCH_QUERY_ENTRIES=${ENTRIES}.`,
+  '',
+  '| what | measured | baseline (same run) | target | met |',
+  '|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.target} | ${r.ok === undefined ? '—' : r.ok ? 'yes' : '**no**'} |`),
+].join('\n');
+console.log(table);
+if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, table + '\n');

@@ -1,0 +1,76 @@
+/**
+ * GET /v1/export: every match, streamed as NDJSON or CSV. Rows are written
+ * in ~64 KiB chunks and the handler waits for 'drain' whenever the socket
+ * buffer is full, so memory stays flat whatever the size of the export and
+ * however slow the reader. A client that goes away stops the scan.
+ */
+
+import type { RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import { toBase64 } from '../../bytes/index.js';
+import { CSV_HEADER, csvRow } from '../../query/csv.js';
+import { FILTER_PARAMS, parseParams, toFilter } from '../../query/filter.js';
+import { search } from '../../query/search.js';
+import { readTenant } from '../../query/tenant.js';
+import { callerKey } from '../auth.js';
+import type { AppContext } from '../context.js';
+import { requireQueryIndex } from './query.js';
+import { TlogError } from '../../errors.js';
+
+const EXPORT_PARAMS = {
+  ...FILTER_PARAMS,
+  format: z.enum(['ndjson', 'csv']).optional(),
+  proofs: z.enum(['true', 'false']).optional(),
+};
+
+const CHUNK_BYTES = 64 * 1024;
+
+function drained(res: Response): Promise<void> {
+  // 'close' may already have fired: a reader that left must not leave us waiting.
+  if (res.destroyed || res.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+export const exportEvents = (ctx: AppContext): RequestHandler => async (req, res) => {
+  requireQueryIndex(ctx);
+  const p = parseParams(EXPORT_PARAMS, req.query as Record<string, unknown>);
+  const tenant = readTenant(callerKey(res), p.tenant);
+  const filter = toFilter(p);
+  const format = p.format ?? 'ndjson';
+  const proofs = p.proofs === 'true';
+  if (proofs && format !== 'ndjson') throw new TlogError('INVALID_PARAMETER', 'proofs=true needs format=ndjson', { details: { parameter: 'proofs' } });
+  const treeSize = ctx.log.head.treeSize;
+
+  res.statusCode = 200;
+  res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8; header=present' : 'application/x-ndjson; charset=utf-8');
+  res.setHeader('Content-Disposition', `attachment; filename="agent-tlog-${tenant}-${treeSize}.${format}"`);
+  res.setHeader('X-Tree-Size', String(treeSize));
+  let buf = format === 'csv' ? CSV_HEADER : '';
+  const gone = () => res.destroyed || res.writableEnded;
+  for await (const h of search(ctx.log.store, tenant, filter, { order: 'asc', treeSize })) {
+    const leafHash = ctx.log.hashLeaf(h.leaf);
+    const lh = toBase64(leafHash);
+    if (format === 'csv') buf += csvRow(h.index, lh, h.record);
+    else if (!proofs) buf += `{"index":${h.index},"leaf_hash":"${lh}","record":${JSON.stringify(h.record)}}\n`;
+    else {
+      const r = await ctx.log.receipt({ eventId: h.record.event.event_id, index: h.index, leaf: h.leaf, leafHash, loggedAt: h.record.logged_at });
+      buf += `{"index":${h.index},"leaf_hash":"${lh}","record":${JSON.stringify(h.record)},"tlog_proof":${JSON.stringify(r.tlog_proof)}}\n`;
+    }
+    if (buf.length >= CHUNK_BYTES) {
+      if (gone()) return; // the reader left: leaving the loop closes the scan
+      const ok = res.write(buf);
+      buf = '';
+      if (!ok) await drained(res);
+      if (gone()) return; // the reader left: leaving the loop closes the scan
+    }
+  }
+  res.end(buf);
+};

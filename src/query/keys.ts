@@ -1,0 +1,131 @@
+/**
+ * Key layout of the query indexes (spec/storage.md, "Query indexes").
+ *
+ *   'x' tenant 0x00 F  ...  u64(index)
+ *
+ * Every key ends with the entry's index, 8 bytes big-endian, and everything
+ * before it is the "posting list" the key belongs to. Within one list, byte
+ * order is index order, so each filter is one range scan in log order and
+ * lists can be intersected by seeking (search.ts). Values are empty.
+ *
+ * Lists (F is one ASCII byte):
+ *   'e'                    every entry of the tenant
+ *   'r' run_id 0x00        's' session_id 0x00     'a' actor.id 0x00
+ *   'n' action 0x00        (action.type and action.name)
+ *   'd' decision 0x00      'p' approval.status 0x00  'v' approval.approver 0x00
+ *   'g' target 0x00        (target.system and target.resource)
+ *   'k' u8(floor(risk))    one list per whole risk point, 0..100
+ *   'w' token 0x00         free-text words (tokens.ts)
+ *   't' u64(logged_at)     time: ordered by logged_at, then index
+ *
+ * String values in keys are their UTF-8 bytes cut to VALUE_BYTES; values
+ * never contain 0x00 (ids and labels exclude control characters, tokens are
+ * letters and digits), so the separator is unambiguous. A cut value only
+ * widens the scan: search re-checks every candidate against the record.
+ */
+
+import { writeU64 } from '../storage/layout.js';
+
+export const INDEX_PREFIX = 0x78; // 'x'
+
+export const LIST = {
+  all: 0x65, // 'e'
+  run: 0x72, // 'r'
+  session: 0x73, // 's'
+  actor: 0x61, // 'a'
+  action: 0x6e, // 'n'
+  decision: 0x64, // 'd'
+  approval: 0x70, // 'p'
+  approver: 0x76, // 'v'
+  target: 0x67, // 'g'
+  risk: 0x6b, // 'k'
+  word: 0x77, // 'w'
+  time: 0x74, // 't'
+} as const;
+
+export type ListField = Exclude<keyof typeof LIST, 'all' | 'risk' | 'time'>;
+
+/** Longest value (bytes) kept in a key. */
+export const VALUE_BYTES = 200;
+
+const enc = new TextEncoder();
+
+function concat(parts: readonly Uint8Array[], tail: number): Uint8Array {
+  let n = tail;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** 'x' tenant 0x00: the start of every key of one tenant. */
+export function tenantPrefix(tenant: string): Uint8Array {
+  const t = enc.encode(tenant);
+  const k = new Uint8Array(t.length + 2);
+  k[0] = INDEX_PREFIX;
+  k.set(t, 1);
+  return k;
+}
+
+export function valueBytes(value: string): Uint8Array {
+  const b = enc.encode(value);
+  return b.length > VALUE_BYTES ? b.subarray(0, VALUE_BYTES) : b;
+}
+
+/** The posting-list prefix: everything before u64(index). */
+export function listPrefix(tenant: Uint8Array, field: number, value?: Uint8Array): Uint8Array {
+  if (value === undefined) {
+    const k = concat([tenant], 1);
+    k[tenant.length] = field;
+    return k;
+  }
+  const k = concat([tenant, new Uint8Array([field]), value], 1);
+  k[k.length - 1] = 0;
+  return k;
+}
+
+export function riskPrefix(tenant: Uint8Array, bucket: number): Uint8Array {
+  const k = concat([tenant], 2);
+  k[tenant.length] = LIST.risk;
+  k[tenant.length + 1] = bucket;
+  return k;
+}
+
+/** A list prefix followed by u64(index). */
+export function withIndex(prefix: Uint8Array, index: number): Uint8Array {
+  const k = new Uint8Array(prefix.length + 8);
+  k.set(prefix, 0);
+  writeU64(k, prefix.length, index);
+  return k;
+}
+
+export function timeKey(tenant: Uint8Array, loggedAt: number, index: number): Uint8Array {
+  const k = new Uint8Array(tenant.length + 17);
+  k.set(tenant, 0);
+  k[tenant.length] = LIST.time;
+  writeU64(k, tenant.length + 1, loggedAt);
+  writeU64(k, tenant.length + 9, index);
+  return k;
+}
+
+/** The index at the end of any index key (inline: this runs for every key a search reads). */
+export function keyIndex(key: Uint8Array): number {
+  const o = key.length - 8;
+  const hi = ((key[o]! << 24) | (key[o + 1]! << 16) | (key[o + 2]! << 8) | key[o + 3]!) >>> 0;
+  const lo = ((key[o + 4]! << 24) | (key[o + 5]! << 16) | (key[o + 6]! << 8) | key[o + 7]!) >>> 0;
+  const n = hi * 0x1_0000_0000 + lo;
+  if (!Number.isSafeInteger(n)) throw new RangeError(`stored u64 ${n} exceeds 2^53`);
+  return n;
+}
+
+/** Bounds of every index key (for reindex). */
+export const INDEX_RANGE = { gte: new Uint8Array([INDEX_PREFIX]), lt: new Uint8Array([INDEX_PREFIX + 1]) };
+
+/** Bounds of the bucket `risk` falls in: 0..100, one per whole point. */
+export function riskBucket(score: number): number {
+  return Math.min(100, Math.max(0, Math.floor(score)));
+}
