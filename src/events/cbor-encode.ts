@@ -1,6 +1,6 @@
 /**
  * A pure encoder for the log's deterministic CBOR (the rules are in cbor.ts
- * and spec/events.md §1.5). Dependency-free and browser-safe, the encoding
+ * and spec/events.md §3). Dependency-free and browser-safe, the encoding
  * counterpart of cbor-canonical.ts: the verifier (agent signatures) and the
  * server (leaves) both use it, so there is one encoder and it needs no
  * Node builtins, no Buffer and no `new Function`.
@@ -14,7 +14,7 @@
  * beyond MAX_CBOR_DEPTH (keys visited in sorted order, depth first). The
  * tests check byte equality and the same errors against an independent
  * encoder built on cbor-x (test/events/cbor-x-oracle.ts), which this module
- * replaced on the server: it is as fast or faster for events (spec/events.md §3.1).
+ * replaced on the server: as fast or faster (bench/cbor.mjs, spec/events.md §3.1).
  */
 
 import { sortKeys, utf8Length } from './cbor-keys.js';
