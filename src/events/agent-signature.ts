@@ -22,7 +22,7 @@
 import { bytesEqual, fromBase64, toBase64, utf8 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { ed25519PublicKey, ed25519Sign, ed25519Verify } from '../note/ed25519.js';
-import { encodeCanonical } from './cbor.js';
+import { encodeCanonical } from './cbor-encode.js';
 import { isPlainObject } from './json.js';
 import type { AgentSignature } from './schema.js';
 

@@ -1,7 +1,8 @@
 /**
  * Deterministic CBOR for the log's leaves (RFC 8949 §4.2.1, "core
- * deterministic encoding"), built on cbor-x, plus the strict decoders for
- * leaves and for application/cbor request bodies.
+ * deterministic encoding"): the encoder (cbor-encode.ts), the strict leaf
+ * decoder (cbor-canonical.ts) and the lenient, cbor-x based decoder for
+ * application/cbor request bodies.
  *
  * Encoding rules (the contract every verifier re-implements):
  *  - only the JSON data model: null, false, true, numbers, text strings,
@@ -16,120 +17,22 @@
  *    exact: always-64-bit is simpler for every verifier to reproduce;
  *  - NaN and ±Infinity are rejected; strings must be valid Unicode.
  *
- * cbor-x has no deterministic mode, so encodeCanonical first rebuilds the
- * value with Maps in sorted key order (a plain object would iterate
- * integer-like keys first) and turns integers beyond 32 bits into bigint,
- * because cbor-x writes any integer ≥ 2^32 or < −2^32 given as a number as
- * a float64, which is not the shortest integer form. The Encoder settings
- * are pinned below; see spec/events.md.
+ * Both the encoder and the leaf decoder are pure code of ours: cbor-x has
+ * no deterministic mode, and its Node entry point is not browser-safe.
+ * cbor-x still decodes request bodies, behind the strict pre-scan below.
  */
-import { Decoder, Encoder, FLOAT32_OPTIONS } from 'cbor-x';
+import { Decoder } from 'cbor-x';
 import { TlogError, type ErrorCode } from '../errors.js';
 import { decodeCanonicalStrict } from './cbor-canonical.js';
-import { sortKeys } from './cbor-keys.js';
 import { scanCbor } from './cbor-scan.js';
-import { isPlainObject, isWellFormedString, setOwn } from './json.js';
+import { setOwn } from './json.js';
 import { MAX_CBOR_DEPTH } from './limits.js';
 
-/**
- * cbor-x settings. Each one turns off an extension that would write
- * something outside plain deterministic CBOR:
- *  - useRecords: false — no record structures (tag 0xdfff and friends);
- *  - structuredClone: false — no value-sharing tags 28/29;
- *  - pack: false, bundleStrings: false — no packed (tag 51) or bundled
- *    (tag 0xdff9) strings;
- *  - useFloat32: NEVER, alwaysUseFloat: false — integers stay integers and
- *    every non-integer is float64 (0xfb);
- *  - useTag259ForMaps: false — a Map is a bare map (major type 5), not tag 259;
- *  - variableMapSize: true — if a plain object ever slipped through, its
- *    header would be the shortest form rather than cbor-x's default map16;
- *  - tagUint8Array, useSelfDescribedHeader, useToJSON: false — no tags or
- *    surprises (byte arrays never reach the encoder anyway).
- * Arrays and Maps always get definite, shortest-form lengths in cbor-x; text
- * strings too (it guesses the head size from the UTF-16 length and moves
- * the bytes when the UTF-8 length needs a longer head).
- */
-const encoder = new Encoder({
-  useRecords: false,
-  structuredClone: false,
-  pack: false,
-  bundleStrings: false,
-  useFloat32: FLOAT32_OPTIONS.NEVER,
-  alwaysUseFloat: false,
-  useTag259ForMaps: false,
-  variableMapSize: true,
-  tagUint8Array: false,
-  useSelfDescribedHeader: false,
-  useToJSON: false,
-} as ConstructorParameters<typeof Encoder>[0]);
+// The encoder is pure and dependency-free (cbor-encode.ts); the verifier imports it directly.
+export { encodeCanonical } from './cbor-encode.js';
 
 /** Decoding: Maps (not objects) so no key is renamed and duplicates are visible; int64 as bigint. */
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false } as ConstructorParameters<typeof Decoder>[0]);
-
-const TWO_32 = 2 ** 32;
-
-/**
- * Rebuilds a JSON value as cbor-x input: Maps with sorted keys, bigint for
- * integers outside cbor-x's 32-bit integer paths. Recursion is bounded by
- * MAX_CBOR_DEPTH (inputs come from parseEvent, which allows at most 120).
- */
-function toCborModel(v: unknown, depth: number): unknown {
-  switch (typeof v) {
-    case 'string':
-      if (!isWellFormedString(v)) throw new TypeError('encodeCanonical: string is not valid Unicode (unpaired surrogate)');
-      return v;
-    case 'number':
-      if (!Number.isFinite(v)) throw new TypeError('encodeCanonical: NaN and infinities cannot be encoded');
-      if (Number.isSafeInteger(v) && (v >= TWO_32 || v < -TWO_32)) return BigInt(v);
-      return v; // cbor-x: shortest int for |v| < 2^32 (and -0 → 0), else float64
-    case 'boolean':
-      return v;
-    case 'object': {
-      if (v === null) return null;
-      if (depth >= MAX_CBOR_DEPTH) throw new RangeError(`encodeCanonical: nesting deeper than ${MAX_CBOR_DEPTH} levels`);
-      if (Array.isArray(v)) {
-        const out = new Array<unknown>(v.length);
-        for (let i = 0; i < v.length; i++) {
-          if (!(i in v)) throw new TypeError('encodeCanonical: arrays must not have holes');
-          out[i] = toCborModel(v[i], depth + 1);
-        }
-        return out;
-      }
-      if (isPlainObject(v)) {
-        const keys = sortKeys(Object.keys(v));
-        const m = new Map<string, unknown>();
-        for (const k of keys) {
-          if (!isWellFormedString(k)) throw new TypeError('encodeCanonical: key is not valid Unicode (unpaired surrogate)');
-          m.set(k, toCborModel(v[k], depth + 1));
-        }
-        return m;
-      }
-      throw new TypeError('encodeCanonical: only JSON values (plain objects, arrays, strings, finite numbers, booleans, null) can be encoded');
-    }
-    default:
-      throw new TypeError(`encodeCanonical: a ${typeof v} is not a JSON value`);
-  }
-}
-
-/**
- * Encodes a JSON value as deterministic CBOR (rules above). The same value
- * always gives the same bytes, whatever its key order.
- *
- * @throws TypeError for anything outside the JSON data model (NaN, ±Infinity,
- *   undefined, bigint, Maps, byte arrays, lone surrogates) and RangeError
- *   beyond 128 levels of nesting: callers pass validated events, so these
- *   are bugs, not input errors.
- */
-export function encodeCanonical(value: unknown): Uint8Array {
-  const model = toCborModel(value, 0);
-  // cbor-x returns a view into its shared (Node: Buffer) scratch space;
-  // copy into a plain Uint8Array the caller owns (set() is a memcpy,
-  // the Uint8Array(typedArray) constructor copies element by element).
-  const view = encoder.encode(model);
-  const out = new Uint8Array(view.length);
-  out.set(view);
-  return out;
-}
 
 type BigintMode = 'number-or-keep' | 'number-or-fail';
 

@@ -14,7 +14,9 @@
  */
 
 import { TlogError } from '../errors.js';
-import { decodeRecord, verifyAgentSignature } from '../events/index.js';
+// leaf.js and agent-signature.js, not events/index.js: the verifier must not pull in zod or cbor-x.
+import { decodeRecord } from '../events/leaf.js';
+import { verifyAgentSignature } from '../events/agent-signature.js';
 import { openCheckpoint, parseCheckpoint, parseNote, parseTlogProof, parseVerifierKey, type Checkpoint, type TlogProof } from '../note/index.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as merkle from '../merkle/index.js';

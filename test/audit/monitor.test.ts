@@ -159,15 +159,21 @@ describe('split view: two servers share a key but not a history', () => {
   });
 
   it('equal sizes with different roots are a fork too', async () => {
+    // Its own state file: trust A first, so this test does not lean on the one above.
+    expect((await monitorOnce(a, vkey, tokenA, 'split-equal')).code).toBe(0);
     const sizeA = (await get(`${a.url}/v1/log`)).json.tree_size as number;
     const dirC = await tempDir();
     await copyFile(join(a.dataDir, 'log.key'), join(dirC, 'log.key'));
     const c = await startTestServer({}, dirC);
     try {
+      // Creating a key is itself a logged (system) event: make the token before
+      // filling C up to A's size, so that nothing grows C between the fill and the monitor.
+      const tokenC = await allTenantsAuditor(c);
       const now = (await get(`${c.url}/v1/log`)).json.tree_size as number;
+      expect(now).toBeLessThan(sizeA);
       await addEvents(c, sizeA - now, 900, { run_id: 'third' });
       expect((await get(`${c.url}/v1/log`)).json.tree_size).toBe(sizeA);
-      const r = await monitorOnce(c, vkey, await allTenantsAuditor(c), 'split');
+      const r = await monitorOnce(c, vkey, tokenC, 'split-equal');
       expect(r.code).toBe(1);
       const ev = await readJson(r.evidence);
       expect(ev.code).toBe('LOG_FORK');
@@ -221,14 +227,14 @@ describe('rollback: a server restored from an old copy of its data folder', () =
 
 describe('tampered storage', () => {
   /** A log of 300+ entries (tile 0 is full, so start-up, which reads only partial tiles, still succeeds). */
-  async function tampered(edit: (store: LogStore) => Promise<void>) {
+  async function tampered(edit: (store: LogStore, receipts: any[]) => Promise<void>) {
     let t = await startTestServer();
     const vkey = (await get(`${t.url}/v1/log`)).json.verifier_key;
     const receipts = await addEvents(t, 300);
     await t.close({ keepData: true });
     const store = await LogStore.open(join(t.dataDir, 'log'));
     try {
-      await edit(store);
+      await edit(store, receipts);
     } finally {
       await store.close();
     }
@@ -240,18 +246,27 @@ describe('tampered storage', () => {
   async function flipLeaf(store: LogStore, i: number) {
     const leaf = (await store.readEntry(i))!;
     const at = Buffer.from(leaf).indexOf('invoice/');
+    expect(at, `entry ${i} is one of the test's events`).toBeGreaterThanOrEqual(0);
     leaf[at]! ^= 0x01; // 'i' → 'h'
     await store.db.put(entryKey(i), leaf);
   }
 
   it('a flipped byte in a stored leaf: monitor BAD_TILE naming the entry; verify-receipt BAD_PROOF', async () => {
-    const { t, vkey, receipts, token } = await tampered((s) => flipLeaf(s, 7));
+    // The log starts with system entries (key creations), so the 8th event's
+    // index comes from its receipt, not from its position in the batch.
+    let index = -1;
+    const { t, vkey, receipts, token } = await tampered((s, rs) => {
+      index = rs[7].index as number;
+      return flipLeaf(s, index);
+    });
     try {
+      expect(index).toBeGreaterThanOrEqual(7);
+      expect(index).toBeLessThan(256); // inside tile 0, as the paths below say
       const r = await monitorOnce(t, vkey, token, 'tamper-leaf');
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('BAD_TILE');
       const ev = await readJson(r.evidence);
-      expect(ev).toMatchObject({ code: 'BAD_TILE', index: 7, tile: { path: 'tile/0/000' }, bundle: { path: 'tile/entries/000' } });
+      expect(ev).toMatchObject({ code: 'BAD_TILE', index, tile: { path: 'tile/0/000' }, bundle: { path: 'tile/entries/000' } });
       verifyCheckpoint(ev.checkpoints[0], vkey);
 
       const eventId = receipts[7].event_id;

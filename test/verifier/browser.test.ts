@@ -9,7 +9,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromBase64, toBase64 } from '../../src/bytes/index.js';
+import { fromBase64, toBase64, toHex } from '../../src/bytes/index.js';
+import { agentSignedBytes, signEventAsAgent } from '../../src/events/agent-signature.js';
 import { get, post, sampleEvent, startTestServer, type TestServer } from '../helpers.js';
 import { bundleVerifier } from './bundle.js';
 
@@ -123,5 +124,44 @@ describe('agent-tlog/verifier in Chromium', () => {
     const badSig = proof.replace(sig, `${sig.split(' ').slice(0, -1).join(' ')} ${toBase64(raw)}`);
     expect(await verifyInPage(badSig, vkey)).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' });
     expect(await verifyInPage('c2sp.org/tlog-proof@v1\nnonsense', vkey)).toMatchObject({ ok: false, code: 'MALFORMED' });
+  });
+
+  it('agent signatures: the page signs the same bytes as Node (pure CBOR encoder), and verifies them', async () => {
+    // Keys and numbers where a naive encoder would differ: integer-like keys, non-BMP vs U+E000,
+    // 2^32 and 2^53 boundaries, floats, -0, a long multi-byte string.
+    const event = {
+      ...sampleEvent(7),
+      event_id: '0192f0c4-1b2c-7d3e-8f40-123456789abc',
+      metadata: { '10': 1, '9': [2 ** 32, -(2 ** 32) - 1, 2 ** 53 - 1, 2 ** 53, 0.1, -0], '\uE000a': 'größe', '😀': 'é'.repeat(200) },
+    };
+    const seed = new Uint8Array(32).fill(7);
+    const node = signEventAsAgent(event, seed);
+    const r = await page.evaluate(
+      ([ev, seedHex, nodeSigned]) => {
+        const v = (globalThis as any).tlogVerifier;
+        const seedBytes = new Uint8Array(seedHex.match(/../g)!.map((h: string) => parseInt(h, 16)));
+        const signed = v.signEventAsAgent(ev, seedBytes);
+        const hex = Array.from(v.agentSignedBytes(ev) as Uint8Array, (b) => b.toString(16).padStart(2, '0')).join('');
+        const tampered = { ...nodeSigned, metadata: { ...nodeSigned.metadata, '10': 2 } };
+        return {
+          hex,
+          signature: signed.agent_signature.signature,
+          verifiesNode: v.verifyAgentSignature(nodeSigned).publicKey,
+          refused: (() => {
+            try {
+              v.verifyAgentSignature(tampered);
+              return 'accepted';
+            } catch (e: any) {
+              return e.code;
+            }
+          })(),
+        };
+      },
+      [event, toHex(seed), node] as const,
+    );
+    expect(r.hex).toBe(toHex(agentSignedBytes(event)));
+    expect(r.signature).toBe(node.agent_signature.signature); // Ed25519 is deterministic
+    expect(r.verifiesNode).toBe(node.agent_signature.public_key);
+    expect(r.refused).toBe('BAD_SIGNATURE');
   });
 });

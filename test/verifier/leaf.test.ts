@@ -1,6 +1,6 @@
 /**
  * decodeLeaf's canonical check is sound: whatever bytes it accepts are
- * exactly what the server's encoder (cbor-x based) writes for the decoded
+ * exactly what the encoder (cbor-encode.ts) writes for the decoded
  * value, so one record can never hide behind two leaf hashes.
  */
 

@@ -18,6 +18,9 @@ describe('the verifier import graph', () => {
     // The shared code it is built from: merkle, note, bytes, errors and the leaf decoder.
     expect(Object.keys(metafile.inputs).some((p) => p.endsWith('src/events/leaf.ts'))).toBe(true);
     expect(Object.keys(metafile.inputs).some((p) => p.endsWith('src/merkle/verify.ts'))).toBe(true);
+    // Agent signatures are checked over bytes from the pure encoder, never the server's cbor.ts (cbor-x).
+    expect(Object.keys(metafile.inputs).some((p) => p.endsWith('src/events/cbor-encode.ts'))).toBe(true);
+    expect(Object.keys(metafile.inputs).filter((p) => /src\/events\/(cbor|index)\.ts$/.test(p))).toEqual([]);
   });
 
   // Property names (noble's hash classes have a `process` method) are not globals: only bare reads count.
