@@ -37,7 +37,10 @@ export async function startTestServer(
   opts: { now?: () => number; logger?: import('pino').Logger } = {},
 ): Promise<TestServer> {
   const dir = dataDir ?? (await tempDir());
-  const config = loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', origin: 'test.example/log', ...overrides });
+  // Rate limits off unless a test asks for them: the suites below measure behaviour, not throttling
+  // (test/limits/ covers the limits with their own settings).
+  const unlimited = { rateAppendKey: 'off', rateAppendTenant: 'off', rateReadKey: 'off', rateReadTenant: 'off' };
+  const config = loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', origin: 'test.example/log', ...unlimited, ...overrides });
   const server = await startServer(config, opts);
   const adminToken = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
   const mk = (role: string, tenant: string) => makeKey(server.url, adminToken, role, tenant);

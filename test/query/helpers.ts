@@ -21,7 +21,17 @@ export interface QueryServer {
 export async function startQueryServer(dataDir?: string, start = Date.UTC(2026, 10, 2, 6, 0, 0)): Promise<QueryServer> {
   const dir = dataDir ?? (await tempDir('tlog-query-'));
   const clock = { now: start };
-  const config = loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', origin: 'query.example/log' });
+  // Rate limits off: these tests page through thousands of results quickly.
+  const config = loadConfig({}, {
+    port: 0,
+    dataDir: dir,
+    logLevel: 'silent',
+    origin: 'query.example/log',
+    rateAppendKey: 'off',
+    rateAppendTenant: 'off',
+    rateReadKey: 'off',
+    rateReadTenant: 'off',
+  });
   const server = await startServer(config, { now: () => clock.now });
   const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
   const tokens = new Map<string, string>();

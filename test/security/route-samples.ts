@@ -107,9 +107,10 @@ export const SAMPLES: Record<string, RouteSample> = {
     },
   },
   'POST /v1/retention/run': { ok: 200, build: async () => ({ path: '/v1/retention/run' }) },
-  'GET /v1/events': { ok: 200, build: async (c) => ({ path: `/v1/events?limit=1${forStar(c, '&')}` }) },
-  'GET /v1/export': { ok: 200, build: async (c) => ({ path: `/v1/export?format=ndjson&limit=1${forStar(c, '&')}` }) },
-  'GET /v1/runs': { ok: 200, build: async (c) => ({ path: `/v1/runs?limit=1${forStar(c, '&')}` }) },
+  // Collections name the tenant they read: a tenant-bound key naming another tenant gets 404.
+  'GET /v1/events': { ok: 200, build: async (c) => ({ path: `/v1/events?limit=1&tenant=${c.target}` }) },
+  'GET /v1/export': { ok: 200, build: async (c) => ({ path: `/v1/export?format=ndjson&limit=1&tenant=${c.target}` }) },
+  'GET /v1/runs': { ok: 200, build: async (c) => ({ path: `/v1/runs?limit=1&tenant=${c.target}` }) },
   'GET /v1/runs/:run_id': { ok: 200, build: async (c) => ({ path: `/v1/runs/${await runIn(c)}${forStar(c)}` }) },
-  'GET /v1/reports/summary': { ok: 200, build: async (c) => ({ path: `/v1/reports/summary${forStar(c)}` }) },
+  'GET /v1/reports/summary': { ok: 200, build: async (c) => ({ path: `/v1/reports/summary?tenant=${c.target}` }) },
 };
