@@ -309,7 +309,7 @@ export class Vault {
       // rewrites a lone file at the deepest level, so a value and its deletion
       // flushed together would both survive. Flushed apart, the deletion lands
       // above the value and the compaction in purge() merges the two away.
-      await this.purge(tag);
+      await this.flushMemtable();
       const whole = erased === all;
       const event = makeEvent(rec.pseudonym, erased, whole);
       this.subjects.delete(name);
@@ -341,6 +341,16 @@ export class Vault {
    * Keys never hold personal data (layout.ts), so the MANIFEST, which
    * records table files' smallest and largest keys, holds none either.
    */
+  /**
+   * Flushes LevelDB's memtable to a table file (and retires its write-ahead
+   * log) without compacting anything: compactRange always flushes first, and
+   * the range given holds no key (no key starts with 0x00).
+   */
+  private async flushMemtable(): Promise<void> {
+    const compact = (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange.bind(this.db);
+    await this.locks.exclusive(SCAN, () => compact(new Uint8Array([0]), new Uint8Array([0, 1])));
+  }
+
   private async purge(tag: Bytes): Promise<void> {
     const compact = (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange.bind(this.db);
     await this.locks.exclusive(SCAN, async () => {
