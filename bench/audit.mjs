@@ -18,6 +18,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { event, post } from './lib.mjs';
 
 const ENTRIES = Number(process.env.BENCH_MONITOR_ENTRIES ?? 250_000);
 const RECEIPTS = Number(process.env.BENCH_RECEIPTS ?? 2_000);
@@ -40,22 +41,6 @@ const row = (what, value, baseline, target, ok) => {
   console.error(`${what}: ${value} (baseline ${baseline}) target ${target} ${ok ? 'met' : 'MISSED'}`);
 };
 
-function event(i) {
-  return {
-    ts: '2026-11-23T10:00:00.000Z',
-    run_id: `run-${i % 997}`,
-    session_id: 'sess-1',
-    actor: { type: 'agent', id: `invoice-agent-${i % 7}`, version: '1.4.2', on_behalf_of: 'user-1234' },
-    action: { type: 'tool.call', name: 'approve_invoice', tool: 'erp.invoices.approve' },
-    target: { system: 'erp', resource: `invoice/INV-${100000 + i}`, environment: 'prod' },
-    data_accessed: [{ type: 'invoice', id: `INV-${100000 + i}`, fields: ['amount', 'vendor', 'due_date'] }],
-    reasoning: { summary: 'Amount under the auto-approval threshold and vendor is on the allow list.', model: 'model-x', confidence: 0.93 },
-    policy: { decision: 'ALLOW', matched_rule: 'invoices.auto_approve.under_5k' },
-    risk: { score: 12, factors: ['known_vendor'] },
-    result: { status: 'success', duration_ms: 84 },
-  };
-}
-
 /** Hashes per second of `fn` over `data` for ~1 s. */
 function rate(fn, data) {
   let n = 0;
@@ -65,12 +50,6 @@ function rate(fn, data) {
     n += 200;
   }
   return n / ((performance.now() - t0) / 1000);
-}
-
-async function post(url, token, body) {
-  const r = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
-  return r.json();
 }
 
 const root = await mkdtemp(join(tmpdir(), 'tlog-bench-audit-'));
@@ -87,7 +66,7 @@ try {
 
   // 1. verifyReceipt on real receipts from a server in this process.
   const dir = join(root, 'receipts');
-  const srv = await startServer(loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', origin: 'bench.example/log' }));
+  const srv = await startServer(loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', origin: 'bench.example/log', rateAppendKey: 'off', rateAppendTenant: 'off', rateReadKey: 'off', rateReadTenant: 'off' }));
   const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
   const token = (await post(`${srv.url}/v1/keys`, admin, { role: 'agent', tenant: 'bench' })).token;
   const vkey = srv.verifierKey;
@@ -150,7 +129,7 @@ try {
   }
   console.error(`built a log of ${fmt(ENTRIES)} entries in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', big, '--origin', 'bench.example/log', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', big, '--origin', 'bench.example/log', '--log-level', 'info', '--rate-append-key', 'off', '--rate-append-tenant', 'off', '--rate-read-key', 'off', '--rate-read-tenant', 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d) => {

@@ -74,7 +74,9 @@ function start(args, env = {}) {
   });
 }
 const stop = (c) => new Promise((r) => { c.proc.removeAllListeners('exit'); c.proc.once('exit', r); c.proc.kill('SIGTERM'); });
-const serve = (dir, index = 'on') => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', ORIGIN, '--query-index', index]);
+const serve = (dir, index = 'on') => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', ORIGIN, '--query-index', index,
+  // Rate limits off: this measures capacity (bench/fairness.mjs measures the limits).
+  '--rate-append-key', 'off', '--rate-append-tenant', 'off', '--rate-read-key', 'off', '--rate-read-tenant', 'off']);
 function cannon(opts) {
   return new Promise((resolve, reject) => autocannon({ duration: DURATION, connections: 64, ...opts }, (err, r) => (err ? reject(err) : resolve(r))));
 }

@@ -40,7 +40,7 @@ try {
     const dir = await logDir(root, run);
     const ORIGIN = originOf(run);
     // Start with the log logging at info to read its URL, then create an agent key.
-    const srv = await start([CLI, 'serve', '--port', '0', '--data', dir, '--origin', ORIGIN, ...extra], 'agent-tlog listening');
+    const srv = await start([CLI, 'serve', '--port', '0', '--data', dir, '--origin', ORIGIN, '--rate-append-key', 'off', '--rate-append-tenant', 'off', '--rate-read-key', 'off', '--rate-read-tenant', 'off', ...extra], 'agent-tlog listening');
     const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
     const token = (await (await fetch(`${srv.url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'agent', tenant: 'bench' }) })).json()).token;
     const r = await new Promise((ok, fail) => autocannon({
