@@ -6,7 +6,7 @@
 //  2. `agent-tlog monitor --once` over a fresh log of BENCH_MONITOR_ENTRIES entries
 //     (default 250,000, so the run takes a few minutes; README quotes 1,000,000),
 //     served by a child process: every entry bundle and hash tile over loopback
-//     HTTP, every leaf hashed (and decoded, unless --no-decode), the tree recomputed.
+//     HTTP, every leaf hashed (and decoded with --check-leaves), the tree recomputed.
 //
 // The large log is built by driving the Log class directly (no HTTP), like a server
 // would under load, then served by `agent-tlog serve` on the same data folder.
@@ -147,7 +147,7 @@ try {
     const admin2 = (await readFile(join(big, 'admin.token'), 'utf8')).trim();
     const auditor = (await post(`${url}/v1/keys`, admin2, { role: 'auditor', tenant: '*' })).token;
     const bigKey = (await (await fetch(`${url}/v1/log`)).json()).verifier_key;
-    for (const [label, extra] of [['leaves decoded (default)', []], ['--no-decode: hashes and tiles only', ['--no-decode']]]) {
+    for (const [label, extra] of [['default: hashes, tiles and roots', []], ['--check-leaves: each leaf also a canonical record', ['--check-leaves']]]) {
       const state = join(root, `monitor-${extra.length}.json`);
       const m0 = performance.now();
       const out = await new Promise((resolve, reject) => {

@@ -186,7 +186,7 @@ export function registerAudit(program: Command): void {
       .option('--token <token>', 'auditor token with tenant "*" for entry bundles (TLOG_TOKEN)')
       .option('--interval <seconds>', 'seconds between polls when following', '10')
       .option('--concurrency <n>', 'tiles fetched ahead', '8')
-      .option('--no-decode', 'skip the canonical-record check of each leaf (hashes and tiles are still checked)')
+      .option('--check-leaves', 'also check that each leaf is a canonical v1 record (2-5x slower; hashes, tiles and roots are always checked)')
       .description('Follow a log: verify every checkpoint, its consistency, every tile and entry bundle; resumable'),
   );
   for (const p of monitorPlugins) p.options(monitor);
@@ -227,7 +227,7 @@ async function runMonitor(url: string, o: KeyOpts & Record<string, unknown>): Pr
         verifierKey: vkey,
         ...(o.origin ? { origin: o.origin as string } : {}),
         hasher: nodeHasher,
-        decodeLeaves: o.decode !== false,
+        decodeLeaves: o.checkLeaves === true,
         concurrency,
         onProgress: (d, t) => bar.update(d, t),
         checkpointChecks,

@@ -25,9 +25,9 @@ beforeAll(async () => {
 });
 afterAll(() => rm(work, { recursive: true, force: true }));
 
-async function monitorOnce(t: TestServer, vkey: string, token: string, name: string) {
+async function monitorOnce(t: TestServer, vkey: string, token: string, name: string, extra: string[] = []) {
   const evidence = join(work, `${name}.evidence.json`);
-  const r = await runCli(['monitor', t.url, '--once', '--key', vkey, '--state', join(work, `${name}.state.json`), '--evidence', evidence, '--token', token]);
+  const r = await runCli(['monitor', t.url, '--once', '--key', vkey, '--state', join(work, `${name}.state.json`), '--evidence', evidence, '--token', token, ...extra]);
   return { ...r, evidence };
 }
 
@@ -43,6 +43,15 @@ describe('monitor --once on an honest log', () => {
     token = await allTenantsAuditor(t);
   });
   afterAll(() => t.close());
+
+  it('--check-leaves also checks every leaf as a canonical record, on the same honest log', async () => {
+    await addEvents(t, 40, 5000);
+    const size = (await get(`${t.url}/v1/log`)).json.tree_size as number;
+    const r = await monitorOnce(t, vkey, token, 'check-leaves', ['--check-leaves']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${size} new entries verified`);
+  });
 
   it('verifies from leaf 0, then resumes from its state file with only the new entries', async () => {
     await addEvents(t, 300);
