@@ -18,7 +18,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { event, post } from './lib.mjs';
+import { event, post, printTable } from './lib.mjs';
 
 const ENTRIES = Number(process.env.BENCH_MONITOR_ENTRIES ?? 250_000);
 const RECEIPTS = Number(process.env.BENCH_RECEIPTS ?? 2_000);
@@ -174,12 +174,4 @@ try {
   await rm(root, { recursive: true, force: true });
 }
 
-const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores, Node ${process.version}.`,
-  '',
-  '| what | measured | baseline (same run) | target | met |',
-  '|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.target} | ${r.ok ? 'yes' : '**no**'} |`),
-].join('\n');
-console.log(table);
-if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, table + '\n');
+await printTable(rows, `BENCH_MONITOR_ENTRIES=${ENTRIES}`);

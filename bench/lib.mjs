@@ -88,7 +88,7 @@ export async function printTable(rows, note = `${DURATION} s per autocannon run`
     '',
     '| what | measured | baseline (same run) | target | met |',
     '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.target} | ${r.ok ? 'yes' : '**no**'} |`),
+    ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.target} | ${r.ok === undefined ? '—' : r.ok ? 'yes' : '**no**'} |`),
   ].join('\n');
   console.log(table);
   if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, table + '\n');

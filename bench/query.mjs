@@ -12,12 +12,12 @@
 //
 // BENCH_DURATION (s per autocannon run, default 5), BENCH_QUERY_ENTRIES,
 // BENCH_OUT (optional file for the markdown table).
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { printTable, start, stop } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ENTRIES = Number(process.env.BENCH_QUERY_ENTRIES ?? 1_000_000);
@@ -57,23 +57,6 @@ const httpEvent = (i) => {
   return e;
 };
 
-function start(args, env = {}) {
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      for (const line of buf.split('\n')) {
-        try {
-          const j = JSON.parse(line);
-          if (j.msg === 'agent-tlog listening') resolve({ proc, url: j.url });
-        } catch {}
-      }
-    });
-    proc.once('exit', (c) => reject(new Error(`child exited ${c}`)));
-  });
-}
-const stop = (c) => new Promise((r) => { c.proc.removeAllListeners('exit'); c.proc.once('exit', r); c.proc.kill('SIGTERM'); });
 const serve = (dir, index = 'on') => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', ORIGIN, '--query-index', index,
   // Rate limits off: this measures capacity (bench/fairness.mjs measures the limits).
   '--rate-append-key', 'off', '--rate-append-tenant', 'off', '--rate-read-key', 'off', '--rate-read-tenant', 'off']);
@@ -222,12 +205,4 @@ try {
   await rm(root, { recursive: true, force: true });
 }
 
-const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${(await import('node:os')).cpus().length} cores, Node ${process.version}, ${DURATION} s per autocannon run, BENCH_QUERY_ENTRIES=${ENTRIES}.`,
-  '',
-  '| what | measured | baseline (same run) | target | met |',
-  '|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.baseline} | ${r.target} | ${r.ok === undefined ? '—' : r.ok ? 'yes' : '**no**'} |`),
-].join('\n');
-console.log(table);
-if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, table + '\n');
+await printTable(rows, `${DURATION} s per autocannon run, BENCH_QUERY_ENTRIES=${ENTRIES}`);

@@ -3,7 +3,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { loadConfig, type Config } from '../src/config.js';
+import { TlogError } from '../src/errors.js';
 import { startServer, type RunningServer } from '../src/server.js';
 
 export async function tempDir(prefix = 'tlog-test-'): Promise<string> {
@@ -112,4 +114,15 @@ export async function get(url: string, token?: string): Promise<{ status: number
     json = undefined;
   }
   return { status: r.status, json, body, headers: r.headers };
+}
+
+/** The stable code of the TlogError `f` throws ('NO ERROR' if it returns); anything else fails the test. */
+export function errorCode(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(TlogError);
+    return (e as TlogError).code;
+  }
+  return 'NO ERROR';
 }

@@ -2,20 +2,10 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64, toBase64 } from '../../src/bytes/index.js';
-import { TlogError } from '../../src/errors.js';
 import { ed25519Signer, formatVerifierKey } from '../../src/note/index.js';
 import { verifyReceipt } from '../../src/verifier/index.js';
-import { get, post, sampleEvent, startTestServer, type TestServer } from '../helpers.js';
+import { get, post, sampleEvent, startTestServer, type TestServer, errorCode } from '../helpers.js';
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TlogError);
-    return (e as TlogError).code;
-  }
-  return 'NO ERROR';
-}
 
 describe('verifyReceipt on tampered receipts', () => {
   let t: TestServer;
@@ -42,15 +32,15 @@ describe('verifyReceipt on tampered receipts', () => {
     const leaf = fromBase64(lines[1]!.slice('extra '.length))!;
     leaf[leaf.length - 3]! ^= 1;
     lines[1] = `extra ${toBase64(leaf)}`;
-    expect(codeOf(() => verifyReceipt(lines.join('\n'), vkey))).toBe('BAD_PROOF');
+    expect(errorCode(() => verifyReceipt(lines.join('\n'), vkey))).toBe('BAD_PROOF');
   });
 
   it('a changed proof hash fails (BAD_PROOF); a changed index fails', () => {
     const lines = proof.split('\n');
     const h = fromBase64(lines[3]!)!;
     h[0]! ^= 0x80;
-    expect(codeOf(() => verifyReceipt([...lines.slice(0, 3), toBase64(h), ...lines.slice(4)].join('\n'), vkey))).toBe('BAD_PROOF');
-    expect(codeOf(() => verifyReceipt(proof.replace(`\nindex ${base + 5}\n`, `\nindex ${base + 4}\n`), vkey))).toBe('BAD_PROOF');
+    expect(errorCode(() => verifyReceipt([...lines.slice(0, 3), toBase64(h), ...lines.slice(4)].join('\n'), vkey))).toBe('BAD_PROOF');
+    expect(errorCode(() => verifyReceipt(proof.replace(`\nindex ${base + 5}\n`, `\nindex ${base + 4}\n`), vkey))).toBe('BAD_PROOF');
   });
 
   it('a changed checkpoint root or signature fails (BAD_SIGNATURE)', () => {
@@ -58,14 +48,14 @@ describe('verifyReceipt on tampered receipts', () => {
     const blob = sigLine.split(' ').pop()!;
     const raw = fromBase64(blob)!;
     raw[10]! ^= 1;
-    expect(codeOf(() => verifyReceipt(proof.replace(blob, toBase64(raw)), vkey))).toBe('BAD_SIGNATURE');
+    expect(errorCode(() => verifyReceipt(proof.replace(blob, toBase64(raw)), vkey))).toBe('BAD_SIGNATURE');
   });
 
   it('another key (UNKNOWN_KEY), another origin (WRONG_ORIGIN), garbage (MALFORMED)', () => {
     const other = ed25519Signer('test.example/log', new Uint8Array(32).fill(7));
-    expect(codeOf(() => verifyReceipt(proof, formatVerifierKey(other.name, other.publicKey)))).toBe('UNKNOWN_KEY');
-    expect(codeOf(() => verifyReceipt(proof, vkey, { origin: 'elsewhere.example/log' }))).toBe('WRONG_ORIGIN');
-    expect(codeOf(() => verifyReceipt('not a proof', vkey))).toBe('MALFORMED');
-    expect(codeOf(() => verifyReceipt(proof.replace(/^extra .*\n/m, ''), vkey))).toBe('MALFORMED');
+    expect(errorCode(() => verifyReceipt(proof, formatVerifierKey(other.name, other.publicKey)))).toBe('UNKNOWN_KEY');
+    expect(errorCode(() => verifyReceipt(proof, vkey, { origin: 'elsewhere.example/log' }))).toBe('WRONG_ORIGIN');
+    expect(errorCode(() => verifyReceipt('not a proof', vkey))).toBe('MALFORMED');
+    expect(errorCode(() => verifyReceipt(proof.replace(/^extra .*\n/m, ''), vkey))).toBe('MALFORMED');
   });
 });

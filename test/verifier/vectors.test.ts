@@ -10,25 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64, fromHex } from '../../src/bytes/index.js';
-import { TlogError } from '../../src/errors.js';
 import { LogClient } from '../../src/monitor/client.js';
 import { catchUp, MonitorAlarm } from '../../src/monitor/monitor.js';
 import type { MonitorState } from '../../src/monitor/state.js';
+import { errorCode } from '../helpers.js';
 import { hasher, verifyCheckpoint, verifyConsistency, verifyInclusion } from '../../src/verifier/index.js';
 
 const VECTORS = '/work/shared/vectors';
 const load = async (f: string) => JSON.parse(await readFile(join(VECTORS, f), 'utf8'));
 const hex = (h: string) => fromHex(h)!;
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TlogError);
-    return (e as TlogError).code;
-  }
-  return 'NO ERROR';
-}
 
 function flipped(proof: Uint8Array[], i: number): Uint8Array[] {
   return proof.map((p, j) => (j === i ? p.map((b, k) => (k === 0 ? b ^ 1 : b)) : p));
@@ -47,7 +38,7 @@ describe('transparency-dev/merkle proof vectors', async () => {
       const leafHash = hasher.hashLeaf(leaves[v.leaf_index_0based]!);
       verifyInclusion(v.leaf_index_0based, v.tree_size, leafHash, proof, roots[v.tree_size]!);
       for (let i = 0; i < proof.length; i++)
-        expect(code(() => verifyInclusion(v.leaf_index_0based, v.tree_size, leafHash, flipped(proof, i), roots[v.tree_size]!))).toBe('BAD_PROOF');
+        expect(errorCode(() => verifyInclusion(v.leaf_index_0based, v.tree_size, leafHash, flipped(proof, i), roots[v.tree_size]!))).toBe('BAD_PROOF');
       n++;
     }
     expect(n).toBeGreaterThanOrEqual(5);
@@ -58,7 +49,7 @@ describe('transparency-dev/merkle proof vectors', async () => {
       const proof: Uint8Array[] = v.proof_hex.map(hex);
       verifyConsistency(v.size1, v.size2, proof, roots[v.size1]!, roots[v.size2]!);
       for (let i = 0; i < proof.length; i++)
-        expect(code(() => verifyConsistency(v.size1, v.size2, flipped(proof, i), roots[v.size1]!, roots[v.size2]!))).toBe('BAD_PROOF');
+        expect(errorCode(() => verifyConsistency(v.size1, v.size2, flipped(proof, i), roots[v.size1]!, roots[v.size2]!))).toBe('BAD_PROOF');
     }
   });
 });
@@ -81,7 +72,7 @@ describe('checkpoint vectors', async () => {
     const b = verifyCheckpoint(m.checkpoint_size8, m.keys.monkeys.vkey);
     const proof = m.consistency_proof_5_to_8_hex.map(hex);
     verifyConsistency(5, 8, proof, a.rootHash, b.rootHash);
-    expect(code(() => verifyConsistency(5, 8, proof.slice(1), a.rootHash, b.rootHash))).toBe('BAD_PROOF');
+    expect(errorCode(() => verifyConsistency(5, 8, proof.slice(1), a.rootHash, b.rootHash))).toBe('BAD_PROOF');
   });
 
   it('sum.golang.org checkpoints (origin differs from the key name) verify, other signatures on them ignored', () => {
@@ -92,10 +83,10 @@ describe('checkpoint vectors', async () => {
     const t = c.tessera_testdata_log;
     const note: string = t.checkpoints_by_size['7'];
     const monkeys = c.transparency_dev_witness_monkeys.keys.monkeys.vkey;
-    expect(code(() => verifyCheckpoint(note, monkeys))).toBe('WRONG_ORIGIN');
-    expect(code(() => verifyCheckpoint(note, monkeys, 'example.com/log/testdata'))).toBe('UNKNOWN_KEY');
-    expect(code(() => verifyCheckpoint(note.replace('\n7\n', '\n8\n'), t.vkey))).toBe('BAD_SIGNATURE');
-    expect(code(() => verifyCheckpoint(note.replace('\n\n', '\n'), t.vkey))).toBe('MALFORMED');
+    expect(errorCode(() => verifyCheckpoint(note, monkeys))).toBe('WRONG_ORIGIN');
+    expect(errorCode(() => verifyCheckpoint(note, monkeys, 'example.com/log/testdata'))).toBe('UNKNOWN_KEY');
+    expect(errorCode(() => verifyCheckpoint(note.replace('\n7\n', '\n8\n'), t.vkey))).toBe('BAD_SIGNATURE');
+    expect(errorCode(() => verifyCheckpoint(note.replace('\n\n', '\n'), t.vkey))).toBe('MALFORMED');
   });
 });
 

@@ -9,10 +9,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64 } from '../../src/bytes/index.js';
-import { TlogError } from '../../src/errors.js';
 import { cosignatureSigner, ed25519Signer, formatSignerKey, parseCheckpoint, parseNote } from '../../src/note/index.js';
 import { verifyReceipt, verifyWitnesses } from '../../src/verifier/index.js';
-import { get, post, sampleEvent, startTestServer, tempDir, type TestServer } from '../helpers.js';
+import { get, post, sampleEvent, startTestServer, tempDir, type TestServer, errorCode } from '../helpers.js';
 import { startTestWitness, type TestWitness } from './helpers.js';
 
 const ORIGIN = 'witnessed.example/log';
@@ -25,15 +24,6 @@ async function logDir(seed: Uint8Array): Promise<{ dir: string; vkey: string }> 
   return { dir, vkey: ed25519Signer(ORIGIN, seed).verifierKey };
 }
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TlogError);
-    return (e as TlogError).code;
-  }
-  return 'NO ERROR';
-}
 
 const spec = (w: TestWitness) => `${w.w.verifierKey}@${w.url}`;
 const cosignatureLines = (note: string) => note.split('\n').filter((l) => l.startsWith('— ') && !l.startsWith(`— ${ORIGIN} `));
@@ -102,7 +92,7 @@ describe('a log with a 2-of-3 witness policy', () => {
     const v = verifyReceipt(r.json.tlog_proof, vkey, { witnesses: policy });
     expect(v.cosignatures!.map((c) => c.name).sort()).toEqual(['witness.test/w0', 'witness.test/w1']);
     expect(cosignatureLines(checkpointOfProof(r.json.tlog_proof))).toHaveLength(2);
-    expect(codeOf(() => verifyReceipt(r.json.tlog_proof, vkey, { witnesses: { keys: policy.keys, quorum: 3 } }))).toBe('WITNESS_QUORUM');
+    expect(errorCode(() => verifyReceipt(r.json.tlog_proof, vkey, { witnesses: { keys: policy.keys, quorum: 3 } }))).toBe('WITNESS_QUORUM');
     lastCosigned = checkpointOfProof(r.json.tlog_proof);
   });
 
@@ -113,7 +103,7 @@ describe('a log with a 2-of-3 witness policy', () => {
     expect(r.json.witnessed).toBe(false);
     expect(cosignatureLines(checkpointOfProof(r.json.tlog_proof))).toEqual([]);
     expect(verifyReceipt(r.json.tlog_proof, vkey).index).toBe(base + 5);
-    expect(codeOf(() => verifyReceipt(r.json.tlog_proof, vkey, { witnesses: policy }))).toBe('WITNESS_QUORUM');
+    expect(errorCode(() => verifyReceipt(r.json.tlog_proof, vkey, { witnesses: policy }))).toBe('WITNESS_QUORUM');
     // /checkpoint keeps serving the last cosigned checkpoint, behind the tree.
     const cp = new TextDecoder().decode((await get(`${log.url}/checkpoint`)).body);
     expect(cp).toBe(lastCosigned);
