@@ -11,10 +11,16 @@ import { requireHost } from './client-errors.js';
 import { ROUTES } from './routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
-/** Sent on every response: this is an API, never a page to frame or sniff. */
-const securityHeaders: RequestHandler = (_req, res, next) => {
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-  next();
+const HEADERS = Object.entries(SECURITY_HEADERS);
+
+/**
+ * Runs before routing, on every request: the security headers (this is an
+ * API, never a page to frame or sniff), then the Host check. One middleware,
+ * not two: every layer express walks costs a few µs per request.
+ */
+const everyRequest: RequestHandler = (req, res, next) => {
+  for (let i = 0; i < HEADERS.length; i++) res.setHeader(HEADERS[i]![0], HEADERS[i]![1]);
+  requireHost(req, res, next);
 };
 
 export function createApp(input: Omit<AppContext, 'rateLimits'> & { rateLimits?: RateLimits }): express.Express {
@@ -23,8 +29,7 @@ export function createApp(input: Omit<AppContext, 'rateLimits'> & { rateLimits?:
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(securityHeaders);
-  app.use(requireHost);
+  app.use(everyRequest);
   for (const r of ROUTES) {
     const chain: RequestHandler[] = [];
     const guard = guardFor(ctx.keys, r, ctx.config.publicReadsNeedToken);

@@ -42,17 +42,22 @@ const READERS: readonly Role[] = ['auditor', 'admin'];
 const ADMIN: readonly Role[] = ['admin'];
 const PRIVACY: readonly Role[] = ['privacy'];
 
+/**
+ * Order is match order: express tries each route in turn (a few µs per miss),
+ * so the busiest routes come first. Only overlapping paths constrain it:
+ * `/tile/entries/*rest` must precede `/tile/*rest`.
+ */
 export const ROUTES: readonly RouteDef[] = [
-  { method: 'get', path: '/checkpoint', access: 'public', tenant: 'none', handler: getCheckpoint, summary: 'Latest signed checkpoint (C2SP tlog-checkpoint)' },
-  { method: 'get', path: '/tile/entries/*rest', access: READERS, tenant: 'all-tenants', handler: getEntryBundle, summary: 'Entry bundle (C2SP tlog-tiles)' },
-  { method: 'get', path: '/tile/*rest', access: 'public', tenant: 'none', handler: getTile, summary: 'Hash tile (C2SP tlog-tiles)' },
-  { method: 'get', path: '/v1/log', access: 'public', tenant: 'none', handler: getLogInfo, summary: 'Origin, verifier key, size and root' },
-  { method: 'get', path: '/v1/proofs/inclusion', access: 'public', tenant: 'none', handler: getInclusionProof, summary: 'RFC 6962 inclusion proof' },
-  { method: 'get', path: '/v1/proofs/consistency', access: 'public', tenant: 'none', handler: getConsistencyProof, summary: 'RFC 6962 consistency proof' },
-  { method: 'get', path: '/healthz', access: 'public', tenant: 'none', alwaysOpen: true, handler: getHealth, summary: 'Liveness and queue depth' },
-  { method: 'get', path: '/v1/entries/:index', access: READERS, tenant: 'own-tenant', handler: getEntry, summary: 'One entry, decoded (own tenant)' },
   { method: 'post', path: '/v1/events', access: WRITERS, tenant: 'own-tenant-write', body: (c) => c.config.maxBody, handler: appendOne, summary: 'Append one audit event; returns a receipt' },
   { method: 'post', path: '/v1/events/batch', access: WRITERS, tenant: 'own-tenant-write', body: (c) => c.config.maxBatchBody, handler: appendBatch, summary: 'Append up to 1,000 events' },
+  { method: 'get', path: '/v1/proofs/inclusion', access: 'public', tenant: 'none', handler: getInclusionProof, summary: 'RFC 6962 inclusion proof' },
+  { method: 'get', path: '/tile/entries/*rest', access: READERS, tenant: 'all-tenants', handler: getEntryBundle, summary: 'Entry bundle (C2SP tlog-tiles)' },
+  { method: 'get', path: '/tile/*rest', access: 'public', tenant: 'none', handler: getTile, summary: 'Hash tile (C2SP tlog-tiles)' },
+  { method: 'get', path: '/checkpoint', access: 'public', tenant: 'none', handler: getCheckpoint, summary: 'Latest signed checkpoint (C2SP tlog-checkpoint)' },
+  { method: 'get', path: '/v1/proofs/consistency', access: 'public', tenant: 'none', handler: getConsistencyProof, summary: 'RFC 6962 consistency proof' },
+  { method: 'get', path: '/v1/log', access: 'public', tenant: 'none', handler: getLogInfo, summary: 'Origin, verifier key, size and root' },
+  { method: 'get', path: '/healthz', access: 'public', tenant: 'none', alwaysOpen: true, handler: getHealth, summary: 'Liveness and queue depth' },
+  { method: 'get', path: '/v1/entries/:index', access: READERS, tenant: 'own-tenant', handler: getEntry, summary: 'One entry, decoded (own tenant)' },
   { method: 'get', path: '/v1/events/:event_id/receipt', access: ['agent', 'auditor', 'admin'], tenant: 'own-tenant', handler: getReceipt, summary: 'Fresh receipt for a logged event (own tenant)' },
   { method: 'post', path: '/v1/keys', access: ADMIN, tenant: 'own-tenant', body: () => 16 * 1024, handler: createKey, summary: 'Create an API key' },
   { method: 'get', path: '/v1/keys', access: ADMIN, tenant: 'own-tenant', handler: listKeys, summary: 'List API keys (no tokens)' },
