@@ -22,4 +22,4 @@ RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 USER node
 VOLUME /data
 EXPOSE 8080
-CMD ["node", "dist/cli/main.js", "serve"]
+CMD ["node", "--max-semi-space-size=64", "dist/cli/main.js", "serve"]
