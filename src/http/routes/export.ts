@@ -8,6 +8,7 @@
 import type { RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { toBase64 } from '../../bytes/index.js';
+import { ByteSink, cborToJson } from '../../query/cbor-json.js';
 import { CSV_HEADER, csvRow } from '../../query/csv.js';
 import { FILTER_PARAMS, parseParams, toFilter } from '../../query/filter.js';
 import { search } from '../../query/search.js';
@@ -53,24 +54,32 @@ export const exportEvents = (ctx: AppContext): RequestHandler => async (req, res
   res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8; header=present' : 'application/x-ndjson; charset=utf-8');
   res.setHeader('Content-Disposition', `attachment; filename="agent-tlog-${tenant}-${treeSize}.${format}"`);
   res.setHeader('X-Tree-Size', String(treeSize));
-  let buf = format === 'csv' ? CSV_HEADER : '';
+  // CSV rows are strings; NDJSON rows are bytes: the record's JSON is
+  // transcoded straight from the leaf's CBOR (query/cbor-json.ts).
+  let csv = format === 'csv' ? CSV_HEADER : '';
+  const sink = new ByteSink();
+  const size = () => (format === 'csv' ? csv.length : sink.p);
   const gone = () => res.destroyed || res.writableEnded;
   for await (const h of search(ctx.log.store, tenant, filter, { order: 'asc', treeSize })) {
     const leafHash = ctx.log.hashLeaf(h.leaf);
     const lh = toBase64(leafHash);
-    if (format === 'csv') buf += csvRow(h.index, lh, h.record);
-    else if (!proofs) buf += `{"index":${h.index},"leaf_hash":"${lh}","record":${JSON.stringify(h.record)}}\n`;
+    if (format === 'csv') csv += csvRow(h.index, lh, h.record);
     else {
-      const r = await ctx.log.receipt({ eventId: h.record.event.event_id, index: h.index, leaf: h.leaf, leafHash, loggedAt: h.record.logged_at });
-      buf += `{"index":${h.index},"leaf_hash":"${lh}","record":${JSON.stringify(h.record)},"tlog_proof":${JSON.stringify(r.tlog_proof)}}\n`;
+      sink.text(`{"index":${h.index},"leaf_hash":"${lh}","record":`);
+      if (!cborToJson(h.leaf, sink)) sink.text(JSON.stringify(h.record));
+      if (proofs) {
+        const r = await ctx.log.receipt({ eventId: h.record.event.event_id, index: h.index, leaf: h.leaf, leafHash, loggedAt: h.record.logged_at });
+        sink.text(`,"tlog_proof":${JSON.stringify(r.tlog_proof)}`);
+      }
+      sink.text('}\n');
     }
-    if (buf.length >= CHUNK_BYTES) {
+    if (size() >= CHUNK_BYTES) {
       if (gone()) return; // the reader left: leaving the loop closes the scan
-      const ok = res.write(buf);
-      buf = '';
+      const ok = res.write(format === 'csv' ? csv : sink.take());
+      csv = '';
       if (!ok) await drained(res);
       if (gone()) return; // the reader left: leaving the loop closes the scan
     }
   }
-  res.end(buf);
+  res.end(format === 'csv' ? csv : sink.take());
 };

@@ -1,0 +1,203 @@
+/**
+ * CBOR → JSON text, byte to byte, for exports: a stored leaf becomes the
+ * JSON of its record without building the record as objects and without
+ * decoding a single string (UTF-8 in, UTF-8 out; only `"`, `\` and control
+ * characters are escaped, as JSON.stringify escapes them).
+ *
+ * It reads only what this server writes (spec/events.md §3): definite-length
+ * maps with text keys, arrays, text, integers within ±(2^53−1), float64,
+ * true, false and null. Anything else (a tag, byte strings, indefinite
+ * lengths, a half or single float, a bigger integer, trailing bytes, nesting
+ * past MAX_CBOR_DEPTH) makes it answer `false` having written nothing, and
+ * the caller falls back to the strict decoder, which reports what is wrong.
+ *
+ * Object keys come out in the leaf's (canonical CBOR) order. JSON.stringify
+ * of a decoded record can differ in key order only (JavaScript lists
+ * integer-like keys first); the parsed values are equal.
+ */
+
+import { MAX_CBOR_DEPTH } from '../events/limits.js';
+
+const HEX = '0123456789abcdef';
+/** JSON.stringify's short escapes for control characters. */
+const SHORT: Record<number, number> = { 8: 0x62, 9: 0x74, 10: 0x6e, 12: 0x66, 13: 0x72 };
+
+/** A growable byte buffer that export rows are written into. */
+export class ByteSink {
+  buf = new Uint8Array(1 << 16);
+  p = 0;
+  private static readonly enc = new TextEncoder();
+
+  ensure(n: number): void {
+    if (this.p + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.p + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.p));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.p++] = b;
+  }
+
+  /** Any JS string, as UTF-8 (the caller makes it valid JSON). */
+  text(s: string): void {
+    this.ensure(s.length * 3);
+    this.p += ByteSink.enc.encodeInto(s, this.buf.subarray(this.p)).written;
+  }
+
+  /** The bytes written so far (a copy), leaving the sink empty. */
+  take(): Uint8Array {
+    const out = this.buf.slice(0, this.p);
+    this.p = 0;
+    return out;
+  }
+}
+
+class Bail extends Error {}
+const BAIL = new Bail();
+
+class Reader {
+  p = 0;
+  constructor(
+    readonly b: Uint8Array,
+    readonly view: DataView,
+  ) {}
+
+  /** The argument of a head with additional info `ai` (definite lengths only). */
+  arg(ai: number): number {
+    const b = this.b;
+    if (ai < 24) return ai;
+    if (ai === 24) {
+      this.need(1);
+      return b[this.p++]!;
+    }
+    if (ai === 25) {
+      this.need(2);
+      const v = this.view.getUint16(this.p);
+      this.p += 2;
+      return v;
+    }
+    if (ai === 26) {
+      this.need(4);
+      const v = this.view.getUint32(this.p);
+      this.p += 4;
+      return v;
+    }
+    if (ai === 27) {
+      this.need(8);
+      const v = this.view.getUint32(this.p) * 0x1_0000_0000 + this.view.getUint32(this.p + 4);
+      this.p += 8;
+      if (!Number.isSafeInteger(v)) throw BAIL;
+      return v;
+    }
+    throw BAIL;
+  }
+
+  need(n: number): void {
+    if (this.p + n > this.b.length) throw BAIL;
+  }
+}
+
+function digits(out: ByteSink, s: string): void {
+  out.ensure(s.length);
+  for (let i = 0; i < s.length; i++) out.buf[out.p++] = s.charCodeAt(i);
+}
+
+/** A text item's bytes as a JSON string. */
+function text(r: Reader, out: ByteSink, len: number): void {
+  r.need(len);
+  const b = r.b;
+  const end = r.p + len;
+  out.ensure(len * 6 + 2); // worst case: every byte a \u00XX escape
+  const o = out.buf;
+  let q = out.p;
+  o[q++] = 0x22;
+  for (let i = r.p; i < end; i++) {
+    const c = b[i]!;
+    if (c >= 0x20 && c !== 0x22 && c !== 0x5c) o[q++] = c;
+    else {
+      o[q++] = 0x5c;
+      if (c === 0x22 || c === 0x5c) o[q++] = c;
+      else if (SHORT[c] !== undefined) o[q++] = SHORT[c]!;
+      else {
+        o[q++] = 0x75;
+        o[q++] = 0x30;
+        o[q++] = 0x30;
+        o[q++] = HEX.charCodeAt(c >> 4);
+        o[q++] = HEX.charCodeAt(c & 15);
+      }
+    }
+  }
+  o[q++] = 0x22;
+  out.p = q;
+  r.p = end;
+}
+
+function item(r: Reader, out: ByteSink, depth: number): void {
+  r.need(1);
+  const ib = r.b[r.p++]!;
+  const major = ib >> 5;
+  const ai = ib & 31;
+  switch (major) {
+    case 0:
+      return digits(out, String(r.arg(ai)));
+    case 1:
+      return digits(out, String(-1 - r.arg(ai)));
+    case 3:
+      return text(r, out, r.arg(ai));
+    case 4:
+    case 5: {
+      if (depth >= MAX_CBOR_DEPTH) throw BAIL;
+      const n = r.arg(ai);
+      out.byte(major === 4 ? 0x5b : 0x7b);
+      for (let i = 0; i < n; i++) {
+        if (i > 0) out.byte(0x2c);
+        if (major === 5) {
+          r.need(1);
+          const kb = r.b[r.p++]!;
+          if (kb >> 5 !== 3) throw BAIL; // text keys only
+          text(r, out, r.arg(kb & 31));
+          out.byte(0x3a);
+        }
+        item(r, out, depth + 1);
+      }
+      out.byte(major === 4 ? 0x5d : 0x7d);
+      return;
+    }
+    case 7:
+      if (ib === 0xf4) return digits(out, 'false');
+      if (ib === 0xf5) return digits(out, 'true');
+      if (ib === 0xf6) return digits(out, 'null');
+      if (ib === 0xfb) {
+        r.need(8);
+        const v = r.view.getFloat64(r.p);
+        r.p += 8;
+        if (!Number.isFinite(v)) throw BAIL;
+        return digits(out, String(v));
+      }
+      throw BAIL;
+    default:
+      throw BAIL; // byte strings, tags
+  }
+}
+
+/**
+ * Appends the JSON text of the single CBOR item in `cbor` to `out`. Returns
+ * false (with `out` as it was) for anything outside what this server writes.
+ */
+export function cborToJson(cbor: Uint8Array, out: ByteSink): boolean {
+  const start = out.p;
+  const r = new Reader(cbor, new DataView(cbor.buffer, cbor.byteOffset, cbor.byteLength));
+  try {
+    item(r, out, 0);
+    if (r.p !== cbor.length) throw BAIL;
+    return true;
+  } catch (e) {
+    if (e !== BAIL) throw e;
+    out.p = start;
+    return false;
+  }
+}
