@@ -47,6 +47,31 @@ export const stop = (c) => new Promise((r) => { c.proc.removeAllListeners('exit'
 export const serve = (dir, extra = []) => start([CLI, 'serve', '--port', '0', '--data', dir, '--log-level', 'info', '--origin', 'bench.example/log',
   '--rate-append-key', 'off', '--rate-append-tenant', 'off', '--rate-read-key', 'off', '--rate-read-tenant', 'off', ...extra]);
 
+/** CPU time (ms, user + system, all threads) a child has used so far. */
+export async function cpuMs(proc) {
+  const { readFile } = await import('node:fs/promises');
+  const f = (await readFile(`/proc/${proc.pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms (CLK_TCK = 100)
+}
+
+/**
+ * Waits until a server child is idle: after a big fill, LevelDB compacts in
+ * background threads for a while, and a read benchmark run meanwhile would
+ * measure the compaction (it competes with autocannon for the second core).
+ * Idle = under 5% of a core over one second; gives up after `maxS` seconds.
+ */
+export async function settle(srv, maxS = 120) {
+  const t0 = performance.now();
+  let last = await cpuMs(srv.proc);
+  while (performance.now() - t0 < maxS * 1000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await cpuMs(srv.proc);
+    if (now - last < 50) return (performance.now() - t0) / 1000;
+    last = now;
+  }
+  return maxS;
+}
+
 export function cannon(opts) {
   return new Promise((resolve, reject) => {
     autocannon({ duration: DURATION, connections: 64, ...opts }, (err, r) => (err ? reject(err) : resolve(r)));

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dirSize, leafBytes } from './disk.mjs';
-import { agentKey, cannon, event, fill, HELLO, printTable, serve, start, stop, summary } from './lib.mjs';
+import { agentKey, cannon, event, fill, HELLO, printTable, serve, settle, start, stop, summary } from './lib.mjs';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 
@@ -59,6 +59,7 @@ try {
   if (size < ENTRIES) await fill(srv.url, token, ENTRIES, size);
   size = (await (await fetch(`${srv.url}/v1/log`)).json()).tree_size;
   console.error(`filled to ${size} entries in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.error(`compaction settled after ${(await settle(srv)).toFixed(0)} s`);
   const rand = (n) => Math.floor(Math.random() * n);
   const proofs = summary(await cannon({
     url: srv.url,
