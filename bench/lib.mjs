@@ -77,6 +77,18 @@ export function cannon(opts) {
     autocannon({ duration: DURATION, connections: 64, ...opts }, (err, r) => (err ? reject(err) : resolve(r)));
   });
 }
+/**
+ * cannon() against a child server, also reporting the server's CPU time per
+ * request (µs, all its threads): unlike requests/s, it barely moves when the
+ * machine is busy, so it compares runs made at different times.
+ */
+export async function cannonCpu(srv, opts, perRequest = 1) {
+  const c0 = await cpuMs(srv.proc);
+  const r = summary(await cannon(opts));
+  const c1 = await cpuMs(srv.proc);
+  const requests = r.rps * (opts.duration ?? DURATION);
+  return { ...r, cpuUs: requests > 0 ? ((c1 - c0) * 1000) / (requests * perRequest) : NaN };
+}
 export const summary = (r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
 
 export function event(i) {
