@@ -77,7 +77,16 @@ export class TlogError extends Error {
   readonly retryAfter: number | undefined;
 
   constructor(code: ErrorCode, message: string, opts: { details?: Record<string, unknown>; retryAfter?: number; cause?: unknown } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    // A client error (status < 500) is an answer, not a fault: its stack is
+    // never logged, and capturing one costs more than the rest of a 429. A
+    // flood of refusals must stay cheap, so such errors carry no stack.
+    const limit = Error.stackTraceLimit;
+    if (ERRORS[code].status < 500) Error.stackTraceLimit = 0;
+    try {
+      super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = 'TlogError';
     this.code = code;
     this.details = opts.details;

@@ -4,7 +4,8 @@ import express, { type RequestHandler } from 'express';
 import type { AppContext } from './context.js';
 import { guardFor } from './auth.js';
 import { rawBody } from './body.js';
-import { errorHandler, notFound } from './errors.js';
+import { errorHandler, notFound, sendError } from './errors.js';
+import { TlogError } from '../errors.js';
 import { RateLimits, rateLimitConfig } from '../limits/rate-limits.js';
 import { rateLimit } from './rate-limit.js';
 import { requireHost } from './client-errors.js';
@@ -23,6 +24,28 @@ const everyRequest: RequestHandler = (req, res, next) => {
   requireHost(req, res, next);
 };
 
+/**
+ * Runs one step of a route's chain, answering a client error (a TlogError
+ * under 500) at once. Passed to next(err), it would make express walk every
+ * remaining route looking for an error handler: that made a 429 cost more
+ * than an append, and refusals are what a flood produces. Anything else
+ * (5xx, body-parser errors) still goes to errorHandler, which logs it.
+ */
+function answeringClientErrors(step: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    const fail = (e: unknown) => {
+      if (e instanceof TlogError && e.status < 500 && !res.headersSent) sendError(res, e);
+      else next(e);
+    };
+    try {
+      const r: unknown = step(req, res, (err?: unknown) => (err ? fail(err) : next()));
+      if (r instanceof Promise) r.catch(fail);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
 export function createApp(input: Omit<AppContext, 'rateLimits'> & { rateLimits?: RateLimits }): express.Express {
   const ctx: AppContext = { ...input, rateLimits: input.rateLimits ?? new RateLimits(rateLimitConfig(input.config)) };
   const app = express();
@@ -37,7 +60,7 @@ export function createApp(input: Omit<AppContext, 'rateLimits'> & { rateLimits?:
     if (r.access !== 'public') chain.push(rateLimit(ctx.rateLimits, r));
     if (r.body) chain.push(rawBody(r.body(ctx)));
     chain.push(r.handler(ctx));
-    app[r.method](r.path, ...chain);
+    app[r.method](r.path, ...chain.map(answeringClientErrors));
   }
   app.use(notFound);
   app.use(errorHandler(ctx.logger));
