@@ -96,30 +96,32 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
   ctx.rateLimits.charge('append', callerKey(res), items.length);
   const key = callerKey(res);
 
-  const parsed = items.map((item) => {
+  // Only the failures are kept for the answer: holding every parsed event
+  // until the commit returns would make each young-generation GC copy them
+  // all (the surviving set, not the garbage, is what a scavenge costs).
+  const failures: ReturnType<typeof errorJson>[] = [];
+  const ready: { i: number; r: ReturnType<typeof readEvent> }[] = [];
+  items.forEach((item, i) => {
     try {
-      return readEvent(item, ctx, key);
+      ready.push({ i, r: readEvent(item, ctx, key) });
     } catch (e) {
-      return { failed: errorJson(e) };
+      failures[i] = errorJson(e);
     }
   });
   // All-or-nothing admission: a batch never half-fits the pool.
-  ctx.log.reserve(parsed.filter((p) => 'event' in p).length, tenant);
-  const settled = await Promise.allSettled(
-    parsed.map(async (p): Promise<Appended | undefined> => {
-      if (!('event' in p)) return undefined;
-      const prepared = await prepareEvent(ctx, tenant, p);
-      return ctx.log.append(tenant, prepared.event, prepared.append);
-    }),
-  );
+  ctx.log.reserve(ready.length, tenant);
+  const appended = new Array<Promise<Appended>>(items.length);
+  for (const { i, r } of ready.splice(0)) appended[i] = prepareEvent(ctx, tenant, r).then((p) => ctx.log.append(tenant, p.event, p.append));
   const results = await Promise.all(
-    settled.map(async (s, i) => {
-      const p = parsed[i]!;
-      const failed = 'failed' in p ? p.failed : undefined;
+    items.map(async (_, i) => {
+      const failed = failures[i];
       if (failed) return failed;
-      if (s.status === 'rejected') return errorJson(s.reason);
-      const a = s.value!;
-      return { status: a.duplicate ? 200 : 201, ...receiptJson(await ctx.log.receipt(a)) };
+      try {
+        const a = await appended[i]!;
+        return { status: a.duplicate ? 200 : 201, ...receiptJson(await ctx.log.receipt(a)) };
+      } catch (e) {
+        return errorJson(e);
+      }
     }),
   );
   sendJson(res, 200, { results });
