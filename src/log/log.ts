@@ -54,7 +54,7 @@ export interface LogOptions {
     timeoutMs: number;
     onProblem?: WitnessingOptions['onProblem'];
   };
-  /** Secondary index entries written with each leaf (src/query/indexer.ts). */
+  /** Query index writes joining each commit (src/query/block-indexer.ts). */
   indexer?: Indexer;
 }
 
@@ -147,6 +147,8 @@ export class Log {
       }
     }
 
+    // The query indexer's open block: at most 255 leaves (block-indexer.ts).
+    await opts.indexer?.resume(store, head.treeSize);
     const tiles = new TileSource(store, hasher, opts.tileCacheSize ?? 4096);
     tiles.publish(edge.partialTiles(), []);
     const sequencer = new Sequencer(
