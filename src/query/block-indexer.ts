@@ -26,7 +26,7 @@ import type { LogRecord } from '../events/index.js';
 import type { IndexWrite, Indexer, PendingEntry, StagedIndex } from '../log/sequencer.js';
 import { entryKey, readU64 } from '../storage/layout.js';
 import type { LogStore } from '../storage/store.js';
-import { recordLists, tenantId, timeId } from './indexer.js';
+import { eachList, latin1, SEPARATED, SLOT, SLOT_FIELD } from './indexer.js';
 import { BITMAP_FROM, BLOCK, INDEX_PREFIX, INDEX_RANGE, INDEX_VERSION, VERSION_KEY } from './keys.js';
 import { readLeaf } from './leaf.js';
 
@@ -45,7 +45,9 @@ interface Posting {
   stored: boolean;
 }
 
-type Lists = Map<string, Posting>;
+/** One block's lists: by tenant, then slot (indexer.ts), then value. */
+type TenantLists = (Map<string, Posting> | undefined)[];
+type Lists = Map<string, TenantLists>;
 const NONE: Lists = new Map();
 
 export interface IndexItem {
@@ -74,14 +76,23 @@ function u64(k: Uint8Array, o: number, n: number): void {
   k[o + 7] = lo & 255;
 }
 
-/** 'x' ‖ id ‖ (u64(first) for the time list) ‖ u64(block). */
-function keyOf(id: string, p: Posting, block: number): Uint8Array {
+/** 'x' tenant 0x00 F value [0x00] [u64(first) for the time list] u64(block); tenant and value as latin-1 strings of their key bytes. */
+function keyOf(tenant: string, slot: number, value: string, p: Posting, block: number): Uint8Array {
+  const sep = SEPARATED[slot] ? 1 : 0;
   const extra = p.time ? 8 : 0;
-  const k = new Uint8Array(1 + id.length + extra + 8);
+  const k = new Uint8Array(tenant.length + 3 + value.length + sep + extra + 8);
   k[0] = INDEX_PREFIX;
-  for (let i = 0; i < id.length; i++) k[1 + i] = id.charCodeAt(i);
-  if (p.time) u64(k, 1 + id.length, p.first);
-  u64(k, 1 + id.length + extra, block);
+  let o = 1;
+  for (let i = 0; i < tenant.length; i++) k[o++] = tenant.charCodeAt(i);
+  k[o++] = 0;
+  k[o++] = SLOT_FIELD[slot]!;
+  for (let i = 0; i < value.length; i++) k[o++] = value.charCodeAt(i);
+  if (sep) k[o++] = 0;
+  if (p.time) {
+    u64(k, o, p.first);
+    o += 8;
+  }
+  u64(k, o, block);
   return k;
 }
 
@@ -122,31 +133,38 @@ function plan(items: Iterable<IndexItem>, base: { block: number; lists: Lists })
     const record = item.record ?? readLeaf(item.leaf);
     if (!record) continue;
     const off = item.index - b * BLOCK;
-    const add = (id: string, time: boolean) => {
-      let p = work.get(id);
+    const tenant = latin1(record.tenant, Infinity);
+    let mine = work.get(tenant);
+    if (mine === undefined) work.set(tenant, (mine = []));
+    const before = prior.get(tenant);
+    const add = (slot: number, value: string) => {
+      const m = (mine[slot] ??= new Map());
+      let p = m.get(value);
       if (p === undefined) {
-        const old = prior.get(id);
+        const old = before?.[slot]?.get(value);
         p = old
-          ? { bits: old.bits.slice(), n: old.n, last: old.last, first: old.first, time, stored: old.stored }
-          : { bits: new Uint8Array(BLOCK / 8), n: 0, last: -1, first: record.logged_at, time, stored: false };
-        work.set(id, p);
+          ? { bits: old.bits.slice(), n: old.n, last: old.last, first: old.first, time: old.time, stored: old.stored }
+          : { bits: new Uint8Array(BLOCK / 8), n: 0, last: -1, first: record.logged_at, time: slot === SLOT.time, stored: false };
+        m.set(value, p);
       }
       if (p.last === off) return; // one list named twice by one entry
       p.bits[off >> 3]! |= 1 << (off & 7);
       p.n++;
       p.last = off;
     };
-    const tid = tenantId(record.tenant);
-    add(timeId(tid), true);
-    for (const id of recordLists(record, tid)) add(id, false);
+    add(SLOT.time, '');
+    eachList(record, add);
   }
   const writes: IndexWrite[] = [];
   for (const { block: b, lists } of touched)
-    for (const [id, p] of lists) {
-      if (p.time) {
-        if (!p.stored) writes.push({ key: keyOf(id, p, b), value: EMPTY });
-      } else writes.push({ key: keyOf(id, p, b), value: valueOf(p) });
-    }
+    for (const [tenant, slots] of lists)
+      slots.forEach((m, slot) => {
+        for (const [value, p] of m!) {
+          if (p.time) {
+            if (!p.stored) writes.push({ key: keyOf(tenant, slot, value, p, b), value: EMPTY });
+          } else writes.push({ key: keyOf(tenant, slot, value, p, b), value: valueOf(p) });
+        }
+      });
   return { writes, last: touched[touched.length - 1] };
 }
 
@@ -181,11 +199,18 @@ export class BlockIndexer implements Indexer {
 
   private commit(p: Plan, end: number): void {
     const next = Math.floor(end / BLOCK);
-    const lists = next === this.block ? this.lists : new Map<string, Posting>();
+    const lists: Lists = next === this.block ? this.lists : new Map();
     if (p.last && p.last.block === next)
-      for (const [id, posting] of p.last.lists) {
-        posting.stored = true;
-        lists.set(id, posting);
+      for (const [tenant, slots] of p.last.lists) {
+        let mine = lists.get(tenant);
+        if (mine === undefined) lists.set(tenant, (mine = []));
+        slots.forEach((m, slot) => {
+          const into = (mine[slot] ??= new Map());
+          for (const [value, posting] of m!) {
+            posting.stored = true;
+            into.set(value, posting);
+          }
+        });
       }
     this.block = next;
     this.lists = lists;

@@ -1,11 +1,10 @@
 /**
  * The posting lists one record belongs to (keys.ts documents the layout).
- * block-indexer.ts turns them into block keys; it runs once per append on
- * the commit path, so a list is named by a cheap string instead of bytes:
- * its *list id* is the latin-1 string of the key bytes between the leading
- * 'x' and the trailing u64(block). Equal ids ⇔ equal key bytes, which is what
- * lets a Map of ids stand for a set of keys (two long values cut to the same
- * 200 bytes share one id, hence one list).
+ * block-indexer.ts turns them into block keys; this runs once per append on
+ * the commit path, so a list is named without building its key: by a slot
+ * (which list kind, SLOT_FIELD) and the value's key bytes as a latin-1
+ * string (equal strings ⇔ equal key bytes, so two long values cut to the
+ * same 200 bytes name one list). Short ASCII values are used as they are.
  */
 
 import type { LogRecord } from '../events/index.js';
@@ -13,18 +12,13 @@ import { recordFields } from './fields.js';
 import { LIST, riskBucket, VALUE_BYTES } from './keys.js';
 
 const enc = new TextEncoder();
-const F = (code: number) => String.fromCharCode(code);
-const FIELD = {
-  run: F(LIST.run),
-  session: F(LIST.session),
-  actor: F(LIST.actor),
-  action: F(LIST.action),
-  decision: F(LIST.decision),
-  approval: F(LIST.approval),
-  approver: F(LIST.approver),
-  target: F(LIST.target),
-  word: F(LIST.word),
-};
+/** The list kind of each slot; the key of slot s is 'x' tenant 0x00 SLOT_FIELD[s] … u64(block). */
+export const SLOT_FIELD = [LIST.all, LIST.time, LIST.run, LIST.session, LIST.actor, LIST.action, LIST.decision, LIST.approval, LIST.approver, LIST.target, LIST.risk, LIST.word] as const;
+export const SLOT = { all: 0, time: 1, run: 2, session: 3, actor: 4, action: 5, decision: 6, approval: 7, approver: 8, target: 9, risk: 10, word: 11 } as const;
+/** Slots whose value is followed by 0x00 in the key (all, time and risk have none). */
+export const SEPARATED = SLOT_FIELD.map((_, s) => s >= SLOT.run && s !== SLOT.risk);
+/** Risk buckets 0..100 as one-character values. */
+const BUCKETS = Array.from({ length: 101 }, (_, b) => String.fromCharCode(b));
 
 /** The key bytes of `s` (UTF-8 cut to `max`) as a latin-1 string; short ASCII is returned as is. */
 export function latin1(s: string, max = VALUE_BYTES): string {
@@ -44,31 +38,27 @@ export function latin1(s: string, max = VALUE_BYTES): string {
   return out;
 }
 
-/** `tenant 0x00` as a list-id prefix. */
-export const tenantId = (tenant: string): string => `${latin1(tenant, Infinity)}\u0000`;
-
-/** The list id of the tenant's time list (its keys also hold logged_at: keys.ts). */
-export const timeId = (tid: string): string => tid + F(LIST.time);
+export type ListVisitor = (slot: number, value: string) => void;
 
 /**
- * The ids of every list (but the time list) `record` belongs to. An id may
- * repeat (action.type equal to action.name); the caller keeps one.
+ * Calls `visit` for every list but the time list that `record` belongs to.
+ * A (slot, value) may repeat (action.type equal to action.name); the caller
+ * keeps one.
  */
-export function recordLists(record: LogRecord, tid: string): string[] {
+export function eachList(record: LogRecord, visit: ListVisitor): void {
   const f = recordFields(record);
-  const out: string[] = [tid + F(LIST.all)];
-  const list = (field: string, value: string | undefined) => {
-    if (value !== undefined) out.push(`${tid}${field}${latin1(value)}\u0000`);
+  visit(SLOT.all, '');
+  const list = (slot: number, value: string | undefined) => {
+    if (value !== undefined) visit(slot, latin1(value));
   };
-  list(FIELD.run, f.run);
-  list(FIELD.session, f.session);
-  list(FIELD.actor, f.actor);
-  for (const a of f.action) list(FIELD.action, a);
-  list(FIELD.decision, f.decision);
-  list(FIELD.approval, f.approval);
-  list(FIELD.approver, f.approver);
-  for (const g of f.target) list(FIELD.target, g);
-  if (f.risk !== undefined) out.push(tid + F(LIST.risk) + F(riskBucket(f.risk)));
-  for (const w of f.words) list(FIELD.word, w);
-  return out;
+  list(SLOT.run, f.run);
+  list(SLOT.session, f.session);
+  list(SLOT.actor, f.actor);
+  for (const a of f.action) list(SLOT.action, a);
+  list(SLOT.decision, f.decision);
+  list(SLOT.approval, f.approval);
+  list(SLOT.approver, f.approver);
+  for (const g of f.target) list(SLOT.target, g);
+  if (f.risk !== undefined) visit(SLOT.risk, BUCKETS[riskBucket(f.risk)]!);
+  for (const w of f.words) list(SLOT.word, w);
 }
