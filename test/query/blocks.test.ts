@@ -217,6 +217,13 @@ describe('BlockIndexer', () => {
       expect(e.value.length).toBe(32);
       const a0 = b.writes.find((w) => Buffer.from(w.key).includes(Buffer.from('a0\u0000')))!;
       expect([...a0.value]).toEqual(Array.from({ length: 15 }, (_, k) => 300 - 256 - 3 * (14 - k)));
+      // b is never applied (its batch "failed"); c takes index 300 instead, with another actor.
+      const other = { ...entries(300, 1)[0]!, leaf: leaf('acme', 300, { actor: { type: 'agent', id: 'zz' } }) };
+      ix.stage([other], 300).apply();
+      // So a0 in block 1 must not hold offset 44 (b's entry) when 301 joins it.
+      const d = ix.stage([{ ...entries(301, 1)[0]!, leaf: leaf('acme', 301, { actor: { type: 'agent', id: 'a0' } }) }], 301);
+      const a0d = d.writes.find((w) => Buffer.from(w.key).includes(Buffer.from('a0\u0000')))!;
+      expect([...a0d.value]).toEqual([...Array.from({ length: 14 }, (_, k) => 300 - 256 - 3 * (14 - k)), 45]);
     } finally {
       await store.close();
     }
