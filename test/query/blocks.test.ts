@@ -139,7 +139,7 @@ describe('block posting lists through the server', () => {
       }
   });
 
-  it("never lists an entry under another tenant's keys", async () => {
+  it("never lists an entry under another tenant's keys, and encodes every value canonically", async () => {
     const store = qs.server.log.store;
     const rs = await records(store, qs.server.log.head.treeSize);
     let checked = 0;
@@ -148,10 +148,14 @@ describe('block posting lists through the server', () => {
       const tenant = new TextDecoder().decode(k.subarray(1, k.indexOf(0)));
       if (k[k.indexOf(0) + 1] === 0x74) continue; // time keys: no members
       const b = keyBlock(k);
+      const members: number[] = [];
       for (let m = nextMember(v, 0); m !== -1; m = m === BLOCK - 1 ? -1 : nextMember(v, m + 1)) {
         expect(rs[b * BLOCK + m]!.tenant).toBe(tenant);
+        members.push(m);
         checked++;
       }
+      // And the value is the canonical encoding of its members (byte list below 32, else bitmap).
+      expect(hex(encodePostings(members))).toBe(hex(v));
     }
     expect(checked).toBeGreaterThan(rs.length * 5);
   });
