@@ -27,7 +27,7 @@ const { LogStore } = await import(dist('storage/store.js'));
 const { Log } = await import(dist('log/log.js'));
 const { rfc6962Hasher } = await import(dist('merkle/index.js'));
 const { nodeSha256 } = await import(dist('server.js'));
-const { indexEntry } = await import(dist('query/indexer.js'));
+const { BlockIndexer } = await import(dist('query/block-indexer.js'));
 const { loadOrCreateSigningKey } = await import(dist('log/signing-key.js'));
 const { search } = await import(dist('query/search.js'));
 const { entryKey } = await import(dist('storage/layout.js'));
@@ -87,7 +87,7 @@ async function openLog(dir, indexed) {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const { signer } = await loadOrCreateSigningKey(dir, ORIGIN);
   const store = await LogStore.open(join(dir, 'log'));
-  return Log.open(store, { origin: ORIGIN, hasher: rfc6962Hasher(nodeSha256), signer, sha256: nodeSha256, ...(indexed ? { indexer: indexEntry } : {}) });
+  return Log.open(store, { origin: ORIGIN, hasher: rfc6962Hasher(nodeSha256), signer, sha256: nodeSha256, ...(indexed ? { indexer: new BlockIndexer() } : {}) });
 }
 
 async function appendInProcess(log, from, n) {

@@ -26,7 +26,7 @@ import { Log } from './log/log.js';
 import { checkpointSigners, loadLogKeys } from './log/log-keys.js';
 import { createLogger } from './log/logger.js';
 import { rfc6962Hasher } from './merkle/index.js';
-import { indexEntry } from './query/indexer.js';
+import { BlockIndexer } from './query/block-indexer.js';
 import { runExists } from './query/runs.js';
 import { LogStore } from './storage/store.js';
 import { Ingest } from './ingest/pipeline.js';
@@ -91,7 +91,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
       maxPending: config.maxPending,
       maxBatch: config.maxBatch,
       tileCacheSize: config.tileCache,
-      ...(config.queryIndex === 'on' ? { indexer: indexEntry } : {}),
+      ...(config.queryIndex === 'on' ? { indexer: new BlockIndexer() } : {}),
       ...(opts.now ? { now: opts.now } : {}),
       ...(config.witnesses.length > 0 ? { witnesses: witnessOptions(config, logger) } : {}),
     });

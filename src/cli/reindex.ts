@@ -7,7 +7,7 @@ import { LogStore } from '../storage/store.js';
 import { progressBar } from './progress.js';
 
 const describe = (c: IndexComparison) =>
-  `${c.entries} entries, ${c.expected} index entries expected, ${c.stored} stored, ${c.missing} missing or different, ${c.extra} extra`;
+  `${c.entries} entries, ${c.expected} index keys expected, ${c.stored} stored, ${c.missing} missing or different, ${c.extra} extra`;
 
 export function registerReindex(program: Command): void {
   program

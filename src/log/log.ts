@@ -54,8 +54,14 @@ export interface LogOptions {
     timeoutMs: number;
     onProblem?: WitnessingOptions['onProblem'];
   };
-  /** Secondary index entries written with each leaf (src/query/indexer.ts). */
+  /** Query index writes joining each commit (src/query/block-indexer.ts). */
   indexer?: Indexer;
+}
+
+/** An event as it is stored, and its canonical CBOR. */
+interface Stored {
+  bytes: Uint8Array;
+  event: AuditEvent;
 }
 
 export interface AppendOptions {
@@ -147,6 +153,8 @@ export class Log {
       }
     }
 
+    // The query indexer's open block: at most 255 leaves (block-indexer.ts).
+    await opts.indexer?.resume(store, head.treeSize);
     const tiles = new TileSource(store, hasher, opts.tileCacheSize ?? 4096);
     tiles.publish(edge.partialTiles(), []);
     const sequencer = new Sequencer(
@@ -244,8 +252,8 @@ export class Log {
     const eventHash = this.opts.sha256(eventBytes);
     // An id this server just generated (UUIDv7, 74 random bits) cannot have
     // been logged before: skip the lookup, the common case's only read.
-    if (opts.assignedId) return this.sequenceNew(tenant, event.event_id, eventHash, eventBytes);
-    return this.deduplicated(tenant, event.event_id, eventHash, async () => eventBytes);
+    if (opts.assignedId) return this.sequenceNew(tenant, event.event_id, eventHash, { bytes: eventBytes, event });
+    return this.deduplicated(tenant, event.event_id, eventHash, async () => ({ bytes: eventBytes, event }));
   }
 
   /**
@@ -257,23 +265,33 @@ export class Log {
    */
   private async appendSealed(tenant: string, event: AuditEvent, opts: AppendOptions): Promise<Appended> {
     const seal = opts.seal!;
+    const sealed = async (): Promise<Stored> => {
+      const stored = await seal();
+      return { bytes: encodeCanonical(stored), event: stored };
+    };
     if (opts.assignedId) {
-      const stored = encodeCanonical(await seal());
-      return this.sequenceNew(tenant, event.event_id, this.opts.sha256(stored), stored);
+      const stored = await sealed();
+      return this.sequenceNew(tenant, event.event_id, this.opts.sha256(stored.bytes), stored);
     }
     const eventHash = opts.contentHash ?? this.opts.sha256(encodeCanonical(event));
-    return this.deduplicated(tenant, event.event_id, eventHash, async () => encodeCanonical(await seal()));
+    return this.deduplicated(tenant, event.event_id, eventHash, sealed);
   }
 
   /**
    * Stamps, encodes and sequences a new entry. Nothing awaits between the
    * stamp and `sequencer.add`, so logged_at never decreases in pool order
    * (per tenant, index order): the query time index relies on it.
+   *
+   * The record goes along with its leaf so the query indexer need not decode
+   * the leaf again: `stored.event` is what `stored.bytes` encodes (canonical
+   * encoding keeps every string and number the indexes read), and no caller
+   * changes an event after handing it to `append`.
    */
-  private async sequenceNew(tenant: string, eventId: string, eventHash: Uint8Array, eventBytes: Uint8Array): Promise<Appended> {
+  private async sequenceNew(tenant: string, eventId: string, eventHash: Uint8Array, stored: Stored): Promise<Appended> {
     const loggedAt = this.stamp();
-    const leaf = encodeRecordFromEventBytes(eventBytes, tenant, loggedAt);
-    const s = await this.sequence({ tenant, eventId, eventHash, leaf });
+    const leaf = encodeRecordFromEventBytes(stored.bytes, tenant, loggedAt);
+    const record = { v: 1, tenant, logged_at: loggedAt, event: stored.event } as const;
+    const s = await this.sequence({ tenant, eventId, eventHash, leaf, record });
     return { eventId, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
   }
 
@@ -301,7 +319,7 @@ export class Log {
     return 0;
   }
 
-  private async deduplicated(tenant: string, eventId: string, eventHash: Uint8Array, storedBytes: () => Promise<Uint8Array>): Promise<Appended> {
+  private async deduplicated(tenant: string, eventId: string, eventHash: Uint8Array, storedBytes: () => Promise<Stored>): Promise<Appended> {
     const key = `${tenant}\u0000${eventId}`;
     const running = this.inflight.get(key);
     if (running) {
@@ -317,7 +335,7 @@ export class Log {
     }
   }
 
-  private async appendNew(tenant: string, eventId: string, eventHash: Uint8Array, storedBytes: () => Promise<Uint8Array>): Promise<Appended> {
+  private async appendNew(tenant: string, eventId: string, eventHash: Uint8Array, storedBytes: () => Promise<Stored>): Promise<Appended> {
     const existing = await this.store.readIdem(tenant, eventId);
     if (existing) {
       if (!bytesEqual(existing.eventHash, eventHash)) throw conflict(eventId);

@@ -15,6 +15,7 @@
 
 import { TlogError } from '../errors.js';
 import { type EdgeTile, type Hasher, TileEdge } from '../merkle/index.js';
+import type { LogRecord } from '../events/index.js';
 import type { CommitBatch, IdemRecord, LogStore, StoredHead } from '../storage/store.js';
 
 export interface PendingEntry {
@@ -22,6 +23,8 @@ export interface PendingEntry {
   readonly eventId: string;
   readonly eventHash: Uint8Array;
   readonly leaf: Uint8Array;
+  /** The record `leaf` encodes, when the caller has it (the indexer then need not decode the leaf). */
+  readonly record?: LogRecord;
 }
 
 export interface Sequenced {
@@ -41,15 +44,27 @@ export interface SequencerOptions {
   /** Fraction of maxPending one tenant may hold (default 1/2). */
   tenantShare?: number;
   /**
-   * Secondary index entries for one leaf. They join the leaf's own commit
-   * batch, so after any crash the indexes and the log agree exactly. Must be
-   * a pure function of (leaf, index): `reindex` re-derives the same bytes.
+   * Secondary index writes for each commit. They join the commit's own
+   * batch, so after any crash the indexes and the log agree exactly.
    */
   indexer?: Indexer;
 }
 
-/** Key/value pairs that index one leaf (src/query/indexer.ts). */
-export type Indexer = (leaf: Uint8Array, index: number) => readonly IndexWrite[];
+/**
+ * Query index upkeep (src/query/block-indexer.ts). It may keep state across
+ * commits, but `stage` must change none: `apply` runs once the batch is
+ * durable, and a failed batch is retried with the same writes.
+ */
+export interface Indexer {
+  /** Start-up, before any commit: rebuild in-memory state for a log of `size` entries. */
+  resume(store: LogStore, size: number): Promise<void>;
+  /** The writes indexing `entries`, at indexes start, start + 1, … */
+  stage(entries: readonly PendingEntry[], start: number): StagedIndex;
+}
+export interface StagedIndex {
+  readonly writes: readonly IndexWrite[];
+  apply(): void;
+}
 export interface IndexWrite {
   readonly key: Uint8Array;
   readonly value: Uint8Array;
@@ -196,7 +211,8 @@ export class Sequencer {
     const head: StoredHead = { origin: this.head.origin, treeSize: size, rootHash, checkpoint: this.signCheckpoint(size, rootHash) };
 
     // 4. One atomic, synced LevelDB batch: leaves, idempotency records, index
-    //    entries, tiles and the signed head. A crash before it returns leaves the previous
+    //    writes, tiles and the signed head. The indexer's state, like the
+    //    edge, moves on only in step 5. A crash before it returns leaves the previous
     //    head and its tiles intact (the batch is all-or-nothing in the WAL);
     //    after it returns, start-up finds the new head and the tiles it needs.
     const idem: { tenant: string; eventId: string; record: IdemRecord }[] = entries.map((e, i) => ({
@@ -204,6 +220,7 @@ export class Sequencer {
       eventId: e.eventId,
       record: { index: start + i, eventHash: e.eventHash },
     }));
+    const staged = this.opts.indexer?.stage(entries, start);
     const batch: CommitBatch = {
       entries: entries.map((e, i) => ({ index: start + i, leaf: e.leaf, leafHash: leafHashes[i]! })),
       tiles: [
@@ -211,7 +228,7 @@ export class Sequencer {
         ...partial.filter((t) => dirtyLevels.has(t.level)).map((t) => ({ level: t.level, index: t.index, data: t.data })),
       ],
       idem,
-      index: this.opts.indexer ? entries.flatMap((e, i) => this.opts.indexer!(e.leaf, start + i)) : [],
+      index: staged?.writes ?? [],
       head,
     };
     await this.writeDurably(batch);
@@ -221,6 +238,7 @@ export class Sequencer {
     //    durable and provable against a checkpoint that is also durable.
     this.edge = edge;
     this.head = head;
+    staged?.apply();
     this.publish(head, partial, completed);
     return leafHashes.map((leafHash, i) => ({ index: start + i, leafHash, head }));
   }

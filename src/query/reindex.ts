@@ -2,20 +2,21 @@
  * Rebuilding and checking the query indexes from the leaves (the server
  * must be stopped: LevelDB allows one process).
  *
- * The check re-derives every index entry from every leaf with the same
- * function the commit path uses (indexer.ts) and compares with what is
- * stored: entries missing or different, and stored entries no leaf explains.
+ * The check re-derives every index key from the leaves with the same code
+ * the commit path uses (block-indexer.ts, a block at a time) and compares
+ * with what is stored: keys missing or with another value, and stored keys no
+ * leaf explains. Old-format keys (one per entry) are all "extra".
  */
 
 import { bytesEqual } from '../bytes/index.js';
-import { entryKey } from '../storage/layout.js';
+import { entryKey, readU64 } from '../storage/layout.js';
 import type { LogStore } from '../storage/store.js';
-import { indexEntry } from './indexer.js';
+import { deriveIndex } from './block-indexer.js';
 import { INDEX_RANGE } from './keys.js';
 
 export interface IndexComparison {
   entries: number;
-  /** Distinct index entries the leaves call for. */
+  /** Distinct index keys the leaves call for (the version key included). */
   expected: number;
   /** Of those, absent or with a different value. */
   missing: number;
@@ -29,9 +30,9 @@ export type Progress = (phase: 'check' | 'clear' | 'rebuild' | 'verify', done: n
 
 const CHUNK = 2048;
 
+/** Stored leaves with their indexes (pruned ones are absent). */
 async function* leaves(store: LogStore, total: number): AsyncGenerator<[number, Uint8Array]> {
-  let i = 0;
-  for await (const leaf of store.db.values({ gte: entryKey(0), lt: entryKey(total) })) yield [i++, leaf];
+  for await (const [k, leaf] of store.db.iterator({ gte: entryKey(0), lt: entryKey(total) })) yield [readU64(k, 1), leaf];
 }
 
 export async function compareIndexes(store: LogStore, phase: 'check' | 'verify' = 'check', progress?: Progress): Promise<IndexComparison> {
@@ -41,7 +42,7 @@ export async function compareIndexes(store: LogStore, phase: 'check' | 'verify' 
   let missing = 0;
   let keys: Uint8Array[] = [];
   let values: Uint8Array[] = [];
-  // Keys of one leaf are distinct; across leaves they differ by the index suffix.
+  // Keys of one block are distinct; across blocks they differ by the block suffix.
   const flush = async () => {
     if (keys.length === 0) return;
     const got = await store.db.getMany(keys);
@@ -52,14 +53,16 @@ export async function compareIndexes(store: LogStore, phase: 'check' | 'verify' 
     keys = [];
     values = [];
   };
-  for await (const [index, leaf] of leaves(store, total)) {
-    for (const w of indexEntry(leaf, index)) {
+  const counted = () => {
+    entries++;
+    if (progress && entries % 5000 === 0) progress(phase, entries, total);
+  };
+  for await (const writes of deriveIndex(leaves(store, total), counted)) {
+    for (const w of writes) {
       keys.push(w.key);
       values.push(w.value);
     }
-    entries++;
     if (keys.length >= CHUNK) await flush();
-    if (progress && entries % 5000 === 0) progress(phase, entries, total);
   }
   await flush();
   progress?.(phase, entries, total);
@@ -75,22 +78,21 @@ export interface ReindexReport {
   after: IndexComparison;
 }
 
-/** Drops every index entry, rebuilds them from the leaves, then checks the result. */
+/** Drops every index key (any format), rebuilds them from the leaves, then checks the result. */
 export async function reindex(store: LogStore, progress?: Progress): Promise<ReindexReport> {
   const before = await compareIndexes(store, 'check', progress);
   progress?.('clear', 0, 1);
   await store.db.clear(INDEX_RANGE);
   progress?.('clear', 1, 1);
-  const total = before.entries;
+  const total = (await store.readHead())?.treeSize ?? 0;
   let batch = store.db.batch();
   let n = 0;
   let done = 0;
-  for await (const [index, leaf] of leaves(store, total)) {
-    for (const w of indexEntry(leaf, index)) {
+  for await (const writes of deriveIndex(leaves(store, total), () => done++)) {
+    for (const w of writes) {
       batch.put(w.key, w.value);
       n++;
     }
-    done++;
     if (n >= 20_000) {
       await batch.write();
       batch = store.db.batch();

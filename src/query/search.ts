@@ -1,6 +1,6 @@
 /**
  * Index search: every filter is a posting list ordered by entry index
- * (keys.ts); the lists are intersected by leapfrogging (each list seeks to
+ * (keys.ts: one key per block of 256 indexes); the lists are intersected by leapfrogging (each list seeks to
  * the largest candidate seen so far, until all agree), then each candidate's
  * leaf is read and checked against the exact filter (filter.ts).
  *
@@ -15,7 +15,7 @@ import { entryKey } from '../storage/layout.js';
 import type { LogStore } from '../storage/store.js';
 import { recordFields } from './fields.js';
 import { type EventFilter, matches } from './filter.js';
-import { keyIndex, LIST, listPrefix, riskBucket, riskPrefix, tenantPrefix, timeKey, valueBytes, withIndex } from './keys.js';
+import { BLOCK, keyBlock, LIST, listPrefix, nextMember, prevMember, riskBucket, riskPrefix, tenantPrefix, timeKey, valueBytes, withBlock } from './keys.js';
 
 type Bytes = Uint8Array;
 
@@ -48,48 +48,74 @@ interface Stream {
   close(): Promise<void>;
 }
 
-/** Keys fetched per native call. */
-const BATCH = 128;
+/** Block keys fetched per native call. */
+const BATCH = 64;
 
 /**
- * One posting list, read in batches: every native call (a libuv round trip)
- * fetches up to BATCH keys, and a seek beyond the batch in hand repositions
- * the iterator and reads the next batch in that same call. A leapfrog join
- * then costs a few calls per page instead of one per step.
+ * One posting list, read a batch of block keys at a time: every native call
+ * (a libuv round trip) fetches up to BATCH blocks (up to 256·BATCH indexes),
+ * and a seek beyond the batch in hand repositions the iterator and reads the
+ * next batch in that same call. Members are found in the block values in
+ * place (nextMember/prevMember), without decoding whole blocks. Answers
+ * outside [lo, hi] are never returned, though the first and last blocks
+ * reach beyond them.
  */
-class ListStream implements Stream {
+class BlockStream implements Stream {
   private readonly it;
-  private buf: number[] = [];
+  private blocks: number[] = [];
+  private values: Bytes[] = [];
   private pos = 0;
   private done = false;
 
   constructor(
     store: LogStore,
     private readonly prefix: Bytes,
-    lo: number,
-    hi: number,
+    private readonly lo: number,
+    private readonly hi: number,
     private readonly desc: boolean,
   ) {
-    this.it = store.db.keys({ gte: withIndex(prefix, lo), lt: withIndex(prefix, hi + 1), reverse: desc });
+    this.it = store.db.iterator({ gte: withBlock(prefix, Math.floor(lo / BLOCK)), lte: withBlock(prefix, Math.floor(hi / BLOCK)), reverse: desc });
   }
 
+  /**
+   * Targets only move forward in scan order (the leapfrog never goes back),
+   * so the blocks in hand cover every block from the last seek to the last
+   * one fetched, and the next fetch starts past them.
+   */
   async seek(target: number): Promise<number | undefined> {
+    const desc = this.desc;
+    if (desc ? target < this.lo : target > this.hi) return undefined;
+    const tb = Math.floor(target / BLOCK);
     for (;;) {
-      const buf = this.buf;
+      const blocks = this.blocks;
       let p = this.pos;
-      if (this.desc) while (p < buf.length && buf[p]! > target) p++;
-      else while (p < buf.length && buf[p]! < target) p++;
+      if (desc) while (p < blocks.length && blocks[p]! > tb) p++;
+      else while (p < blocks.length && blocks[p]! < tb) p++;
+      for (; p < blocks.length; p++) {
+        const b = blocks[p]!;
+        const v = this.values[p]!;
+        // In the target's block, the nearest member at or beyond it; in a later block (scan order), its first.
+        const m = desc ? prevMember(v, b === tb ? target - b * BLOCK : BLOCK - 1) : nextMember(v, b === tb ? target - b * BLOCK : 0);
+        if (m === -1) continue;
+        this.pos = p;
+        const at = b * BLOCK + m;
+        return (desc ? at < this.lo : at > this.hi) ? undefined : at;
+      }
       this.pos = p;
-      if (p < buf.length) return buf[p];
       if (this.done) return undefined;
-      // seek() only sets the position; the nextv below does the reading.
-      this.it.seek(withIndex(this.prefix, target));
-      const keys = await this.it.nextv(BATCH);
-      if (keys.length === 0) {
+      let from = tb;
+      if (blocks.length > 0) from = desc ? Math.min(tb, blocks[blocks.length - 1]! - 1) : Math.max(tb, blocks[blocks.length - 1]! + 1);
+      if (from < 0) {
         this.done = true;
         return undefined;
       }
-      this.buf = keys.map(keyIndex);
+      // seek() only sets the position; the nextv below does the reading.
+      this.it.seek(withBlock(this.prefix, from));
+      const entries = await this.it.nextv(BATCH);
+      // A short batch reached the end of the range, and later targets lie further on.
+      if (entries.length < BATCH) this.done = true;
+      this.blocks = entries.map(([k]) => keyBlock(k));
+      this.values = entries.map(([, v]) => v);
       this.pos = 0;
     }
   }
@@ -120,19 +146,27 @@ class UnionStream implements Stream {
   }
 }
 
-/** Index bounds of the tenant's entries logged in [from, to] (logged_at never decreases with index). */
+/**
+ * Index bounds, to the block, holding every entry of the tenant logged in
+ * [from, to]; the time list keys are ordered by each block's first logged_at
+ * (keys.ts). Per tenant, logged_at never decreases with index (Log.stamp), so
+ * entries before the last block that starts strictly before `from` are all
+ * earlier than `from`, and entries after the last block that starts at or
+ * before `to` are all later than `to`. Only the two edge blocks hold entries
+ * outside the window; `matches` re-checks every candidate's logged_at.
+ */
 async function timeWindow(store: LogStore, t: Bytes, from: number | undefined, to: number | undefined): Promise<[number, number] | undefined> {
-  const range = { gte: timeKey(t, from ?? 0, 0), lte: timeKey(t, to ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) };
-  const [first] = await store.db.keys({ ...range, limit: 1 }).all();
-  const [last] = await store.db.keys({ ...range, limit: 1, reverse: true }).all();
-  if (first === undefined || last === undefined) return undefined;
-  return [keyIndex(first), keyIndex(last)];
+  const last = async (upTo: { lt: Bytes } | { lte: Bytes }) => (await store.db.keys({ gte: timeKey(t, 0, 0), ...upTo, limit: 1, reverse: true }).all())[0];
+  const end = await last({ lte: timeKey(t, to ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) });
+  if (end === undefined) return undefined;
+  const start = from === undefined ? undefined : await last({ lt: timeKey(t, from, 0) });
+  return [start === undefined ? 0 : keyBlock(start) * BLOCK, keyBlock(end) * BLOCK + BLOCK - 1];
 }
 
 function streamsFor(store: LogStore, t: Bytes, f: EventFilter, lo: number, hi: number, desc: boolean): Stream[] {
   const out: Stream[] = [];
   const list = (field: number, value: string | undefined) => {
-    if (value !== undefined) out.push(new ListStream(store, listPrefix(t, field, valueBytes(value)), lo, hi, desc));
+    if (value !== undefined) out.push(new BlockStream(store, listPrefix(t, field, valueBytes(value)), lo, hi, desc));
   };
   // Most selective lists first: the leapfrog converges faster.
   list(LIST.run, f.run_id);
@@ -148,10 +182,10 @@ function streamsFor(store: LogStore, t: Bytes, f: EventFilter, lo: number, hi: n
     const a = riskBucket(f.risk_min ?? 0);
     const b = riskBucket(f.risk_max ?? 100);
     const parts: Stream[] = [];
-    for (let k = a; k <= b; k++) parts.push(new ListStream(store, riskPrefix(t, k), lo, hi, desc));
+    for (let k = a; k <= b; k++) parts.push(new BlockStream(store, riskPrefix(t, k), lo, hi, desc));
     out.push(new UnionStream(parts, desc));
   }
-  if (out.length === 0) out.push(new ListStream(store, listPrefix(t, LIST.all), lo, hi, desc));
+  if (out.length === 0) out.push(new BlockStream(store, listPrefix(t, LIST.all), lo, hi, desc));
   return out;
 }
 

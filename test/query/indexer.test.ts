@@ -2,17 +2,28 @@
 
 import { describe, expect, it } from 'vitest';
 import { encodeRecord, type AuditEvent } from '../../src/events/index.js';
-import { indexEntry } from '../../src/query/indexer.js';
-import { INDEX_PREFIX, keyIndex } from '../../src/query/keys.js';
+import type { IndexWrite } from '../../src/log/sequencer.js';
+import { deriveIndex } from '../../src/query/block-indexer.js';
+import { INDEX_PREFIX, keyBlock, VERSION_KEY } from '../../src/query/keys.js';
 import { tokenize } from '../../src/query/tokens.js';
 
 const dec = new TextDecoder();
-/** Index keys as "field:value" strings (tenant and index stripped). */
-function describeKeys(leaf: Uint8Array, index: number, tenant: string): string[] {
-  return indexEntry(leaf, index).map(({ key, value }) => {
-    expect(value.length).toBe(0);
+
+/** What reindex writes for a log holding just `leaf` at `index` (the version key left out). */
+async function writesOf(leaf: Uint8Array, index: number): Promise<IndexWrite[]> {
+  const out: IndexWrite[] = [];
+  for await (const ws of deriveIndex((async function* () { yield [index, leaf] as [number, Uint8Array]; })())) out.push(...ws);
+  expect(Buffer.from(out.pop()!.key)).toEqual(Buffer.from(VERSION_KEY));
+  return out;
+}
+
+/** Index keys as "field:value" strings (tenant and block stripped). */
+async function describeKeys(leaf: Uint8Array, index: number, tenant: string): Promise<string[]> {
+  return (await writesOf(leaf, index)).map(({ key, value }) => {
     expect(key[0]).toBe(INDEX_PREFIX);
-    expect(keyIndex(key)).toBe(index);
+    expect(keyBlock(key)).toBe(Math.floor(index / 256));
+    // One member: the entry's offset in its block (the time list's value is empty).
+    expect([...value]).toEqual(key[1 + tenant.length + 1] === 0x74 ? [] : [index % 256]);
     const body = key.subarray(1 + tenant.length + 1, key.length - 8);
     expect(dec.decode(key.subarray(1, 1 + tenant.length))).toBe(tenant);
     const field = String.fromCharCode(body[0]!);
@@ -22,8 +33,8 @@ function describeKeys(leaf: Uint8Array, index: number, tenant: string): string[]
   });
 }
 
-describe('indexEntry', () => {
-  it('writes one key per filterable value and per distinct word', () => {
+describe('index keys of one leaf', () => {
+  it('writes one key per filterable value and per distinct word', async () => {
     const event = {
       event_id: '019a0000-0000-7000-8000-000000000001',
       run_id: 'run-1',
@@ -38,7 +49,7 @@ describe('indexEntry', () => {
       result: { status: 'blocked', detail: 'Denied by policy' },
     } as unknown as AuditEvent;
     const leaf = encodeRecord({ v: 1, tenant: 'acme', logged_at: 1_700_000_000_000, event });
-    const keys = describeKeys(leaf, 42, 'acme');
+    const keys = await describeKeys(leaf, 300, 'acme');
     expect(keys).toEqual(
       expect.arrayContaining([
         'e:',
@@ -65,7 +76,7 @@ describe('indexEntry', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
-  it('never indexes or tokenises a vault pointer', () => {
+  it('never indexes or tokenises a vault pointer', async () => {
     const pointer = { $pii: 'ptr-secretname', subject: 'pseud-xyz', commitment: 'Y29tbWl0bWVudA==' };
     const event = {
       event_id: '019a0000-0000-7000-8000-000000000002',
@@ -77,15 +88,15 @@ describe('indexEntry', () => {
       reasoning: { summary: 'mail john' },
     } as unknown as AuditEvent;
     const leaf = encodeRecord({ v: 1, tenant: 'acme', logged_at: 5, event });
-    const keys = describeKeys(leaf, 1, 'acme');
+    const keys = await describeKeys(leaf, 1, 'acme');
     const text = keys.join('|');
     for (const s of ['ptr', 'secretname', 'pseud', 'xyz', 'y29t', 'commitment']) expect(text).not.toContain(s);
     expect(keys.filter((k) => k.startsWith('a:') || k.startsWith('v:') || k.startsWith('g:'))).toEqual([]);
     expect(keys).toEqual(expect.arrayContaining(['w:notify', 'w:mail', 'w:john']));
   });
 
-  it('returns nothing for bytes that are not a record', () => {
-    expect(indexEntry(new Uint8Array([1, 2, 3]), 0)).toEqual([]);
+  it('returns nothing for bytes that are not a record', async () => {
+    expect(await writesOf(new Uint8Array([1, 2, 3]), 0)).toEqual([]);
   });
 });
 

@@ -1,0 +1,263 @@
+/**
+ * Block posting lists (keys.ts): one key per (posting list, block of 256
+ * entry indexes), whose value is the set of the list's members in the block.
+ *
+ * The sequencer owns one BlockIndexer (the `Indexer` seam). Each commit
+ * rewrites, in its own synced batch, the value of every list the commit
+ * touched in every block it touched; so a flush of N events writes one key
+ * per distinct list rather than ~27 per event, and after any crash the
+ * indexes and the log still agree exactly.
+ *
+ * Rewriting a block value needs its current members, so the indexer keeps
+ * those of the *open* block (the one the next index falls in) in memory.
+ * Invariants:
+ *   - `stage` computes a commit's writes on copies and changes nothing;
+ *     `apply` runs only after the batch is durable. A failed write leaves the
+ *     state as durable as storage, and the retried batch is the same bytes.
+ *   - Start-up (`resume`) rebuilds the open block from its ≤ 255 stored
+ *     leaves, never from the rest of the log.
+ *   - The writes are a pure function of the leaves of the blocks touched:
+ *     `deriveIndex` (reindex) computes them from leaf bytes alone, block by
+ *     block, and gets the very same keys and values.
+ */
+
+import { TlogError } from '../errors.js';
+import type { LogRecord } from '../events/index.js';
+import type { IndexWrite, Indexer, PendingEntry, StagedIndex } from '../log/sequencer.js';
+import { entryKey, readU64 } from '../storage/layout.js';
+import type { LogStore } from '../storage/store.js';
+import { eachList, latin1, SEPARATED, SLOT, SLOT_FIELD } from './indexer.js';
+import { BITMAP_FROM, BLOCK, INDEX_PREFIX, INDEX_RANGE, INDEX_VERSION, VERSION_KEY } from './keys.js';
+import { readLeaf } from './leaf.js';
+
+const EMPTY = new Uint8Array(0);
+export const VERSION_VALUE = new Uint8Array([INDEX_VERSION]);
+
+/** The members of one list in one block, as a bitmap. */
+interface Posting {
+  bits: Uint8Array;
+  n: number;
+  last: number;
+  /** logged_at of the list's first entry in the block (the time list's key). */
+  first: number;
+  time: boolean;
+  /** Already in storage (a time key is written once, when its block first has the tenant). */
+  stored: boolean;
+}
+
+/** One block's lists: by tenant, then slot (indexer.ts), then value. */
+type TenantLists = (Map<string, Posting> | undefined)[];
+type Lists = Map<string, TenantLists>;
+const NONE: Lists = new Map();
+
+export interface IndexItem {
+  index: number;
+  leaf: Uint8Array;
+  /** The record in `leaf`, when the caller has it (saves decoding the leaf again). */
+  record?: LogRecord;
+}
+
+interface Plan {
+  writes: IndexWrite[];
+  /** The lists of the last block touched, after the items. */
+  last: { block: number; lists: Lists } | undefined;
+}
+
+function u64(k: Uint8Array, o: number, n: number): void {
+  const hi = Math.floor(n / 0x1_0000_0000);
+  const lo = n >>> 0;
+  k[o] = hi >>> 24;
+  k[o + 1] = (hi >>> 16) & 255;
+  k[o + 2] = (hi >>> 8) & 255;
+  k[o + 3] = hi & 255;
+  k[o + 4] = lo >>> 24;
+  k[o + 5] = (lo >>> 16) & 255;
+  k[o + 6] = (lo >>> 8) & 255;
+  k[o + 7] = lo & 255;
+}
+
+/** 'x' tenant 0x00 F value [0x00] [u64(first) for the time list] u64(block); tenant and value as latin-1 strings of their key bytes. */
+function keyOf(tenant: string, slot: number, value: string, p: Posting, block: number): Uint8Array {
+  const sep = SEPARATED[slot] ? 1 : 0;
+  const extra = p.time ? 8 : 0;
+  const k = new Uint8Array(tenant.length + 3 + value.length + sep + extra + 8);
+  k[0] = INDEX_PREFIX;
+  let o = 1;
+  for (let i = 0; i < tenant.length; i++) k[o++] = tenant.charCodeAt(i);
+  k[o++] = 0;
+  k[o++] = SLOT_FIELD[slot]!;
+  for (let i = 0; i < value.length; i++) k[o++] = value.charCodeAt(i);
+  if (sep) k[o++] = 0;
+  if (p.time) {
+    u64(k, o, p.first);
+    o += 8;
+  }
+  u64(k, o, block);
+  return k;
+}
+
+/** keys.ts encodePostings, from the bitmap. */
+function valueOf(p: Posting): Uint8Array {
+  if (p.n >= BITMAP_FROM) return p.bits.slice();
+  const out = new Uint8Array(p.n);
+  let j = 0;
+  for (let byte = 0; byte < p.bits.length; byte++) {
+    let bits = p.bits[byte]!;
+    while (bits !== 0) {
+      const low = bits & -bits;
+      out[j++] = byte * 8 + (31 - Math.clz32(low));
+      bits ^= low;
+    }
+  }
+  return out;
+}
+
+/**
+ * The writes for `items` (ascending indexes), on top of `base`: the lists of
+ * block `base.block` before the first item. Mutates nothing it was given.
+ */
+function plan(items: Iterable<IndexItem>, base: { block: number; lists: Lists }): Plan {
+  const touched: { block: number; lists: Lists }[] = [];
+  let block = -1;
+  let work: Lists = NONE;
+  let prior: Lists = NONE;
+  for (const item of items) {
+    const b = Math.floor(item.index / BLOCK);
+    if (b !== block) {
+      block = b;
+      work = new Map();
+      prior = b === base.block ? base.lists : NONE;
+      touched.push({ block: b, lists: work });
+    }
+    // A leaf that does not decode (it cannot happen for a leaf the log just built) is not indexed.
+    const record = item.record ?? readLeaf(item.leaf);
+    if (!record) continue;
+    const off = item.index - b * BLOCK;
+    const tenant = latin1(record.tenant, Infinity);
+    let mine = work.get(tenant);
+    if (mine === undefined) work.set(tenant, (mine = []));
+    const before = prior.get(tenant);
+    const add = (slot: number, value: string) => {
+      const m = (mine[slot] ??= new Map());
+      let p = m.get(value);
+      if (p === undefined) {
+        const old = before?.[slot]?.get(value);
+        p = old
+          ? { bits: old.bits.slice(), n: old.n, last: old.last, first: old.first, time: old.time, stored: old.stored }
+          : { bits: new Uint8Array(BLOCK / 8), n: 0, last: -1, first: record.logged_at, time: slot === SLOT.time, stored: false };
+        m.set(value, p);
+      }
+      if (p.last === off) return; // one list named twice by one entry
+      p.bits[off >> 3]! |= 1 << (off & 7);
+      p.n++;
+      p.last = off;
+    };
+    add(SLOT.time, '');
+    eachList(record, add);
+  }
+  const writes: IndexWrite[] = [];
+  for (const { block: b, lists } of touched)
+    for (const [tenant, slots] of lists)
+      slots.forEach((m, slot) => {
+        for (const [value, p] of m!) {
+          if (p.time) {
+            if (!p.stored) writes.push({ key: keyOf(tenant, slot, value, p, b), value: EMPTY });
+          } else writes.push({ key: keyOf(tenant, slot, value, p, b), value: valueOf(p) });
+        }
+      });
+  return { writes, last: touched[touched.length - 1] };
+}
+
+export class BlockIndexer implements Indexer {
+  /** The open block and its lists; `size` is the next index to be indexed. */
+  private block = 0;
+  private lists: Lists = new Map();
+  private size = 0;
+
+  async resume(store: LogStore, size: number): Promise<void> {
+    await checkFormat(store);
+    const from = size - (size % BLOCK);
+    const items: IndexItem[] = [];
+    // Pruned leaves are absent: like reindex, they no longer count.
+    for await (const [k, leaf] of store.db.iterator({ gte: entryKey(from), lt: entryKey(size) })) items.push({ index: readU64(k, 1), leaf });
+    this.block = from / BLOCK;
+    this.lists = new Map();
+    this.size = from;
+    this.commit(plan(items, { block: this.block, lists: this.lists }), size);
+  }
+
+  stage(entries: readonly PendingEntry[], start: number): StagedIndex {
+    // Indexing out of step would silently write wrong blocks: fail the commit instead.
+    if (start !== this.size) throw new Error(`indexer expected index ${this.size}, got ${start}`);
+    const p = plan(
+      entries.map((e, i) => ({ index: start + i, leaf: e.leaf, ...(e.record ? { record: e.record } : {}) })),
+      { block: this.block, lists: this.lists },
+    );
+    const end = start + entries.length;
+    return { writes: p.writes, apply: () => this.commit(p, end) };
+  }
+
+  private commit(p: Plan, end: number): void {
+    const next = Math.floor(end / BLOCK);
+    const lists: Lists = next === this.block ? this.lists : new Map();
+    if (p.last && p.last.block === next)
+      for (const [tenant, slots] of p.last.lists) {
+        let mine = lists.get(tenant);
+        if (mine === undefined) lists.set(tenant, (mine = []));
+        slots.forEach((m, slot) => {
+          const into = (mine[slot] ??= new Map());
+          for (const [value, posting] of m!) {
+            posting.stored = true;
+            into.set(value, posting);
+          }
+        });
+      }
+    this.block = next;
+    this.lists = lists;
+    this.size = end;
+  }
+}
+
+/**
+ * Every index write the leaves call for, a block at a time (reindex): each
+ * block's lists computed from its own leaves alone, which is what the
+ * sequencer's last commit into that block wrote. Then the version key.
+ */
+export async function* deriveIndex(leaves: AsyncIterable<[number, Uint8Array]>, onLeaf?: () => void): AsyncGenerator<IndexWrite[]> {
+  let items: IndexItem[] = [];
+  let block = -1;
+  for await (const [index, leaf] of leaves) {
+    const b = Math.floor(index / BLOCK);
+    if (b !== block && items.length > 0) {
+      yield plan(items, { block: -1, lists: NONE }).writes;
+      items = [];
+    }
+    block = b;
+    items.push({ index, leaf });
+    onLeaf?.();
+  }
+  if (items.length > 0) yield plan(items, { block: -1, lists: NONE }).writes;
+  yield [{ key: VERSION_KEY, value: VERSION_VALUE }];
+}
+
+/**
+ * Start-up check that the stored indexes are in this format. A store with
+ * no index key at all gets the version key; one with index keys but no (or
+ * another) version holds the older one-key-per-entry format, which this code
+ * would misread as blocks: refuse, and say how to rebuild.
+ */
+export async function checkFormat(store: LogStore): Promise<void> {
+  const v = await store.db.get(VERSION_KEY);
+  if (v !== undefined && v.length === 1 && v[0] === INDEX_VERSION) return;
+  if (v === undefined) {
+    const [k] = await store.db.keys({ ...INDEX_RANGE, limit: 1 }).all();
+    if (k === undefined) {
+      await store.db.put(VERSION_KEY, VERSION_VALUE, { sync: true });
+      return;
+    }
+  }
+  throw new TlogError(
+    'QUERY_INDEX_STALE',
+    'the query indexes in this data folder are in an older format: stop the server and run `agent-tlog reindex --data DIR`, or start with --query-index off',
+  );
+}
