@@ -110,13 +110,32 @@ function digits(out: ByteSink, s: string): void {
 function text(r: Reader, out: ByteSink, len: number): void {
   r.need(len);
   const b = r.b;
-  const end = r.p + len;
-  out.ensure(len * 6 + 2); // worst case: every byte a \u00XX escape
+  const start = r.p;
+  const end = start + len;
+  r.p = end;
+  let i = start;
+  while (i < end) {
+    const c = b[i]!;
+    if (c < 0x20 || c === 0x22 || c === 0x5c) break;
+    i++;
+  }
+  if (i === end && len >= 64) {
+    // Nothing to escape in a long string: one native copy (a loop is faster for short ones).
+    out.ensure(len + 2);
+    const o = out.buf;
+    o[out.p] = 0x22;
+    o.set(b.subarray(start, end), out.p + 1);
+    o[out.p + 1 + len] = 0x22;
+    out.p += len + 2;
+    return;
+  }
+  out.ensure(i === end ? len + 2 : len * 6 + 2); // worst case: every byte a \u00XX escape
   const o = out.buf;
   let q = out.p;
   o[q++] = 0x22;
-  for (let i = r.p; i < end; i++) {
-    const c = b[i]!;
+  for (let j = start; j < i; j++) o[q++] = b[j]!;
+  for (let j = i; j < end; j++) {
+    const c = b[j]!;
     if (c >= 0x20 && c !== 0x22 && c !== 0x5c) o[q++] = c;
     else {
       o[q++] = 0x5c;
@@ -133,7 +152,6 @@ function text(r: Reader, out: ByteSink, len: number): void {
   }
   o[q++] = 0x22;
   out.p = q;
-  r.p = end;
 }
 
 function item(r: Reader, out: ByteSink, depth: number): void {
