@@ -46,6 +46,9 @@ export interface VaultOptions {
   now?: () => number;
 }
 
+/** How long each step of an erasure took, ms (spec/privacy.md §5; logged with the erasure). */
+export type EraseSteps = Record<'scan' | 'flush' | 'shred' | 'purge', number>;
+
 /** A personal value on its way into the vault. */
 export interface PiiItem {
   /** The `pii` name or the configured source path. */
@@ -83,7 +86,7 @@ export type SubjectView =
   | { state: 'unknown' };
 
 export type EraseOutcome =
-  | { state: 'erased'; tombstone: Tombstone; values: number }
+  | { state: 'erased'; tombstone: Tombstone; values: number; steps: EraseSteps }
   /** Already erased: the original tombstone (the caller returns the original receipt). */
   | { state: 'already'; tombstone: Tombstone };
 
@@ -366,7 +369,15 @@ export class Vault {
       const erasedAt = this.now();
       let all = 0;
       let erased = 0;
-      await this.locks.shared([SCAN], async () => {
+      const steps: EraseSteps = { scan: 0, flush: 0, shred: 0, purge: 0 };
+      let t = performance.now();
+      // scan and flush run together: each is timed from the start.
+      const step = (name: keyof EraseSteps) => {
+        const now = performance.now();
+        steps[name] = Math.round(now - t);
+        if (name !== 'scan' && name !== 'flush') t = now;
+      };
+      const scan = this.locks.shared([SCAN], async () => {
         for await (const [k, v] of this.db.iterator(valueRange(tag))) {
           all++;
           const pointer = fromUtf8(k.subarray(1 + tag.length)) ?? '';
@@ -375,19 +386,27 @@ export class Vault {
           ops.push({ type: 'del', key: k }, { type: 'del', key: retentionKey(valueExpiresAt(v), tag, pointer) });
           if (pointers) ops.push({ type: 'put', key: erasedValueKey(pointer), value: encodeJson({ erased_at: erasedAt }) });
         }
+        step('scan');
       });
       // Step 1 of the purge: flush the memtable first. A memtable flush writes
       // every version of a key into one table file, and compaction never
       // rewrites a lone file at the deepest level, so a value and its deletion
       // flushed together would both survive. Flushed apart, the deletion lands
       // above the value and the compaction in purge() merges the two away.
-      await this.flushMemtable();
+      // The subject's exclusive lock already keeps new values out, so the
+      // flush runs beside the scan (it drops nothing, so an open iterator's
+      // snapshot does not matter to it).
+      const flush = this.flushMemtable().then(() => step('flush'));
+      await Promise.all([scan, flush]);
+      t = performance.now();
       const whole = erased === all;
       const event = makeEvent(rec.pseudonym, erased, whole);
       this.subjects.delete(name);
       if (!whole) {
         await this.writer.write(ops);
+        step('shred');
         await this.purge(tag);
+        step('purge');
         return { state: 'partial', tenant: rec.tenant, event, values: erased } as const;
       }
       const tombstone: Tombstone = { tenant: rec.tenant, pseudonym: rec.pseudonym, erased_at: erasedAt, event };
@@ -398,9 +417,11 @@ export class Vault {
         { type: 'put', key: erasedSubjectKey(rec.pseudonym), value: encodeJson({ erased_at: erasedAt }) },
       );
       await this.writer.write(ops);
+      step('shred');
       // Step 2: the deletions are durable; compact them into the values.
       await this.purge(tag);
-      return { state: 'erased', tombstone, values: erased } as const;
+      step('purge');
+      return { state: 'erased', tombstone, values: erased, steps } as const;
     });
     return outcome;
   }
@@ -412,7 +433,7 @@ export class Vault {
    */
   private async flushMemtable(): Promise<void> {
     const compact = (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange.bind(this.db);
-    await this.locks.exclusive(SCAN, () => compact(new Uint8Array([0]), new Uint8Array([0, 1])));
+    await compact(new Uint8Array([0]), new Uint8Array([0, 1]));
   }
 
   /**
