@@ -38,7 +38,17 @@ export const VP = {
 const one = (p: number) => new Uint8Array([p]);
 
 export const subjectKey = (tag: Uint8Array) => concatBytes(one(VP.value), tag);
-export const valueKey = (tag: Uint8Array, pointer: string) => concatBytes(one(VP.value), tag, utf8(pointer));
+/** `p` ‖ tag ‖ `rest`, in one allocation (these keys are built per value on the append path). */
+function tagged(p: number, tag: Uint8Array, rest: Uint8Array): Uint8Array {
+  const k = new Uint8Array(1 + tag.length + rest.length);
+  k[0] = p;
+  k.set(tag, 1);
+  k.set(rest, 1 + tag.length);
+  return k;
+}
+/** The pointer as key bytes: pointers are ASCII, so no TextEncoder is needed for them. */
+export const pointerBytes = (pointer: string | Uint8Array): Uint8Array => (typeof pointer === 'string' ? utf8(pointer) : pointer);
+export const valueKey = (tag: Uint8Array, pointer: string | Uint8Array) => tagged(VP.value, tag, pointerBytes(pointer));
 /** One subject's values, without its record (which is the range's own prefix). */
 export function valueRange(tag: Uint8Array): { gt: Uint8Array; lt: Uint8Array } {
   return { gt: concatBytes(one(VP.value), tag), lt: concatBytes(one(VP.value), tag, new Uint8Array([0xff])) };
@@ -54,10 +64,14 @@ export const erasedValueKey = (pointer: string) => concatBytes(one(VP.erasedValu
 
 export const runHoldKey = (tenant: string, runId: string) => concatBytes(one(VP.runHold), utf8(tenant), new Uint8Array([0]), utf8(runId));
 
-export function retentionKey(expiresAt: number, tag: Uint8Array, pointer: string): Uint8Array {
-  const t = new Uint8Array(8);
-  writeU64(t, 0, expiresAt);
-  return concatBytes(one(VP.retention), t, tag, utf8(pointer));
+export function retentionKey(expiresAt: number, tag: Uint8Array, pointer: string | Uint8Array): Uint8Array {
+  const p = pointerBytes(pointer);
+  const k = new Uint8Array(9 + tag.length + p.length);
+  k[0] = VP.retention;
+  writeU64(k, 1, expiresAt);
+  k.set(tag, 9);
+  k.set(p, 9 + tag.length);
+  return k;
 }
 /** Retention keys of everything expiring at or before `now`. */
 export function expiredRange(now: number): { gte: Uint8Array; lt: Uint8Array } {

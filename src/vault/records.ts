@@ -82,6 +82,14 @@ class Writer {
   }
   /** u16 big-endian length, then UTF-8. */
   str(s: string): this {
+    // ASCII (names, paths, event ids, pseudonyms) goes straight in: no TextEncoder call.
+    if (s.length <= 0xffff && /^[\x00-\x7f]*$/.test(s)) {
+      this.room(2 + s.length);
+      this.buf[this.n++] = s.length >> 8;
+      this.buf[this.n++] = s.length & 0xff;
+      for (let i = 0; i < s.length; i++) this.buf[this.n++] = s.charCodeAt(i);
+      return this;
+    }
     const b = utf8(s);
     if (b.length > 0xffff) throw new RangeError('a vault record string exceeds 65,535 bytes');
     this.room(2);

@@ -103,21 +103,28 @@ const SCAN = '\u0000scan';
  * failed before sealing), a new subject is written on its own again.
  */
 const MAX_UNWRITTEN = 10_000;
+const EMPTY = new Uint8Array(0);
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** 16 random bytes as 22 base64url characters after `prefix`. */
 function randomId(prefix: string): string {
+  return randomIdBytes(prefix).text;
+}
+
+/** randomId(), with its ASCII bytes (a pointer is a key, a key part and an AAD: encoded once). */
+function randomIdBytes(prefix: string): { text: string; bytes: Uint8Array } {
   const b = random(17);
-  let s = prefix;
+  const bytes = new Uint8Array(prefix.length + 22);
+  for (let i = 0; i < prefix.length; i++) bytes[i] = prefix.charCodeAt(i);
   // 22 chars × 6 bits = 132 bits; the top 4 of the last byte are dropped (128 bits kept).
   for (let i = 0; i < 22; i++) {
     const bit = i * 6;
     const byte = bit >> 3;
     const off = bit & 7;
     const v = ((b[byte]! << 8) | b[byte + 1]!) >> (10 - off);
-    s += ID_ALPHABET[v & 63];
+    bytes[prefix.length + i] = ID_ALPHABET.charCodeAt(v & 63);
   }
-  return s;
+  return { text: String.fromCharCode(...bytes), bytes };
 }
 
 export const POINTER_PATTERN = /^pii_[A-Za-z0-9_-]{22}$/;
@@ -279,18 +286,18 @@ export class Vault {
       }
       for (const item of items) {
         const h = handles.get(item.subject)!;
-        const pointer = randomId('pii_');
+        const pointer = randomIdBytes('pii_');
         // salt ‖ CBOR(value) is both the commitment's preimage and the sealed plaintext.
         const plain = concatBytes(random(SALT_BYTES), encodeCanonical(item.value));
         const commitment = sha256(plain);
-        const sealed = seal(h.key, plain, utf8(pointer));
+        const sealed = seal(h.key, plain, pointer.bytes);
         ops.push({
           type: 'put',
-          key: valueKey(h.tag, pointer),
+          key: valueKey(h.tag, pointer.bytes),
           value: encodeValue({ name: item.name, path: item.path, event_id: eventId, commitment, sealed, created_at: now, expires_at: expiresAt }),
         });
-        ops.push({ type: 'put', key: retentionKey(expiresAt, h.tag, pointer), value: new Uint8Array(0) });
-        refs.push({ $pii: pointer, subject: h.pseudonym, commitment: toBase64(commitment) });
+        ops.push({ type: 'put', key: retentionKey(expiresAt, h.tag, pointer.bytes), value: EMPTY });
+        refs.push({ $pii: pointer.text, subject: h.pseudonym, commitment: toBase64(commitment) });
       }
       await this.writer.write(ops);
       for (const [name, u] of creating) if (this.unwritten.get(name) === u) this.unwritten.delete(name);
