@@ -206,9 +206,11 @@ export class Vault {
   }
 
   /**
-   * Resolves subjects, creating (durably) the ones seen for the first time.
-   * Creation runs under the subject's exclusive lock, so two first events
-   * about one person cannot mint two pseudonyms.
+   * Resolves subjects, creating the ones seen for the first time (in
+   * memory: see createSubject()). Creation runs under the subject's
+   * exclusive lock and checks the subjects still waiting to be written, so
+   * two first events about one person cannot mint two pseudonyms. Handles
+   * hold the unwrapped key and are cached (bounded); erase() evicts them.
    */
   async resolve(tenant: string, subjects: readonly string[]): Promise<Map<string, SubjectHandle>> {
     const out = new Map<string, SubjectHandle>();
