@@ -49,6 +49,9 @@ async function appendRates(root, name, make) {
 
 const root = await mkdtemp(join(tmpdir(), 'tlog-bench-privacy-'));
 try {
+  // BENCH_PRIVACY=erase runs only the erasure part, =appends only the appends.
+  const part = process.env.BENCH_PRIVACY ?? 'all';
+  if (part !== 'erase') {
   const plain = await appendRates(root, 'plain', event);
   const pii = await appendRates(root, 'pii', piiEvent);
   const singleCost = plain.single.rps / pii.single.rps;
@@ -57,11 +60,27 @@ try {
     `same events without PII: ${fmt(plain.single.rps)} req/s, p99 ${plain.single.p99} ms`, '≤ 1.3× the cost without PII', singleCost <= 1.3 && pii.single.non2xx === 0);
   row('POST /v1/events/batch ×1000 with 2 PII values each, 8 conns', `${fmt(pii.batch.rps * 1000)} events/s (cost ${batchCost.toFixed(2)}×)`,
     `same events without PII: ${fmt(plain.batch.rps * 1000)} events/s`, '≤ 1.3× the cost without PII', batchCost <= 1.3 && pii.batch.non2xx === 0);
+  }
 
+  if (part !== 'appends') {
   // Erasure on a large log: 1,000 events of the target subject spread over the log, 1 in 20 of
   // the rest carrying PII of 5,000 other subjects, so the vault is not trivially small.
   const dir = join(root, 'erase');
   const srv = await serve(dir, ['--retention-sweep-seconds', '0']);
+  // The server logs each erasure's step timings ('subject erased', ms: {scan, flush, shred, purge}).
+  let steps;
+  let lines = '';
+  srv.proc.stdout.on('data', (d) => {
+    lines += d;
+    const cut = lines.lastIndexOf('\n');
+    for (const line of lines.slice(0, cut + 1).split('\n')) {
+      if (!line.includes('subject erased')) continue;
+      try {
+        steps = JSON.parse(line).ms;
+      } catch {}
+    }
+    lines = lines.slice(cut + 1);
+  });
   const token = await agentKey(srv.url, dir);
   const privacy = await agentKey(srv.url, dir, 'privacy');
   const every = Math.max(1, Math.floor(ERASE_ENTRIES / 1000));
@@ -82,9 +101,12 @@ try {
   const e0 = performance.now();
   const erased = await (await fetch(`${srv.url}/v1/subjects/erase-target?reason=bench`, { method: 'DELETE', headers: auth })).json();
   const eraseMs = performance.now() - e0;
+  await new Promise((r) => setTimeout(r, 100)); // the log line may trail the response
   await stop(srv);
+  const stepText = steps ? `: ${Object.entries(steps).map(([k, v]) => `${k} ${v}`).join(', ')} ms` : '';
   row(`DELETE /v1/subjects/<id>: ${fmt(erased.values_erased)} values of ${fmt(access.values.length / 2)} events, ${fmt(ERASE_ENTRIES)}-entry log`,
-    `${fmt(eraseMs)} ms (compaction included)`, `one durable append ${appendMs.toFixed(1)} ms; subject access ${fmt(accessMs)} ms`, '< 1 s', eraseMs < 1000 && erased.values_erased === 2000);
+    `${fmt(eraseMs)} ms (compaction included${stepText})`, `one durable append ${appendMs.toFixed(1)} ms; subject access ${fmt(accessMs)} ms`, '< 1 s', eraseMs < 1000 && erased.values_erased === 2000);
+  }
 } finally {
   await rm(root, { recursive: true, force: true });
 }

@@ -112,6 +112,8 @@ export class PrivacyService {
     if (out.state === 'unknown') throw new TlogError('NOT_FOUND', 'no personal data is stored for this subject');
     if (out.state === 'partial') throw new Error('unreachable: a whole-subject erasure came back partial');
     const receipt = await this.erasureReceipt(caller.tenant, out.tombstone.event);
+    // Step timings only (no pseudonym, no subject): what an operator needs when erasure is slow.
+    if (out.state === 'erased') this.logger.info({ values: out.values, ms: out.steps }, 'subject erased');
     return {
       pseudonym: out.tombstone.pseudonym,
       erased_at: out.tombstone.erased_at,

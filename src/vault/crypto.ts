@@ -27,11 +27,14 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): U
   const nonce = random(NONCE_BYTES);
   const c = createCipheriv('aes-256-gcm', key, nonce);
   c.setAAD(aad);
-  const body = Buffer.concat([c.update(plaintext), c.final()]);
-  const out = new Uint8Array(NONCE_BYTES + body.length + TAG_BYTES);
+  // GCM is a stream mode: update() returns all the ciphertext, final() none.
+  const body = c.update(plaintext);
+  const rest = c.final();
+  const out = new Uint8Array(NONCE_BYTES + body.length + rest.length + TAG_BYTES);
   out.set(nonce, 0);
   out.set(body, NONCE_BYTES);
-  out.set(c.getAuthTag(), NONCE_BYTES + body.length);
+  out.set(rest, NONCE_BYTES + body.length);
+  out.set(c.getAuthTag(), NONCE_BYTES + body.length + rest.length);
   return out;
 }
 

@@ -8,23 +8,24 @@
  * until the next manifest (smallest/largest keys of table files) never
  * names a person, and erasure only has to purge values.
  *
- *   's' tag(32)                     → subject: pseudonym, wrapped key, hold
- *   'v' tag(32) pointer             → value: sealed {value, salt}, commitment, event_id, times
+ *   'v' tag(32)                     → subject: pseudonym, wrapped key, hold (binary, records.ts)
+ *   'v' tag(32) pointer             → value: sealed {value, salt}, commitment, event_id, times (binary)
  *   'p' pseudonym                   → tag (the pseudonym mapping)
  *   'r' u64(expires_at) tag pointer → '' (retention order)
  *   't' tag(32)                     → tombstone: the erasure event (idempotent erasure)
  *   'z' pseudonym                   → erased_at (reads annotate erased subjects)
  *   'y' pointer                     → erased_at (a single value erased by retention)
  *   'h' tenant 0x00 run_id          → legal hold on a run (no personal data: run ids are operational)
- * A subject's values share the prefix 'v' ‖ tag, so erasure compacts one
- * contiguous range.
+ * A subject's record and its values share the prefix 'v' ‖ tag (the record
+ * sorts first: its key is the prefix itself), so erasure purges one
+ * contiguous range with one compaction.
  */
 
 import { concatBytes, utf8 } from '../bytes/index.js';
 import { writeU64 } from '../storage/layout.js';
 
 export const VP = {
-  subject: 0x73, // 's'
+  /** A subject's record ('v' ‖ tag) and its values ('v' ‖ tag ‖ pointer). */
   value: 0x76, // 'v'
   pseudonym: 0x70, // 'p'
   retention: 0x72, // 'r'
@@ -36,10 +37,24 @@ export const VP = {
 
 const one = (p: number) => new Uint8Array([p]);
 
-export const subjectKey = (tag: Uint8Array) => concatBytes(one(VP.subject), tag);
-export const valueKey = (tag: Uint8Array, pointer: string) => concatBytes(one(VP.value), tag, utf8(pointer));
-/** [start, end) of one subject's values. */
-export function valueRange(tag: Uint8Array): { gte: Uint8Array; lt: Uint8Array } {
+export const subjectKey = (tag: Uint8Array) => concatBytes(one(VP.value), tag);
+/** `p` ‖ tag ‖ `rest`, in one allocation (these keys are built per value on the append path). */
+function tagged(p: number, tag: Uint8Array, rest: Uint8Array): Uint8Array {
+  const k = new Uint8Array(1 + tag.length + rest.length);
+  k[0] = p;
+  k.set(tag, 1);
+  k.set(rest, 1 + tag.length);
+  return k;
+}
+/** The pointer as key bytes: pointers are ASCII, so no TextEncoder is needed for them. */
+export const pointerBytes = (pointer: string | Uint8Array): Uint8Array => (typeof pointer === 'string' ? utf8(pointer) : pointer);
+export const valueKey = (tag: Uint8Array, pointer: string | Uint8Array) => tagged(VP.value, tag, pointerBytes(pointer));
+/** One subject's values, without its record (which is the range's own prefix). */
+export function valueRange(tag: Uint8Array): { gt: Uint8Array; lt: Uint8Array } {
+  return { gt: concatBytes(one(VP.value), tag), lt: concatBytes(one(VP.value), tag, new Uint8Array([0xff])) };
+}
+/** [start, end) of everything of one subject: its record and its values (what erasure purges). */
+export function subjectRange(tag: Uint8Array): { gte: Uint8Array; lt: Uint8Array } {
   return { gte: concatBytes(one(VP.value), tag), lt: concatBytes(one(VP.value), tag, new Uint8Array([0xff])) };
 }
 export const pseudonymKey = (pseudonym: string) => concatBytes(one(VP.pseudonym), utf8(pseudonym));
@@ -49,10 +64,14 @@ export const erasedValueKey = (pointer: string) => concatBytes(one(VP.erasedValu
 
 export const runHoldKey = (tenant: string, runId: string) => concatBytes(one(VP.runHold), utf8(tenant), new Uint8Array([0]), utf8(runId));
 
-export function retentionKey(expiresAt: number, tag: Uint8Array, pointer: string): Uint8Array {
-  const t = new Uint8Array(8);
-  writeU64(t, 0, expiresAt);
-  return concatBytes(one(VP.retention), t, tag, utf8(pointer));
+export function retentionKey(expiresAt: number, tag: Uint8Array, pointer: string | Uint8Array): Uint8Array {
+  const p = pointerBytes(pointer);
+  const k = new Uint8Array(9 + tag.length + p.length);
+  k[0] = VP.retention;
+  writeU64(k, 1, expiresAt);
+  k.set(tag, 9);
+  k.set(p, 9 + tag.length);
+  return k;
 }
 /** Retention keys of everything expiring at or before `now`. */
 export function expiredRange(now: number): { gte: Uint8Array; lt: Uint8Array } {

@@ -11,7 +11,7 @@
 
 import { Level } from 'level';
 import { mkdir } from 'node:fs/promises';
-import { concatBytes, toHex, utf8 } from '../bytes/index.js';
+import { concatBytes, fromUtf8, toBase64, toHex, utf8 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { decodeCanonical, encodeCanonical, type JsonValue } from '../events/index.js';
 import { SALT_BYTES, type PiiRef } from '../events/pii.js';
@@ -27,13 +27,14 @@ import {
   retentionKey,
   runHoldKey,
   subjectKey,
+  subjectRange,
   tombstoneKey,
   valueKey,
   valueRange,
   VP,
 } from './layout.js';
 import { RwLocks } from './locks.js';
-import { b64, decodeJson, encodeJson, unb64, type SubjectRecord, type Tombstone, type ValueRecord } from './records.js';
+import { decodeJson, decodeSubject, decodeValue, encodeJson, encodeSubject, encodeValue, valueExpiresAt, type SubjectRecord, type Tombstone } from './records.js';
 import { GroupWriter, type VaultOp } from './writer.js';
 
 type Bytes = Uint8Array;
@@ -44,6 +45,9 @@ export interface VaultOptions {
   retentionMs: number;
   now?: () => number;
 }
+
+/** How long each step of an erasure took, ms (spec/privacy.md §5; logged with the erasure). */
+export type EraseSteps = Record<'scan' | 'flush' | 'shred' | 'purge', number>;
 
 /** A personal value on its way into the vault. */
 export interface PiiItem {
@@ -82,7 +86,7 @@ export type SubjectView =
   | { state: 'unknown' };
 
 export type EraseOutcome =
-  | { state: 'erased'; tombstone: Tombstone; values: number }
+  | { state: 'erased'; tombstone: Tombstone; values: number; steps: EraseSteps }
   /** Already erased: the original tombstone (the caller returns the original receipt). */
   | { state: 'already'; tombstone: Tombstone };
 
@@ -93,21 +97,34 @@ const KEY_AAD = utf8('agent-tlog vault subject key v1');
  * its exclusive side: a purge never runs beside an open iterator.
  */
 const SCAN = '\u0000scan';
+/**
+ * New subjects whose record waits for their first values' batch (see
+ * resolve()). Past this many (events that resolved a subject and then
+ * failed before sealing), a new subject is written on its own again.
+ */
+const MAX_UNWRITTEN = 10_000;
+const EMPTY = new Uint8Array(0);
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** 16 random bytes as 22 base64url characters after `prefix`. */
 function randomId(prefix: string): string {
+  return randomIdBytes(prefix).text;
+}
+
+/** randomId(), with its ASCII bytes (a pointer is a key, a key part and an AAD: encoded once). */
+function randomIdBytes(prefix: string): { text: string; bytes: Uint8Array } {
   const b = random(17);
-  let s = prefix;
+  const bytes = new Uint8Array(prefix.length + 22);
+  for (let i = 0; i < prefix.length; i++) bytes[i] = prefix.charCodeAt(i);
   // 22 chars × 6 bits = 132 bits; the top 4 of the last byte are dropped (128 bits kept).
   for (let i = 0; i < 22; i++) {
     const bit = i * 6;
     const byte = bit >> 3;
     const off = bit & 7;
     const v = ((b[byte]! << 8) | b[byte + 1]!) >> (10 - off);
-    s += ID_ALPHABET[v & 63];
+    bytes[prefix.length + i] = ID_ALPHABET.charCodeAt(v & 63);
   }
-  return s;
+  return { text: String.fromCharCode(...bytes), bytes };
 }
 
 export const POINTER_PATTERN = /^pii_[A-Za-z0-9_-]{22}$/;
@@ -119,6 +136,15 @@ export class Vault {
   private readonly subjects = new Lru<string, SubjectHandle>(65_536);
   /** tenant 0x00 subject id → tag (hex): the HMAC is deterministic, so this never goes stale. */
   private readonly tags = new Lru<string, { tag: Bytes; name: string }>(65_536);
+  /**
+   * Subjects created in memory whose record is not yet on disk, by name: the
+   * record goes in the same synced batch as the subject's first values (one
+   * fsync, not two), and until then this map, not the database, is what
+   * makes a second resolve() find the same pseudonym and key.
+   */
+  private readonly unwritten = new Map<string, { handle: SubjectHandle; ops: VaultOp[] }>();
+  /** Subject-record reads queued in this turn of the event loop: one getMany for all. */
+  private reads: { key: Bytes; resolve: (v: Bytes | undefined) => void; reject: (e: unknown) => void }[] = [];
   private readonly now: () => number;
 
   private constructor(
@@ -147,18 +173,44 @@ export class Vault {
   }
 
   private async readSubject(tag: Bytes): Promise<SubjectRecord | undefined> {
-    const v = await this.db.get(subjectKey(tag));
-    return v === undefined ? undefined : decodeJson<SubjectRecord>(v, 'subject');
-  }
-
-  private handleOf(tag: Bytes, rec: SubjectRecord): SubjectHandle {
-    return { tag, name: toHex(tag), pseudonym: rec.pseudonym, key: openSealed(this.opts.masterKey, unb64(rec.wrapped_key, 'subject key'), concatBytes(KEY_AAD, tag)) };
+    const v = await this.getCoalesced(subjectKey(tag));
+    return v === undefined ? undefined : decodeSubject(v);
   }
 
   /**
-   * Resolves subjects, creating (durably) the ones seen for the first time.
-   * Creation runs under the subject's exclusive lock, so two first events
-   * about one person cannot mint two pseudonyms.
+   * A get that shares one LevelDB getMany with the others queued in the
+   * same turn: a batch of events about new subjects (or many connections'
+   * first events) then costs one native call and one thread-pool job, not
+   * one each. Reads queued later than a write's acknowledgement still see it.
+   */
+  private getCoalesced(key: Bytes): Promise<Bytes | undefined> {
+    return new Promise((resolve, reject) => {
+      this.reads.push({ key, resolve, reject });
+      if (this.reads.length === 1) setImmediate(() => void this.flushReads());
+    });
+  }
+
+  private async flushReads(): Promise<void> {
+    const reads = this.reads;
+    this.reads = [];
+    try {
+      const values = await this.db.getMany(reads.map((r) => r.key));
+      reads.forEach((r, i) => r.resolve(values[i]));
+    } catch (e) {
+      for (const r of reads) r.reject(e);
+    }
+  }
+
+  private handleOf(tag: Bytes, rec: SubjectRecord): SubjectHandle {
+    return { tag, name: toHex(tag), pseudonym: rec.pseudonym, key: openSealed(this.opts.masterKey, rec.wrapped_key, concatBytes(KEY_AAD, tag)) };
+  }
+
+  /**
+   * Resolves subjects, creating the ones seen for the first time (in
+   * memory: see createSubject()). Creation runs under the subject's
+   * exclusive lock and checks the subjects still waiting to be written, so
+   * two first events about one person cannot mint two pseudonyms. Handles
+   * hold the unwrapped key and are cached (bounded); erase() evicts them.
    */
   async resolve(tenant: string, subjects: readonly string[]): Promise<Map<string, SubjectHandle>> {
     const out = new Map<string, SubjectHandle>();
@@ -173,10 +225,10 @@ export class Vault {
       let h = this.subjects.get(name);
       if (!h) {
         h = await this.locks.exclusive(name, async () => {
-          const cached = this.subjects.get(name);
+          const cached = this.subjects.get(name) ?? this.unwritten.get(name)?.handle;
           if (cached) return cached;
           const rec = await this.readSubject(tag);
-          const handle = rec ? this.handleOf(tag, rec) : await this.createSubject(tenant, tag);
+          const handle = rec ? this.handleOf(tag, rec) : await this.createSubject(tenant, tag, name);
           this.subjects.set(name, handle);
           return handle;
         });
@@ -186,20 +238,24 @@ export class Vault {
     return out;
   }
 
-  private async createSubject(tenant: string, tag: Bytes): Promise<SubjectHandle> {
+  /**
+   * A new subject: pseudonym and key. Its record is written with its first
+   * values (seal()), in the same synced batch, so a crash can leave a
+   * subject only together with values, and a new subject costs no fsync of
+   * its own. Past MAX_UNWRITTEN waiting records it is written now instead.
+   */
+  private async createSubject(tenant: string, tag: Bytes, name: string): Promise<SubjectHandle> {
     const key = random(KEY_BYTES);
     const pseudonym = randomId('ps_');
-    const rec: SubjectRecord = {
-      tenant,
-      pseudonym,
-      wrapped_key: b64(seal(this.opts.masterKey, key, concatBytes(KEY_AAD, tag))),
-      created_at: this.now(),
-    };
-    await this.writer.write([
-      { type: 'put', key: subjectKey(tag), value: encodeJson(rec) },
+    const rec: SubjectRecord = { tenant, pseudonym, wrapped_key: seal(this.opts.masterKey, key, concatBytes(KEY_AAD, tag)), created_at: this.now() };
+    const ops: VaultOp[] = [
+      { type: 'put', key: subjectKey(tag), value: encodeSubject(rec) },
       { type: 'put', key: pseudonymKey(pseudonym), value: tag },
-    ]);
-    return { tag, name: toHex(tag), pseudonym, key };
+    ];
+    const handle: SubjectHandle = { tag, name, pseudonym, key };
+    if (this.unwritten.size < MAX_UNWRITTEN) this.unwritten.set(name, { handle, ops });
+    else await this.writer.write(ops);
+    return handle;
   }
 
   /**
@@ -214,25 +270,39 @@ export class Vault {
       const expiresAt = now + this.opts.retentionMs;
       const ops: VaultOp[] = [];
       const refs: PiiRef[] = [];
-      for (const item of items) {
-        const h = handles.get(item.subject)!;
+      // Records of new subjects ride in this batch (see createSubject()).
+      const creating = new Map<string, { handle: SubjectHandle; ops: VaultOp[] }>();
+      for (const h of new Set(items.map((i) => handles.get(i.subject)!))) {
+        const u = this.unwritten.get(h.name);
+        if (u && u.handle === h) {
+          creating.set(h.name, u);
+          ops.push(...u.ops);
+          continue;
+        }
         // The subject may have been erased since resolve(): never seal under a shredded key.
-        if (!this.subjects.get(h.name)) {
+        if (this.subjects.get(h.name) !== h) {
           const rec = await this.readSubject(h.tag);
           if (!rec || rec.pseudonym !== h.pseudonym) throw new TlogError('EVENT_CONFLICT', 'a subject of this event was erased while it was being logged; retry');
           this.subjects.set(h.name, h);
         }
-        const pointer = randomId('pii_');
+      }
+      for (const item of items) {
+        const h = handles.get(item.subject)!;
+        const pointer = randomIdBytes('pii_');
         // salt ‖ CBOR(value) is both the commitment's preimage and the sealed plaintext.
         const plain = concatBytes(random(SALT_BYTES), encodeCanonical(item.value));
-        const commitment = b64(sha256(plain));
-        const sealed = seal(h.key, plain, utf8(pointer));
-        const rec: ValueRecord = { name: item.name, path: item.path, event_id: eventId, commitment, sealed: b64(sealed), created_at: now, expires_at: expiresAt };
-        ops.push({ type: 'put', key: valueKey(h.tag, pointer), value: encodeJson(rec) });
-        ops.push({ type: 'put', key: retentionKey(expiresAt, h.tag, pointer), value: new Uint8Array(0) });
-        refs.push({ $pii: pointer, subject: h.pseudonym, commitment });
+        const commitment = sha256(plain);
+        const sealed = seal(h.key, plain, pointer.bytes);
+        ops.push({
+          type: 'put',
+          key: valueKey(h.tag, pointer.bytes),
+          value: encodeValue({ name: item.name, path: item.path, event_id: eventId, commitment, sealed, created_at: now, expires_at: expiresAt }),
+        });
+        ops.push({ type: 'put', key: retentionKey(expiresAt, h.tag, pointer.bytes), value: EMPTY });
+        refs.push({ $pii: pointer.text, subject: h.pseudonym, commitment: toBase64(commitment) });
       }
       await this.writer.write(ops);
+      for (const [name, u] of creating) if (this.unwritten.get(name) === u) this.unwritten.delete(name);
       return refs;
     });
   }
@@ -249,12 +319,22 @@ export class Vault {
       const h = this.handleOf(tag, rec);
       const values: StoredValue[] = [];
       for await (const [k, v] of this.db.iterator(valueRange(tag))) {
-        const pointer = new TextDecoder().decode(k.subarray(1 + tag.length));
-        const r = decodeJson<ValueRecord>(v, 'value');
-        const plain = openSealed(h.key, unb64(r.sealed, 'value'), utf8(pointer));
+        const pointer = fromUtf8(k.subarray(1 + tag.length)) ?? '';
+        const r = decodeValue(v);
+        const plain = openSealed(h.key, r.sealed, utf8(pointer));
         const salt = plain.subarray(0, SALT_BYTES);
         const value = decodeCanonical(plain.subarray(SALT_BYTES)) as JsonValue;
-        values.push({ pointer, name: r.name, path: r.path, event_id: r.event_id, value, salt: b64(salt), commitment: r.commitment, created_at: r.created_at, expires_at: r.expires_at });
+        values.push({
+          pointer,
+          name: r.name,
+          path: r.path,
+          event_id: r.event_id,
+          value,
+          salt: toBase64(salt),
+          commitment: toBase64(r.commitment),
+          created_at: r.created_at,
+          expires_at: r.expires_at,
+        });
       }
       return { state: 'present', pseudonym: rec.pseudonym, ...(rec.hold ? { hold: rec.hold } : {}), values };
     });
@@ -285,6 +365,11 @@ export class Vault {
     const outcome = await this.locks.exclusive(name, async () => {
       const rec = await this.readSubject(tag);
       if (!rec) {
+        // A subject created for an event still being sealed is not stored yet:
+        // forget it, so that event fails (EVENT_CONFLICT, retry) rather than
+        // store values about a subject someone just asked to erase.
+        this.subjects.delete(name);
+        this.unwritten.delete(name);
         const t = await this.db.get(tombstoneKey(tag));
         return t ? ({ state: 'already', tombstone: decodeJson<Tombstone>(t, 'tombstone') } as const) : ({ state: 'unknown' } as const);
       }
@@ -293,29 +378,44 @@ export class Vault {
       const erasedAt = this.now();
       let all = 0;
       let erased = 0;
-      await this.locks.shared([SCAN], async () => {
+      const steps: EraseSteps = { scan: 0, flush: 0, shred: 0, purge: 0 };
+      let t = performance.now();
+      // scan and flush run together: each is timed from the start.
+      const step = (name: keyof EraseSteps) => {
+        const now = performance.now();
+        steps[name] = Math.round(now - t);
+        if (name !== 'scan' && name !== 'flush') t = now;
+      };
+      const scan = this.locks.shared([SCAN], async () => {
         for await (const [k, v] of this.db.iterator(valueRange(tag))) {
           all++;
-          const pointer = new TextDecoder().decode(k.subarray(1 + tag.length));
+          const pointer = fromUtf8(k.subarray(1 + tag.length)) ?? '';
           if (pointers && !pointers.has(pointer)) continue;
           erased++;
-          const r = decodeJson<ValueRecord>(v, 'value');
-          ops.push({ type: 'del', key: k }, { type: 'del', key: retentionKey(r.expires_at, tag, pointer) });
+          ops.push({ type: 'del', key: k }, { type: 'del', key: retentionKey(valueExpiresAt(v), tag, pointer) });
           if (pointers) ops.push({ type: 'put', key: erasedValueKey(pointer), value: encodeJson({ erased_at: erasedAt }) });
         }
+        step('scan');
       });
       // Step 1 of the purge: flush the memtable first. A memtable flush writes
       // every version of a key into one table file, and compaction never
       // rewrites a lone file at the deepest level, so a value and its deletion
       // flushed together would both survive. Flushed apart, the deletion lands
       // above the value and the compaction in purge() merges the two away.
-      await this.flushMemtable();
+      // The subject's exclusive lock already keeps new values out, so the
+      // flush runs beside the scan (it drops nothing, so an open iterator's
+      // snapshot does not matter to it).
+      const flush = this.flushMemtable().then(() => step('flush'));
+      await Promise.all([scan, flush]);
+      t = performance.now();
       const whole = erased === all;
       const event = makeEvent(rec.pseudonym, erased, whole);
       this.subjects.delete(name);
       if (!whole) {
         await this.writer.write(ops);
+        step('shred');
         await this.purge(tag);
+        step('purge');
         return { state: 'partial', tenant: rec.tenant, event, values: erased } as const;
       }
       const tombstone: Tombstone = { tenant: rec.tenant, pseudonym: rec.pseudonym, erased_at: erasedAt, event };
@@ -326,21 +426,15 @@ export class Vault {
         { type: 'put', key: erasedSubjectKey(rec.pseudonym), value: encodeJson({ erased_at: erasedAt }) },
       );
       await this.writer.write(ops);
+      step('shred');
       // Step 2: the deletions are durable; compact them into the values.
       await this.purge(tag);
-      return { state: 'erased', tombstone, values: erased } as const;
+      step('purge');
+      return { state: 'erased', tombstone, values: erased, steps } as const;
     });
     return outcome;
   }
 
-  /**
-   * Makes LevelDB drop deleted bytes: compactRange first flushes the
-   * memtable (so the write-ahead log that held the values is retired and
-   * deleted), then rewrites every table file overlapping the subject's
-   * ranges, merging each value with its deletion so neither survives.
-   * Keys never hold personal data (layout.ts), so the MANIFEST, which
-   * records table files' smallest and largest keys, holds none either.
-   */
   /**
    * Flushes LevelDB's memtable to a table file (and retires its write-ahead
    * log) without compacting anything: compactRange always flushes first, and
@@ -348,16 +442,22 @@ export class Vault {
    */
   private async flushMemtable(): Promise<void> {
     const compact = (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange.bind(this.db);
-    await this.locks.exclusive(SCAN, () => compact(new Uint8Array([0]), new Uint8Array([0, 1])));
+    await compact(new Uint8Array([0]), new Uint8Array([0, 1]));
   }
 
+  /**
+   * Makes LevelDB drop deleted bytes: compactRange first flushes the
+   * memtable (so the write-ahead log that held the deletions is retired
+   * and deleted), then rewrites every table file overlapping the subject's
+   * range, merging each value with its deletion so neither survives. The
+   * subject's record and values are one key range (layout.ts): one
+   * compaction. Keys never hold personal data, so the MANIFEST, which
+   * records table files' smallest and largest keys, holds none either.
+   */
   private async purge(tag: Bytes): Promise<void> {
     const compact = (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange.bind(this.db);
-    await this.locks.exclusive(SCAN, async () => {
-      const r = valueRange(tag);
-      await compact(r.gte, r.lt);
-      await compact(subjectKey(tag), concatBytes(subjectKey(tag), new Uint8Array([0xff])));
-    });
+    const r = subjectRange(tag);
+    await this.locks.exclusive(SCAN, () => compact(r.gte, r.lt));
   }
 
   /**
@@ -375,7 +475,7 @@ export class Vault {
       const next: SubjectRecord = { ...rec };
       if (hold) next.hold = { since: this.now(), ...(hold.reason ? { reason: hold.reason } : {}) };
       else delete next.hold;
-      await this.writer.write([{ type: 'put', key: subjectKey(tag), value: encodeJson(next) }]);
+      await this.writer.write([{ type: 'put', key: subjectKey(tag), value: encodeSubject(next) }]);
       return { pseudonym: rec.pseudonym, changed: true };
     });
   }

@@ -1,8 +1,13 @@
 /**
- * Group commit for the vault: writes queued in the same tick go to disk as
- * one synced LevelDB batch. A sealed value must be durable before the leaf
- * that points at it is committed to the log, and one fsync per event would
- * cap PII appends far below plain ones.
+ * Group commit for the vault: writes queued while a flush is on disk go
+ * together in the next synced LevelDB batch. A sealed value must be durable
+ * before the leaf that points at it is committed to the log, and one fsync
+ * per event would cap PII appends far below plain ones.
+ *
+ * At most one batch is in flight. LevelDB serialises writers anyway, and a
+ * second concurrent write would only park a libuv thread-pool thread in
+ * LevelDB's writer queue: with four such threads, parked writers starve the
+ * reads (subject look-ups) and the log's own commit of threads.
  */
 
 import type { Level } from 'level';
@@ -18,7 +23,7 @@ interface Queued {
 
 export class GroupWriter {
   private queue: Queued[] = [];
-  private scheduled = false;
+  private running = false;
 
   constructor(private readonly db: Level<Bytes, Bytes>) {}
 
@@ -26,20 +31,29 @@ export class GroupWriter {
   write(ops: VaultOp[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ ops, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
+      if (!this.running) {
+        this.running = true;
+        // setImmediate lets every request already read off the sockets join this flush.
+        setImmediate(() => void this.loop());
       }
     });
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.flush();
+    } finally {
+      this.running = false;
+    }
   }
 
   private async flush(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
-    this.scheduled = false;
-    const b = this.db.batch();
-    for (const q of batch) for (const op of q.ops) op.type === 'put' ? b.put(op.key, op.value) : b.del(op.key);
     try {
+      // Inside the try: batch() throws synchronously once the database is closed (shutdown).
+      const b = this.db.batch();
+      for (const q of batch) for (const op of q.ops) op.type === 'put' ? b.put(op.key, op.value) : b.del(op.key);
       await b.write({ sync: true });
       for (const q of batch) q.resolve();
     } catch (e) {

@@ -11,6 +11,7 @@ import { piiCommitment } from '../../src/events/pii.js';
 import { nodeSha256 } from '../../src/server.js';
 import { del, get, makeKey, post, sampleEvent, startTestServer, type TestServer } from '../helpers.js';
 import { byteSearch } from './helpers.js';
+import { decodeSubject, decodeValue } from '../../src/vault/records.js';
 
 const EMAIL = 'zelda.quux-7f3a9@example.org';
 const SUBJECT = 'customer-8c1d4e2b';
@@ -141,17 +142,20 @@ describe('personal data in the vault', () => {
     const before = await byteSearch(t.dataDir, { key });
     expect(before).toEqual([]); // the raw subject key is never written, only its wrapped form
     // What is on disk for this subject: the wrapped key and the sealed values
-    // (base64 inside JSON records). Each must be gone after erasure too.
+    // (binary records, src/vault/records.ts). Each must be gone after erasure too.
     const vaultDb = (t.server.vault as any).db;
     const tag: Uint8Array = t.server.vault.tagOf('acme', SUBJECT);
-    const sealed: Record<string, string> = {};
+    const sealed: Record<string, Uint8Array> = {};
     for await (const [k, v] of vaultDb.iterator()) {
       if (!Buffer.from(k).includes(Buffer.from(tag)) || v.length === 0) continue;
-      const rec = JSON.parse(new TextDecoder().decode(v));
-      if (rec.wrapped_key) sealed.wrapped_key = rec.wrapped_key;
-      if (rec.sealed) sealed[`sealed ${rec.path}#${Object.keys(sealed).length}`] = rec.sealed;
+      if (k.length === 1 + tag.length) sealed.wrapped_key = decodeSubject(v).wrapped_key;
+      else {
+        const rec = decodeValue(v);
+        sealed[`sealed ${rec.path}#${Object.keys(sealed).length}`] = rec.sealed;
+      }
     }
     expect(Object.keys(sealed).length).toBe(5);
+    for (const b of Object.values(sealed)) expect(b.length).toBeGreaterThanOrEqual(60);
     expect((await byteSearch(t.dataDir, sealed)).length).toBeGreaterThan(0);
 
     const r = await del(`${t.url}/v1/subjects/${SUBJECT}?reason=${encodeURIComponent('DSR-2026-0042')}`, privacy);
