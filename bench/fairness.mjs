@@ -9,7 +9,8 @@
 // p99, no 5xx for anyone, and no 429 for the steady tenant.
 //
 // BENCH_DURATION (s per phase, default 5), FAIR_ROUNDS (alone/flood pairs,
-// default 3), FAIR_RATE (default 100), STEADY_RPS (default 20), FLOOD_RATE
+// default 3), FAIR_RATE (default 100), STEADY_RPS (default 20), FLOOD_CONNS
+// (connections the flood is spread over, default 32), FLOOD_RATE
 // (default 10 × FAIR_RATE).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -80,7 +81,7 @@ function pct(xs, p) {
 if (process.argv[2] === '--flood') {
   const [url, token, rate, seconds] = process.argv.slice(3);
   autocannon({
-    url: `${url}/v1/events`, method: 'POST', connections: 32, overallRate: Number(rate), duration: Number(seconds),
+    url: `${url}/v1/events`, method: 'POST', connections: Number(process.env.FLOOD_CONNS ?? 32), overallRate: Number(rate), duration: Number(seconds),
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(event(1)),
   }, (err, r) => {
     if (err) throw err;
@@ -136,7 +137,7 @@ try {
   const rows = [
     '| what | measured | baseline (same run) | target | met |',
     '|---|---|---|---|---|',
-    `| steady tenant p99, ${STEADY_RPS} appends/s, beside a flood of ${floodRate} req/s (10× its ${RATE}/s limit) | ${fmt(p99b)} ms (p50 ${fmt(pct(loaded.lat, 50))} ms), statuses ${JSON.stringify(loaded.statuses)} | alone: p99 ${fmt(p99a)} ms (p50 ${fmt(pct(alone.lat, 50))} ms) | ≤ 2× (${fmt(ratio)}×), no 429, no 5xx | ${ok ? 'yes' : '**no**'} |`,
+    `| steady tenant p99, ${STEADY_RPS} appends/s, beside a flood of ${floodRate} req/s (10× its ${RATE}/s limit) over ${process.env.FLOOD_CONNS ?? 32} connections | ${fmt(p99b)} ms (p50 ${fmt(pct(loaded.lat, 50))} ms), statuses ${JSON.stringify(loaded.statuses)} | alone: p99 ${fmt(p99a)} ms (p50 ${fmt(pct(alone.lat, 50))} ms) | ≤ 2× (${fmt(ratio)}×), no 429, no 5xx | ${ok ? 'yes' : '**no**'} |`,
     `| flooding tenant | ${Math.round(f.rps)} req/s sent; ${Object.entries(floodCodes).map(([c, v]) => `${c}: ${v}`).join(', ')} | limit ${RATE} events/s | 429 beyond the limit, no 5xx | ${flood5xx === 0 ? 'yes' : '**no**'} |`,
   ];
   console.log(`Measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${ROUNDS} rounds of ${DURATION} s alone + ${DURATION} s beside the flood.\n`);
