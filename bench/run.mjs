@@ -56,6 +56,11 @@ try {
   size = (await (await fetch(`${srv.url}/v1/log`)).json()).tree_size;
   console.error(`filled to ${size} entries in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.error(`compaction settled after ${(await settle(srv)).toFixed(0)} s`);
+  // The machine drifts over a long fill: the reads are compared with an
+  // express baseline measured again right before them (the first one is shown too).
+  const exNear = await start([HELLO, 'express']);
+  const nearExpress = summary(await cannon({ url: exNear.url }));
+  await stop(exNear);
   const rand = (n) => Math.floor(Math.random() * n);
   const proofs = summary(await cannon({
     url: srv.url,
@@ -66,10 +71,11 @@ try {
     url: srv.url,
     requests: [{ setupRequest: (r) => ({ ...r, path: `/tile/0/${fmtTile(rand(fullTiles))}` }) }],
   }));
-  row(`GET /v1/proofs/inclusion, ${fmt(size)} entries`, `${fmt(proofs.rps)} req/s, p99 ${proofs.p99} ms (${Math.round((proofs.rps / rawExpress.rps) * 100)}%)`,
-    `express GET hello ${fmt(rawExpress.rps)} req/s`, '≥ 70% of express', proofs.rps >= 0.7 * rawExpress.rps && proofs.non2xx === 0);
-  row(`GET /tile/0/<N> (random full tiles), ${fmt(size)} entries`, `${fmt(tiles.rps)} req/s, p99 ${tiles.p99} ms (${Math.round((tiles.rps / rawExpress.rps) * 100)}%)`,
-    `express GET hello ${fmt(rawExpress.rps)} req/s`, '≥ 70% of express', tiles.rps >= 0.7 * rawExpress.rps && tiles.non2xx === 0);
+  const near = `express GET hello ${fmt(nearExpress.rps)} req/s just before (${fmt(rawExpress.rps)} at the start)`;
+  row(`GET /v1/proofs/inclusion, ${fmt(size)} entries`, `${fmt(proofs.rps)} req/s, p99 ${proofs.p99} ms (${Math.round((proofs.rps / nearExpress.rps) * 100)}%)`,
+    near, '≥ 70% of express', proofs.rps >= 0.7 * nearExpress.rps && proofs.non2xx === 0);
+  row(`GET /tile/0/<N> (random full tiles), ${fmt(size)} entries`, `${fmt(tiles.rps)} req/s, p99 ${tiles.p99} ms (${Math.round((tiles.rps / nearExpress.rps) * 100)}%)`,
+    near, '≥ 70% of express', tiles.rps >= 0.7 * nearExpress.rps && tiles.non2xx === 0);
 
   // Restart time at ENTRIES, then bytes on disk.
   await stop(srv);

@@ -1,9 +1,11 @@
-// Per-event CPU of each append stage, in-process (µs/event), for profiling.
+// Per-event CPU of each append stage, in-process (µs/event of CPU time), for
+// profiling: `npm run build && node bench/stages.mjs`. Not a target: it says
+// where an append's time goes (README, Benchmarks).
 import { createHash } from 'node:crypto';
 import { parseEvent, encodeCanonical } from '../dist/events/index.js';
 import { compileRules, scrubEvent } from '../dist/scrub/index.js';
 import { scanJson } from '../dist/http/body.js';
-import { indexEntry } from '../dist/query/indexer.js';
+import { eachList } from '../dist/query/indexer.js';
 import { encodeRecordFromEventBytes } from '../dist/events/index.js';
 import { event } from './lib.mjs';
 
@@ -29,7 +31,9 @@ time('scrubEvent', (i) => scrubEvent(events[i], rules));
 time('encodeCanonical', (i) => encodeCanonical(events[i]));
 time('sha256 event', (i) => sha(bytes[i]));
 time('encodeRecord', (i) => encodeRecordFromEventBytes(bytes[i], 'bench', 1795000000000 + i));
-time('indexEntry', (i) => indexEntry(leaves[i], i));
+const records = leaves.map((_, i) => ({ v: 1, tenant: 'bench', logged_at: 1795000000000 + i, event: events[i] }));
+let lists = 0;
+time('index lists of a record', (i) => eachList(records[i], () => lists++));
 time('JSON.stringify receipt-ish', (i) => JSON.stringify({ a: Buffer.from(leaves[i]).toString('base64') }));
 const { sanitizeJson } = await import('../dist/events/index.js');
 const { EventSchema } = await import('../dist/events/schema.js');

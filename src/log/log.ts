@@ -361,6 +361,11 @@ export class Log {
     return this.opts.hasher.hashLeaf(leaf);
   }
 
+  /** The leaf hash at `index` if its level-0 tile is in memory (no I/O, no await); see leafHash. */
+  leafHashIfCached(index: number): Uint8Array | undefined {
+    return index >= 0 && index < this.head.treeSize ? this.tiles.nodeSync({ level: 0, index }) : undefined;
+  }
+
   /** The leaf hash at `index`, from the level-0 hash tile (no leaf read). */
   async leafHash(index: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.head.treeSize)
@@ -393,11 +398,14 @@ export class Log {
    * their own 256-leaf tile, which makes a flush's receipts mostly lookups.
    */
   private rangeHash(begin: number, end: number): Uint8Array | undefined {
+    const ids = rangeNodes(begin, end);
+    // A whole subtree is one node of a tile: a lookup already, nothing to memoize.
+    if (ids.length === 1) return this.tiles.nodeSync(ids[0]!);
     const key = `${begin},${end}`;
     const hit = this.ranges.get(key);
     if (hit) return hit;
     const hashes: Uint8Array[] = [];
-    for (const id of rangeNodes(begin, end)) {
+    for (const id of ids) {
       const h = this.tiles.nodeSync(id);
       if (h === undefined) return undefined;
       hashes.push(h);

@@ -60,7 +60,7 @@ export const getInclusionProof = (ctx: AppContext): RequestHandler => async (req
   }
   if (treeSize === 0) throw new TlogError('INVALID_PARAMETER', 'the empty tree has no entries');
   const proof = await ctx.log.inclusionProof(index, treeSize);
-  leafHash ??= await ctx.log.leafHash(index);
+  leafHash ??= ctx.log.leafHashIfCached(index) ?? (await ctx.log.leafHash(index));
   sendJson(res, 200, { index, tree_size: treeSize, leaf_hash: toBase64(leafHash), proof: proof.map(toBase64) });
 };
 
