@@ -2,6 +2,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -43,4 +45,12 @@ export async function spawnServer(dataDir: string, extraArgs: string[] = []): Pr
     });
   });
   return { proc, url, exited };
+}
+
+/** A new key of `role` for `tenant` on a child server, made with the admin token from its data folder. */
+export async function childKey(child: Child, dataDir: string, role: string, tenant: string): Promise<string> {
+  const admin = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
+  const r = await fetch(`${child.url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ role, tenant }) });
+  if (r.status !== 201) throw new Error(`creating a ${role} key: ${r.status}`);
+  return ((await r.json()) as { token: string }).token;
 }

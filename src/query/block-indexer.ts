@@ -24,7 +24,7 @@
 import { TlogError } from '../errors.js';
 import type { LogRecord } from '../events/index.js';
 import type { IndexWrite, Indexer, PendingEntry, StagedIndex } from '../log/sequencer.js';
-import { entryKey, readU64 } from '../storage/layout.js';
+import { entryKey, putU64, readU64 } from '../storage/layout.js';
 import type { LogStore } from '../storage/store.js';
 import { eachList, latin1, SEPARATED, SLOT, SLOT_FIELD } from './indexer.js';
 import { BITMAP_FROM, BLOCK, INDEX_PREFIX, INDEX_RANGE, INDEX_VERSION, VERSION_KEY } from './keys.js';
@@ -63,18 +63,6 @@ interface Plan {
   last: { block: number; lists: Lists } | undefined;
 }
 
-function u64(k: Uint8Array, o: number, n: number): void {
-  const hi = Math.floor(n / 0x1_0000_0000);
-  const lo = n >>> 0;
-  k[o] = hi >>> 24;
-  k[o + 1] = (hi >>> 16) & 255;
-  k[o + 2] = (hi >>> 8) & 255;
-  k[o + 3] = hi & 255;
-  k[o + 4] = lo >>> 24;
-  k[o + 5] = (lo >>> 16) & 255;
-  k[o + 6] = (lo >>> 8) & 255;
-  k[o + 7] = lo & 255;
-}
 
 /** 'x' tenant 0x00 F value [0x00] [u64(first) for the time list] u64(block); tenant and value as latin-1 strings of their key bytes. */
 function keyOf(tenant: string, slot: number, value: string, p: Posting, block: number): Uint8Array {
@@ -89,10 +77,10 @@ function keyOf(tenant: string, slot: number, value: string, p: Posting, block: n
   for (let i = 0; i < value.length; i++) k[o++] = value.charCodeAt(i);
   if (sep) k[o++] = 0;
   if (p.time) {
-    u64(k, o, p.first);
+    putU64(k, o, p.first);
     o += 8;
   }
-  u64(k, o, block);
+  putU64(k, o, block);
   return k;
 }
 

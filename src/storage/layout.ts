@@ -28,6 +28,11 @@ export const PREFIX = {
 
 export function writeU64(out: Uint8Array, offset: number, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a u64-safe integer: ${n}`);
+  putU64(out, offset, n);
+}
+
+/** writeU64 without the range check, for hot paths whose `n` is an index they computed. */
+export function putU64(out: Uint8Array, offset: number, n: number): void {
   const hi = Math.floor(n / 0x1_0000_0000);
   const lo = n >>> 0;
   out[offset] = hi >>> 24;

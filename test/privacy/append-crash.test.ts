@@ -5,10 +5,9 @@
  * of events that never committed are found and erased by subject.
  */
 
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnServer, type Child } from '../child.js';
+import { childKey, spawnServer, type Child } from '../child.js';
 import { del, get, post, sampleEvent, tempDir } from '../helpers.js';
 
 const SUBJECTS = Array.from({ length: 8 }, (_, i) => `crash-subject-${i}`);
@@ -24,10 +23,9 @@ describe('PII appends then kill -9', () => {
   it('keeps every acknowledged value, leaves no dangling pointer, and orphans stay erasable', async () => {
     dir = await tempDir('tlog-append-crash-');
     child = await spawnServer(dir);
-    const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
-    const agent = (await post(`${child.url}/v1/keys`, admin, { role: 'agent', tenant: 'acme' })).json.token;
-    const privacy = (await post(`${child.url}/v1/keys`, admin, { role: 'privacy', tenant: 'acme' })).json.token;
-    const auditor = (await post(`${child.url}/v1/keys`, admin, { role: 'auditor', tenant: 'acme' })).json.token;
+    const agent = await childKey(child, dir, 'agent', 'acme');
+    const privacy = await childKey(child, dir, 'privacy', 'acme');
+    const auditor = await childKey(child, dir, 'auditor', 'acme');
 
     // 60 events at once; the process dies as soon as 20 are acknowledged, others mid-flight.
     const acked: { event_id: string; index: number; subject: string }[] = [];

@@ -1,10 +1,9 @@
 /** kill -9 right after an erasure is acknowledged: nothing of the subject is on disk, and the erasure stays logged. */
 
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyReceipt } from '../../src/verifier/index.js';
-import { spawnServer, type Child } from '../child.js';
+import { childKey, spawnServer, type Child } from '../child.js';
 import { del, get, post, sampleEvent, tempDir } from '../helpers.js';
 import { byteSearch } from './helpers.js';
 
@@ -22,9 +21,8 @@ describe('erasure then kill -9', () => {
   it('leaves no byte behind and the erasure receipt and old receipts verify after restart', async () => {
     dir = await tempDir('tlog-erase-crash-');
     child = await spawnServer(dir);
-    const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
-    const agent = (await post(`${child.url}/v1/keys`, admin, { role: 'agent', tenant: 'acme' })).json.token;
-    const privacy = (await post(`${child.url}/v1/keys`, admin, { role: 'privacy', tenant: 'acme' })).json.token;
+    const agent = await childKey(child, dir, 'agent', 'acme');
+    const privacy = await childKey(child, dir, 'privacy', 'acme');
     const vkey = (await get(`${child.url}/v1/log`)).json.verifier_key;
     const receipts = [];
     for (let i = 0; i < 20; i++) {

@@ -5,14 +5,14 @@
  */
 
 import { execFile } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { INDEX_RANGE } from '../../src/query/keys.js';
 import { agrees, compareIndexes } from '../../src/query/reindex.js';
 import { LogStore } from '../../src/storage/store.js';
-import { CLI, spawnServer, type Child } from '../child.js';
+import { childKey, CLI, spawnServer, type Child } from '../child.js';
 import { post, tempDir } from '../helpers.js';
 import { randomEvent, rng } from './helpers.js';
 
@@ -40,9 +40,8 @@ describe('index and log agree after kill -9', () => {
   it('agree after a kill under load, and reindex rebuilds identical bytes', async () => {
     dir = await tempDir('tlog-qcrash-');
     child = await spawnServer(dir);
-    const admin = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
-    const agent = (await post(`${child.url}/v1/keys`, admin, { role: 'agent', tenant: 'acme' })).json.token;
-    const agent2 = (await post(`${child.url}/v1/keys`, admin, { role: 'agent', tenant: 'beta' })).json.token;
+    const agent = await childKey(child, dir, 'agent', 'acme');
+    const agent2 = await childKey(child, dir, 'agent', 'beta');
     let acked = 0;
     let stop = false;
     const worker = async (w: number) => {
