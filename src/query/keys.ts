@@ -32,6 +32,7 @@
  * widens the scan: search re-checks every candidate against the record.
  */
 
+import { concatBytes } from '../bytes/index.js';
 import { writeU64 } from '../storage/layout.js';
 
 export const INDEX_PREFIX = 0x78; // 'x'
@@ -58,16 +59,9 @@ export const VALUE_BYTES = 200;
 
 const enc = new TextEncoder();
 
+/** `parts` joined, then `tail` zero bytes for the caller to fill. */
 function concat(parts: readonly Uint8Array[], tail: number): Uint8Array {
-  let n = tail;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(...parts, new Uint8Array(tail));
 }
 
 /** 'x' tenant 0x00: the start of every key of one tenant. */
