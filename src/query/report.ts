@@ -10,6 +10,7 @@
  * - repeated commands: identical `command.text` seen at least twice.
  */
 
+import type { LogRecord } from '../events/index.js';
 import type { LogStore } from '../storage/store.js';
 import { approvalOf, eventTime, noteRequest, type RequestTimes } from './approvals.js';
 import { search } from './search.js';
@@ -79,6 +80,7 @@ export async function summaryReport(store: LogStore, tenant: string, range: { fr
   let runsTruncated = false;
   const requests: RequestTimes = new Map();
   const latencies: number[] = [];
+  const withApproval: { index: number; record: LogRecord }[] = [];
   let total = 0;
   let offHours = 0;
   const filter = { ...(range.from !== undefined ? { from: range.from } : {}), ...(range.to !== undefined ? { to: range.to } : {}) };
@@ -110,8 +112,13 @@ export async function summaryReport(store: LogStore, tenant: string, range: { fr
     }
     // Requests are kept only while the window is open, and only for events that asked.
     if (requests.size < MAX_TALLY) noteRequest(requests, h.record);
-    const a = approvalOf(h.index, h.record, requests);
-    if (a?.latency_ms != null && latencies.length < 10 * MAX_TALLY) latencies.push(a.latency_ms);
+    // Decisions are measured after the scan: a decision's index may precede its
+    // request's (a batch's indexes need not follow request order, spec/api.md).
+    if (obj(e.approval) && withApproval.length < 10 * MAX_TALLY) withApproval.push({ index: h.index, record: h.record });
+  }
+  for (const d of withApproval) {
+    const a = approvalOf(d.index, d.record, requests);
+    if (a?.latency_ms != null) latencies.push(a.latency_ms);
   }
   latencies.sort((a, b) => a - b);
   const decided = decisions.ALLOW + decisions.DENY + decisions.REQUIRE_APPROVAL;
