@@ -34,6 +34,7 @@ import { parsePiiPaths } from './ingest/pii-paths.js';
 import { PrivacyService } from './privacy/service.js';
 import { loadOrCreateMasterKey } from './vault/master-key.js';
 import { Vault } from './vault/vault.js';
+import { closeHttpServer } from './http/close.js';
 
 /** node:crypto one-shot SHA-256 (2–4× faster than noble for our sizes). */
 export const nodeSha256 = (data: Uint8Array): Uint8Array => hash('sha256', data, 'buffer');
@@ -203,10 +204,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     logger,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((r) => {
-          server.close(() => r());
-          server.closeAllConnections();
-        });
+        await closeHttpServer(server);
         if (sweeper) clearInterval(sweeper);
         await sweeping;
         clearInterval(usageTimer);

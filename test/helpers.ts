@@ -82,26 +82,22 @@ export async function post(url: string, token: string, body: unknown, headers: R
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
     body: (typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body)) as BodyInit,
   });
+  return { status: r.status, json: await jsonOrText(r), headers: r.headers };
+}
+
+/** The answer's JSON, or its text when it is not JSON. */
+async function jsonOrText(r: Response): Promise<any> {
   const text = await r.text();
-  let json: any;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    json = text;
+    return text;
   }
-  return { status: r.status, json, headers: r.headers };
 }
 
 export async function del(url: string, token: string): Promise<{ status: number; json: any }> {
   const r = await fetch(url, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
-  const text = await r.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: r.status, json };
+  return { status: r.status, json: await jsonOrText(r) };
 }
 
 export async function get(url: string, token?: string): Promise<{ status: number; json: any; body: Uint8Array; headers: Headers }> {

@@ -24,6 +24,7 @@ import { nodeNoteVerifier } from './node-ed25519.js';
 import { SIZE_CONTENT_TYPE } from './protocol.js';
 import { WitnessStore } from './state.js';
 import { Witness, type Evidence, type FollowedLog } from './witness.js';
+import { closeHttpServer } from '../http/close.js';
 
 /** A checkpoint note is at most a few KiB; 63 proof lines add 2.9 KiB. */
 export const MAX_ADD_CHECKPOINT_BODY = 64 * 1024;
@@ -175,10 +176,7 @@ export async function startWitness(config: WitnessConfig, opts: { logger?: Logge
     logger,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((r) => {
-          server.close(() => r());
-          server.closeAllConnections();
-        });
+        await closeHttpServer(server);
         await store.close();
       })();
       return closing;
