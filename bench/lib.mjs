@@ -13,7 +13,8 @@ export const HELLO = fileURLToPath(new URL('./hello.mjs', import.meta.url));
  * young generation (the default is 16) cut GC from ~20% to ~13% of CPU on
  * batch appends, whose requests allocate far more than a V8 default expects.
  */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+// BENCH_NODE_FLAGS adds flags for a diagnostic run (e.g. "--trace-gc", "--cpu-prof").
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64', ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
 
 /** Starts a child process and resolves once it logs the `ready` message (the server's by default). */
 export function start(args, ready = 'agent-tlog listening') {

@@ -7,6 +7,7 @@ import { writeSecretFile } from './secret-file.js';
 import { hash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { requestClasses } from './http/request-classes.js';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -160,6 +161,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
       connectionsCheckingInterval: Math.min(1000, headersTimeout),
       // Checked by the app instead, to answer with a JSON code (client-errors.ts).
       requireHostHeader: false,
+      ...requestClasses(app),
     },
     app,
   );
