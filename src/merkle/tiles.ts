@@ -128,22 +128,38 @@ export function locateNode(id: NodeId): NodeLocation {
  * width W only yields nodes whose hashes are complete within W.
  */
 export class TileTree {
-  /** layers[r][i]: node of height r (within the tile) at position i. */
-  private readonly layers: Uint8Array[][];
+  /**
+   * Every node of the tile, layer by layer (height 0 = the tile's hashes),
+   * in one buffer. One object per tile, not one per node: the log keeps
+   * thousands of tiles cached, and 511 small Uint8Arrays each made the heap
+   * grow ~300 bytes per logged entry, which every full GC had to mark.
+   */
+  private readonly nodes: Uint8Array;
+  /** offsets[r]: byte offset of height r; the layer holds floor(width / 2^r) nodes. */
+  private readonly offsets: number[];
   readonly width: number;
 
-  constructor(hasher: Hasher, private readonly data: Uint8Array) {
+  constructor(hasher: Hasher, data: Uint8Array) {
     if (data.length % HASH_SIZE !== 0 || data.length === 0 || data.length > FULL_TILE_BYTES)
       throw new RangeError(`tile data of ${data.length} bytes is not 1..256 hashes`);
     this.width = data.length / HASH_SIZE;
-    const base: Uint8Array[] = new Array(this.width);
-    for (let i = 0; i < this.width; i++) base[i] = data.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
-    this.layers = [base];
-    for (let layer = base; layer.length > 1; ) {
-      const next: Uint8Array[] = new Array(Math.floor(layer.length / 2));
-      for (let i = 0; i < next.length; i++) next[i] = hasher.hashChildren(layer[2 * i]!, layer[2 * i + 1]!);
-      this.layers.push(next);
-      layer = next;
+    let total = 0;
+    this.offsets = [];
+    for (let n = this.width; n >= 1; n = Math.floor(n / 2)) {
+      this.offsets.push(total * HASH_SIZE);
+      total += n;
+    }
+    this.nodes = new Uint8Array(total * HASH_SIZE);
+    this.nodes.set(data, 0);
+    for (let r = 1; r < this.offsets.length; r++) {
+      const below = this.offsets[r - 1]!;
+      const at = this.offsets[r]!;
+      const n = this.width >>> r;
+      for (let i = 0; i < n; i++) {
+        const left = this.nodes.subarray(below + 2 * i * HASH_SIZE, below + (2 * i + 1) * HASH_SIZE);
+        const right = this.nodes.subarray(below + (2 * i + 1) * HASH_SIZE, below + (2 * i + 2) * HASH_SIZE);
+        this.nodes.set(hasher.hashChildren(left, right), at + i * HASH_SIZE);
+      }
     }
   }
 
@@ -152,20 +168,22 @@ export class TileTree {
     let r = 0;
     while (pow2(r) < count) r++;
     // A count that is not a power of two would silently read the next larger node.
-    const h = pow2(r) === count ? this.layers[r]?.[start / count] : undefined;
-    if (h === undefined) throw new RangeError(`tile of width ${this.width} has no node at ${start}+${count}`);
-    return h;
+    const i = start / count;
+    if (pow2(r) !== count || r >= this.offsets.length || !Number.isInteger(i) || i < 0 || i >= this.width >>> r)
+      throw new RangeError(`tile of width ${this.width} has no node at ${start}+${count}`);
+    const at = this.offsets[r]! + i * HASH_SIZE;
+    return this.nodes.subarray(at, at + HASH_SIZE);
   }
 
   /** The tile's first `width` hashes as bytes (a partial tile is a prefix of the full one). */
   bytes(width: number = this.width): Uint8Array {
-    return this.data.subarray(0, width * HASH_SIZE);
+    return this.nodes.subarray(0, width * HASH_SIZE);
   }
 
   /** The root of a full tile: the hash that goes into the level above. */
   root(): Uint8Array {
     if (this.width !== TILE_WIDTH) throw new RangeError('only a full tile has a root in the level above');
-    return this.layers[TILE_HEIGHT]![0]!;
+    return this.node(0, TILE_WIDTH);
   }
 }
 
