@@ -2,15 +2,14 @@
 
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { toBase64 } from '../../bytes/index.js';
 import { TlogError } from '../../errors.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from '../../query/cursor.js';
 import { FILTER_PARAMS, MAX_LIMIT, parseParams, toFilter } from '../../query/filter.js';
-import { search } from '../../query/search.js';
+import { borrowSink, finishPage, returnSink, writeEventsPage } from '../../query/events-page.js';
 import { readTenant } from '../../query/tenant.js';
 import { callerKey } from '../auth.js';
 import type { AppContext } from '../context.js';
-import { sendJson } from '../json.js';
+import { sendBytes } from '../json.js';
 
 /** Leaves one page may examine: a page that filters out many candidates stops here and hands out a cursor. */
 export const PAGE_BUDGET = 20_000;
@@ -41,12 +40,24 @@ export const queryEvents = (ctx: AppContext): RequestHandler => async (req, res)
   const fingerprint = queryFingerprint([tenant, order, filter]);
   const after = p.cursor !== undefined ? decodeCursor(p.cursor, fingerprint) : undefined;
   const treeSize = ctx.log.head.treeSize;
-  const gen = search(ctx.log.store, tenant, filter, { order, treeSize, limit: p.limit ?? 100, budget: PAGE_BUDGET, ...(after !== undefined ? { after } : {}) });
-  const events: unknown[] = [];
-  let n = await gen.next();
-  for (; !n.done; n = await gen.next()) {
-    events.push({ index: n.value.index, leaf_hash: toBase64(ctx.log.hashLeaf(n.value.leaf)), record: n.value.record });
+  const out = borrowSink();
+  let end;
+  try {
+    end = await writeEventsPage(out, ctx.log.store, (i, leaf) => ctx.log.leafHashIfCached(i) ?? ctx.log.hashLeaf(leaf), tenant, filter, {
+      order,
+      treeSize,
+      limit: p.limit ?? 100,
+      budget: PAGE_BUDGET,
+      ...(after !== undefined ? { after } : {}),
+    });
+  } catch (e) {
+    returnSink(out);
+    throw e;
   }
-  const next = n.value.resumeAfter;
-  sendJson(res, 200, { events, next_cursor: next === undefined ? null : encodeCursor(next, fingerprint), tree_size: treeSize });
+  const next = end.resumeAfter;
+  const body = finishPage(out, next === undefined ? null : encodeCursor(next, fingerprint), treeSize);
+  // The body is a view of the pooled sink: it goes back once the bytes are handed to the socket.
+  // A response that never finishes (the client left) leaves its sink to the GC.
+  res.once('finish', () => returnSink(out));
+  sendBytes(res, 'application/json; charset=utf-8', body);
 };
