@@ -93,6 +93,14 @@ interface Stream {
 /** Block keys fetched by a stream's first native call; each later call fetches twice as many, up to MAX_BATCH. */
 const BATCH = 64;
 const MAX_BATCH = 1024;
+/**
+ * The iterator's byte budget per native call. classic-level ends a nextv
+ * early once the keys and values it read pass this (16 KiB by default), so
+ * a short batch means the end of the range only when its bytes are within
+ * the budget. A batch of MAX_BATCH keys of the longest kind (~300 bytes
+ * with a 200-byte value) fits in it.
+ */
+const BATCH_BYTES = 1 << 20;
 
 /**
  * One posting list, read a batch of block keys at a time: every native call
@@ -120,7 +128,12 @@ class BlockStream implements Stream {
     private readonly hi: number,
     private readonly desc: boolean,
   ) {
-    this.it = store.db.iterator({ gte: withBlock(prefix, Math.floor(lo / BLOCK)), lte: withBlock(prefix, Math.floor(hi / BLOCK)), reverse: desc });
+    this.it = store.db.iterator({
+      gte: withBlock(prefix, Math.floor(lo / BLOCK)),
+      lte: withBlock(prefix, Math.floor(hi / BLOCK)),
+      reverse: desc,
+      highWaterMarkBytes: BATCH_BYTES,
+    });
   }
 
   /**
@@ -160,8 +173,13 @@ class BlockStream implements Stream {
       const want = this.batch;
       this.batch = Math.min(MAX_BATCH, want * 2);
       const entries = await this.it.nextv(want);
-      // A short batch reached the end of the range, and later targets lie further on.
-      if (entries.length < want) this.done = true;
+      // A short batch within the byte budget reached the end of the range
+      // (later targets lie further on); one over it was cut by the budget.
+      if (entries.length < want) {
+        let bytes = 0;
+        for (const [k, v] of entries) bytes += k.length + v.length;
+        if (bytes <= BATCH_BYTES) this.done = true;
+      }
       this.blocks = entries.map(([k]) => keyBlock(k));
       this.values = entries.map(([, v]) => v);
       this.pos = 0;
