@@ -194,8 +194,8 @@ try {
   }
   const addSingle = http.off.single / http.on.single - 1;
   const addBatch = http.off.batch / http.on.batch - 1;
-  row('POST /v1/events with indexes (64 conns, best of 2)', `${fmt(http.on.single)} req/s (+${(addSingle * 100).toFixed(0)}% cost)`, `--query-index off ${fmt(http.off.single)} req/s`, '< 25% added', addSingle < 0.25 && http.on.bad === 0);
-  row('POST /v1/events/batch ×1000 with indexes (8 conns, best of 2)', `${fmt(http.on.batch)} events/s (+${(addBatch * 100).toFixed(0)}% cost)`, `--query-index off ${fmt(http.off.batch)} events/s`, '< 25% added', addBatch < 0.25 && http.on.bad === 0);
+  row('POST /v1/events with indexes (64 conns, best of 2)', `${fmt(http.on.single)} req/s (${addSingle >= 0 ? "+" : ""}${(addSingle * 100).toFixed(0)}% cost)`, `--query-index off ${fmt(http.off.single)} req/s`, '< 25% added', addSingle < 0.25 && http.on.bad === 0);
+  row('POST /v1/events/batch ×1000 with indexes (8 conns, best of 2)', `${fmt(http.on.batch)} events/s (${addBatch >= 0 ? "+" : ""}${(addBatch * 100).toFixed(0)}% cost)`, `--query-index off ${fmt(http.off.batch)} events/s`, '< 25% added', addBatch < 0.25 && http.on.bad === 0);
   }
   if (PARTS.has('search') || PARTS.has('export')) {
 
