@@ -177,6 +177,8 @@ export class TileTree {
 
   /** The tile's first `width` hashes as bytes (a partial tile is a prefix of the full one). */
   bytes(width: number = this.width): Uint8Array {
+    // Past `width` the buffer holds the inner nodes, never tile hashes.
+    if (!Number.isInteger(width) || width < 1 || width > this.width) throw new RangeError(`tile of width ${this.width} has no prefix of ${width} hashes`);
     return this.nodes.subarray(0, width * HASH_SIZE);
   }
 

@@ -31,12 +31,18 @@ export async function writeEventsPage(
   const gen = search(store, tenant, filter, o);
   let hits = 0;
   let n = await gen.next();
-  for (; !n.done; n = await gen.next()) {
-    const h = n.value;
-    if (hits++ > 0) out.byte(0x2c);
-    out.text(`{"index":${h.index},"leaf_hash":"${toBase64(leafHash(h.index, h.leaf))}","record":`);
-    if (!cborToJson(h.leaf, out)) out.text(JSON.stringify(h.record));
-    out.byte(0x7d);
+  try {
+    for (; !n.done; n = await gen.next()) {
+      const h = n.value;
+      if (hits++ > 0) out.byte(0x2c);
+      out.text(`{"index":${h.index},"leaf_hash":"${toBase64(leafHash(h.index, h.leaf))}","record":`);
+      if (!cborToJson(h.leaf, out)) out.text(JSON.stringify(h.record));
+      out.byte(0x7d);
+    }
+  } finally {
+    // A throw mid-page (a leaf that does not decode) must still close the
+    // search's iterators, which its own finally does once it is returned.
+    if (!n.done) await gen.return({ resumeAfter: undefined });
   }
   out.byte(0x5d);
   return { ...n.value, hits };

@@ -60,8 +60,17 @@ class LeafHit implements Hit {
 /** Filters whose posting lists hold exactly the entries with that value (filter.ts `matches`, indexer.ts `eachList`). */
 const EQUALITY = new Set<string>(['run_id', 'session_id', 'actor', 'action', 'decision', 'approval', 'approver', 'target']);
 
-/** A value its list key holds whole: shorter than VALUE_BYTES (no longer value truncates to the same key) and without NUL (the separator before the block number). */
-const whole = (v: string): boolean => !v.includes('\u0000') && valueBytes(v).length < VALUE_BYTES;
+/** A lone UTF-16 surrogate (in u-mode a valid pair is one code point and does not match). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * A value its list key holds whole and alone: shorter than VALUE_BYTES (no
+ * longer value truncates to the same key), without NUL (the separator
+ * before the block number), and well-formed UTF-16 (UTF-8 encodes every
+ * lone surrogate as U+FFFD, so two different words cut mid-pair by the
+ * tokenizer share a key).
+ */
+const whole = (v: string): boolean => !v.includes('\u0000') && !LONE_SURROGATE.test(v) && valueBytes(v).length < VALUE_BYTES;
 
 /**
  * True when the lists alone decide `f`, so a hit is yielded without
@@ -163,7 +172,13 @@ class BlockStream implements Stream {
       this.pos = p;
       if (this.done) return undefined;
       let from = tb;
-      if (blocks.length > 0) from = desc ? Math.min(tb, blocks[blocks.length - 1]! - 1) : Math.max(tb, blocks[blocks.length - 1]! + 1);
+      if (blocks.length > 0) {
+        const next = desc ? blocks[blocks.length - 1]! - 1 : blocks[blocks.length - 1]! + 1;
+        from = desc ? Math.min(tb, next) : Math.max(tb, next);
+        // A jump past the blocks right after these (another list's member lies
+        // further on) starts small again: a big batch there would mostly be skipped.
+        if (from !== next) this.batch = BATCH;
+      }
       if (from < 0) {
         this.done = true;
         return undefined;

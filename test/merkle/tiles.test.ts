@@ -532,6 +532,15 @@ describe('TileTree', () => {
     expect(present).toBe(want);
   });
 
+  it('bytes(w) is the first w tile hashes, never the inner nodes stored after them', () => {
+    const t = new TileTree(hasher, data.subarray(0, 15 * HASH_SIZE));
+    expect(bytesEqual(t.bytes(), data.subarray(0, 15 * HASH_SIZE))).toBe(true);
+    expect(bytesEqual(t.bytes(7), data.subarray(0, 7 * HASH_SIZE))).toBe(true);
+    expect(() => t.bytes(16)).toThrow(RangeError);
+    expect(() => t.bytes(0)).toThrow(RangeError);
+    expect(() => t.bytes(1.5)).toThrow(RangeError);
+  });
+
   it('refuses misaligned, non-power-of-two, empty or oversized requests', () => {
     expect(() => full.node(1, 2)).toThrow(RangeError);
     expect(() => full.node(4, 8)).toThrow(RangeError);

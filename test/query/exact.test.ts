@@ -26,6 +26,9 @@ describe('indexExact', () => {
     expect(indexExact({ target: 'é'.repeat(VALUE_BYTES / 2) })).toBe(false);
     expect(indexExact({ actor: 'a\u0000b' })).toBe(false);
     expect(indexExact({ words: ['ok', 'w'.repeat(VALUE_BYTES)] })).toBe(false);
+    // A word the tokenizer cut inside a surrogate pair: its key bytes are those of any other such cut.
+    expect(indexExact({ words: [`${'a'.repeat(63)}\uD840`] })).toBe(false);
+    expect(indexExact({ actor: 'agent-\u{20000}' })).toBe(true);
   });
 });
 
@@ -58,6 +61,15 @@ describe('GET /v1/events with values past the key length', () => {
     expect(r.status).toBe(200);
     return r.json as { events: { index: number; leaf_hash: string; record: { event: { target: { resource: string }; result: { duration_ms: number } } } }[] };
   };
+
+  it('words cut inside a surrogate pair are told apart', async () => {
+    const word = (c: string) => `${'a'.repeat(63)}${c}`; // 65 UTF-16 units: the tokenizer keeps 64
+    const one = await post(`${qs.url}/v1/events`, agent, { actor: { type: 'agent', id: 'ap-bot' }, action: { type: 'tool.call', name: word('\u{20000}') } });
+    const two = await post(`${qs.url}/v1/events`, agent, { actor: { type: 'agent', id: 'ap-bot' }, action: { type: 'tool.call', name: word('\u{21000}') } });
+    expect([one.status, two.status]).toEqual([201, 201]);
+    const p = await page(`q=${encodeURIComponent(word('\u{20000}'))}`);
+    expect(p.events.map((e) => e.index)).toEqual([one.json.index]);
+  });
 
   it('long values that share a truncated key are told apart', async () => {
     const a = await page(`target=${encodeURIComponent(`${shared}-A`)}`);
