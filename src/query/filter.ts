@@ -1,8 +1,11 @@
 /**
  * Query filters: parsed from query parameters at the HTTP boundary (zod),
- * and the exact predicate every hit must satisfy. The indexes only narrow
- * the scan; `matches` decides, so a cut key or a coarse risk bucket can
- * never produce a wrong hit.
+ * and the exact predicate every hit must satisfy. Where a key is cut, a
+ * risk bucket is coarse or a time window ends inside a block, the indexes
+ * only narrow the scan and `matches` decides, so those never produce a
+ * wrong hit. Where the lists are exact (search.ts `indexExact`), the
+ * intersection is the answer: the lists and `matches` read the same fields
+ * (`recordFields`), and the brute-force tests hold them to each other.
  */
 
 import { z } from 'zod';
