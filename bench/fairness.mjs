@@ -94,6 +94,12 @@ function pct(xs, p) {
  */
 if (process.argv[2] === '--flood') {
   const [url, token, rate, seconds] = process.argv.slice(3);
+  // Loaded and ready: wait for the parent's go, so this process's start-up
+  // (loading node and autocannon takes a core for a few hundred ms) is not
+  // inside the measured phase.
+  process.stdout.write('ready\n');
+  await new Promise((go) => process.stdin.once('data', go));
+  process.stdin.pause();
   const conns = Number(process.env.FLOOD_CONNS ?? 32);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const body = JSON.stringify(event(1));
@@ -149,11 +155,21 @@ if (process.argv[2] === '--flood') {
   await main();
 }
 
-function runFlood(url, token, rate, seconds) {
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--flood', url, token, String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a flood process and resolves once it is loaded; `go()` starts it and resolves with its result. */
+async function startFlood(url, token, rate, seconds) {
+  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--flood', url, token, String(rate), String(seconds)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  return new Promise((resolve, reject) => proc.once('exit', (c) => (c === 0 ? resolve(JSON.parse(out)) : reject(new Error(`flood exited ${c}`)))));
+  const exited = new Promise((resolve, reject) => proc.once('exit', (c) => (c === 0 ? resolve(JSON.parse(out.slice(out.indexOf('\n') + 1))) : reject(new Error(`flood exited ${c}`)))));
+  await new Promise((ready) => proc.stdout.on('data', (d) => {
+    out += d;
+    if (out.includes('\n')) ready();
+  }));
+  return {
+    go() {
+      proc.stdin.end('go\n');
+      return exited;
+    },
+  };
 }
 
 async function main() {
@@ -170,7 +186,8 @@ try {
   // (the 429 answer above all) are compiled before anything is measured. Cold,
   // the first second of the first flood runs them in V8's interpreter and
   // measures the JIT, not the server; every later flood finds them compiled.
-  await Promise.all([steady(srv.url, steadyToken, STEADY_RPS, 3, 0), runFlood(srv.url, floodToken, floodRate, 3)]);
+  const warm = await startFlood(srv.url, floodToken, floodRate, 3);
+  await Promise.all([warm.go(), steady(srv.url, steadyToken, STEADY_RPS, 3, 0)]);
   await new Promise((r) => setTimeout(r, 1000)); // the flood's bucket refills, as before every round
   const alone = { lat: [], statuses: {} };
   const loaded = { lat: [], statuses: {} };
@@ -182,7 +199,8 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     merge(alone, await steady(srv.url, steadyToken, STEADY_RPS, DURATION, 10_000 + round * 100_000));
     // The flood runs in its own process, so its load generator does not delay the steady client's timers.
-    const flood = runFlood(srv.url, floodToken, floodRate, DURATION + 1);
+    const flooder = await startFlood(srv.url, floodToken, floodRate, DURATION + 1);
+    const flood = flooder.go();
     merge(loaded, await steady(srv.url, steadyToken, STEADY_RPS, DURATION, 50_000 + round * 100_000));
     const r = await flood;
     f.rps += r.rps / ROUNDS;
