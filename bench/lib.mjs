@@ -90,6 +90,33 @@ export async function cannonCpu(srv, opts, perRequest = 1) {
   const requests = r.rps * (opts.duration ?? DURATION);
   return { ...r, cpuUs: requests > 0 ? ((c1 - c0) * 1000) / (requests * perRequest) : NaN };
 }
+/**
+ * Batch appends measured by a fixed amount of work: `bodies` (pre-built JSON
+ * strings, `perBatch` events each) posted by `connections` workers, timed
+ * from the first send to the last acknowledgement, with the server's CPU
+ * time per event. autocannon's requests/s is the mean of per-second counts,
+ * and at 3–6 batches a second that count moves in steps of a whole batch.
+ */
+export async function batchRate(srv, token, bodies, perBatch, connections = 8) {
+  const url = `${srv.url}/v1/events/batch`;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  let next = 0;
+  let bad = 0;
+  const c0 = await cpuMs(srv.proc);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (next < bodies.length) {
+      const r = await fetch(url, { method: 'POST', headers, body: bodies[next++] });
+      const j = await r.json();
+      if (r.status !== 200) bad += perBatch;
+      else bad += j.results.filter((x) => x.status >= 400).length;
+    }
+  }));
+  const s = (performance.now() - t0) / 1000;
+  const c1 = await cpuMs(srv.proc);
+  const events = bodies.length * perBatch;
+  return { eventsPerS: events / s, cpuUs: ((c1 - c0) * 1000) / events, bad };
+}
 export const summary = (r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
 
 export function event(i) {

@@ -7,9 +7,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentKey, cannon, DURATION, event, fill, printTable, serve, stop, summary } from './lib.mjs';
+import { agentKey, batchRate, cannonCpu, event, fill, printTable, serve, stop } from './lib.mjs';
 
 const ERASE_ENTRIES = Number(process.env.BENCH_ERASE_ENTRIES ?? 1_000_000);
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 60);
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 /** The same event with two personal values (an email and a phone number) of one of 10,000 customers. */
@@ -29,21 +30,21 @@ const row = (what, value, baseline, target, ok) => {
   console.error(`${what}: ${value} (baseline ${baseline}) target ${target} ${ok ? 'met' : 'MISSED'}`);
 };
 
+/** Single appends (autocannon, 64 connections) and batches of 1,000 (a fixed 60 batches) on a fresh server. */
 async function appendRates(root, name, make) {
   const dir = join(root, name);
   const srv = await serve(dir);
   const token = await agentKey(srv.url, dir);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   let i = 0;
-  const single = summary(await cannon({
+  const single = await cannonCpu(srv, {
     url: `${srv.url}/v1/events`, method: 'POST', headers,
     requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify(make(i++)) }) }],
-  }));
-  const batch = summary(await cannon({
-    url: `${srv.url}/v1/events/batch`, method: 'POST', connections: 8, headers,
-    requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify({ events: Array.from({ length: 1000 }, () => make(i++)) }) }) }],
-  }));
+  });
+  const bodies = Array.from({ length: BATCHES }, () => JSON.stringify({ events: Array.from({ length: 1000 }, () => make(i++)) }));
+  const batch = await batchRate(srv, token, bodies, 1000);
   await stop(srv);
+  await rm(dir, { recursive: true, force: true });
   return { single, batch };
 }
 
@@ -52,14 +53,26 @@ try {
   // BENCH_PRIVACY=erase runs only the erasure part, =appends only the appends.
   const part = process.env.BENCH_PRIVACY ?? 'all';
   if (part !== 'erase') {
-  const plain = await appendRates(root, 'plain', event);
-  const pii = await appendRates(root, 'pii', piiEvent);
+  // Alternating fresh servers, best of two each: one run swings ±20% on a 2-core machine.
+  const runs = { plain: [], pii: [] };
+  for (let rep = 0; rep < 2; rep++) {
+    runs.plain.push(await appendRates(root, `plain-${rep}`, event));
+    runs.pii.push(await appendRates(root, `pii-${rep}`, piiEvent));
+  }
+  const best = (rs, k) => rs.reduce((a, r) => (r[k].rate > a[k].rate ? r : a));
+  for (const r of [...runs.plain, ...runs.pii]) {
+    r.single.rate = r.single.rps;
+    r.batch.rate = r.batch.eventsPerS;
+  }
+  const plain = { single: best(runs.plain, 'single').single, batch: best(runs.plain, 'batch').batch };
+  const pii = { single: best(runs.pii, 'single').single, batch: best(runs.pii, 'batch').batch };
   const singleCost = plain.single.rps / pii.single.rps;
-  const batchCost = plain.batch.rps / pii.batch.rps;
-  row('POST /v1/events with 2 PII values, 64 conns', `${fmt(pii.single.rps)} req/s, p99 ${pii.single.p99} ms (cost ${singleCost.toFixed(2)}×)`,
-    `same events without PII: ${fmt(plain.single.rps)} req/s, p99 ${plain.single.p99} ms`, '≤ 1.3× the cost without PII', singleCost <= 1.3 && pii.single.non2xx === 0);
-  row('POST /v1/events/batch ×1000 with 2 PII values each, 8 conns', `${fmt(pii.batch.rps * 1000)} events/s (cost ${batchCost.toFixed(2)}×)`,
-    `same events without PII: ${fmt(plain.batch.rps * 1000)} events/s`, '≤ 1.3× the cost without PII', batchCost <= 1.3 && pii.batch.non2xx === 0);
+  const batchCost = plain.batch.eventsPerS / pii.batch.eventsPerS;
+  const cpu = (r, unit) => `server CPU ${fmt(r.cpuUs)} µs/${unit}`;
+  row('POST /v1/events with 2 PII values, 64 conns (best of 2)', `${fmt(pii.single.rps)} req/s, p99 ${pii.single.p99} ms, ${cpu(pii.single, 'req')} (cost ${singleCost.toFixed(2)}×)`,
+    `same events without PII: ${fmt(plain.single.rps)} req/s, p99 ${plain.single.p99} ms, ${cpu(plain.single, 'req')}`, '≤ 1.3× the cost without PII', singleCost <= 1.3 && pii.single.non2xx === 0);
+  row(`POST /v1/events/batch ×1000 with 2 PII values each, 8 conns, ${BATCHES} batches (best of 2)`, `${fmt(pii.batch.eventsPerS)} events/s, ${cpu(pii.batch, 'event')} (cost ${batchCost.toFixed(2)}×)`,
+    `same events without PII: ${fmt(plain.batch.eventsPerS)} events/s, ${cpu(plain.batch, 'event')}`, '≤ 1.3× the cost without PII', batchCost <= 1.3 && pii.batch.bad === 0);
   }
 
   if (part !== 'appends') {
