@@ -83,7 +83,13 @@ function pct(xs, p) {
 }
 
 /**
- * `node fairness.mjs --flood <url> <token> <rate> <seconds>`: the flood, result as JSON on stdout.
+ * `node fairness.mjs --flood <url> <token> <rate>`: the flooding tenant, one
+ * long-lived process. It prints `ready`, then floods for N seconds on each
+ * `go N` line of stdin and prints that flood's result as a JSON line; stdin's
+ * end stops it. One process for the warm-up and every round, like a real
+ * flooding client: its own start-up and JIT warm-up (a core for the first
+ * second of a cold Node process, on a 2-core machine that also runs the
+ * server and the steady client) are not inside a measured phase.
  *
  * FLOOD_MODE=paced (default): open loop, requests leave evenly spaced at
  * `rate`/s over FLOOD_CONNS keep-alive connections: a flood at 10× the limit.
@@ -93,24 +99,21 @@ function pct(xs, p) {
  * of every second (the worst case for a neighbour's tail).
  */
 if (process.argv[2] === '--flood') {
-  const [url, token, rate, seconds] = process.argv.slice(3);
-  // Loaded and ready: wait for the parent's go, so this process's start-up
-  // (loading node and autocannon takes a core for a few hundred ms) is not
-  // inside the measured phase.
-  process.stdout.write('ready\n');
-  await new Promise((go) => process.stdin.once('data', go));
-  process.stdin.pause();
+  const [url, token, rate] = process.argv.slice(3);
   const conns = Number(process.env.FLOOD_CONNS ?? 32);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const body = JSON.stringify(event(1));
-  if (process.env.FLOOD_MODE === 'burst') {
-    autocannon({ url: `${url}/v1/events`, method: 'POST', connections: conns, overallRate: Number(rate), duration: Number(seconds), headers, body }, (err, r) => {
-      if (err) throw err;
-      process.stdout.write(JSON.stringify({ rps: r.requests.average, codes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([c, v]) => [c, v.count])) }));
+  const { default: http } = await import('node:http');
+  const { createInterface } = await import('node:readline');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
+  const burst = (seconds) =>
+    new Promise((resolve, reject) => {
+      autocannon({ url: `${url}/v1/events`, method: 'POST', connections: conns, overallRate: Number(rate), duration: seconds, headers, body }, (err, r) => {
+        if (err) reject(err);
+        else resolve({ rps: r.requests.average, codes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([c, v]) => [c, v.count])) });
+      });
     });
-  } else {
-    const { default: http } = await import('node:http');
-    const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
+  const paced = async (seconds) => {
     const codes = {};
     let sent = 0;
     const inflight = new Set();
@@ -134,7 +137,7 @@ if (process.argv[2] === '--flood') {
       sent++;
     };
     const t0 = performance.now();
-    const end = t0 + Number(seconds) * 1000;
+    const end = t0 + seconds * 1000;
     // Catch up to the schedule every millisecond: a late timer sends what it owes.
     await new Promise((stop) => {
       const tick = setInterval(() => {
@@ -148,26 +151,51 @@ if (process.argv[2] === '--flood') {
       }, 1);
     });
     await Promise.all(inflight);
-    agent.destroy();
-    process.stdout.write(JSON.stringify({ rps: sent / Number(seconds), codes }));
+    return { rps: sent / seconds, codes };
+  };
+  process.stdout.write('ready\n');
+  for await (const line of createInterface({ input: process.stdin })) {
+    const seconds = Number(line.split(' ')[1]);
+    const r = process.env.FLOOD_MODE === 'burst' ? await burst(seconds) : await paced(seconds);
+    process.stdout.write(JSON.stringify(r) + '\n');
   }
+  agent.destroy();
 } else {
   await main();
 }
 
-/** Starts a flood process and resolves once it is loaded; `go()` starts it and resolves with its result. */
-async function startFlood(url, token, rate, seconds) {
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--flood', url, token, String(rate), String(seconds)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  const exited = new Promise((resolve, reject) => proc.once('exit', (c) => (c === 0 ? resolve(JSON.parse(out.slice(out.indexOf('\n') + 1))) : reject(new Error(`flood exited ${c}`)))));
-  await new Promise((ready) => proc.stdout.on('data', (d) => {
-    out += d;
-    if (out.includes('\n')) ready();
-  }));
+/** Starts the flood process; resolves once it is loaded, with `flood(seconds)` resolving to each flood's result. */
+async function startFlooder(url, token, rate) {
+  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--flood', url, token, String(rate)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = [];
+  const waiting = [];
+  let buf = '';
+  proc.stdout.on('data', (d) => {
+    buf += d;
+    let cut;
+    while ((cut = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, cut);
+      buf = buf.slice(cut + 1);
+      const w = waiting.shift();
+      if (w) w(line);
+      else lines.push(line);
+    }
+  });
+  proc.once('exit', (c) => {
+    if (c !== 0) for (const w of waiting.splice(0)) w(JSON.stringify({ error: `flood exited ${c}` }));
+  });
+  const next = () => new Promise((r) => (lines.length ? r(lines.shift()) : waiting.push(r)));
+  await next(); // 'ready'
   return {
-    go() {
-      proc.stdin.end('go\n');
-      return exited;
+    async flood(seconds) {
+      proc.stdin.write(`go ${seconds}\n`);
+      const r = JSON.parse(await next());
+      if (r.error) throw new Error(r.error);
+      return r;
+    },
+    stop() {
+      proc.stdin.end();
+      return new Promise((r) => proc.once('exit', r));
     },
   };
 }
@@ -186,8 +214,8 @@ try {
   // (the 429 answer above all) are compiled before anything is measured. Cold,
   // the first second of the first flood runs them in V8's interpreter and
   // measures the JIT, not the server; every later flood finds them compiled.
-  const warm = await startFlood(srv.url, floodToken, floodRate, 3);
-  await Promise.all([warm.go(), steady(srv.url, steadyToken, STEADY_RPS, 3, 0)]);
+  const flooder = await startFlooder(srv.url, floodToken, floodRate);
+  await Promise.all([flooder.flood(3), steady(srv.url, steadyToken, STEADY_RPS, 3, 0)]);
   await new Promise((r) => setTimeout(r, 1000)); // the flood's bucket refills, as before every round
   const alone = { lat: [], statuses: {} };
   const loaded = { lat: [], statuses: {} };
@@ -199,13 +227,13 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     merge(alone, await steady(srv.url, steadyToken, STEADY_RPS, DURATION, 10_000 + round * 100_000));
     // The flood runs in its own process, so its load generator does not delay the steady client's timers.
-    const flooder = await startFlood(srv.url, floodToken, floodRate, DURATION + 1);
-    const flood = flooder.go();
+    const flood = flooder.flood(DURATION + 1);
     merge(loaded, await steady(srv.url, steadyToken, STEADY_RPS, DURATION, 50_000 + round * 100_000));
     const r = await flood;
     f.rps += r.rps / ROUNDS;
     for (const [c, n] of Object.entries(r.codes)) f.codes[c] = (f.codes[c] ?? 0) + n;
   }
+  await flooder.stop();
 
   if (process.env.FAIR_DEBUG) console.log(JSON.stringify(globalThis.__dbg.filter((x) => x[0] >= 50000 && x[0] % 100000 === 50000).sort((a, b) => b[2] - a[2]).slice(0, 20)));
   const p99a = pct(alone.lat, 99);
