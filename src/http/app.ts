@@ -6,8 +6,10 @@ import { guardFor } from './auth.js';
 import { rawBody } from './body.js';
 import { errorHandler, notFound, sendError } from './errors.js';
 import { TlogError } from '../errors.js';
+import { FairTurns, MAX_WAITING_TURNS } from '../limits/fair-turns.js';
 import { RateLimits, rateLimitConfig } from '../limits/rate-limits.js';
 import { rateLimit } from './rate-limit.js';
+import { fairTurn } from './fair-turn.js';
 import { requireHost } from './client-errors.js';
 import { ROUTES } from './routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -46,8 +48,12 @@ function answeringClientErrors(step: RequestHandler): RequestHandler {
   };
 }
 
-export function createApp(input: Omit<AppContext, 'rateLimits'> & { rateLimits?: RateLimits }): express.Express {
-  const ctx: AppContext = { ...input, rateLimits: input.rateLimits ?? new RateLimits(rateLimitConfig(input.config)) };
+export function createApp(input: Omit<AppContext, 'rateLimits' | 'turns'> & { rateLimits?: RateLimits; turns?: FairTurns }): express.Express {
+  const ctx: AppContext = {
+    ...input,
+    rateLimits: input.rateLimits ?? new RateLimits(rateLimitConfig(input.config)),
+    turns: input.turns ?? new FairTurns(MAX_WAITING_TURNS),
+  };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -59,6 +65,8 @@ export function createApp(input: Omit<AppContext, 'rateLimits'> & { rateLimits?:
     if (guard) chain.push(guard);
     if (r.access !== 'public') chain.push(rateLimit(ctx.rateLimits, r));
     if (r.body) chain.push(rawBody(r.body(ctx)));
+    // The handler's first step waits for its tenant's turn (src/limits/fair-turns.ts).
+    if (r.access !== 'public') chain.push(fairTurn(ctx.turns));
     chain.push(r.handler(ctx));
     app[r.method](r.path, ...chain.map(answeringClientErrors));
   }

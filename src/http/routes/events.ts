@@ -54,9 +54,20 @@ export const appendOne = (ctx: AppContext): RequestHandler => async (req, res) =
   const body = decodeBody(req);
   const prepared = await prepareEvent(ctx, tenant, readEvent(body, ctx, callerKey(res)));
   const appended = await ctx.log.append(tenant, prepared.event, prepared.append);
+  // A commit wakes every request it holds at once; the receipt and the
+  // answer (the second CPU step) take a turn too, so a neighbour's answer
+  // is not queued behind a flood's whole commit (src/limits/fair-turns.ts).
+  await ctx.turns.turn(tenant);
   const receipt = await ctx.log.receipt(appended);
   sendJson(res, appended.duplicate ? 200 : 201, receiptJson(receipt));
 };
+
+/**
+ * Events a batch reads, or answers, per turn: a 1,000-event batch would
+ * otherwise hold the event loop for its whole parse (~100 ms) and again for
+ * its receipts, and every other tenant's requests would wait behind it.
+ */
+const BATCH_TURN = 64;
 
 function errorJson(e: unknown): { status: number; error: Record<string, unknown> } {
   if (e instanceof TlogError) return { status: e.status, error: { code: e.code, message: e.message, ...(e.details ?? {}) } };
@@ -101,29 +112,33 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
   // all (the surviving set, not the garbage, is what a scavenge costs).
   const failures: ReturnType<typeof errorJson>[] = [];
   const ready: { i: number; r: ReturnType<typeof readEvent> }[] = [];
-  items.forEach((item, i) => {
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % BATCH_TURN === 0) await ctx.turns.turn(tenant);
     try {
-      ready.push({ i, r: readEvent(item, ctx, key) });
+      ready.push({ i, r: readEvent(items[i], ctx, key) });
     } catch (e) {
       failures[i] = errorJson(e);
     }
-  });
+  }
   // All-or-nothing admission: a batch never half-fits the pool.
   ctx.log.reserve(ready.length, tenant);
   const appended = new Array<Promise<Appended>>(items.length);
   for (const { i, r } of ready.splice(0)) appended[i] = prepareEvent(ctx, tenant, r).then((p) => ctx.log.append(tenant, p.event, p.append));
-  const results = await Promise.all(
-    items.map(async (_, i) => {
-      const failed = failures[i];
-      if (failed) return failed;
+  const outcomes = await Promise.allSettled(appended);
+  const results = new Array<unknown>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    if (i % BATCH_TURN === 0) await ctx.turns.turn(tenant);
+    const failed = failures[i];
+    const o = outcomes[i];
+    if (failed) results[i] = failed;
+    else if (o?.status === 'fulfilled') {
       try {
-        const a = await appended[i]!;
-        return { status: a.duplicate ? 200 : 201, ...receiptJson(await ctx.log.receipt(a)) };
+        results[i] = { status: o.value.duplicate ? 200 : 201, ...receiptJson(await ctx.log.receipt(o.value)) };
       } catch (e) {
-        return errorJson(e);
+        results[i] = errorJson(e);
       }
-    }),
-  );
+    } else results[i] = errorJson(o?.reason);
+  }
   sendJson(res, 200, { results });
 };
 
