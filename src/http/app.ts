@@ -52,7 +52,7 @@ export function createApp(input: Omit<AppContext, 'rateLimits' | 'turns'> & { ra
   const ctx: AppContext = {
     ...input,
     rateLimits: input.rateLimits ?? new RateLimits(rateLimitConfig(input.config)),
-    turns: input.turns ?? new FairTurns(MAX_WAITING_TURNS),
+    turns: input.turns ?? new FairTurns(MAX_WAITING_TURNS, { onStepError: (e) => input.logger.error({ err: e }, 'a request step threw outside its handler') }),
   };
   const app = express();
   app.disable('x-powered-by');

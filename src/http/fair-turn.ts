@@ -1,8 +1,9 @@
 /**
  * Fair-turn middleware, the last step before a non-public route's handler:
- * waits for the caller's tenant's turn (src/limits/fair-turns.ts). It runs
- * after the body is read, so a slow body holds no turn, and after the rate
- * limiter, so refusals stay cheap and are never queued.
+ * the handler's first synchronous part runs on the caller's tenant's turn
+ * (src/limits/fair-turns.ts). It runs after the body is read, so a slow body
+ * holds no turn, and after the rate limiter, so refusals stay cheap and are
+ * never queued.
  */
 
 import type { RequestHandler } from 'express';
@@ -10,5 +11,7 @@ import type { FairTurns } from '../limits/fair-turns.js';
 import { callerKey } from './auth.js';
 
 export function fairTurn(turns: FairTurns): RequestHandler {
-  return (_req, res, next) => turns.turn(callerKey(res).tenant).then(() => next());
+  // next() runs the handler up to its first await, inside the turn; its
+  // errors are caught by the handler's own wrapper (app.ts), not here.
+  return (_req, res, next) => turns.run(callerKey(res).tenant, () => next());
 }

@@ -1,83 +1,120 @@
 /**
  * Fair turns on the event loop: the CPU work of requests is taken in turns,
- * round-robin across tenants, one request's step per turn of the loop.
+ * round-robin across tenants, in rounds of bounded length.
  *
  * Why: rate limits bound a tenant's *rate*, not how much of its work lands
  * in one turn of the event loop. After any stall, a tenant with many
  * connections has many requests ready at once; without turns, node runs
  * every one of their handlers back to back (parse, validate, scrub, encode:
  * 100–300 µs each), ahead of a quieter tenant's request that arrived in the
- * same poll. With turns, that request waits for at most one step of each
- * other tenant with work waiting (spec/limits.md §2).
+ * same poll. With turns, that request waits for at most the rest of one
+ * round plus one step of each other tenant with work waiting
+ * (spec/limits.md §2).
  *
  * Invariants:
- * - Within a tenant, turns are granted first come, first served.
- * - Across tenants, round-robin: a tenant that has just had a turn goes to
- *   the back of the rotation, so with k tenants waiting each gets a turn in
- *   every k grants, whatever their queue lengths.
- * - One grant per `defer` (setImmediate): the granted step runs right after
- *   the grant (a microtask), and the next grant waits for the next check
- *   phase, so the poll phase between them lets new requests join the queues.
- *   Unloaded, a turn is granted in the same loop iteration it is asked for.
- * - Work-conserving: a lone tenant is never held back, only ordered.
- * - Bounded: at most `maxWaiting` requests wait; past that `turn` throws
- *   503 OVERLOADED (the request's body is already in memory, so waiting
- *   requests are what this bounds).
+ * - Within a tenant, steps run first come, first served.
+ * - Across tenants, round-robin: a tenant that has just had a step goes to
+ *   the back of the rotation, so with k tenants waiting each gets a step in
+ *   every k, whatever their queue lengths. A tenant that arrives joins the
+ *   back, behind the one that just ran: putting newcomers first would let a
+ *   tenant whose requests arrive one per poll take every step.
+ * - Rounds: one round per check phase (`setImmediate`), so the poll phase
+ *   between two rounds lets new requests join the queues. A round runs
+ *   synchronous steps until the queues are empty or `roundMs` has passed;
+ *   a round also ends after it grants an asynchronous turn (`turn()`),
+ *   whose work runs right after the round and cannot be timed by it.
+ *   Rounds of many steps keep group commit working: the sequencer flushes
+ *   in the next check phase, with every append its round queued.
+ * - Unloaded, a step runs in the same loop iteration it was queued in.
+ *   A lone tenant is never held back, only ordered.
+ * - Bounded: at most `maxWaiting` steps wait; past that 503 OVERLOADED
+ *   (each waiting request holds its read body, so this bounds memory).
  */
 
 import { TlogError } from '../errors.js';
 
-/** Requests that may wait for a turn at once (each holds its read body); past it, 503. */
+/** Steps that may wait at once (each holds its read body); past it, 503. */
 export const MAX_WAITING_TURNS = 4096;
+/** Longest a round of synchronous steps runs before the event loop polls again. */
+export const ROUND_MS = 2;
 
 export type Defer = (fn: () => void) => void;
 
+interface Waiter {
+  readonly step: () => void;
+  /** A promise's resolve: its work runs after the round, so the round ends. */
+  readonly async: boolean;
+}
+
 export class FairTurns {
-  /** Tenants with waiting requests, in rotation order (Map keeps insertion order). */
-  private readonly queues = new Map<string, Array<() => void>>();
+  /** Tenants with waiting steps, in rotation order (a Map keeps insertion order). */
+  private readonly queues = new Map<string, Waiter[]>();
   private waiting = 0;
   private scheduled = false;
 
   constructor(
-    readonly maxWaiting: number,
-    private readonly defer: Defer = setImmediate,
+    readonly maxWaiting: number = MAX_WAITING_TURNS,
+    private readonly opts: { defer?: Defer; now?: () => number; roundMs?: number; onStepError?: (e: unknown) => void } = {},
   ) {}
 
-  /** Requests waiting for a turn (for /healthz and metrics). */
+  /** Steps waiting for a turn (for /healthz and metrics). */
   get depth(): number {
     return this.waiting;
   }
 
-  /** Resolves when `tenant` may run its next step; throws OVERLOADED when the queues are full. */
+  /**
+   * Runs `step` synchronously on `tenant`'s turn. The step must not throw
+   * (a throw is passed to `onStepError`, and the round goes on). Throws
+   * OVERLOADED at once when the queues are full.
+   */
+  run(tenant: string, step: () => void): void {
+    this.enqueue(tenant, { step, async: false });
+  }
+
+  /** Resolves on `tenant`'s turn: for work that is not one synchronous call. Throws OVERLOADED when full. */
   turn(tenant: string): Promise<void> {
+    let resolve!: () => void;
+    const p = new Promise<void>((r) => (resolve = r));
+    this.enqueue(tenant, { step: resolve, async: true });
+    return p;
+  }
+
+  private enqueue(tenant: string, w: Waiter): void {
     if (this.waiting >= this.maxWaiting)
       throw new TlogError('OVERLOADED', 'too many requests are waiting for a turn', { retryAfter: 1 });
-    return new Promise<void>((resolve) => {
-      const q = this.queues.get(tenant);
-      if (q) q.push(resolve);
-      else this.queues.set(tenant, [resolve]);
-      this.waiting++;
-      this.schedule();
-    });
+    const q = this.queues.get(tenant);
+    if (q) q.push(w);
+    else this.queues.set(tenant, [w]);
+    this.waiting++;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      (this.opts.defer ?? setImmediate)(this.round);
+    }
   }
 
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    this.defer(this.grant);
-  }
-
-  private readonly grant = (): void => {
+  private readonly round = (): void => {
     this.scheduled = false;
-    const first = this.queues.entries().next();
-    if (first.done) return;
-    const [tenant, q] = first.value;
-    const resolve = q.shift()!;
-    // To the back of the rotation (or out of it when it has nothing left).
-    this.queues.delete(tenant);
-    if (q.length > 0) this.queues.set(tenant, q);
-    this.waiting--;
-    resolve();
-    if (this.waiting > 0) this.schedule();
+    const now = this.opts.now ?? performance.now.bind(performance);
+    const end = now() + (this.opts.roundMs ?? ROUND_MS);
+    for (;;) {
+      const first = this.queues.entries().next();
+      if (first.done) return;
+      const [tenant, q] = first.value;
+      const w = q.shift()!;
+      // To the back of the rotation, or out of it when it has nothing left.
+      this.queues.delete(tenant);
+      if (q.length > 0) this.queues.set(tenant, q);
+      this.waiting--;
+      try {
+        w.step();
+      } catch (e) {
+        this.opts.onStepError?.(e);
+      }
+      if (w.async || this.waiting === 0 || now() >= end) break;
+    }
+    if (this.waiting > 0 && !this.scheduled) {
+      this.scheduled = true;
+      (this.opts.defer ?? setImmediate)(this.round);
+    }
   };
 }

@@ -164,19 +164,30 @@ export class Sequencer {
   /**
    * Up to `max` waiters, an equal share from each tenant's queue (FIFO
    * within a tenant); a share a tenant cannot fill goes to the others.
+   * The shares are interleaved (one of each tenant in turn): the flush's
+   * waiters are resolved in this order, and each resolution runs its
+   * request's receipt and answer, so no tenant's answers all wait behind
+   * another's after a commit.
    */
   private take(max: number): Waiter[] {
-    const out: Waiter[] = [];
-    while (out.length < max && this.queued > out.length) {
-      const share = Math.max(1, Math.floor((max - out.length) / this.pool.size));
+    const shares = new Map<string, Waiter[]>();
+    let n = 0;
+    while (n < max && this.queued > n) {
+      const share = Math.max(1, Math.floor((max - n) / this.pool.size));
       for (const [tenant, q] of this.pool) {
-        const part = q.splice(0, Math.min(share, max - out.length));
-        for (const w of part) out.push(w);
+        const part = q.splice(0, Math.min(share, max - n));
+        const had = shares.get(tenant);
+        shares.set(tenant, had ? had.concat(part) : part);
+        n += part.length;
         if (q.length === 0) this.pool.delete(tenant);
-        if (out.length >= max) break;
+        if (n >= max) break;
       }
     }
-    this.queued -= out.length;
+    this.queued -= n;
+    const parts = [...shares.values()];
+    if (parts.length === 1) return parts[0]!;
+    const out: Waiter[] = [];
+    for (let k = 0; out.length < n; k++) for (const part of parts) if (k < part.length) out.push(part[k]!);
     return out;
   }
 

@@ -55,6 +55,20 @@ describe('fair sequencer pool', () => {
     expect(Math.max(...ia, ...ib)).toBe(7);
   });
 
+  it('a flush interleaves the tenants (its waiters are resolved, and answered, in that order), FIFO within each', async () => {
+    const log = await openLog(100, 100);
+    const a = Array.from({ length: 5 }, (_, i) => log.append('a', ev(i), { assignedId: true }));
+    const b = Array.from({ length: 2 }, (_, i) => log.append('b', ev(10 + i), { assignedId: true }));
+    const resolved: string[] = [];
+    a.forEach((p, i) => void p.then(() => resolved.push(`a${i}`)));
+    b.forEach((p, i) => void p.then(() => resolved.push(`b${i}`)));
+    const ia = (await Promise.all(a)).map((x) => x.index);
+    const ib = (await Promise.all(b)).map((x) => x.index);
+    expect(ia).toEqual([0, 2, 4, 5, 6]);
+    expect(ib).toEqual([1, 3]);
+    expect(resolved).toEqual(['a0', 'b0', 'a1', 'b1', 'a2', 'a3', 'a4']);
+  });
+
   it('a share one tenant cannot fill goes to the others', async () => {
     const log = await openLog(100, 6);
     const a = Array.from({ length: 1 }, (_, i) => log.append('a', ev(i), { assignedId: true }));
