@@ -141,6 +141,31 @@ describe('vault', () => {
     expect((await v.view('other', names[0]!)).state).toBe('unknown');
   });
 
+  it("an event about two subjects makes one record per subject, and its references keep the items' order", async () => {
+    dir = await tempDir('tlog-vault-');
+    const v = await open();
+    const hs = await v.resolve('acme', ['eve', 'fay']);
+    const items = [item('eve', 'eve@example.org'), item('fay', 'fay@example.org', 'peer'), item('eve', '+1 555 0142', 'phone')];
+    const refs = await v.seal('acme', 'ev-1', items, hs);
+    expect(refs.map((r) => r.subject)).toEqual([hs.get('eve')!.pseudonym, hs.get('fay')!.pseudonym, hs.get('eve')!.pseudonym]);
+    expect(new Set(refs.map((r) => r.$pii)).size).toBe(3);
+    const eve = await v.view('acme', 'eve');
+    const fay = await v.view('acme', 'fay');
+    if (eve.state !== 'present' || fay.state !== 'present') throw new Error('not stored');
+    for (const [i, view] of [[0, eve], [1, fay], [2, eve]] as const) {
+      const x = view.values.find((y) => y.pointer === refs[i]!.$pii)!;
+      expect([x.name, x.value, x.commitment]).toEqual([items[i]!.name, items[i]!.value, refs[i]!.commitment]);
+    }
+    expect([eve.values.length, fay.values.length]).toEqual([2, 1]);
+    // One record per subject: each subject's range holds its record and one value record.
+    const count = async (tag: Uint8Array) => {
+      let n = 0;
+      for await (const _ of (db() as unknown as { keys(r: object): AsyncIterable<Uint8Array> }).keys({ gt: subjectKey(tag), lt: new Uint8Array([...subjectKey(tag), 0xff]) })) n++;
+      return n;
+    };
+    expect([await count(hs.get('eve')!.tag), await count(hs.get('fay')!.tag)]).toEqual([1, 1]);
+  });
+
   it("retention erases whole expired records, marks each of their pointers, keeps the young ones, and reads the previous version's format 1 records", async () => {
     dir = await tempDir('tlog-vault-');
     let now = Date.UTC(2026, 0, 1);
