@@ -19,7 +19,7 @@ export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 
 const draw = pooledRandom();
 
-/** CSPRNG bytes (from a pool: pointers, salts and nonces are drawn per value). */
+/** CSPRNG bytes (from a pool: pointers, salts and nonces are drawn per value or per record). */
 export function random(n: number): Uint8Array {
   return draw(n);
 }
