@@ -156,12 +156,12 @@ export class PrivacyService {
       }
       if (opts.dryRun) {
         subjects++;
-        values += g.pointers.size;
+        values += g.values;
         continue;
       }
       let out: Awaited<ReturnType<Vault['erase']>>;
       try {
-        out = await this.vault.erase('', { tag: g.tag }, make, g.pointers);
+        out = await this.vault.erase('', { tag: g.tag }, make, g.records);
       } catch (e) {
         // A hold set between the check and the erasure: skip, like any held subject.
         if (e instanceof TlogError && e.code === 'LEGAL_HOLD') {

@@ -14,10 +14,12 @@ import { TlogError } from '../errors.js';
 export const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+/** What {@link seal} adds to a plaintext: nonce ‖ … ‖ tag. */
+export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 
 const draw = pooledRandom();
 
-/** CSPRNG bytes (from a pool: pointers, salts and nonces are drawn per value). */
+/** CSPRNG bytes (from a pool: pointers, salts and nonces are drawn per value or per record). */
 export function random(n: number): Uint8Array {
   return draw(n);
 }
@@ -57,6 +59,7 @@ export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array 
   return new Uint8Array(h.digest());
 }
 
+/** SHA-256 (the Buffer node:crypto returns, not a copy of it: commitments are made per value). */
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(hash('sha256', data, 'buffer'));
+  return hash('sha256', data, 'buffer');
 }

@@ -8,24 +8,27 @@
  * until the next manifest (smallest/largest keys of table files) never
  * names a person, and erasure only has to purge values.
  *
- *   'v' tag(32)                     → subject: pseudonym, wrapped key, hold (binary, records.ts)
- *   'v' tag(32) pointer             → value: sealed {value, salt}, commitment, event_id, times (binary)
- *   'p' pseudonym                   → tag (the pseudonym mapping)
- *   'r' u64(expires_at) tag pointer → '' (retention order)
- *   't' tag(32)                     → tombstone: the erasure event (idempotent erasure)
- *   'z' pseudonym                   → erased_at (reads annotate erased subjects)
- *   'y' pointer                     → erased_at (a single value erased by retention)
- *   'h' tenant 0x00 run_id          → legal hold on a run (no personal data: run ids are operational)
- * A subject's record and its values share the prefix 'v' ‖ tag (the record
- * sorts first: its key is the prefix itself), so erasure purges one
- * contiguous range with one compaction.
+ *   'v' tag(32)                 → subject: pseudonym, wrapped key, hold (binary, records.ts)
+ *   'v' tag(32) id              → the values of one event about the subject: pointers, commitments,
+ *                                 event_id, times, one seal of their {salt, value}s (value-record.ts);
+ *                                 id = the first value's pointer
+ *   'p' pseudonym               → tag (the pseudonym mapping)
+ *   'r' u64(expires_at) tag id  → the record's pointers (retention order; the sweep marks them
+ *                                 erased without reading the record)
+ *   't' tag(32)                 → tombstone: the erasure event (idempotent erasure)
+ *   'z' pseudonym               → erased_at (reads annotate erased subjects)
+ *   'y' pointer                 → erased_at (a single value erased by retention)
+ *   'h' tenant 0x00 run_id      → legal hold on a run (no personal data: run ids are operational)
+ * A subject's record and its value records share the prefix 'v' ‖ tag (the
+ * subject record sorts first: its key is the prefix itself), so erasure
+ * purges one contiguous range with one compaction.
  */
 
 import { concatBytes, utf8 } from '../bytes/index.js';
 import { writeU64 } from '../storage/layout.js';
 
 export const VP = {
-  /** A subject's record ('v' ‖ tag) and its values ('v' ‖ tag ‖ pointer). */
+  /** A subject's record ('v' ‖ tag) and its value records ('v' ‖ tag ‖ id). */
   value: 0x76, // 'v'
   pseudonym: 0x70, // 'p'
   retention: 0x72, // 'r'
@@ -35,10 +38,12 @@ export const VP = {
   runHold: 0x68, // 'h'
 } as const;
 
+/** A subject tag: HMAC-SHA-256. */
+const TAG_BYTES = 32;
 const one = (p: number) => new Uint8Array([p]);
 
 export const subjectKey = (tag: Uint8Array) => concatBytes(one(VP.value), tag);
-/** `p` ‖ tag ‖ `rest`, in one allocation (these keys are built per value on the append path). */
+/** `p` ‖ tag ‖ `rest`, in one allocation (these keys are built per event on the append path). */
 function tagged(p: number, tag: Uint8Array, rest: Uint8Array): Uint8Array {
   const k = new Uint8Array(1 + tag.length + rest.length);
   k[0] = p;
@@ -46,10 +51,13 @@ function tagged(p: number, tag: Uint8Array, rest: Uint8Array): Uint8Array {
   k.set(rest, 1 + tag.length);
   return k;
 }
-/** The pointer as key bytes: pointers are ASCII, so no TextEncoder is needed for them. */
-export const pointerBytes = (pointer: string | Uint8Array): Uint8Array => (typeof pointer === 'string' ? utf8(pointer) : pointer);
-export const valueKey = (tag: Uint8Array, pointer: string | Uint8Array) => tagged(VP.value, tag, pointerBytes(pointer));
-/** One subject's values, without its record (which is the range's own prefix). */
+/** A record id (a pointer) as key bytes; ids are ASCII. */
+export const idBytes = (id: string | Uint8Array): Uint8Array => (typeof id === 'string' ? utf8(id) : id);
+/** The value record `id` of a subject. */
+export const recordKey = (tag: Uint8Array, id: string | Uint8Array) => tagged(VP.value, tag, idBytes(id));
+/** The id in a value record's key (what follows 'v' ‖ tag). */
+export const recordIdOf = (key: Uint8Array): Uint8Array => key.subarray(1 + TAG_BYTES);
+/** One subject's value records, without its subject record (which is the range's own prefix). */
 export function valueRange(tag: Uint8Array): { gt: Uint8Array; lt: Uint8Array } {
   return { gt: concatBytes(one(VP.value), tag), lt: concatBytes(one(VP.value), tag, new Uint8Array([0xff])) };
 }
@@ -64,8 +72,9 @@ export const erasedValueKey = (pointer: string) => concatBytes(one(VP.erasedValu
 
 export const runHoldKey = (tenant: string, runId: string) => concatBytes(one(VP.runHold), utf8(tenant), new Uint8Array([0]), utf8(runId));
 
-export function retentionKey(expiresAt: number, tag: Uint8Array, pointer: string | Uint8Array): Uint8Array {
-  const p = pointerBytes(pointer);
+/** One value record's place in retention order. */
+export function retentionKey(expiresAt: number, tag: Uint8Array, id: string | Uint8Array): Uint8Array {
+  const p = idBytes(id);
   const k = new Uint8Array(9 + tag.length + p.length);
   k[0] = VP.retention;
   writeU64(k, 1, expiresAt);
@@ -79,12 +88,12 @@ export function expiredRange(now: number): { gte: Uint8Array; lt: Uint8Array } {
   writeU64(t, 0, now + 1);
   return { gte: one(VP.retention), lt: concatBytes(one(VP.retention), t) };
 }
-export function parseRetentionKey(k: Uint8Array): { expiresAt: number; tag: Uint8Array; pointer: string } {
+export function parseRetentionKey(k: Uint8Array): { expiresAt: number; tag: Uint8Array; id: string } {
   const dv = new DataView(k.buffer, k.byteOffset, k.byteLength);
   return {
     expiresAt: dv.getUint32(1) * 0x1_0000_0000 + dv.getUint32(5),
-    tag: k.slice(9, 41),
-    pointer: new TextDecoder().decode(k.subarray(41)),
+    tag: k.slice(9, 9 + TAG_BYTES),
+    id: new TextDecoder().decode(k.subarray(9 + TAG_BYTES)),
   };
 }
 export function prefixRange(p: number): { gte: Uint8Array; lt: Uint8Array } {

@@ -16,8 +16,8 @@ export class RwLocks {
 
   /** Runs `fn` holding the shared side of every name in `names` (taken in sorted order: no deadlock). */
   async shared<T>(names: readonly string[], fn: () => Promise<T>): Promise<T> {
-    const sorted = [...new Set(names)].sort();
-    for (const n of sorted) await this.acquire(n, false);
+    const sorted = names.length === 1 ? names : [...new Set(names)].sort();
+    for (const n of sorted) if (!this.tryAcquire(n, false)) await this.acquire(n, false);
     try {
       return await fn();
     } finally {
@@ -34,17 +34,21 @@ export class RwLocks {
     }
   }
 
-  private acquire(name: string, exclusive: boolean): Promise<void> {
+  /** Takes the lock now if it is free (no promise, no await: the common case on the append path). */
+  private tryAcquire(name: string, exclusive: boolean): boolean {
     let s = this.locks.get(name);
     if (!s) this.locks.set(name, (s = { readers: 0, writer: false, queue: [] }));
     // Waiting writers block new readers, so a busy subject cannot starve erasure.
     const free = exclusive ? !s.writer && s.readers === 0 && s.queue.length === 0 : !s.writer && s.queue.length === 0;
-    if (free) {
-      if (exclusive) s.writer = true;
-      else s.readers++;
-      return Promise.resolve();
-    }
-    const state = s;
+    if (!free) return false;
+    if (exclusive) s.writer = true;
+    else s.readers++;
+    return true;
+  }
+
+  private acquire(name: string, exclusive: boolean): Promise<void> {
+    if (this.tryAcquire(name, exclusive)) return Promise.resolve();
+    const state = this.locks.get(name)!;
     return new Promise((grant) => state.queue.push({ exclusive, grant }));
   }
 

@@ -4,19 +4,22 @@
  * into it (src/events/pii.ts); erasure destroys what they point at.
  *
  * Per subject: a random pseudonym and a random AES-256 key, the key sealed
- * under the master key. Per value: a random pointer, a random salt, the
- * value and salt sealed under the subject key, and the commitment.
- * spec/privacy.md explains what each party can learn.
+ * under the master key. Per value: a random pointer, a random salt and the
+ * commitment. Per event and subject: one record, in which that event's
+ * values about the subject and their salts are sealed together under the
+ * subject key (sealing.ts). spec/privacy.md explains what each party can
+ * learn.
  */
 
 import { Level } from 'level';
 import { mkdir } from 'node:fs/promises';
 import { concatBytes, fromUtf8, toBase64, toHex, utf8 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
-import { decodeCanonical, encodeCanonical, type JsonValue } from '../events/index.js';
-import { SALT_BYTES, type PiiRef } from '../events/pii.js';
+import { type JsonValue } from '../events/index.js';
+import { type PiiRef } from '../events/pii.js';
 import { Lru } from '../log/lru.js';
-import { hmacSha256, KEY_BYTES, open as openSealed, random, seal, sha256 } from './crypto.js';
+import { hmacSha256, KEY_BYTES, open as openSealed, random, seal } from './crypto.js';
+import { randomId } from './ids.js';
 import {
   erasedSubjectKey,
   erasedValueKey,
@@ -24,18 +27,23 @@ import {
   parseRetentionKey,
   prefixRange,
   pseudonymKey,
+  recordIdOf,
+  recordKey,
   retentionKey,
   runHoldKey,
   subjectKey,
   subjectRange,
   tombstoneKey,
-  valueKey,
   valueRange,
   VP,
 } from './layout.js';
 import { RwLocks } from './locks.js';
-import { decodeJson, decodeSubject, decodeValue, encodeJson, encodeSubject, encodeValue, valueExpiresAt, type SubjectRecord, type Tombstone } from './records.js';
+import { decodeJson, decodeSubject, encodeJson, encodeSubject, type SubjectRecord, type Tombstone } from './records.js';
+import { openValues, sealValues } from './sealing.js';
+import { decodePointerList, decodeValueRecord, encodePointerList, valueCount, valueExpiresAt } from './value-record.js';
 import { GroupWriter, type VaultOp } from './writer.js';
+
+export { POINTER_PATTERN, PSEUDONYM_PATTERN } from './ids.js';
 
 type Bytes = Uint8Array;
 
@@ -103,32 +111,9 @@ const SCAN = '\u0000scan';
  * failed before sealing), a new subject is written on its own again.
  */
 const MAX_UNWRITTEN = 10_000;
-const EMPTY = new Uint8Array(0);
-const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-/** 16 random bytes as 22 base64url characters after `prefix`. */
-function randomId(prefix: string): string {
-  return randomIdBytes(prefix).text;
-}
-
-/** randomId(), with its ASCII bytes (a pointer is a key, a key part and an AAD: encoded once). */
-function randomIdBytes(prefix: string): { text: string; bytes: Uint8Array } {
-  const b = random(17);
-  const bytes = new Uint8Array(prefix.length + 22);
-  for (let i = 0; i < prefix.length; i++) bytes[i] = prefix.charCodeAt(i);
-  // 22 chars × 6 bits = 132 bits; the top 4 of the last byte are dropped (128 bits kept).
-  for (let i = 0; i < 22; i++) {
-    const bit = i * 6;
-    const byte = bit >> 3;
-    const off = bit & 7;
-    const v = ((b[byte]! << 8) | b[byte + 1]!) >> (10 - off);
-    bytes[prefix.length + i] = ID_ALPHABET.charCodeAt(v & 63);
-  }
-  return { text: String.fromCharCode(...bytes), bytes };
-}
-
-export const POINTER_PATTERN = /^pii_[A-Za-z0-9_-]{22}$/;
-export const PSEUDONYM_PATTERN = /^ps_[A-Za-z0-9_-]{22}$/;
+/** A record id from its key bytes (ids are ASCII pointers). */
+const idText = (b: Uint8Array): string => fromUtf8(b) ?? '';
 
 export class Vault {
   private readonly locks = new RwLocks();
@@ -214,7 +199,7 @@ export class Vault {
    */
   async resolve(tenant: string, subjects: readonly string[]): Promise<Map<string, SubjectHandle>> {
     const out = new Map<string, SubjectHandle>();
-    for (const subject of new Set(subjects)) {
+    for (const subject of subjects.length === 1 ? subjects : new Set(subjects)) {
       const id = `${tenant}\u0000${subject}`;
       let t = this.tags.get(id);
       if (!t) {
@@ -262,48 +247,66 @@ export class Vault {
    * Seals the values of one event and returns the references for its leaf,
    * in `items` order. Resolves once the values are durable, so the leaf
    * that points at them can be committed.
+   *
+   * One record (one seal, one put, one retention key) per subject of the
+   * event, not per value: that is most of the vault's CPU per event.
    */
   async seal(tenant: string, eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>): Promise<PiiRef[]> {
-    const names = items.map((i) => handles.get(i.subject)!.name);
+    // Items by subject, in first-seen order. Plain arrays and a linear
+    // search: an event names one subject, rarely a few, and this runs per event.
+    const subjects: SubjectHandle[] = [];
+    const groups: PiiItem[][] = [];
+    for (const item of items) {
+      const h = handles.get(item.subject)!;
+      const g = subjects.indexOf(h);
+      if (g >= 0) groups[g]!.push(item);
+      else {
+        subjects.push(h);
+        groups.push([item]);
+      }
+    }
+    const names = subjects.map((h) => h.name);
     return this.locks.shared(names, async () => {
       const now = this.now();
       const expiresAt = now + this.opts.retentionMs;
       const ops: VaultOp[] = [];
-      const refs: PiiRef[] = [];
       // Records of new subjects ride in this batch (see createSubject()).
-      const creating = new Map<string, { handle: SubjectHandle; ops: VaultOp[] }>();
-      for (const h of new Set(items.map((i) => handles.get(i.subject)!))) {
+      let creating: { name: string; u: { handle: SubjectHandle; ops: VaultOp[] } }[] | undefined;
+      for (const h of subjects) {
         const u = this.unwritten.get(h.name);
         if (u && u.handle === h) {
-          creating.set(h.name, u);
+          (creating ??= []).push({ name: h.name, u });
           ops.push(...u.ops);
           continue;
         }
         // The subject may have been erased since resolve(): never seal under a shredded key.
-        if (this.subjects.get(h.name) !== h) {
+        // (peek: resolve() just made it recent; no second reordering of the cache.)
+        if (this.subjects.peek(h.name) !== h) {
           const rec = await this.readSubject(h.tag);
           if (!rec || rec.pseudonym !== h.pseudonym) throw new TlogError('EVENT_CONFLICT', 'a subject of this event was erased while it was being logged; retry');
           this.subjects.set(h.name, h);
         }
       }
-      for (const item of items) {
-        const h = handles.get(item.subject)!;
-        const pointer = randomIdBytes('pii_');
-        // salt ‖ CBOR(value) is both the commitment's preimage and the sealed plaintext.
-        const plain = concatBytes(random(SALT_BYTES), encodeCanonical(item.value));
-        const commitment = sha256(plain);
-        const sealed = seal(h.key, plain, pointer.bytes);
-        ops.push({
-          type: 'put',
-          key: valueKey(h.tag, pointer.bytes),
-          value: encodeValue({ name: item.name, path: item.path, event_id: eventId, commitment, sealed, created_at: now, expires_at: expiresAt }),
-        });
-        ops.push({ type: 'put', key: retentionKey(expiresAt, h.tag, pointer.bytes), value: EMPTY });
-        refs.push({ $pii: pointer.text, subject: h.pseudonym, commitment: toBase64(commitment) });
+      const fields = { event_id: eventId, created_at: now, expires_at: expiresAt };
+      const refs: PiiRef[][] = [];
+      for (let g = 0; g < subjects.length; g++) {
+        const h = subjects[g]!;
+        const s = sealValues(h.key, fields, groups[g]!);
+        ops.push(
+          { type: 'put', key: recordKey(h.tag, s.id), value: s.record },
+          { type: 'put', key: retentionKey(expiresAt, h.tag, s.id), value: encodePointerList(s.pointers) },
+        );
+        refs.push(s.pointers.map((p, i) => ({ $pii: p.text, subject: h.pseudonym, commitment: toBase64(s.commitments[i]!) })));
       }
       await this.writer.write(ops);
-      for (const [name, u] of creating) if (this.unwritten.get(name) === u) this.unwritten.delete(name);
-      return refs;
+      if (creating) for (const { name, u } of creating) if (this.unwritten.get(name) === u) this.unwritten.delete(name);
+      if (subjects.length === 1) return refs[0]!;
+      // Back in `items` order: each group's references were made in its items' order.
+      const next = new Array<number>(subjects.length).fill(0);
+      return items.map((item) => {
+        const g = subjects.indexOf(handles.get(item.subject)!);
+        return refs[g]![next[g]!++]!;
+      });
     });
   }
 
@@ -319,22 +322,19 @@ export class Vault {
       const h = this.handleOf(tag, rec);
       const values: StoredValue[] = [];
       for await (const [k, v] of this.db.iterator(valueRange(tag))) {
-        const pointer = fromUtf8(k.subarray(1 + tag.length)) ?? '';
-        const r = decodeValue(v);
-        const plain = openSealed(h.key, r.sealed, utf8(pointer));
-        const salt = plain.subarray(0, SALT_BYTES);
-        const value = decodeCanonical(plain.subarray(SALT_BYTES)) as JsonValue;
-        values.push({
-          pointer,
-          name: r.name,
-          path: r.path,
-          event_id: r.event_id,
-          value,
-          salt: toBase64(salt),
-          commitment: toBase64(r.commitment),
-          created_at: r.created_at,
-          expires_at: r.expires_at,
-        });
+        const r = decodeValueRecord(v, idText(recordIdOf(k)));
+        for (const { item, salt, value } of openValues(h.key, r))
+          values.push({
+            pointer: item.pointer,
+            name: item.name,
+            path: item.path,
+            event_id: r.event_id,
+            value,
+            salt: toBase64(salt),
+            commitment: toBase64(item.commitment),
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+          });
       }
       return { state: 'present', pseudonym: rec.pseudonym, ...(rec.hold ? { hold: rec.hold } : {}), values };
     });
@@ -349,14 +349,15 @@ export class Vault {
    * the caller can log it, and re-log the identical bytes if a crash came
    * between this commit and the log append (see pendingErasures()).
    *
-   * `pointers` limits erasure to some values (retention); when it covers
-   * every value left, the whole subject is erased.
+   * `records` limits erasure to some value records (retention: record id →
+   * its pointers, which get `y` marks); when it covers every record left,
+   * the whole subject is erased.
    */
   async erase(
     tenant: string,
     subject: string | { tag: Bytes },
     makeEvent: (pseudonym: string, values: number, whole: boolean) => Record<string, unknown>,
-    pointers?: ReadonlySet<string>,
+    records?: ReadonlyMap<string, readonly string[]>,
   ): Promise<EraseOutcome | { state: 'unknown' } | { state: 'partial'; tenant: string; event: Record<string, unknown>; values: number }> {
     const tag = typeof subject === 'string' ? this.tagOf(tenant, subject) : subject.tag;
     const name = toHex(tag);
@@ -388,12 +389,15 @@ export class Vault {
       };
       const scan = this.locks.shared([SCAN], async () => {
         for await (const [k, v] of this.db.iterator(valueRange(tag))) {
-          all++;
-          const pointer = fromUtf8(k.subarray(1 + tag.length)) ?? '';
-          if (pointers && !pointers.has(pointer)) continue;
-          erased++;
-          ops.push({ type: 'del', key: k }, { type: 'del', key: retentionKey(valueExpiresAt(v), tag, pointer) });
-          if (pointers) ops.push({ type: 'put', key: erasedValueKey(pointer), value: encodeJson({ erased_at: erasedAt }) });
+          // Counted in values (what the erasure event reports), decided per record.
+          const n = valueCount(v);
+          all += n;
+          const id = recordIdOf(k);
+          const pointers = records?.get(idText(id));
+          if (records && !pointers) continue;
+          erased += n;
+          ops.push({ type: 'del', key: k }, { type: 'del', key: retentionKey(valueExpiresAt(v), tag, id) });
+          if (pointers) for (const p of pointers) ops.push({ type: 'put', key: erasedValueKey(p), value: encodeJson({ erased_at: erasedAt }) });
         }
         step('scan');
       });
@@ -510,16 +514,21 @@ export class Vault {
     return y ? decodeJson<{ erased_at: number }>(y, 'erasure').erased_at : undefined;
   }
 
-  /** Values past retention, grouped by subject tag. */
-  async expired(now: number): Promise<{ tag: Bytes; pointers: Set<string> }[]> {
-    const groups = new Map<string, { tag: Bytes; pointers: Set<string> }>();
+  /**
+   * Value records past retention, grouped by subject tag: record id → its
+   * pointers (from the retention keys alone), and how many values in all.
+   */
+  async expired(now: number): Promise<{ tag: Bytes; records: Map<string, string[]>; values: number }[]> {
+    const groups = new Map<string, { tag: Bytes; records: Map<string, string[]>; values: number }>();
     await this.locks.shared([SCAN], async () => {
-      for await (const k of this.db.keys(expiredRange(now))) {
+      for await (const [k, v] of this.db.iterator(expiredRange(now))) {
         const r = parseRetentionKey(k);
         const name = toHex(r.tag);
         let g = groups.get(name);
-        if (!g) groups.set(name, (g = { tag: r.tag, pointers: new Set() }));
-        g.pointers.add(r.pointer);
+        if (!g) groups.set(name, (g = { tag: r.tag, records: new Map(), values: 0 }));
+        const pointers = decodePointerList(v, r.id);
+        g.records.set(r.id, pointers);
+        g.values += pointers.length;
       }
     });
     return [...groups.values()];

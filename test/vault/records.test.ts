@@ -1,21 +1,24 @@
-/** The vault's binary subject and value records (spec/privacy.md §2.1): round trips and damage. */
+/** The vault's binary subject and value records (spec/privacy.md §2.1): round trips, damage, and format 1 value records still read. */
 
 import { describe, expect, it } from 'vitest';
-import { decodeSubject, decodeValue, encodeSubject, encodeValue, valueExpiresAt, type SubjectRecord, type ValueRecord } from '../../src/vault/records.js';
+import { seal } from '../../src/vault/crypto.js';
+import { encodeSubject, decodeSubject, type SubjectRecord } from '../../src/vault/records.js';
+import { openValues, sealValues } from '../../src/vault/sealing.js';
+import { decodePointerList, decodeValueRecord, encodePointerList, encodeValueRecord, valueCount, valueExpiresAt } from '../../src/vault/value-record.js';
+import { piiCommitment } from '../../src/events/pii.js';
+import { nodeSha256 } from '../../src/server.js';
 import { errorCode } from '../helpers.js';
 
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+const ascii = (s: string) => new TextEncoder().encode(s);
 
 const subject: SubjectRecord = { tenant: 'acme', pseudonym: 'ps_Qe3V0xg2b7TQm5cYy1zP8w', wrapped_key: bytes(60, 9), created_at: 1_795_000_000_123 };
-const value: ValueRecord = {
-  name: 'metadata.customer.email',
-  path: 'metadata.customer.email',
-  event_id: '0193b2c4-7f00-7000-8000-000000000001',
-  commitment: bytes(32, 3),
-  sealed: bytes(12 + 41 + 16, 5),
-  created_at: 1_795_000_000_123,
-  expires_at: 1_802_776_000_123,
-};
+const KEY = bytes(32, 11);
+const fields = { event_id: '0193b2c4-7f00-7000-8000-000000000001', created_at: 1_795_000_000_123, expires_at: 1_802_776_000_123 };
+const values = [
+  { name: 'email', path: 'pii.email', value: 'zoë@example.org' },
+  { name: 'metadata.customer.phone', path: 'metadata.customer.phone', value: { cc: 44, n: '20 7946 0958' } },
+];
 
 describe('vault records', () => {
   it('a subject record round-trips, with and without a hold (reason or none)', () => {
@@ -26,36 +29,93 @@ describe('vault records', () => {
     expect(decodeSubject(encodeSubject(bare))).toEqual(bare);
   });
 
-  it('a value record round-trips, and expires_at reads without decoding the rest', () => {
-    const b = encodeValue(value);
-    expect(decodeValue(b)).toEqual(value);
-    expect(valueExpiresAt(b)).toBe(value.expires_at);
-    // Fixed fields first: version, two times, the raw commitment.
-    expect(b[0]).toBe(1);
-    expect(b.length).toBe(1 + 8 + 8 + 32 + 2 * 3 + value.name.length + value.path.length + value.event_id.length + value.sealed.length);
+  it("one record holds an event's values about a subject under one seal, each with its own pointer, salt and commitment", () => {
+    const s = sealValues(KEY, fields, values);
+    expect(s.pointers.map((p) => p.text)).toHaveLength(2);
+    for (const p of s.pointers) expect(p.text).toMatch(/^pii_[A-Za-z0-9_-]{22}$/);
+    expect(s.pointers[0]!.text).not.toBe(s.pointers[1]!.text);
+    expect(new TextDecoder().decode(s.id)).toBe(s.pointers[0]!.text);
+    const rec = decodeValueRecord(s.record, s.pointers[0]!.text);
+    expect(rec).toMatchObject({ version: 2, ...fields });
+    expect(rec.items.map((i) => [i.pointer, i.name, i.path])).toEqual(values.map((v, i) => [s.pointers[i]!.text, v.name, v.path]));
+    expect(valueExpiresAt(s.record)).toBe(fields.expires_at);
+    expect(valueCount(s.record)).toBe(2);
+    const opened = openValues(KEY, rec);
+    expect(opened.map((o) => o.value)).toEqual(values.map((v) => v.value));
+    // Each value's share of the plaintext is its commitment's preimage: what an auditor recomputes.
+    opened.forEach((o, i) => {
+      expect(o.salt.length).toBe(32);
+      expect(Buffer.from(piiCommitment(nodeSha256, o.salt, o.value)).equals(Buffer.from(s.commitments[i]!))).toBe(true);
+      expect(Buffer.from(o.item.commitment).equals(Buffer.from(s.commitments[i]!))).toBe(true);
+    });
+    expect(opened[0]!.salt).not.toEqual(opened[1]!.salt);
+    // Only ciphertext: no value in the clear part, no JSON, no base64.
+    const raw = Buffer.from(s.record);
+    expect(raw.includes(Buffer.from('zoë@example.org'))).toBe(false);
+    expect(raw.includes(Buffer.from('7946'))).toBe(false);
   });
 
-  it('holds no base64 or JSON: the sealed bytes and the wrapped key are stored raw', () => {
-    const v = Buffer.from(encodeValue(value));
-    expect(v.includes(Buffer.from(value.sealed))).toBe(true);
-    expect(v.includes(Buffer.from('"sealed"'))).toBe(false);
-    expect(Buffer.from(encodeSubject(subject)).includes(Buffer.from(subject.wrapped_key))).toBe(true);
+  it('the clear part is authenticated: a changed time, event id, pointer or commitment answers VAULT_CORRUPT, as does a wrong key', () => {
+    const s = sealValues(KEY, fields, values);
+    const id = s.pointers[0]!.text;
+    // 0 version, 1 created_at, 9 expires_at, 17 count, 19 event_id (36), 57 the first pointer (2 + 26), 85 its commitment.
+    for (const at of [1, 40, 70, 100]) {
+      const bad = new Uint8Array(s.record);
+      bad[at]! ^= 1;
+      expect(errorCode(() => openValues(KEY, decodeValueRecord(bad, id)))).toBe('VAULT_CORRUPT');
+    }
+    expect(errorCode(() => openValues(bytes(32, 12), decodeValueRecord(s.record, id)))).toBe('VAULT_CORRUPT');
+  });
+
+  it('a format 1 record (one value, keyed and bound by its pointer) still reads', () => {
+    const pointer = 'pii_2bB5mS7qJ0g3cX9yK1vN4w';
+    const salt = bytes(32, 4);
+    const cbor = new Uint8Array([0x63, 0x61, 0x62, 0x63]); // "abc"
+    const plain = new Uint8Array([...salt, ...cbor]);
+    const commitment = piiCommitment(nodeSha256, salt, 'abc');
+    const head = [1, ...new Uint8Array(8), ...new Uint8Array(8), ...commitment];
+    const str = (s: string) => [0, s.length, ...ascii(s)];
+    const old = new Uint8Array([...head, ...str('email'), ...str('pii.email'), ...str('ev-1'), ...seal(KEY, plain, ascii(pointer))]);
+    old.set([0, 0, 0, 0, 0, 0, 0, 7], 9); // expires_at = 7
+    const rec = decodeValueRecord(old, pointer);
+    expect(rec.version).toBe(1);
+    expect(rec.items.map((i) => [i.pointer, i.name, i.path])).toEqual([[pointer, 'email', 'pii.email']]);
+    expect(openValues(KEY, rec).map((o) => o.value)).toEqual(['abc']);
+    expect(valueExpiresAt(old)).toBe(7);
+    expect(valueCount(old)).toBe(1);
+    // Its retention key's value is empty: the record's own id is its one pointer.
+    expect(decodePointerList(new Uint8Array(0), pointer)).toEqual([pointer]);
+  });
+
+  it("a retention key's value lists the record's pointers", () => {
+    const p = ['pii_2bB5mS7qJ0g3cX9yK1vN4w', 'pii_Qe3V0xg2b7TQm5cYy1zP8w'];
+    expect(decodePointerList(encodePointerList(p.map((x) => ({ bytes: ascii(x) }))), p[0]!)).toEqual(p);
+    expect(errorCode(() => decodePointerList(new Uint8Array([30, 1, 2]), p[0]!))).toBe('VAULT_CORRUPT');
   });
 
   it('an unknown version, a truncated record or trailing bytes answer VAULT_CORRUPT', () => {
     const s = encodeSubject(subject);
-    const v = encodeValue(value);
-    const old = new TextEncoder().encode(JSON.stringify({ tenant: 'acme' }));
-    expect(errorCode(() => decodeSubject(old))).toBe('VAULT_CORRUPT');
-    expect(errorCode(() => decodeValue(old))).toBe('VAULT_CORRUPT');
-    expect(errorCode(() => valueExpiresAt(old))).toBe('VAULT_CORRUPT');
+    const v = sealValues(KEY, fields, values).record;
+    const id = 'pii_2bB5mS7qJ0g3cX9yK1vN4w';
+    const json = new TextEncoder().encode(JSON.stringify({ tenant: 'acme' }));
+    expect(errorCode(() => decodeSubject(json))).toBe('VAULT_CORRUPT');
+    expect(errorCode(() => decodeValueRecord(json, id))).toBe('VAULT_CORRUPT');
+    expect(errorCode(() => valueExpiresAt(json))).toBe('VAULT_CORRUPT');
+    expect(errorCode(() => valueCount(json))).toBe('VAULT_CORRUPT');
+    const v3 = new Uint8Array(v);
+    v3[0] = 3;
+    expect(errorCode(() => decodeValueRecord(v3, id))).toBe('VAULT_CORRUPT');
     expect(errorCode(() => decodeSubject(s.subarray(0, s.length - 1)))).toBe('VAULT_CORRUPT');
     expect(errorCode(() => decodeSubject(new Uint8Array([...s, 0])))).toBe('VAULT_CORRUPT');
-    expect(errorCode(() => decodeValue(v.subarray(0, 40)))).toBe('VAULT_CORRUPT');
+    expect(errorCode(() => decodeValueRecord(v.subarray(0, 40), id))).toBe('VAULT_CORRUPT');
+    expect(errorCode(() => decodeValueRecord(v.subarray(0, v.length - 1), id))).toBe('VAULT_CORRUPT');
+    expect(errorCode(() => decodeValueRecord(new Uint8Array([...v, 0]), id))).toBe('VAULT_CORRUPT');
   });
 
-  it('refuses to encode a wrapped key or commitment of the wrong size', () => {
+  it('refuses to encode a wrapped key or commitment of the wrong size, or an empty record', () => {
     expect(() => encodeSubject({ ...subject, wrapped_key: bytes(59, 1) })).toThrow(RangeError);
-    expect(() => encodeValue({ ...value, commitment: bytes(31, 1) })).toThrow(RangeError);
+    const item = { pointer: ascii('pii_x'), name: 'a', path: 'pii.a', commitment: bytes(31, 1), size: 33 };
+    expect(() => encodeValueRecord(fields, [item], 33, (aad) => aad)).toThrow(RangeError);
+    expect(() => encodeValueRecord(fields, [], 0, (aad) => aad)).toThrow(RangeError);
   });
 });

@@ -7,13 +7,33 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TlogError } from '../../src/errors.js';
-import { subjectKey } from '../../src/vault/layout.js';
+import { seal as aesSeal } from '../../src/vault/crypto.js';
+import { expiredRange, recordKey, retentionKey, subjectKey } from '../../src/vault/layout.js';
 import { decodeSubject } from '../../src/vault/records.js';
+import { piiCommitment } from '../../src/events/pii.js';
+import { encodeCanonical } from '../../src/events/index.js';
+import { nodeSha256 } from '../../src/server.js';
 import { Vault, type PiiItem } from '../../src/vault/vault.js';
 import { tempDir } from '../helpers.js';
 
 const MASTER = new Uint8Array(32).fill(42);
 const item = (subject: string, value: string, name = 'email'): PiiItem => ({ name, path: `pii.${name}`, subject, value });
+const DAY = 86_400_000;
+const ascii = (s: string) => new TextEncoder().encode(s);
+
+/** A value record as the previous version wrote it (format 1: one value, keyed and bound by its pointer). */
+function formatOneRecord(key: Uint8Array, pointer: string, eventId: string, value: string, createdAt: number, expiresAt: number): Uint8Array {
+  const salt = new Uint8Array(32).fill(5);
+  const u64 = (n: number) => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(n));
+    return [...b];
+  };
+  const str = (x: string) => [0, x.length, ...ascii(x)];
+  const commitment = piiCommitment(nodeSha256, salt, value);
+  const sealed = aesSeal(key, new Uint8Array([...salt, ...encodeCanonical(value)]), ascii(pointer));
+  return new Uint8Array([1, ...u64(createdAt), ...u64(expiresAt), ...commitment, ...str('email'), ...str('pii.email'), ...str(eventId), ...sealed]);
+}
 
 describe('vault', () => {
   let dir: string | undefined;
@@ -119,5 +139,79 @@ describe('vault', () => {
     });
     // Another tenant's subject of the same id is another subject.
     expect((await v.view('other', names[0]!)).state).toBe('unknown');
+  });
+
+  it("an event about two subjects makes one record per subject, and its references keep the items' order", async () => {
+    dir = await tempDir('tlog-vault-');
+    const v = await open();
+    const hs = await v.resolve('acme', ['eve', 'fay']);
+    const items = [item('eve', 'eve@example.org'), item('fay', 'fay@example.org', 'peer'), item('eve', '+1 555 0142', 'phone')];
+    const refs = await v.seal('acme', 'ev-1', items, hs);
+    expect(refs.map((r) => r.subject)).toEqual([hs.get('eve')!.pseudonym, hs.get('fay')!.pseudonym, hs.get('eve')!.pseudonym]);
+    expect(new Set(refs.map((r) => r.$pii)).size).toBe(3);
+    const eve = await v.view('acme', 'eve');
+    const fay = await v.view('acme', 'fay');
+    if (eve.state !== 'present' || fay.state !== 'present') throw new Error('not stored');
+    for (const [i, view] of [[0, eve], [1, fay], [2, eve]] as const) {
+      const x = view.values.find((y) => y.pointer === refs[i]!.$pii)!;
+      expect([x.name, x.value, x.commitment]).toEqual([items[i]!.name, items[i]!.value, refs[i]!.commitment]);
+    }
+    expect([eve.values.length, fay.values.length]).toEqual([2, 1]);
+    // One record per subject: each subject's range holds its record and one value record.
+    const count = async (tag: Uint8Array) => {
+      let n = 0;
+      for await (const _ of (db() as unknown as { keys(r: object): AsyncIterable<Uint8Array> }).keys({ gt: subjectKey(tag), lt: new Uint8Array([...subjectKey(tag), 0xff]) })) n++;
+      return n;
+    };
+    expect([await count(hs.get('eve')!.tag), await count(hs.get('fay')!.tag)]).toEqual([1, 1]);
+  });
+
+  it("retention erases whole expired records, marks each of their pointers, keeps the young ones, and reads the previous version's format 1 records", async () => {
+    dir = await tempDir('tlog-vault-');
+    let now = Date.UTC(2026, 0, 1);
+    const v = (vault = await Vault.open(dir, { masterKey: MASTER, retentionMs: 10 * DAY, now: () => now }));
+    const hs = await v.resolve('acme', ['ann']);
+    const h = hs.get('ann')!;
+    const old = await v.seal('acme', 'ev-old', [item('ann', 'ann@example.org'), item('ann', '+1 555 0199', 'phone')], hs);
+    // A format 1 record (and its retention key, whose value was empty) beside it, as an older vault holds.
+    const legacy = 'pii_2bB5mS7qJ0g3cX9yK1vN4w';
+    const put = (db() as unknown as { put(k: Uint8Array, v: Uint8Array): Promise<void> }).put.bind(db());
+    await put(recordKey(h.tag, legacy), formatOneRecord(h.key, legacy, 'ev-legacy', 'ann.legacy@example.org', now, now + 10 * DAY));
+    await put(retentionKey(now + 10 * DAY, h.tag, legacy), new Uint8Array(0));
+    now += 20 * DAY;
+    const young = await v.seal('acme', 'ev-young', [item('ann', 'ann.new@example.org')], hs);
+
+    const before = await v.view('acme', 'ann');
+    if (before.state !== 'present') throw new Error(before.state);
+    expect(before.values.map((x) => [x.event_id, x.value]).sort()).toEqual([
+      ['ev-legacy', 'ann.legacy@example.org'],
+      ['ev-old', '+1 555 0199'],
+      ['ev-old', 'ann@example.org'],
+      ['ev-young', 'ann.new@example.org'],
+    ]);
+    // Pointers and commitments are the ones in the leaf's references.
+    for (const ref of [...old, ...young]) expect(before.values.find((x) => x.pointer === ref.$pii)?.commitment).toBe(ref.commitment);
+
+    const groups = await v.expired(now);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.values).toBe(3);
+    expect([...groups[0]!.records.values()].flat().sort()).toEqual([legacy, old[0]!.$pii, old[1]!.$pii].sort());
+    const out = await v.erase('', { tag: groups[0]!.tag }, (pseudonym, values, whole) => ({ pseudonym, values, whole }), groups[0]!.records);
+    expect(out).toMatchObject({ state: 'partial', values: 3, event: { values: 3, whole: false } });
+
+    for (const ref of old) expect(await v.erasedAt(ref)).toBe(now);
+    expect(await v.erasedAt({ ...old[0]!, $pii: legacy })).toBe(now);
+    expect(await v.erasedAt(young[0]!)).toBeUndefined();
+    const after = await v.view('acme', 'ann');
+    if (after.state !== 'present') throw new Error(after.state);
+    expect(after.values.map((x) => x.pointer)).toEqual([young[0]!.$pii]);
+    expect(await v.expired(now)).toEqual([]);
+    const keys = (db() as unknown as { keys(r: object): AsyncIterable<Uint8Array> }).keys(expiredRange(now + 20 * DAY));
+    let left = 0;
+    for await (const _ of keys) left++;
+    expect(left).toBe(1); // the young record's retention key only
+
+    const whole = await v.erase('acme', 'ann', (pseudonym, values, all) => ({ pseudonym, values, all }));
+    expect(whole).toMatchObject({ state: 'erased', values: 1 });
   });
 });

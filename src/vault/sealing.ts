@@ -1,0 +1,86 @@
+/**
+ * Sealing and opening one value record: the values of one event about one
+ * subject (spec/privacy.md §2). Each value gets its own random pointer and
+ * salt and its commitment SHA-256(salt ‖ CBOR(value)), exactly as when each
+ * value had a record of its own; what changed is that the values' salt ‖
+ * CBOR shares follow each other in one plaintext under one AES-256-GCM
+ * seal, so an event costs one cipher per subject rather than one per value.
+ *
+ * Invariant: a value's share of the plaintext is exactly its commitment's
+ * preimage, so opening a record hands back what an auditor recomputes.
+ */
+
+import { decodeCanonical, encodeCanonical, type JsonValue } from '../events/index.js';
+import { SALT_BYTES } from '../events/pii.js';
+import { open, random, seal, sha256 } from './crypto.js';
+import { ID_RANDOM_BYTES, idFrom } from './ids.js';
+import { TlogError } from '../errors.js';
+import { encodeValueRecord, type NewItem, type ValueItem, type ValueRecord } from './value-record.js';
+
+type Bytes = Uint8Array;
+
+export interface ValueToSeal {
+  readonly name: string;
+  readonly path: string;
+  readonly value: JsonValue;
+}
+
+export interface SealedRecord {
+  /** The record id (its key's last part): the first value's pointer. */
+  readonly id: Bytes;
+  readonly record: Bytes;
+  /** Per value, in the order given. */
+  readonly pointers: readonly { text: string; bytes: Bytes }[];
+  readonly commitments: readonly Bytes[];
+}
+
+/** Seals `values` (one event, one subject, at least one) under the subject `key` into one record. */
+export function sealValues(key: Bytes, fields: { event_id: string; created_at: number; expires_at: number }, values: readonly ValueToSeal[]): SealedRecord {
+  const n = values.length;
+  const cbor: Bytes[] = new Array(n);
+  let plainBytes = 0;
+  for (let i = 0; i < n; i++) {
+    cbor[i] = encodeCanonical(values[i]!.value);
+    plainBytes += SALT_BYTES + cbor[i]!.length;
+  }
+  // One pool draw for every pointer and salt of the record.
+  const draw = random(n * (ID_RANDOM_BYTES + SALT_BYTES));
+  const plain = new Uint8Array(plainBytes);
+  const items: NewItem[] = new Array(n);
+  const pointers: { text: string; bytes: Bytes }[] = new Array(n);
+  const commitments: Bytes[] = new Array(n);
+  for (let i = 0, o = 0, d = 0; i < n; i++) {
+    const size = SALT_BYTES + cbor[i]!.length;
+    plain.set(draw.subarray(d, d + SALT_BYTES), o);
+    plain.set(cbor[i]!, o + SALT_BYTES);
+    d += SALT_BYTES;
+    const pointer = idFrom('pii_', draw.subarray(d, d + ID_RANDOM_BYTES));
+    d += ID_RANDOM_BYTES;
+    const commitment = sha256(plain.subarray(o, o + size));
+    o += size;
+    pointers[i] = pointer;
+    commitments[i] = commitment;
+    items[i] = { pointer: pointer.bytes, name: values[i]!.name, path: values[i]!.path, commitment, size };
+  }
+  const record = encodeValueRecord(fields, items, plainBytes, (aad) => seal(key, plain, aad));
+  return { id: pointers[0]!.bytes, record, pointers, commitments };
+}
+
+export interface OpenedValue {
+  readonly item: ValueItem;
+  readonly salt: Bytes;
+  readonly value: JsonValue;
+}
+
+/** The values of a record, decrypted (VAULT_CORRUPT if it was altered or the key is wrong). */
+export function openValues(key: Bytes, rec: ValueRecord): OpenedValue[] {
+  const plain = open(key, rec.sealed, rec.aad);
+  const out: OpenedValue[] = [];
+  let o = 0;
+  for (const item of rec.items) {
+    if (item.size < SALT_BYTES || o + item.size > plain.length) throw new TlogError('VAULT_CORRUPT', 'a stored value record does not parse');
+    out.push({ item, salt: plain.slice(o, o + SALT_BYTES), value: decodeCanonical(plain.subarray(o + SALT_BYTES, o + item.size)) as JsonValue });
+    o += item.size;
+  }
+  return out;
+}
