@@ -442,8 +442,12 @@ export async function* searchChunks(store: LogStore, tenant: string, f: EventFil
   const limit = o.limit ?? Infinity;
   const budget = o.budget ?? Infinity;
   const chunkSize = o.chunk ?? CHUNK;
-  const ahead = o.readAhead ?? 0;
   const exact = indexExact(f);
+  // Candidates whose leaves may be in flight at once: a chunk and the
+  // read-ahead; where every candidate is a hit (exact lists), a whole page,
+  // so a page of 1,000 is read in parallel chunks, not one after another.
+  const ahead = o.readAhead ?? 0;
+  const cap = exact && Number.isFinite(limit) ? Math.max(chunkSize + ahead, limit) : chunkSize + ahead;
   const start = desc ? hi : lo;
   const lf = new Leapfrog(streams, start, lo, hi, desc);
   const queue: InFlight[] = [];
@@ -470,7 +474,7 @@ export async function* searchChunks(store: LogStore, tenant: string, f: EventFil
       let chunk: number[] = [];
       while (!exhausted && fetching === undefined) {
         const room = Math.min(limit - hits, budget - examined) - inFlight;
-        if (room <= 0 || inFlight >= chunkSize + ahead) break;
+        if (room <= 0 || inFlight >= cap) break;
         const c = lf.next();
         if (c === NEED_IO) {
           const p = lf.blocked!.fetch(lf.cur);
