@@ -107,13 +107,13 @@ export class ByteSink {
   }
 
   /**
-   * The bytes written so far, without a copy: the sink moves on to a fresh
-   * buffer of the same size, so the caller owns what it got (an export hands
-   * it to the socket).
+   * The bytes written so far, without a copy: the sink moves on to `next`
+   * (or a fresh buffer of the same size), so the caller owns what it got
+   * (an export hands it to the socket, and the buffer back once written).
    */
-  handOff(): Uint8Array {
+  handOff(next: Uint8Array = new Uint8Array(this.buf.length)): Uint8Array {
     const out = this.buf.subarray(0, this.p);
-    this.buf = new Uint8Array(this.buf.length);
+    this.buf = next;
     this.p = 0;
     return out;
   }

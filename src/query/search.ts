@@ -384,11 +384,12 @@ const CHUNK = 128;
  * the thread pool runs at once on the two cores (a page's 100 random reads
  * took ~1.3 ms on one thread, ~0.95 ms on two).
  */
-async function readLeaves(store: LogStore, indexes: readonly number[]): Promise<(Bytes | undefined)[]> {
+async function readLeaves(store: LogStore, indexes: readonly number[], fillCache: boolean): Promise<(Bytes | undefined)[]> {
   const keys = indexes.map(entryKey);
-  if (keys.length < 32) return store.db.getMany(keys);
+  const opts = { fillCache };
+  if (keys.length < 32) return store.db.getMany(keys, opts);
   const half = keys.length >>> 1;
-  const [a, b] = await Promise.all([store.db.getMany(keys.slice(0, half)), store.db.getMany(keys.slice(half))]);
+  const [a, b] = await Promise.all([store.db.getMany(keys.slice(0, half), opts), store.db.getMany(keys.slice(half), opts)]);
   return a.concat(b);
 }
 
@@ -402,6 +403,12 @@ export interface StreamOptions {
    * consumer works on this one.
    */
   readAhead?: number;
+  /**
+   * Whether the leaves read go into LevelDB's block cache (default true). A
+   * scan of the whole log (export) reads each block once, and would only
+   * push out what pages read again.
+   */
+  fillCache?: boolean;
   /** Started with each chunk's leaf read and awaited with it (the export reads its hash tiles so). */
   alongside?: (indexes: readonly number[]) => Promise<unknown>;
 }
@@ -458,7 +465,7 @@ export async function* searchChunks(store: LogStore, tenant: string, f: EventFil
   let hits = 0;
   let examined = 0;
   const startRead = (indexes: number[]): void => {
-    const read = Promise.all([readLeaves(store, indexes), o.alongside?.(indexes)]);
+    const read = Promise.all([readLeaves(store, indexes, o.fillCache ?? true), o.alongside?.(indexes)]);
     read.catch(noop); // awaited below, unless the search ends first
     queue.push({ indexes, read });
   };

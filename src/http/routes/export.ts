@@ -64,6 +64,15 @@ export const exportEvents = (ctx: AppContext): RequestHandler => async (req, res
   const sink = new ByteSink(CHUNK_BYTES + (CHUNK_BYTES >> 1));
   const size = () => (format === 'csv' ? csv.length : sink.p);
   const gone = () => res.destroyed || res.writableEnded;
+  // The sink's buffer goes to the socket as it is (no copy) and comes back
+  // once written: two buffers take turns, whatever the size of the export.
+  const spare: Uint8Array[] = [];
+  const flush = (): boolean => {
+    const full = sink.buf;
+    return res.write(sink.handOff(spare.pop()), () => {
+      if (spare.length < 2) spare.push(full);
+    });
+  };
   // Leaf hashes from the level-0 hash tiles, read with each chunk's leaves
   // (one tile per 256 rows), not a hash of every leaf.
   const hashes = new HashTiles((tiles) => ctx.log.leafHashTiles(tiles));
@@ -72,6 +81,7 @@ export const exportEvents = (ctx: AppContext): RequestHandler => async (req, res
     treeSize,
     chunk: READ_CHUNK,
     readAhead: READ_CHUNK,
+    fillCache: false,
     alongside: (indexes) => hashes.load(indexes),
   });
   // Leaving the loop (return or throw) closes the scan.
@@ -96,8 +106,7 @@ export const exportEvents = (ctx: AppContext): RequestHandler => async (req, res
       }
       if (size() >= CHUNK_BYTES) {
         if (gone()) return; // the reader left
-        // The sink's buffer goes to the socket as it is, and the sink starts a new one.
-        const ok = res.write(format === 'csv' ? csv : sink.handOff());
+        const ok = format === 'csv' ? res.write(csv) : flush();
         csv = '';
         if (!ok) await drained(res);
         if (gone()) return;
