@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { printTable, settle, start, stop } from './lib.mjs';
+import { printTable, SERVER_NODE_FLAGS, settle, start, stop } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ENTRIES = Number(process.env.BENCH_QUERY_ENTRIES ?? 1_000_000);
@@ -109,7 +109,7 @@ async function appendInProcess(log, from, n) {
 
 /**
  * `node query.mjs --time-queries DIR`: opens the log like a server after a
- * restart, waits for LevelDB to settle, times selective pages through the
+ * restart (and with its V8 flags), waits for LevelDB to settle, times selective pages through the
  * route's own page writer (src/query/events-page.ts: search, leaf hashes,
  * JSON bytes) and prints the figures as JSON.
  */
@@ -213,7 +213,8 @@ try {
   // below): the server's view, not that of this process, which has just
   // appended a million events.
   if (PARTS.has('search')) {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--time-queries', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // With the server's V8 flags (lib.mjs SERVER_NODE_FLAGS, as `npm start` runs it): its young generation sets how often a page meets a scavenge.
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, fileURLToPath(import.meta.url), '--time-queries', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     const code = await new Promise((r) => child.once('exit', r));

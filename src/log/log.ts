@@ -366,6 +366,25 @@ export class Log {
     return index >= 0 && index < this.head.treeSize ? this.tiles.nodeSync({ level: 0, index }) : undefined;
   }
 
+  /**
+   * Level-0 hash tiles by tile index: tile t holds the leaf hashes of
+   * entries 256·t … 256·t+255, 32 bytes each, as many as were committed.
+   * For reading the hashes of many consecutive entries (an export): from
+   * memory when the tile is there, else the stored bytes in one native call,
+   * without computing a tile's inner nodes or caching it (an export would
+   * push every proof's tiles out of the cache). Undefined where no tile is
+   * stored; a caller reads only entries below the published size, which
+   * every stored version of their tile holds.
+   */
+  async leafHashTiles(tiles: readonly number[]): Promise<(Uint8Array | undefined)[]> {
+    const out: (Uint8Array | undefined)[] = tiles.map((t) => this.tiles.cached(0, t)?.bytes());
+    const missing = tiles.filter((_, k) => out[k] === undefined);
+    if (missing.length === 0) return out;
+    const read = await this.store.readTiles(0, missing);
+    for (let k = 0, m = 0; k < out.length; k++) if (out[k] === undefined) out[k] = read[m++];
+    return out;
+  }
+
   /** The leaf hash at `index`, from the level-0 hash tile (no leaf read). */
   async leafHash(index: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.head.treeSize)

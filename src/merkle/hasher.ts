@@ -18,6 +18,9 @@ export interface Hasher {
   hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array;
 }
 
+/** Leaves hashed through the hasher's reused buffer; a longer one gets its own copy. */
+const SHARED_LEAF = 64 * 1024;
+
 /** Builds the RFC 6962 hasher over a SHA-256 function. */
 export function rfc6962Hasher(sha256: Sha256): Hasher {
   const empty = sha256(new Uint8Array(0));
@@ -25,12 +28,22 @@ export function rfc6962Hasher(sha256: Sha256): Hasher {
   // Safe because sha256 consumes its input synchronously.
   const node = new Uint8Array(1 + 2 * HASH_SIZE);
   node[0] = 0x01;
+  let leafBuf = new Uint8Array(1024);
   return {
     emptyRoot: () => empty.slice(),
     hashLeaf(leaf) {
-      const buf = new Uint8Array(1 + leaf.length);
-      buf.set(leaf, 1);
-      return sha256(buf);
+      // Every appended leaf and every leaf a query lists is hashed: leaves up
+      // to SHARED_LEAF bytes go through one reused buffer (sha256 consumes it
+      // synchronously), not a fresh copy each.
+      if (leaf.length > SHARED_LEAF) {
+        const buf = new Uint8Array(1 + leaf.length);
+        buf.set(leaf, 1);
+        return sha256(buf);
+      }
+      if (leafBuf.length < 1 + leaf.length) leafBuf = new Uint8Array(Math.min(1 + SHARED_LEAF, Math.max(1 + leaf.length, 2 * leafBuf.length)));
+      leafBuf[0] = 0x00;
+      leafBuf.set(leaf, 1);
+      return sha256(leafBuf.subarray(0, 1 + leaf.length));
     },
     hashChildren(left, right) {
       if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {

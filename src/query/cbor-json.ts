@@ -24,9 +24,13 @@ const SHORT: Record<number, number> = { 8: 0x62, 9: 0x74, 10: 0x6e, 12: 0x66, 13
 
 /** A growable byte buffer that export rows are written into. */
 export class ByteSink {
-  buf = new Uint8Array(1 << 16);
+  buf: Uint8Array;
   p = 0;
   private static readonly enc = new TextEncoder();
+
+  constructor(size = 1 << 16) {
+    this.buf = new Uint8Array(size);
+  }
 
   ensure(n: number): void {
     if (this.p + n <= this.buf.length) return;
@@ -48,93 +52,189 @@ export class ByteSink {
     this.p += ByteSink.enc.encodeInto(s, this.buf.subarray(this.p)).written;
   }
 
+  /** Bytes, copied. */
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.p);
+    this.p += b.length;
+  }
+
+  /** A non-negative safe integer in decimal (what String(n) writes), without making a string. */
+  uint(n: number): void {
+    this.ensure(16);
+    const o = this.buf;
+    if (n < 10) {
+      o[this.p++] = 0x30 + n;
+      return;
+    }
+    let digits = 0;
+    for (let m = n; m >= 1; m = Math.floor(m / 10)) digits++;
+    let q = this.p + digits;
+    this.p = q;
+    for (let m = n; m >= 1; m = Math.floor(m / 10)) o[--q] = 0x30 + (m % 10);
+  }
+
+  /** `len` bytes of `b` from `at` as padded base64 (RFC 4648 §4), the encoding of hashes on the wire. */
+  base64(b: Uint8Array, at: number, len: number): void {
+    this.ensure(Math.ceil(len / 3) * 4);
+    const o = this.buf;
+    let q = this.p;
+    const end = at + len;
+    let i = at;
+    for (; i + 3 <= end; i += 3) {
+      const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+      o[q++] = B64[v >> 18]!;
+      o[q++] = B64[(v >> 12) & 63]!;
+      o[q++] = B64[(v >> 6) & 63]!;
+      o[q++] = B64[v & 63]!;
+    }
+    if (i < end) {
+      const two = i + 1 < end;
+      const v = (b[i]! << 16) | (two ? b[i + 1]! << 8 : 0);
+      o[q++] = B64[v >> 18]!;
+      o[q++] = B64[(v >> 12) & 63]!;
+      o[q++] = two ? B64[(v >> 6) & 63]! : 0x3d;
+      o[q++] = 0x3d;
+    }
+    this.p = q;
+  }
+
   /** The bytes written so far (a copy), leaving the sink empty. */
   take(): Uint8Array {
     const out = this.buf.slice(0, this.p);
     this.p = 0;
     return out;
   }
+
+  /**
+   * The bytes written so far, without a copy: the sink moves on to `next`
+   * (or a fresh buffer of the same size), so the caller owns what it got
+   * (an export hands it to the socket, and the buffer back once written).
+   */
+  handOff(next: Uint8Array = new Uint8Array(this.buf.length)): Uint8Array {
+    const out = this.buf.subarray(0, this.p);
+    this.buf = next;
+    this.p = 0;
+    return out;
+  }
 }
+
+const B64 = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', (c) => c.charCodeAt(0));
 
 class Bail extends Error {}
 const BAIL = new Bail();
+const EMPTY = new Uint8Array(0);
 
-class Reader {
-  p = 0;
-  constructor(
-    readonly b: Uint8Array,
-    readonly view: DataView,
-  ) {}
+/**
+ * The transcoder's state, module-wide (cborToJson is synchronous and never
+ * reentered): the input and the position in it, the output buffer and the
+ * position in it. The output was made room for before the first byte
+ * (ROOM), so no write checks for space.
+ */
+let inb: Uint8Array = EMPTY;
+let ip = 0;
+let outb: Uint8Array = EMPTY;
+let op = 0;
 
-  /** The argument of a head with additional info `ai` (definite lengths only). */
-  arg(ai: number): number {
-    const b = this.b;
-    if (ai < 24) return ai;
-    if (ai === 24) {
-      this.need(1);
-      return b[this.p++]!;
-    }
-    if (ai === 25) {
-      this.need(2);
-      const v = this.view.getUint16(this.p);
-      this.p += 2;
-      return v;
-    }
-    if (ai === 26) {
-      this.need(4);
-      const v = this.view.getUint32(this.p);
-      this.p += 4;
-      return v;
-    }
-    if (ai === 27) {
-      this.need(8);
-      const v = this.view.getUint32(this.p) * 0x1_0000_0000 + this.view.getUint32(this.p + 4);
-      this.p += 8;
-      if (!Number.isSafeInteger(v)) throw BAIL;
-      return v;
-    }
-    throw BAIL;
+/**
+ * JSON bytes per CBOR byte at most: `false,` is six bytes from one (0xf4),
+ * as is a text byte written as \u00XX; an integer, a float, a header and
+ * its brackets or separators write fewer per byte.
+ */
+const ROOM = 6;
+
+/** The argument of a head with additional info `ai` (definite lengths only). */
+function arg(ai: number): number {
+  const b = inb;
+  const p = ip;
+  if (ai < 24) return ai;
+  if (ai === 24) {
+    if (p + 1 > b.length) throw BAIL;
+    ip = p + 1;
+    return b[p]!;
   }
-
-  need(n: number): void {
-    if (this.p + n > this.b.length) throw BAIL;
+  if (ai === 25) {
+    if (p + 2 > b.length) throw BAIL;
+    ip = p + 2;
+    return (b[p]! << 8) | b[p + 1]!;
   }
+  if (ai === 26) {
+    if (p + 4 > b.length) throw BAIL;
+    ip = p + 4;
+    return u32(b, p);
+  }
+  if (ai === 27) {
+    if (p + 8 > b.length) throw BAIL;
+    ip = p + 8;
+    const v = u32(b, p) * 0x1_0000_0000 + u32(b, p + 4);
+    if (!Number.isSafeInteger(v)) throw BAIL;
+    return v;
+  }
+  throw BAIL;
 }
 
-function digits(out: ByteSink, s: string): void {
-  out.ensure(s.length);
-  for (let i = 0; i < s.length; i++) out.buf[out.p++] = s.charCodeAt(i);
+function u32(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
 }
 
-/** A text item's bytes as a JSON string. */
-function text(r: Reader, out: ByteSink, len: number): void {
-  r.need(len);
-  const b = r.b;
-  const start = r.p;
-  const end = start + len;
-  r.p = end;
-  let i = start;
-  while (i < end) {
-    const c = b[i]!;
-    if (c < 0x20 || c === 0x22 || c === 0x5c) break;
-    i++;
-  }
-  if (i === end && len >= 64) {
-    // Nothing to escape in a long string: one native copy (a loop is faster for short ones).
-    out.ensure(len + 2);
-    const o = out.buf;
-    o[out.p] = 0x22;
-    o.set(b.subarray(start, end), out.p + 1);
-    o[out.p + 1 + len] = 0x22;
-    out.p += len + 2;
+const F64_BYTES = new Uint8Array(8);
+const F64_VIEW = new DataView(F64_BYTES.buffer);
+
+/** The big-endian float64 at the input position. */
+function f64(): number {
+  if (ip + 8 > inb.length) throw BAIL;
+  for (let k = 0; k < 8; k++) F64_BYTES[k] = inb[ip + k]!;
+  ip += 8;
+  return F64_VIEW.getFloat64(0);
+}
+
+/** ASCII text (digits, `true`, …) to the output. */
+function ascii(s: string): void {
+  const o = outb;
+  let q = op;
+  for (let i = 0; i < s.length; i++) o[q++] = s.charCodeAt(i);
+  op = q;
+}
+
+/** A non-negative safe integer in decimal, as String(n) writes it. */
+function uint(n: number): void {
+  const o = outb;
+  if (n < 10) {
+    o[op++] = 0x30 + n;
     return;
   }
-  out.ensure(i === end ? len + 2 : len * 6 + 2); // worst case: every byte a \u00XX escape
-  const o = out.buf;
-  let q = out.p;
+  let digits = 0;
+  for (let m = n; m >= 1; m = Math.floor(m / 10)) digits++;
+  let q = op + digits;
+  op = q;
+  for (let m = n; m >= 1; m = Math.floor(m / 10)) o[--q] = 0x30 + (m % 10);
+}
+
+/** Strings at least this long are scanned, then copied natively; shorter ones are copied byte by byte as they are checked. */
+const NATIVE_COPY = 256;
+
+/** A text item's `len` bytes as a JSON string. */
+function text(len: number): void {
+  const b = inb;
+  const start = ip;
+  const end = start + len;
+  if (end > b.length) throw BAIL;
+  ip = end;
+  const o = outb;
+  let q = op;
   o[q++] = 0x22;
-  for (let j = start; j < i; j++) o[q++] = b[j]!;
-  for (let j = i; j < end; j++) {
+  let j = start;
+  if (len >= NATIVE_COPY) {
+    while (j < end) {
+      const c = b[j]!;
+      if (c < 0x20 || c === 0x22 || c === 0x5c) break;
+      j++;
+    }
+    // Up to the first byte to escape (all of it, usually) in one native copy.
+    o.set(b.subarray(start, j), q);
+    q += j - start;
+  }
+  for (; j < end; j++) {
     const c = b[j]!;
     if (c >= 0x20 && c !== 0x22 && c !== 0x5c) o[q++] = c;
     else {
@@ -151,50 +251,58 @@ function text(r: Reader, out: ByteSink, len: number): void {
     }
   }
   o[q++] = 0x22;
-  out.p = q;
+  op = q;
 }
 
-function item(r: Reader, out: ByteSink, depth: number): void {
-  r.need(1);
-  const ib = r.b[r.p++]!;
+function item(depth: number): void {
+  if (ip >= inb.length) throw BAIL;
+  const ib = inb[ip++]!;
   const major = ib >> 5;
   const ai = ib & 31;
   switch (major) {
     case 0:
-      return digits(out, String(r.arg(ai)));
+      return uint(arg(ai));
     case 1:
-      return digits(out, String(-1 - r.arg(ai)));
+      // -1 - n; for n = 2^53 - 1 that is -2^53, written exactly like String() does.
+      outb[op++] = 0x2d;
+      return uint(arg(ai) + 1);
     case 3:
-      return text(r, out, r.arg(ai));
-    case 4:
+      return text(arg(ai));
+    case 4: {
+      if (depth >= MAX_CBOR_DEPTH) throw BAIL;
+      const n = arg(ai);
+      outb[op++] = 0x5b;
+      for (let i = 0; i < n; i++) {
+        if (i > 0) outb[op++] = 0x2c;
+        item(depth + 1);
+      }
+      outb[op++] = 0x5d;
+      return;
+    }
     case 5: {
       if (depth >= MAX_CBOR_DEPTH) throw BAIL;
-      const n = r.arg(ai);
-      out.byte(major === 4 ? 0x5b : 0x7b);
+      const n = arg(ai);
+      outb[op++] = 0x7b;
       for (let i = 0; i < n; i++) {
-        if (i > 0) out.byte(0x2c);
-        if (major === 5) {
-          r.need(1);
-          const kb = r.b[r.p++]!;
-          if (kb >> 5 !== 3) throw BAIL; // text keys only
-          text(r, out, r.arg(kb & 31));
-          out.byte(0x3a);
-        }
-        item(r, out, depth + 1);
+        if (i > 0) outb[op++] = 0x2c;
+        if (ip >= inb.length) throw BAIL;
+        const kb = inb[ip++]!;
+        if (kb >> 5 !== 3) throw BAIL; // text keys only
+        text(arg(kb & 31));
+        outb[op++] = 0x3a;
+        item(depth + 1);
       }
-      out.byte(major === 4 ? 0x5d : 0x7d);
+      outb[op++] = 0x7d;
       return;
     }
     case 7:
-      if (ib === 0xf4) return digits(out, 'false');
-      if (ib === 0xf5) return digits(out, 'true');
-      if (ib === 0xf6) return digits(out, 'null');
+      if (ib === 0xf4) return ascii('false');
+      if (ib === 0xf5) return ascii('true');
+      if (ib === 0xf6) return ascii('null');
       if (ib === 0xfb) {
-        r.need(8);
-        const v = r.view.getFloat64(r.p);
-        r.p += 8;
+        const v = f64();
         if (!Number.isFinite(v)) throw BAIL;
-        return digits(out, String(v));
+        return ascii(String(v));
       }
       throw BAIL;
     default:
@@ -207,15 +315,21 @@ function item(r: Reader, out: ByteSink, depth: number): void {
  * false (with `out` as it was) for anything outside what this server writes.
  */
 export function cborToJson(cbor: Uint8Array, out: ByteSink): boolean {
-  const start = out.p;
-  const r = new Reader(cbor, new DataView(cbor.buffer, cbor.byteOffset, cbor.byteLength));
+  out.ensure(ROOM * cbor.length + 16);
+  inb = cbor;
+  ip = 0;
+  outb = out.buf;
+  op = out.p;
   try {
-    item(r, out, 0);
-    if (r.p !== cbor.length) throw BAIL;
+    item(0);
+    if (ip !== cbor.length) throw BAIL;
+    out.p = op;
     return true;
   } catch (e) {
     if (e !== BAIL) throw e;
-    out.p = start;
     return false;
+  } finally {
+    inb = EMPTY; // neither is kept alive by the module
+    outb = EMPTY;
   }
 }

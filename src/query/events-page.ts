@@ -6,11 +6,11 @@
  * server-side cost.
  */
 
-import { toBase64 } from '../bytes/index.js';
 import type { LogStore } from '../storage/store.js';
-import { ByteSink, cborToJson } from './cbor-json.js';
+import { ByteSink } from './cbor-json.js';
 import type { EventFilter } from './filter.js';
-import { search, type SearchEnd, type SearchOptions } from './search.js';
+import { writeHitOpen } from './rows.js';
+import { searchChunks, type SearchEnd, type SearchOptions } from './search.js';
 
 /** The leaf hash of entry `index` (its bytes are `leaf`): from a cached tile, or hashed. */
 export type LeafHasher = (index: number, leaf: Uint8Array) => Uint8Array;
@@ -28,16 +28,16 @@ export async function writeEventsPage(
   o: SearchOptions,
 ): Promise<SearchEnd & { hits: number }> {
   out.text('{"events":[');
-  const gen = search(store, tenant, filter, o);
+  const gen = searchChunks(store, tenant, filter, o);
   let hits = 0;
   let n = await gen.next();
   try {
     for (; !n.done; n = await gen.next()) {
-      const h = n.value;
-      if (hits++ > 0) out.byte(0x2c);
-      out.text(`{"index":${h.index},"leaf_hash":"${toBase64(leafHash(h.index, h.leaf))}","record":`);
-      if (!cborToJson(h.leaf, out)) out.text(JSON.stringify(h.record));
-      out.byte(0x7d);
+      for (const h of n.value) {
+        if (hits++ > 0) out.byte(0x2c);
+        writeHitOpen(out, h, leafHash(h.index, h.leaf), 0);
+        out.byte(0x7d);
+      }
     }
   } finally {
     // A throw mid-page (a leaf that does not decode) must still close the

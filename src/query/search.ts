@@ -93,13 +93,31 @@ export interface SearchEnd {
   resumeAfter: number | undefined;
 }
 
+/** Stream.find's answers besides an index. */
+const END = -1;
+const NEED_IO = -2;
+
 interface Stream {
-  /** The first index at or beyond `target` in scan order, or undefined. */
-  seek(target: number): Promise<number | undefined>;
+  /**
+   * The first index at or beyond `target` in scan order, END when there is
+   * none, or NEED_IO when the blocks in hand cannot tell: then `fetch`
+   * reads on. Synchronous, so the leapfrog runs without a promise per
+   * candidate and awaits only real reads. Targets never move back.
+   */
+  find(target: number): number;
+  /** Reads the blocks that `find(target)` lacks (a native call per list; concurrent calls share one read). */
+  fetch(target: number): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Block keys fetched by a stream's first native call; each later call fetches twice as many, up to MAX_BATCH. */
+/**
+ * Block keys fetched by a list's first native call: enough for a page of
+ * 100 to come from one read of each list even where two lists intersect
+ * sparsely (one hit in ~350 entries is 137 blocks); a round trip costs more
+ * than reading the keys. Each later call fetches twice as many, up to
+ * MAX_BATCH; a read after a jump starts again at BATCH.
+ */
+const FIRST_BATCH = 256;
 const BATCH = 64;
 const MAX_BATCH = 1024;
 /**
@@ -111,16 +129,17 @@ const MAX_BATCH = 1024;
  */
 const BATCH_BYTES = 1 << 20;
 
+const noop = (): void => {};
+
 /**
  * One posting list, read a batch of block keys at a time: every native call
  * (a libuv round trip) fetches a batch of blocks (each up to 256 indexes),
  * BATCH at first and doubling, so a long scan costs few round trips and a
- * short one reads little,
- * and a seek beyond the batch in hand repositions the iterator and reads the
- * next batch in that same call. Members are found in the block values in
- * place (nextMember/prevMember), without decoding whole blocks. Answers
- * outside [lo, hi] are never returned, though the first and last blocks
- * reach beyond them.
+ * short one reads little, and a target beyond the batch in hand repositions
+ * the iterator and reads the next batch in that same call. Members are
+ * found in the block values in place (nextMember/prevMember), without
+ * decoding whole blocks. Answers outside [lo, hi] are never returned,
+ * though the first and last blocks reach beyond them.
  */
 class BlockStream implements Stream {
   private readonly it;
@@ -128,7 +147,10 @@ class BlockStream implements Stream {
   private values: Bytes[] = [];
   private pos = 0;
   private done = false;
-  private batch = BATCH;
+  private batch: number;
+  private pending: Promise<void> | undefined;
+  /** The block the iterator reads from next without a seek: where its range starts, then past the last block read. */
+  private at: number;
 
   constructor(
     store: LogStore,
@@ -136,73 +158,99 @@ class BlockStream implements Stream {
     private readonly lo: number,
     private readonly hi: number,
     private readonly desc: boolean,
+    first = FIRST_BATCH,
   ) {
+    this.batch = first;
     this.it = store.db.iterator({
       gte: withBlock(prefix, Math.floor(lo / BLOCK)),
       lte: withBlock(prefix, Math.floor(hi / BLOCK)),
       reverse: desc,
       highWaterMarkBytes: BATCH_BYTES,
     });
+    this.at = Math.floor((desc ? hi : lo) / BLOCK);
   }
 
   /**
    * Targets only move forward in scan order (the leapfrog never goes back),
-   * so the blocks in hand cover every block from the last seek to the last
-   * one fetched, and the next fetch starts past them.
+   * so the blocks in hand cover every block from the last target to the
+   * last one fetched, and the next fetch starts past them.
    */
-  async seek(target: number): Promise<number | undefined> {
+  find(target: number): number {
     const desc = this.desc;
-    if (desc ? target < this.lo : target > this.hi) return undefined;
+    if (desc ? target < this.lo : target > this.hi) return END;
+    if (this.pending !== undefined) return NEED_IO;
     const tb = Math.floor(target / BLOCK);
-    for (;;) {
-      const blocks = this.blocks;
-      let p = this.pos;
-      if (desc) while (p < blocks.length && blocks[p]! > tb) p++;
-      else while (p < blocks.length && blocks[p]! < tb) p++;
-      for (; p < blocks.length; p++) {
-        const b = blocks[p]!;
-        const v = this.values[p]!;
-        // In the target's block, the nearest member at or beyond it; in a later block (scan order), its first.
-        const m = desc ? prevMember(v, b === tb ? target - b * BLOCK : BLOCK - 1) : nextMember(v, b === tb ? target - b * BLOCK : 0);
-        if (m === -1) continue;
-        this.pos = p;
-        const at = b * BLOCK + m;
-        return (desc ? at < this.lo : at > this.hi) ? undefined : at;
-      }
+    const blocks = this.blocks;
+    let p = this.pos;
+    if (desc) while (p < blocks.length && blocks[p]! > tb) p++;
+    else while (p < blocks.length && blocks[p]! < tb) p++;
+    for (; p < blocks.length; p++) {
+      const b = blocks[p]!;
+      const v = this.values[p]!;
+      // In the target's block, the nearest member at or beyond it; in a later block (scan order), its first.
+      const m = desc ? prevMember(v, b === tb ? target - b * BLOCK : BLOCK - 1) : nextMember(v, b === tb ? target - b * BLOCK : 0);
+      if (m === -1) continue;
       this.pos = p;
-      if (this.done) return undefined;
-      let from = tb;
-      if (blocks.length > 0) {
-        const next = desc ? blocks[blocks.length - 1]! - 1 : blocks[blocks.length - 1]! + 1;
-        from = desc ? Math.min(tb, next) : Math.max(tb, next);
-        // A jump past the blocks right after these (another list's member lies
-        // further on) starts small again: a big batch there would mostly be skipped.
-        if (from !== next) this.batch = BATCH;
-      }
-      if (from < 0) {
-        this.done = true;
-        return undefined;
-      }
-      // seek() only sets the position; the nextv below does the reading.
-      this.it.seek(withBlock(this.prefix, from));
-      const want = this.batch;
-      this.batch = Math.min(MAX_BATCH, want * 2);
-      const entries = await this.it.nextv(want);
-      // A short batch within the byte budget reached the end of the range
-      // (later targets lie further on); one over it was cut by the budget.
-      if (entries.length < want) {
-        let bytes = 0;
-        for (const [k, v] of entries) bytes += k.length + v.length;
-        if (bytes <= BATCH_BYTES) this.done = true;
-      }
-      this.blocks = entries.map(([k]) => keyBlock(k));
-      this.values = entries.map(([, v]) => v);
-      this.pos = 0;
+      const at = b * BLOCK + m;
+      return (desc ? at < this.lo : at > this.hi) ? END : at;
     }
+    this.pos = p;
+    return this.done ? END : NEED_IO;
   }
 
-  close(): Promise<void> {
-    return this.it.close();
+  fetch(target: number): Promise<void> {
+    if (this.pending === undefined) {
+      const p = this.read(target);
+      this.pending = p;
+      // Handled here too, so a read nobody waits for any more (the search ended) never goes unhandled.
+      const clear = (): void => {
+        if (this.pending === p) this.pending = undefined;
+      };
+      p.then(clear, clear);
+    }
+    return this.pending;
+  }
+
+  private async read(target: number): Promise<void> {
+    const desc = this.desc;
+    const tb = Math.floor(target / BLOCK);
+    const blocks = this.blocks;
+    let from = tb;
+    if (blocks.length > 0) {
+      const next = desc ? blocks[blocks.length - 1]! - 1 : blocks[blocks.length - 1]! + 1;
+      from = desc ? Math.min(tb, next) : Math.max(tb, next);
+      // A jump past the blocks right after these (another list's member lies
+      // further on) starts small again: a big batch there would mostly be skipped.
+      if (from !== next) this.batch = BATCH;
+    }
+    if (from < 0) {
+      this.done = true;
+      return;
+    }
+    // classic-level's seek() runs LevelDB's seek on the main thread, one block
+    // read per level: only a jump needs it; the iterator starts, and goes on
+    // after each batch, where the next read begins anyway.
+    if (from !== this.at) this.it.seek(withBlock(this.prefix, from));
+    const want = this.batch;
+    this.batch = Math.min(MAX_BATCH, want * 2);
+    const entries = await this.it.nextv(want);
+    // A short batch within the byte budget reached the end of the range
+    // (later targets lie further on); one over it was cut by the budget.
+    if (entries.length < want) {
+      let bytes = 0;
+      for (const [k, v] of entries) bytes += k.length + v.length;
+      if (bytes <= BATCH_BYTES) this.done = true;
+    }
+    this.blocks = entries.map(([k]) => keyBlock(k));
+    this.values = entries.map(([, v]) => v);
+    this.pos = 0;
+    if (this.blocks.length > 0) this.at = desc ? this.blocks[this.blocks.length - 1]! - 1 : this.blocks[this.blocks.length - 1]! + 1;
+    else this.at = -1; // the range is read to its end (done)
+  }
+
+  async close(): Promise<void> {
+    await this.pending?.catch(noop);
+    await this.it.close();
   }
 }
 
@@ -213,13 +261,20 @@ class UnionStream implements Stream {
     private readonly desc: boolean,
   ) {}
 
-  async seek(target: number): Promise<number | undefined> {
-    let best: number | undefined;
+  find(target: number): number {
+    let best = END;
+    let io = false;
     for (const p of this.parts) {
-      const v = await p.seek(target);
-      if (v !== undefined && (best === undefined || (this.desc ? v > best : v < best))) best = v;
+      const v = p.find(target);
+      if (v === target) return v; // nothing is nearer
+      if (v === NEED_IO) io = true;
+      else if (v !== END && (best === END || (this.desc ? v > best : v < best))) best = v;
     }
-    return best;
+    return io ? NEED_IO : best;
+  }
+
+  async fetch(target: number): Promise<void> {
+    await Promise.all(this.parts.filter((p) => p.find(target) === NEED_IO).map((p) => p.fetch(target)));
   }
 
   async close(): Promise<void> {
@@ -263,32 +318,65 @@ function streamsFor(store: LogStore, t: Bytes, f: EventFilter, lo: number, hi: n
     const a = riskBucket(f.risk_min ?? 0);
     const b = riskBucket(f.risk_max ?? 100);
     const parts: Stream[] = [];
-    for (let k = a; k <= b; k++) parts.push(new BlockStream(store, riskPrefix(t, k), lo, hi, desc));
+    // Up to 101 lists read at once: each starts small.
+    for (let k = a; k <= b; k++) parts.push(new BlockStream(store, riskPrefix(t, k), lo, hi, desc, BATCH));
     out.push(new UnionStream(parts, desc));
   }
   if (out.length === 0) out.push(new BlockStream(store, listPrefix(t, LIST.all), lo, hi, desc));
   return out;
 }
 
-/** Candidate indexes in scan order: the intersection of every filter's list. */
-async function* candidates(streams: Stream[], start: number, lo: number, hi: number, desc: boolean): AsyncGenerator<number> {
-  let cur = start;
-  while (desc ? cur >= lo : cur <= hi) {
-    let agreed = 0;
-    for (let i = 0; agreed < streams.length; i = (i + 1) % streams.length) {
-      const v = await streams[i]!.seek(cur);
-      if (v === undefined) return;
-      if (v === cur) agreed++;
-      else {
-        cur = v;
-        agreed = 1;
+/**
+ * Candidate indexes in scan order, the intersection of every filter's list
+ * by leapfrogging: each list in turn finds its first member at or beyond
+ * the current candidate, until all agree. `next` is synchronous and answers
+ * NEED_IO (with the list to fetch in `blocked`) when a list must read on;
+ * called again after that fetch, it resumes where it stopped.
+ */
+class Leapfrog {
+  /** The list whose read `next` waits for after answering NEED_IO. */
+  blocked: Stream | undefined;
+  private i = 0;
+  private agreed = 0;
+
+  constructor(
+    private readonly streams: Stream[],
+    public cur: number,
+    private readonly lo: number,
+    private readonly hi: number,
+    private readonly desc: boolean,
+  ) {}
+
+  next(): number {
+    const s = this.streams;
+    const desc = this.desc;
+    if (desc ? this.cur < this.lo : this.cur > this.hi) return END;
+    while (this.agreed < s.length) {
+      const v = s[this.i]!.find(this.cur);
+      if (v === NEED_IO) {
+        this.blocked = s[this.i];
+        return NEED_IO;
       }
+      if (v === END) {
+        this.cur = desc ? this.lo - 1 : this.hi + 1;
+        return END;
+      }
+      if (v === this.cur) this.agreed++;
+      else {
+        this.cur = v;
+        this.agreed = 1;
+      }
+      this.i = (this.i + 1) % s.length;
     }
-    yield cur;
-    cur += desc ? -1 : 1;
+    const hit = this.cur;
+    this.cur += desc ? -1 : 1;
+    this.agreed = 0;
+    this.i = 0;
+    return hit;
   }
 }
 
+/** Candidates whose leaves are read per getMany (or two). */
 const CHUNK = 128;
 
 /**
@@ -296,19 +384,52 @@ const CHUNK = 128;
  * the thread pool runs at once on the two cores (a page's 100 random reads
  * took ~1.3 ms on one thread, ~0.95 ms on two).
  */
-async function readLeaves(store: LogStore, indexes: readonly number[]): Promise<(Bytes | undefined)[]> {
+async function readLeaves(store: LogStore, indexes: readonly number[], fillCache: boolean): Promise<(Bytes | undefined)[]> {
   const keys = indexes.map(entryKey);
-  if (keys.length < 32) return store.db.getMany(keys);
+  const opts = { fillCache };
+  if (keys.length < 32) return store.db.getMany(keys, opts);
   const half = keys.length >>> 1;
-  const [a, b] = await Promise.all([store.db.getMany(keys.slice(0, half)), store.db.getMany(keys.slice(half))]);
+  const [a, b] = await Promise.all([store.db.getMany(keys.slice(0, half), opts), store.db.getMany(keys.slice(half), opts)]);
   return a.concat(b);
 }
 
+/** Options of a search that streams (export): how far its reads run ahead of the consumer. */
+export interface StreamOptions {
+  /** Candidates per leaf read (default CHUNK). */
+  chunk?: number;
+  /**
+   * Candidates whose leaves may be read beyond the chunk being handed out
+   * (default 0): the next chunk's read runs on the thread pool while the
+   * consumer works on this one.
+   */
+  readAhead?: number;
+  /**
+   * Whether the leaves read go into LevelDB's block cache (default true). A
+   * scan of the whole log (export) reads each block once, and would only
+   * push out what pages read again.
+   */
+  fillCache?: boolean;
+  /** Started with each chunk's leaf read and awaited with it (the export reads its hash tiles so). */
+  alongside?: (indexes: readonly number[]) => Promise<unknown>;
+}
+
+interface InFlight {
+  indexes: number[];
+  read: Promise<[(Bytes | undefined)[], unknown]>;
+}
+
 /**
- * Hits for `tenant` matching `f`, in order. Returns (as the generator's
- * result) where it stopped, so the caller can hand out a cursor.
+ * Hits for `tenant` matching `f`, in order, a chunk at a time. Returns (as
+ * the generator's result) where it stopped, so the caller can hand out a
+ * cursor.
+ *
+ * Round trips are what a page costs on this storage (each native call is a
+ * thread-pool hop), so the search overlaps them: every list's first read is
+ * started at once; a chunk's leaf read starts as soon as a list must read
+ * on (the two run together) or the chunk is full; and with `readAhead` the
+ * next chunk's leaves are read while the consumer handles this one.
  */
-export async function* search(store: LogStore, tenant: string, f: EventFilter, o: SearchOptions): AsyncGenerator<Hit, SearchEnd> {
+export async function* searchChunks(store: LogStore, tenant: string, f: EventFilter, o: SearchOptions & StreamOptions): AsyncGenerator<Hit[], SearchEnd> {
   const desc = o.order === 'desc';
   const t = tenantPrefix(tenant);
   let lo = 0;
@@ -327,50 +448,113 @@ export async function* search(store: LogStore, tenant: string, f: EventFilter, o
   const streams = streamsFor(store, t, f, lo, hi, desc);
   const limit = o.limit ?? Infinity;
   const budget = o.budget ?? Infinity;
+  const chunkSize = o.chunk ?? CHUNK;
   const exact = indexExact(f);
+  // Candidates whose leaves may be in flight at once: a chunk and the
+  // read-ahead; where every candidate is a hit (exact lists), a whole page,
+  // so a page of 1,000 is read in parallel chunks, not one after another.
+  const ahead = o.readAhead ?? 0;
+  const cap = exact && Number.isFinite(limit) ? Math.max(chunkSize + ahead, limit) : chunkSize + ahead;
+  const start = desc ? hi : lo;
+  const lf = new Leapfrog(streams, start, lo, hi, desc);
+  const queue: InFlight[] = [];
+  let inFlight = 0;
+  let exhausted = false;
+  let fetching: Promise<void> | undefined;
+  let fetched = false;
   let hits = 0;
   let examined = 0;
+  const startRead = (indexes: number[]): void => {
+    const read = Promise.all([readLeaves(store, indexes, o.fillCache ?? true), o.alongside?.(indexes)]);
+    read.catch(noop); // awaited below, unless the search ends first
+    queue.push({ indexes, read });
+  };
   try {
-    const gen = candidates(streams, desc ? hi : lo, lo, hi, desc);
-    let chunk: number[] = [];
-    let exhausted = false;
-    while (!exhausted) {
-      // Read leaves a chunk at a time: one getMany instead of a get per hit.
-      const want = Math.min(CHUNK, limit - hits, budget - examined);
-      while (chunk.length < want) {
-        const n = await gen.next();
-        if (n.done) {
+    // Every list starts at `start`: their first reads go out together.
+    for (const s of streams) if (s.find(start) === NEED_IO) void s.fetch(start).catch(noop);
+    for (;;) {
+      if (fetching !== undefined && fetched) {
+        await fetching; // settled: rethrows a failed read
+        fetching = undefined;
+      }
+      // Candidates, while the lists in hand give them and the page has room.
+      let chunk: number[] = [];
+      while (!exhausted && fetching === undefined) {
+        const room = Math.min(limit - hits, budget - examined) - inFlight;
+        if (room <= 0 || inFlight >= cap) break;
+        const c = lf.next();
+        if (c === NEED_IO) {
+          const p = lf.blocked!.fetch(lf.cur);
+          fetching = p;
+          fetched = false;
+          p.then(
+            () => (fetched = true),
+            () => (fetched = true),
+          );
+          break;
+        }
+        if (c === END) {
           exhausted = true;
           break;
         }
-        chunk.push(n.value);
+        chunk.push(c);
+        inFlight++;
+        if (chunk.length === chunkSize) {
+          startRead(chunk);
+          chunk = [];
+        }
       }
-      if (chunk.length === 0) break;
-      const leaves = await readLeaves(store, chunk);
-      for (let i = 0; i < chunk.length; i++) {
-        const index = chunk[i]!;
+      // The leaves of what is in hand are read while a list reads on.
+      if (chunk.length > 0) startRead(chunk);
+      const head = queue.shift();
+      if (head === undefined) {
+        if (fetching === undefined) break; // exhausted, or no room left
+        await fetching;
+        fetching = undefined;
+        continue;
+      }
+      const [leaves] = await head.read;
+      inFlight -= head.indexes.length;
+      const out: Hit[] = [];
+      const idx = head.indexes;
+      for (let i = 0; i < idx.length; i++) {
+        const index = idx[i]!;
         const leaf = leaves[i];
         examined++;
         if (leaf !== undefined && exact) {
           hits++;
-          yield new LeafHit(index, leaf);
+          out.push(new LeafHit(index, leaf));
         } else if (leaf !== undefined) {
           // Fast path for leaves this server wrote; the strict decoder reports a damaged one.
           const record = readLeaf(leaf) ?? decodeRecord(leaf);
           if (matches(f, tenant, record, recordFields(record, f.words !== undefined))) {
             hits++;
-            yield { index, leaf, record };
+            out.push({ index, leaf, record });
           }
         }
         if (hits >= limit || examined >= budget) {
-          const more = i < chunk.length - 1 || !exhausted;
+          const more = i < idx.length - 1 || queue.length > 0 || !exhausted;
+          if (out.length > 0) yield out;
           return { resumeAfter: more ? index : undefined };
         }
       }
-      chunk = [];
+      if (out.length > 0) yield out;
     }
     return { resumeAfter: undefined };
   } finally {
     await Promise.all(streams.map((s) => s.close()));
+  }
+}
+
+/** Hits for `tenant` matching `f`, in order, one at a time (searchChunks). */
+export async function* search(store: LogStore, tenant: string, f: EventFilter, o: SearchOptions & StreamOptions): AsyncGenerator<Hit, SearchEnd> {
+  const gen = searchChunks(store, tenant, f, o);
+  let n = await gen.next();
+  try {
+    for (; !n.done; n = await gen.next()) for (const h of n.value) yield h;
+    return n.value;
+  } finally {
+    // A consumer that stops early still closes the lists.
+    if (!n.done) await gen.return({ resumeAfter: undefined });
   }
 }

@@ -92,6 +92,11 @@ export class LogStore {
     return this.db.get(tileKey(level, index));
   }
 
+  /** Tiles of one level by index, in one native call (undefined where none is stored). */
+  async readTiles(level: number, indexes: readonly number[]): Promise<(Bytes | undefined)[]> {
+    return indexes.length === 0 ? [] : this.db.getMany(indexes.map((i) => tileKey(level, i)));
+  }
+
   async readEntry(index: number): Promise<Bytes | undefined> {
     return this.db.get(entryKey(index));
   }

@@ -87,6 +87,15 @@ describe('merkle.json: RFC 6962 hasher vectors', () => {
     });
   }
 
+  it('hashLeaf is SHA-256(0x00 ‖ leaf) whatever the leaves hashed before (its buffer is reused up to 64 KiB)', () => {
+    const h = rfc6962Hasher(nodeSha256);
+    // Growing, shrinking, past the shared buffer's limit and back, empty: no stale bytes, no length carried over.
+    for (const n of [0, 5, 900, 1024, 1023, 3000, 2, 65_536, 65_537, 200_000, 17, 0, 64_000]) {
+      const leaf = new Uint8Array(n).map((_, i) => (i * 31 + n) & 0xff);
+      expect(toHex(h.hashLeaf(leaf))).toBe(toHex(nodeSha256(new Uint8Array([0, ...leaf]))));
+    }
+  });
+
   it('hashChildren of non-32-byte inputs is independent of earlier calls (no stale buffer bytes)', () => {
     const v = M.rfc6962_hasher_vectors.find((x) => x.op === 'HashChildren')!;
     const fresh = rfc6962Hasher(nodeSha256);

@@ -72,4 +72,40 @@ describe('cborToJson', () => {
     // Deeper than MAX_CBOR_DEPTH (128): 200 nested one-element arrays.
     expect(transcode(new Uint8Array([...Array(200).fill(0x81), 0x00]))).toBeUndefined();
   });
+
+  it('fits the densest output in the room it makes (six JSON bytes per CBOR byte), in a sink that starts small', () => {
+    // `false,` from 0xf4, \u00XX from a control byte, `"":` from an empty key: the worst ratios.
+    const values: unknown[] = [
+      Array(5000).fill(false),
+      '\u0001'.repeat(5000),
+      Object.fromEntries(Array.from({ length: 300 }, (_, i) => ['\u0000'.repeat(i % 3), false])),
+      Array.from({ length: 3000 }, (_, i) => -1 - (i % 24)),
+      [[], {}, [[]], [{}], Array(100).fill([])],
+      Array(500).fill(-2.2250738585072014e-308),
+    ];
+    for (const v of values) {
+      const cbor = encodeCanonical(v);
+      for (const start of [1, 16, cbor.length]) {
+        const out = new ByteSink(start);
+        expect(cborToJson(cbor, out)).toBe(true);
+        expect(dec.decode(out.take())).toBe(JSON.stringify(v));
+      }
+    }
+  });
+
+  it('writes integers and base64 into a sink exactly as String() and toBase64 do', async () => {
+    const { portableToBase64 } = await import('../../src/bytes/index.js');
+    fc.assert(
+      fc.property(fc.nat({ max: Number.MAX_SAFE_INTEGER }), fc.uint8Array({ maxLength: 70 }), fc.nat({ max: 5 }), (n, bytes, skip) => {
+        const out = new ByteSink(1);
+        out.uint(n);
+        out.byte(0x20);
+        const at = Math.min(skip, bytes.length);
+        out.base64(bytes, at, bytes.length - at);
+        expect(dec.decode(out.handOff())).toBe(`${n} ${portableToBase64(bytes.subarray(at))}`);
+        expect(out.p).toBe(0);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
