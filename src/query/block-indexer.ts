@@ -33,9 +33,14 @@ import { readLeaf } from './leaf.js';
 const EMPTY = new Uint8Array(0);
 export const VERSION_VALUE = new Uint8Array([INDEX_VERSION]);
 
-/** The members of one list in one block, as a bitmap. */
+/**
+ * The members of one list in one block: a bitmap once it has two members.
+ * Most lists of a block hold one entry (a run, a session, a target resource
+ * is usually named by one entry in 256), so a lone member is kept as its
+ * offset (`last`) and costs no bitmap: fewer allocations on the commit path.
+ */
 interface Posting {
-  bits: Uint8Array;
+  bits: Uint8Array | undefined;
   n: number;
   last: number;
   /** logged_at of the list's first entry in the block (the time list's key). */
@@ -84,8 +89,12 @@ function keyOf(tenant: string, slot: number, value: string, p: Posting, block: n
   return k;
 }
 
-/** keys.ts encodePostings, from the bitmap. */
+/** The value of a one-member list: one offset byte (shared, never written to). */
+const ONE = Array.from({ length: BLOCK }, (_, off) => new Uint8Array([off]));
+
+/** keys.ts encodePostings, from the bitmap (or the lone member). */
 function valueOf(p: Posting): Uint8Array {
+  if (p.bits === undefined) return ONE[p.last]!;
   if (p.n >= BITMAP_FROM) return p.bits.slice();
   const out = new Uint8Array(p.n);
   let j = 0;
@@ -131,12 +140,17 @@ function plan(items: Iterable<IndexItem>, base: { block: number; lists: Lists })
       if (p === undefined) {
         const old = before?.[slot]?.get(value);
         p = old
-          ? { bits: old.bits.slice(), n: old.n, last: old.last, first: old.first, time: old.time, stored: old.stored }
-          : { bits: new Uint8Array(BLOCK / 8), n: 0, last: -1, first: record.logged_at, time: slot === SLOT.time, stored: false };
+          ? { bits: old.bits?.slice(), n: old.n, last: old.last, first: old.first, time: old.time, stored: old.stored }
+          : { bits: undefined, n: 0, last: -1, first: record.logged_at, time: slot === SLOT.time, stored: false };
         m.set(value, p);
       }
       if (p.last === off) return; // one list named twice by one entry
-      p.bits[off >> 3]! |= 1 << (off & 7);
+      if (p.n === 1) {
+        // A second member: the lone one moves into a bitmap.
+        p.bits = new Uint8Array(BLOCK / 8);
+        p.bits[p.last >> 3]! |= 1 << (p.last & 7);
+      }
+      if (p.bits !== undefined) p.bits[off >> 3]! |= 1 << (off & 7);
       p.n++;
       p.last = off;
     };
