@@ -27,8 +27,11 @@
  *   in the next check phase, with every append its round queued.
  * - Unloaded, a step runs in the same loop iteration it was queued in.
  *   A lone tenant is never held back, only ordered.
- * - Bounded: at most `maxWaiting` steps wait; past that 503 OVERLOADED
- *   (each waiting request holds its read body, so this bounds memory).
+ * - Bounded: at most `maxWaiting` requests wait to start (`run`); past
+ *   that 503 OVERLOADED (each holds its read body, so this bounds memory).
+ *   A started request's later steps (`turn`) are never refused: a batch
+ *   whose events are already appended must get to answer with their
+ *   receipts, and each started request waits for one step at a time.
  */
 
 import { TlogError } from '../errors.js';
@@ -63,15 +66,18 @@ export class FairTurns {
   }
 
   /**
-   * Runs `step` synchronously on `tenant`'s turn. The step must not throw
-   * (a throw is passed to `onStepError`, and the round goes on). Throws
-   * OVERLOADED at once when the queues are full.
+   * Runs `step` synchronously on `tenant`'s turn: the start of a request.
+   * The step must not throw (a throw is passed to `onStepError`, and the
+   * round goes on). Throws OVERLOADED at once when `maxWaiting` steps wait.
    */
   run(tenant: string, step: () => void): void {
     this.enqueue(tenant, { step, async: false });
   }
 
-  /** Resolves on `tenant`'s turn: for work that is not one synchronous call. Throws OVERLOADED when full. */
+  /**
+   * Resolves on `tenant`'s turn, for a later step of a request that has
+   * started (work that is not one synchronous call). Never refused.
+   */
   turn(tenant: string): Promise<void> {
     let resolve!: () => void;
     const p = new Promise<void>((r) => (resolve = r));
@@ -80,7 +86,7 @@ export class FairTurns {
   }
 
   private enqueue(tenant: string, w: Waiter): void {
-    if (this.waiting >= this.maxWaiting)
+    if (!w.async && this.waiting >= this.maxWaiting)
       throw new TlogError('OVERLOADED', 'too many requests are waiting for a turn', { retryAfter: 1 });
     const q = this.queues.get(tenant);
     if (q) q.push(w);
