@@ -114,7 +114,11 @@ export class FairTurns {
       try {
         w.step();
       } catch (e) {
-        this.opts.onStepError?.(e);
+        try {
+          this.opts.onStepError?.(e);
+        } catch {
+          // A failing report must not end the rounds: the steps behind would wait for a new request.
+        }
       }
       if (w.async || this.waiting === 0 || now() >= end) break;
     }

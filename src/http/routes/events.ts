@@ -122,19 +122,34 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
   const appended = new Array<Promise<Appended>>(items.length);
   for (const { i, r } of ready.splice(0)) appended[i] = prepareEvent(ctx, tenant, r).then((p) => ctx.log.append(tenant, p.event, p.append));
   const outcomes = await Promise.allSettled(appended);
+  // From here on some events may be in the log: every item gets its own
+  // answer, and nothing may fail the whole batch (a 5xx would invite a retry
+  // that appends the server-assigned events again). An unexpected error is
+  // logged and answered for its item alone, with a generic message.
+  const itemError = (e: unknown) => {
+    if (e instanceof TlogError) return errorJson(e);
+    ctx.logger.error({ err: e, method: req.method, path: req.path }, 'batch item failed');
+    return errorJson(new TlogError('INTERNAL', 'internal error'));
+  };
   const results = new Array<unknown>(items.length);
-  for (let i = 0; i < items.length; i++) {
-    if (i % BATCH_TURN === 0) await ctx.turns.turn(tenant);
-    const failed = failures[i];
-    const o = outcomes[i];
-    if (failed) results[i] = failed;
-    else if (o?.status === 'fulfilled') {
-      try {
-        results[i] = { status: o.value.duplicate ? 200 : 201, ...receiptJson(await ctx.log.receipt(o.value)) };
-      } catch (e) {
-        results[i] = errorJson(e);
-      }
-    } else results[i] = errorJson(o?.reason);
+  for (let from = 0; from < items.length; from += BATCH_TURN) {
+    await ctx.turns.turn(tenant);
+    const to = Math.min(items.length, from + BATCH_TURN);
+    const chunk: Promise<void>[] = [];
+    for (let i = from; i < to; i++) {
+      const o = outcomes[i];
+      if (failures[i]) results[i] = failures[i];
+      else if (o?.status === 'fulfilled') {
+        const a = o.value;
+        chunk.push(
+          ctx.log.receipt(a).then(
+            (r) => void (results[i] = { status: a.duplicate ? 200 : 201, ...receiptJson(r) }),
+            (e: unknown) => void (results[i] = itemError(e)),
+          ),
+        );
+      } else results[i] = itemError(o?.reason);
+    }
+    await Promise.all(chunk);
   }
   sendJson(res, 200, { results });
 };
