@@ -41,7 +41,7 @@ export const MAX_WAITING_TURNS = 4096;
 /** Longest a round of synchronous steps runs before the event loop polls again. */
 export const ROUND_MS = 2;
 
-export type Defer = (fn: () => void) => void;
+type Defer = (fn: () => void) => void;
 
 interface Waiter {
   readonly step: () => void;
@@ -54,11 +54,14 @@ export class FairTurns {
   private readonly queues = new Map<string, Waiter[]>();
   private waiting = 0;
   private scheduled = false;
+  private readonly now: () => number;
 
   constructor(
     readonly maxWaiting: number = MAX_WAITING_TURNS,
     private readonly opts: { defer?: Defer; now?: () => number; roundMs?: number; onStepError?: (e: unknown) => void } = {},
-  ) {}
+  ) {
+    this.now = opts.now ?? (() => performance.now());
+  }
 
   /** Steps waiting for a turn (for /healthz and metrics). */
   get depth(): number {
@@ -100,8 +103,7 @@ export class FairTurns {
 
   private readonly round = (): void => {
     this.scheduled = false;
-    const now = this.opts.now ?? performance.now.bind(performance);
-    const end = now() + (this.opts.roundMs ?? ROUND_MS);
+    const end = this.now() + (this.opts.roundMs ?? ROUND_MS);
     for (;;) {
       const first = this.queues.entries().next();
       if (first.done) return;
@@ -120,7 +122,7 @@ export class FairTurns {
           // A failing report must not end the rounds: the steps behind would wait for a new request.
         }
       }
-      if (w.async || this.waiting === 0 || now() >= end) break;
+      if (w.async || this.waiting === 0 || this.now() >= end) break;
     }
     if (this.waiting > 0 && !this.scheduled) {
       this.scheduled = true;
