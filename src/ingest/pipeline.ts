@@ -5,8 +5,9 @@
  *   1. secrets are scrubbed (src/scrub/) — before the vault, the leaf, a log
  *      line or an error message can see them;
  *   2. personal values (`pii`, configured paths) are collected; when there
- *      are any, the log gets a `seal` step that writes them to the vault and
- *      puts {$pii, subject, commitment} references in their place.
+ *      are any, the log gets a `seal` step that seals them for the vault and
+ *      puts {$pii, subject, commitment} references in their place; the log
+ *      writes them with the commit of the leaf (Vault.stage, Prerequisite).
  *
  * Idempotency for events with personal values is decided on an HMAC of the
  * submitted event keyed by its subjects' vault keys: a plain hash of an
@@ -18,7 +19,7 @@ import { createHmac } from 'node:crypto';
 import { type AuditEvent, encodeCanonical, type JsonValue } from '../events/index.js';
 import { formatPath } from '../events/path.js';
 import type { PiiRef } from '../events/pii.js';
-import type { AppendOptions } from '../log/log.js';
+import type { AppendOptions, SealedEvent } from '../log/log.js';
 import type { PiiItem, Vault } from '../vault/vault.js';
 import { deletePath, getPath, type PiiPath } from './pii-paths.js';
 import { EVENT_LIMITS, isPlainObject, sanitizeJson } from '../events/index.js';
@@ -126,9 +127,9 @@ export class Ingest {
       tenant,
       items.map((i) => i.subject),
     );
-    const seal = async (): Promise<AuditEvent> => {
-      const refs = await vault.seal(tenant, event.event_id, items, handles);
-      return placeRefs(event, items, refs);
+    const seal = async (): Promise<SealedEvent> => {
+      const values = await vault.stage(tenant, event.event_id, items, handles);
+      return { event: placeRefs(event, items, values.refs), values };
     };
     // A server-assigned event_id cannot be a retry: the log keys idempotency
     // on the stored event (references only) and skips this extra encoding.

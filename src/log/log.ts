@@ -27,7 +27,7 @@ import { checkCosignature, formatCheckpoint, formatTlogProof, parseCheckpoint, p
 import type { LogStore, StoredHead } from '../storage/store.js';
 import { WitnessClient } from '../witness/client.js';
 import { nodeCosignatureVerifier } from '../witness/node-ed25519.js';
-import { Sequencer, type Indexer, type PendingEntry, type Sequenced } from './sequencer.js';
+import { Sequencer, type Indexer, type PendingEntry, type Prerequisite, type Sequenced } from './sequencer.js';
 import { TileSource } from './tile-source.js';
 import { Witnessing, type CosignedCheckpoint, type WitnessingOptions } from './witnessing.js';
 
@@ -62,6 +62,16 @@ export interface LogOptions {
 interface Stored {
   bytes: Uint8Array;
   event: AuditEvent;
+  /** Its personal values' vault write, which the commit of its leaf waits for. */
+  values?: SealedEvent['values'];
+}
+
+/** An event whose personal values are sealed and queued for the vault, not yet written. */
+export interface SealedEvent {
+  /** The event as stored: references in place of the values. */
+  readonly event: AuditEvent;
+  /** The values' write: started by the flush that commits the leaf; withdrawn if it will not be committed. */
+  readonly values: Prerequisite & { withdraw(): void };
 }
 
 export interface AppendOptions {
@@ -69,8 +79,8 @@ export interface AppendOptions {
   assignedId?: boolean;
   /** Idempotency hash to use instead of SHA-256 of the canonical event (see appendSealed). */
   contentHash?: Uint8Array;
-  /** Writes the event's personal values to the vault and returns the event as stored. */
-  seal?: () => Promise<AuditEvent>;
+  /** Seals the event's personal values for the vault and returns the event as stored (see SealedEvent). */
+  seal?: () => Promise<SealedEvent>;
 }
 
 export interface Appended {
@@ -257,17 +267,19 @@ export class Log {
   }
 
   /**
-   * An event whose personal values go to the vault: `seal` writes them and
+   * An event whose personal values go to the vault: `seal` seals them and
    * returns the event as stored, and runs only for a new entry, so a retry
-   * never leaves a second copy of the values behind. Idempotency is decided
-   * on `contentHash` (the event as submitted) for a client's event_id, and
-   * on the stored event for a server-assigned one (nothing to recognise).
+   * never leaves a second copy of the values behind. The leaf is encoded
+   * before any wait; the values are written by the flush that commits it
+   * (Prerequisite). Idempotency is decided on `contentHash` (the event as
+   * submitted) for a client's event_id, and on the stored event for a
+   * server-assigned one (nothing to recognise).
    */
   private async appendSealed(tenant: string, event: AuditEvent, opts: AppendOptions): Promise<Appended> {
     const seal = opts.seal!;
     const sealed = async (): Promise<Stored> => {
-      const stored = await seal();
-      return { bytes: encodeCanonical(stored), event: stored };
+      const s = await seal();
+      return { bytes: encodeCanonical(s.event), event: s.event, values: s.values };
     };
     if (opts.assignedId) {
       const stored = await sealed();
@@ -291,7 +303,14 @@ export class Log {
     const loggedAt = this.stamp();
     const leaf = encodeRecordFromEventBytes(stored.bytes, tenant, loggedAt);
     const record = { v: 1, tenant, logged_at: loggedAt, event: stored.event } as const;
-    const s = await this.sequence({ tenant, eventId, eventHash, leaf, record });
+    let s: Sequenced;
+    try {
+      s = await this.sequence({ tenant, eventId, eventHash, leaf, record, prerequisite: stored.values });
+    } catch (e) {
+      // Not committed (pool full, storage failed): values no flush took are never written.
+      stored.values?.withdraw();
+      throw e;
+    }
     return { eventId, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
   }
 

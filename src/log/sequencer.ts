@@ -25,6 +25,20 @@ export interface PendingEntry {
   readonly leaf: Uint8Array;
   /** The record `leaf` encodes, when the caller has it (the indexer then need not decode the leaf). */
   readonly record?: LogRecord;
+  /** A write that must be durable before this entry's commit: the vault's values its leaf points at. */
+  readonly prerequisite?: Prerequisite;
+}
+
+/**
+ * Something an entry's leaf depends on that is stored elsewhere (the
+ * vault's sealed values). It is queued when the entry is made, and the
+ * flush that takes the entry starts it and commits the entry only once it
+ * is on disk: one such write per flush, shared by all its entries, instead
+ * of a write (and an fsync) of its own before each entry joined the pool.
+ */
+export interface Prerequisite {
+  /** Starts the write if it has not started; resolves once it is durable. */
+  durable(): Promise<void>;
 }
 
 export interface Sequenced {
@@ -144,7 +158,8 @@ export class Sequencer {
   private async flushLoop(): Promise<void> {
     try {
       while (this.queued > 0) {
-        const batch = this.take(this.opts.maxBatch);
+        const batch = await this.ready(this.take(this.opts.maxBatch));
+        if (batch.length === 0) continue;
         try {
           const results = await this.commit(batch.map((w) => w.entry));
           batch.forEach((w, i) => w.resolve(results[i]!));
@@ -159,6 +174,28 @@ export class Sequencer {
       this.flushing = false;
       this.markIdle();
     }
+  }
+
+  /**
+   * Step 0 of a flush: the entries' prerequisites. All are started before
+   * any is awaited, so they share one write. An entry whose prerequisite
+   * failed is answered with that error and left out of the commit; the
+   * others go on. Nothing of the log has been written yet.
+   */
+  private async ready(batch: Waiter[]): Promise<Waiter[]> {
+    let waits: Promise<void>[] | undefined;
+    for (const w of batch) if (w.entry.prerequisite) (waits ??= []).push(w.entry.prerequisite.durable());
+    if (!waits) return batch;
+    const outcomes = await Promise.allSettled(waits);
+    if (outcomes.every((o) => o.status === 'fulfilled')) return batch;
+    const ok: Waiter[] = [];
+    let k = 0;
+    for (const w of batch) {
+      const o = w.entry.prerequisite ? outcomes[k++]! : undefined;
+      if (o?.status === 'rejected') w.reject(o.reason);
+      else ok.push(w);
+    }
+    return ok;
   }
 
   /**

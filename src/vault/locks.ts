@@ -16,13 +16,29 @@ export class RwLocks {
 
   /** Runs `fn` holding the shared side of every name in `names` (taken in sorted order: no deadlock). */
   async shared<T>(names: readonly string[], fn: () => Promise<T>): Promise<T> {
-    const sorted = names.length === 1 ? names : [...new Set(names)].sort();
-    for (const n of sorted) if (!this.tryAcquire(n, false)) await this.acquire(n, false);
+    const release = await this.holdShared(names);
     try {
       return await fn();
     } finally {
-      for (const n of sorted) this.release(n, false);
+      release();
     }
+  }
+
+  /**
+   * Takes the shared side of every name in `names` (sorted order) and
+   * resolves to the function that gives them back; calling it again does
+   * nothing. For a hold that outlives one function call (values staged for
+   * a later write keep their subjects' locks until it is done).
+   */
+  async holdShared(names: readonly string[]): Promise<() => void> {
+    const sorted = names.length === 1 ? names : [...new Set(names)].sort();
+    for (const n of sorted) if (!this.tryAcquire(n, false)) await this.acquire(n, false);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      for (const n of sorted) this.release(n, false);
+    };
   }
 
   async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {

@@ -93,6 +93,16 @@ export type SubjectView =
   | { state: 'erased'; tombstone: Tombstone }
   | { state: 'unknown' };
 
+/** An event's values, sealed and queued for the write that the log starts (Vault.stage). */
+export interface StagedValues {
+  /** The references for the leaf, in `items` order. */
+  readonly refs: PiiRef[];
+  /** Starts the write if it has not started; resolves once the values are on disk. */
+  durable(): Promise<void>;
+  /** The leaf will not be committed: drops the values if no write has taken them yet. */
+  withdraw(): void;
+}
+
 export type EraseOutcome =
   | { state: 'erased'; tombstone: Tombstone; values: number; steps: EraseSteps }
   /** Already erased: the original tombstone (the caller returns the original receipt). */
@@ -245,13 +255,27 @@ export class Vault {
 
   /**
    * Seals the values of one event and returns the references for its leaf,
-   * in `items` order. Resolves once the values are durable, so the leaf
-   * that points at them can be committed.
+   * in `items` order, once the values are durable. For callers that write
+   * on their own (tests, tools); the append path uses stage().
+   */
+  async seal(tenant: string, eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>): Promise<PiiRef[]> {
+    const staged = await this.stage(tenant, eventId, items, handles);
+    await staged.durable();
+    return staged.refs;
+  }
+
+  /**
+   * Seals the values of one event and queues their write without starting
+   * it: the log starts it (`durable`) when it takes the leaf that points at
+   * them into a commit, and commits that leaf only once they are on disk
+   * (spec/crash-model.md). The subjects' shared locks are held until the
+   * write is done or withdrawn, so no erasure runs between the check that
+   * a subject still exists and the write of its values.
    *
    * One record (one seal, one put, one retention key) per subject of the
    * event, not per value: that is most of the vault's CPU per event.
    */
-  async seal(tenant: string, eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>): Promise<PiiRef[]> {
+  async stage(tenant: string, eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>): Promise<StagedValues> {
     // Items by subject, in first-seen order. Plain arrays and a linear
     // search: an event names one subject, rarely a few, and this runs per event.
     const subjects: SubjectHandle[] = [];
@@ -265,13 +289,14 @@ export class Vault {
         groups.push([item]);
       }
     }
-    const names = subjects.map((h) => h.name);
-    return this.locks.shared(names, async () => {
-      const now = this.now();
-      const expiresAt = now + this.opts.retentionMs;
-      const ops: VaultOp[] = [];
-      // Records of new subjects ride in this batch (see createSubject()).
-      let creating: { name: string; u: { handle: SubjectHandle; ops: VaultOp[] } }[] | undefined;
+    const release = await this.locks.holdShared(subjects.map((h) => h.name));
+    const now = this.now();
+    const expiresAt = now + this.opts.retentionMs;
+    const ops: VaultOp[] = [];
+    // Records of new subjects ride in this batch (see createSubject()).
+    let creating: { name: string; u: { handle: SubjectHandle; ops: VaultOp[] } }[] | undefined;
+    const refs: PiiRef[][] = [];
+    try {
       for (const h of subjects) {
         const u = this.unwritten.get(h.name);
         if (u && u.handle === h) {
@@ -288,7 +313,6 @@ export class Vault {
         }
       }
       const fields = { event_id: eventId, created_at: now, expires_at: expiresAt };
-      const refs: PiiRef[][] = [];
       for (let g = 0; g < subjects.length; g++) {
         const h = subjects[g]!;
         const s = sealValues(h.key, fields, groups[g]!);
@@ -298,16 +322,34 @@ export class Vault {
         );
         refs.push(s.pointers.map((p, i) => ({ $pii: p.text, subject: h.pseudonym, commitment: toBase64(s.commitments[i]!) })));
       }
-      await this.writer.write(ops);
-      if (creating) for (const { name, u } of creating) if (this.unwritten.get(name) === u) this.unwritten.delete(name);
-      if (subjects.length === 1) return refs[0]!;
-      // Back in `items` order: each group's references were made in its items' order.
-      const next = new Array<number>(subjects.length).fill(0);
-      return items.map((item) => {
-        const g = subjects.indexOf(handles.get(item.subject)!);
-        return refs[g]![next[g]!++]!;
-      });
-    });
+    } catch (e) {
+      release();
+      throw e;
+    }
+    const write = this.writer.stage(ops);
+    const done = write.done.then(
+      () => {
+        release();
+        if (creating) for (const { name, u } of creating) if (this.unwritten.get(name) === u) this.unwritten.delete(name);
+      },
+      (e: unknown) => {
+        release();
+        throw e;
+      },
+    );
+    // Whoever starts the write awaits `done`; an entry rejected before that never does.
+    done.catch(() => {});
+    return {
+      refs: subjects.length === 1 ? refs[0]! : inItemOrder(items, handles, subjects, refs),
+      durable: () => {
+        this.writer.flush();
+        return done;
+      },
+      withdraw: () => {
+        // Still queued: it never reaches the disk, and a new subject's record waits for its next values.
+        if (write.withdraw()) release();
+      },
+    };
   }
 
   /** Everything stored about a subject (decrypted), for a subject-access answer. */
@@ -554,3 +596,11 @@ export class Vault {
   }
 }
 
+/** References made per subject group, back in `items` order (each group's were made in its items' order). */
+function inItemOrder(items: readonly PiiItem[], handles: Map<string, SubjectHandle>, subjects: readonly SubjectHandle[], refs: readonly PiiRef[][]): PiiRef[] {
+  const next = new Array<number>(subjects.length).fill(0);
+  return items.map((item) => {
+    const g = subjects.indexOf(handles.get(item.subject)!);
+    return refs[g]![next[g]!++]!;
+  });
+}

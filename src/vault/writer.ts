@@ -4,6 +4,14 @@
  * before the leaf that points at it is committed to the log, and one fsync
  * per event would cap PII appends far below plain ones.
  *
+ * Two ways in. `write` queues and flushes at the end of this turn of the
+ * event loop (erasure, holds, subjects written on their own). `stage`
+ * only queues: the append path stages an event's values and the log's
+ * sequencer starts the flush (`flush`) when it takes the event's leaf into
+ * a commit, so each log commit costs one vault write and not two or three
+ * (see Sequencer, prerequisites). A staged write may be withdrawn until a
+ * flush takes it.
+ *
  * At most one batch is in flight. LevelDB serialises writers anyway, and a
  * second concurrent write would only park a libuv thread-pool thread in
  * LevelDB's writer queue: with four such threads, parked writers starve the
@@ -21,6 +29,14 @@ interface Queued {
   reject: (e: unknown) => void;
 }
 
+/** Ops queued for the next flush. */
+export interface StagedWrite {
+  /** Resolves once the ops are on disk (fsynced); rejects if their batch failed. */
+  readonly done: Promise<void>;
+  /** Takes the ops out of the queue if no flush has taken them yet (`done` then never settles). */
+  withdraw(): boolean;
+}
+
 export class GroupWriter {
   private queue: Queued[] = [];
   private running = false;
@@ -29,25 +45,47 @@ export class GroupWriter {
 
   /** Resolves once `ops` are on disk (fsynced), atomically with whatever shared their flush. */
   write(ops: VaultOp[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ ops, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        // setImmediate lets every request already read off the sockets join this flush.
-        setImmediate(() => void this.loop());
-      }
-    });
+    const staged = this.stage(ops);
+    if (!this.running) {
+      this.running = true;
+      // setImmediate lets every request already read off the sockets join this flush.
+      setImmediate(() => void this.loop());
+    }
+    return staged.done;
+  }
+
+  /** Queues `ops` for the next flush, which someone else starts (`flush`, or any `write`). */
+  stage(ops: VaultOp[]): StagedWrite {
+    let q!: Queued;
+    const done = new Promise<void>((resolve, reject) => (q = { ops, resolve, reject }));
+    this.queue.push(q);
+    return {
+      done,
+      withdraw: () => {
+        const i = this.queue.indexOf(q);
+        if (i < 0) return false;
+        this.queue.splice(i, 1);
+        return true;
+      },
+    };
+  }
+
+  /** Starts writing everything queued now (after the batch in flight, if there is one). */
+  flush(): void {
+    if (this.running || this.queue.length === 0) return;
+    this.running = true;
+    void this.loop();
   }
 
   private async loop(): Promise<void> {
     try {
-      while (this.queue.length > 0) await this.flush();
+      while (this.queue.length > 0) await this.flushQueued();
     } finally {
       this.running = false;
     }
   }
 
-  private async flush(): Promise<void> {
+  private async flushQueued(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
     try {

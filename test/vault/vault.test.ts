@@ -214,4 +214,29 @@ describe('vault', () => {
     const whole = await v.erase('acme', 'ann', (pseudonym, values, all) => ({ pseudonym, values, all }));
     expect(whole).toMatchObject({ state: 'erased', values: 1 });
   });
+
+  it('staged values reach the disk only when their write is started, and hold back erasure until then; withdrawn ones never do', async () => {
+    dir = await tempDir('tlog-vault-');
+    const v = await open();
+    const hs = await v.resolve('acme', ['eve', 'fay']);
+    const kept = await v.stage('acme', 'ev-1', [item('eve', 'eve@example.org')], hs);
+    const dropped = await v.stage('acme', 'ev-2', [item('fay', 'fay@example.org')], hs);
+    const keyOf = (ref: { $pii: string }, who: string) => recordKey(hs.get(who)!.tag, ref.$pii);
+    // Queued, not written (and a new subject's record waits with them).
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await db().get(keyOf(kept.refs[0]!, 'eve'))).toBeUndefined();
+    expect(await db().get(subjectKey(hs.get('eve')!.tag))).toBeUndefined();
+    // Erasure waits for the staged write's shared lock.
+    let erased = false;
+    const erasing = v.erase('acme', 'eve', (pseudonym, values) => ({ pseudonym, values })).then((o) => ((erased = true), o));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(erased).toBe(false);
+    // A withdrawn write releases its lock (this erasure would wait forever otherwise) and is never written.
+    dropped.withdraw();
+    expect((await v.erase('acme', 'fay', (pseudonym, values) => ({ pseudonym, values }))).state).toBe('unknown');
+    // Starting a write takes everything still queued: the kept values, not the withdrawn ones.
+    await kept.durable();
+    expect(await erasing).toMatchObject({ state: 'erased', values: 1 });
+    expect(await db().get(keyOf(dropped.refs[0]!, 'fay'))).toBeUndefined();
+  });
 });
