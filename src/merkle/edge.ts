@@ -26,7 +26,11 @@ export class TileEdge {
   /** Tiles that became full since the last `takeChanges`. */
   private completed: EdgeTile[] = [];
   private dirty = new Set<number>();
-  /** Built partial tiles by level, valid until the level changes again. */
+  /**
+   * The partial tile last built for each level. It stays valid while its
+   * width matches the level's hash count, and until its tile fills it is
+   * the prefix the next version is built on.
+   */
   private built = new Map<number, EdgeTile>();
 
   private constructor(private readonly hasher: Hasher, size: number, levels: Uint8Array[][]) {
@@ -82,8 +86,8 @@ export class TileEdge {
       const tile = this.levels[L]!;
       tile.push(hash);
       this.dirty.add(L);
-      this.built.delete(L);
       if (tile.length < TILE_WIDTH) break;
+      this.built.delete(L);
       // The tile is full: it is immutable from now on, and its root is one
       // hash in the level above. Partial tiles are never hashed upwards.
       const data = concatBytes(...tile);
@@ -104,10 +108,12 @@ export class TileEdge {
     const out: EdgeTile[] = [];
     this.levels.forEach((hashes, L) => {
       if (hashes.length === 0) return;
+      const index = Math.floor(hashesAtLevel(L, this.size_) / TILE_WIDTH);
       let t = this.built.get(L);
-      if (t === undefined) {
+      if (t === undefined || t.index !== index || t.tree.width !== hashes.length) {
         const data = concatBytes(...hashes);
-        t = { level: L, index: Math.floor(hashesAtLevel(L, this.size_) / TILE_WIDTH), tree: new TileTree(this.hasher, data), data };
+        const prefix = t !== undefined && t.index === index && t.tree.width < hashes.length ? t.tree : undefined;
+        t = { level: L, index, tree: new TileTree(this.hasher, data, prefix), data };
         this.built.set(L, t);
       }
       out.push(t);

@@ -139,7 +139,14 @@ export class TileTree {
   private readonly offsets: number[];
   readonly width: number;
 
-  constructor(hasher: Hasher, data: Uint8Array) {
+  /**
+   * `prefix`: an earlier version of the same tile (a partial tile only
+   * grows, and `data` starts with its hashes). Every node complete in it
+   * is complete and equal here, so only the nodes the new hashes complete
+   * are computed: a flush that adds k hashes to the right edge's partial
+   * tile costs about k hashes, not one per node of the tile.
+   */
+  constructor(hasher: Hasher, data: Uint8Array, prefix?: TileTree) {
     if (data.length % HASH_SIZE !== 0 || data.length === 0 || data.length > FULL_TILE_BYTES)
       throw new RangeError(`tile data of ${data.length} bytes is not 1..256 hashes`);
     this.width = data.length / HASH_SIZE;
@@ -151,11 +158,17 @@ export class TileTree {
     }
     this.nodes = new Uint8Array(total * HASH_SIZE);
     this.nodes.set(data, 0);
+    const reuse = prefix !== undefined && prefix.width <= this.width;
     for (let r = 1; r < this.offsets.length; r++) {
       const below = this.offsets[r - 1]!;
       const at = this.offsets[r]!;
       const n = this.width >>> r;
-      for (let i = 0; i < n; i++) {
+      let i = 0;
+      if (reuse && r < prefix.offsets.length) {
+        i = prefix.width >>> r;
+        this.nodes.set(prefix.nodes.subarray(prefix.offsets[r]!, prefix.offsets[r]! + i * HASH_SIZE), at);
+      }
+      for (; i < n; i++) {
         const left = this.nodes.subarray(below + 2 * i * HASH_SIZE, below + (2 * i + 1) * HASH_SIZE);
         const right = this.nodes.subarray(below + (2 * i + 1) * HASH_SIZE, below + (2 * i + 2) * HASH_SIZE);
         this.nodes.set(hasher.hashChildren(left, right), at + i * HASH_SIZE);

@@ -501,6 +501,29 @@ describe('TileTree', () => {
     expect(data.length).toBe(FULL_TILE_BYTES);
   });
 
+  it('a tile built on an earlier version of itself (the right edge growing flush by flush) equals one built from scratch', () => {
+    const bytesOf = (t: TileTree) => {
+      // Every node the tile has, layer by layer: what a reader can get out of it.
+      const out: string[] = [];
+      for (let r = 0; r <= TILE_HEIGHT; r++)
+        for (let start = 0; start + 2 ** r <= t.width; start += 2 ** r) out.push(toHex(t.node(start, 2 ** r)));
+      return out;
+    };
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }), (steps) => {
+        let prev: TileTree | undefined;
+        let width = 0;
+        for (const k of steps) {
+          width = Math.min(TILE_WIDTH, width + k);
+          const grown = new TileTree(hasher, data.subarray(0, width * HASH_SIZE), prev);
+          expect(bytesOf(grown)).toEqual(bytesOf(new TileTree(hasher, data.subarray(0, width * HASH_SIZE))));
+          prev = grown;
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('a partial tile of every width 1..255 yields exactly the complete nodes, equal to the full tile', () => {
     const failures: string[] = [];
     let present = 0;
