@@ -342,7 +342,7 @@ export class Vault {
     return {
       refs: subjects.length === 1 ? refs[0]! : inItemOrder(items, handles, subjects, refs),
       durable: () => {
-        this.writer.flush();
+        write.start();
         return done;
       },
       withdraw: () => {
