@@ -279,7 +279,12 @@ export class Log {
     const seal = opts.seal!;
     const sealed = async (): Promise<Stored> => {
       const s = await seal();
-      return { bytes: encodeCanonical(s.event), event: s.event, values: s.values };
+      try {
+        return { bytes: encodeCanonical(s.event), event: s.event, values: s.values };
+      } catch (e) {
+        s.values.withdraw();
+        throw e;
+      }
     };
     if (opts.assignedId) {
       const stored = await sealed();
@@ -300,18 +305,20 @@ export class Log {
    * changes an event after handing it to `append`.
    */
   private async sequenceNew(tenant: string, eventId: string, eventHash: Uint8Array, stored: Stored): Promise<Appended> {
-    const loggedAt = this.stamp();
-    const leaf = encodeRecordFromEventBytes(stored.bytes, tenant, loggedAt);
-    const record = { v: 1, tenant, logged_at: loggedAt, event: stored.event } as const;
-    let s: Sequenced;
+    // Everything that can refuse the entry (a leaf over 64 KiB, a full pool,
+    // failed storage) is inside the try: staged values whose entry will not
+    // be committed are withdrawn, or their subjects' locks would be held
+    // until some unrelated write took them.
     try {
-      s = await this.sequence({ tenant, eventId, eventHash, leaf, record, prerequisite: stored.values });
+      const loggedAt = this.stamp();
+      const leaf = encodeRecordFromEventBytes(stored.bytes, tenant, loggedAt);
+      const record = { v: 1, tenant, logged_at: loggedAt, event: stored.event } as const;
+      const s = await this.sequence({ tenant, eventId, eventHash, leaf, record, prerequisite: stored.values });
+      return { eventId, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
     } catch (e) {
-      // Not committed (pool full, storage failed): values no flush took are never written.
       stored.values?.withdraw();
       throw e;
     }
-    return { eventId, index: s.index, leaf, leafHash: s.leafHash, loggedAt, duplicate: false };
   }
 
   /** The sequencer's durable commit, then (with witnesses) the bounded wait for cosignatures. */

@@ -184,7 +184,7 @@ export class Sequencer {
    */
   private async ready(batch: Waiter[]): Promise<Waiter[]> {
     let waits: Promise<void>[] | undefined;
-    for (const w of batch) if (w.entry.prerequisite) (waits ??= []).push(w.entry.prerequisite.durable());
+    for (const w of batch) if (w.entry.prerequisite) (waits ??= []).push(started(w.entry.prerequisite));
     if (!waits) return batch;
     const outcomes = await Promise.allSettled(waits);
     if (outcomes.every((o) => o.status === 'fulfilled')) return batch;
@@ -314,5 +314,14 @@ export class Sequencer {
         await new Promise((r) => setTimeout(r, 50 * 4 ** i));
       }
     }
+  }
+}
+
+/** A prerequisite's write, started; a synchronous throw becomes its rejection (it fails its entry, not the flush loop). */
+function started(p: Prerequisite): Promise<void> {
+  try {
+    return p.durable();
+  } catch (e) {
+    return Promise.reject(e);
   }
 }

@@ -159,6 +159,12 @@ export class TileTree {
     this.nodes = new Uint8Array(total * HASH_SIZE);
     this.nodes.set(data, 0);
     const reuse = prefix !== undefined && prefix.width <= this.width;
+    // A cheap guard on the contract: the prefix's last hash must be where `data` has it.
+    if (reuse) {
+      const at = (prefix.width - 1) * HASH_SIZE;
+      for (let b = 0; b < HASH_SIZE; b++)
+        if (prefix.nodes[at + b] !== data[at + b]) throw new RangeError('the prefix tile is not a prefix of this tile');
+    }
     for (let r = 1; r < this.offsets.length; r++) {
       const below = this.offsets[r - 1]!;
       const at = this.offsets[r]!;

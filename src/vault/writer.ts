@@ -4,13 +4,14 @@
  * before the leaf that points at it is committed to the log, and one fsync
  * per event would cap PII appends far below plain ones.
  *
- * Two ways in. `write` queues and flushes at the end of this turn of the
- * event loop (erasure, holds, subjects written on their own). `stage`
- * only queues: the append path stages an event's values and the log's
- * sequencer starts the flush (`start`) when it takes the event's leaf into
- * a commit, so each log commit costs one vault write and not two or three
- * (see Sequencer, prerequisites). A staged write may be withdrawn until a
- * flush takes it.
+ * Two ways in. `write` queues and asks for a flush at the end of this turn
+ * of the event loop (erasure, holds, subjects written on their own).
+ * `stage` only queues: the append path stages an event's values, and the
+ * log's sequencer asks for them (`start`) when it takes the event's leaf
+ * into a commit, so each log commit costs one vault write and not two or
+ * three (see Sequencer, prerequisites). A flush writes only what was asked
+ * for: staged ops wait, whatever else is written meanwhile, so values whose
+ * entry is then refused can be withdrawn and never reach the disk.
  *
  * At most one batch is in flight. LevelDB serialises writers anyway, and a
  * second concurrent write would only park a libuv thread-pool thread in
@@ -25,17 +26,20 @@ export type VaultOp = { type: 'put'; key: Bytes; value: Bytes } | { type: 'del';
 
 interface Queued {
   ops: VaultOp[];
-  /** A flush took it: it is on its way to disk and can neither be withdrawn nor needs asking for. */
-  taken?: boolean;
+  /** Asked for (`write`, `start`): the next flush takes it. */
+  requested: boolean;
+  /** A flush took it: it is on its way to disk and can no longer be withdrawn. */
+  taken: boolean;
+  done: Promise<void>;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
 
-/** Ops queued for the next flush. */
+/** Ops queued until someone asks for them. */
 export interface StagedWrite {
   /** Resolves once the ops are on disk (fsynced); rejects if their batch failed. */
   readonly done: Promise<void>;
-  /** Asks for a flush if no flush has taken the ops yet (the one in flight, if any, goes first). */
+  /** Asks for the ops to be written (after the batch in flight, if there is one). */
   start(): void;
   /** Takes the ops out of the queue if no flush has taken them yet (`done` then never settles). */
   withdraw(): boolean;
@@ -43,53 +47,53 @@ export interface StagedWrite {
 
 export class GroupWriter {
   private queue: Queued[] = [];
+  /** How many queued ops were asked for. */
+  private wanted = 0;
   private running = false;
-  /** A write was asked for while one was in flight: write the queue once more after it. */
-  private again = false;
 
   constructor(private readonly db: Level<Bytes, Bytes>) {}
 
   /** Resolves once `ops` are on disk (fsynced), atomically with whatever shared their flush. */
   write(ops: VaultOp[]): Promise<void> {
-    const staged = this.stage(ops);
+    const q = this.enqueue(ops);
     // setImmediate lets every request already read off the sockets join this flush.
-    this.request(true);
-    return staged.done;
+    this.ask(q, true);
+    return q.done;
   }
 
-  /** Queues `ops` for the next flush, which `start` (or any `write`) asks for. */
+  /** Queues `ops` until `start` asks for them. */
   stage(ops: VaultOp[]): StagedWrite {
-    let q!: Queued;
-    const done = new Promise<void>((resolve, reject) => (q = { ops, resolve, reject }));
-    this.queue.push(q);
+    const q = this.enqueue(ops);
     return {
-      done,
-      // Only while still queued: a batch of entries whose ops one flush took asks for nothing more.
-      start: () => {
-        if (!q.taken) this.request(false);
-      },
+      done: q.done,
+      start: () => this.ask(q, false),
       withdraw: () => {
         if (q.taken) return false;
         const i = this.queue.indexOf(q);
         if (i < 0) return false;
         this.queue.splice(i, 1);
+        if (q.requested) this.wanted--;
         return true;
       },
     };
   }
 
-  /**
-   * Staged ops are written only when someone asks: after a batch, the loop
-   * goes on only if a write or flush came in meanwhile. Draining whatever
-   * was staged during the fsync would write once per turn of the event
-   * loop again, twice as often as the log commits that wait for it.
-   */
-  private request(atCheckPhase: boolean): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.queue.length === 0) return;
+  private enqueue(ops: VaultOp[]): Queued {
+    const q = { ops, requested: false, taken: false } as Queued;
+    q.done = new Promise<void>((resolve, reject) => {
+      q.resolve = resolve;
+      q.reject = reject;
+    });
+    this.queue.push(q);
+    return q;
+  }
+
+  private ask(q: Queued, atCheckPhase: boolean): void {
+    if (q.taken || q.requested) return;
+    q.requested = true;
+    this.wanted++;
+    // A running loop goes on while anything is wanted.
+    if (this.running) return;
     this.running = true;
     if (atCheckPhase) setImmediate(() => void this.loop());
     else void this.loop();
@@ -97,19 +101,19 @@ export class GroupWriter {
 
   private async loop(): Promise<void> {
     try {
-      do {
-        this.again = false;
-        await this.flushQueued();
-      } while (this.again && this.queue.length > 0);
+      while (this.wanted > 0) await this.flushWanted();
     } finally {
       this.running = false;
     }
   }
 
-  private async flushQueued(): Promise<void> {
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
+  /** One synced batch of every op asked for; the rest stay queued. */
+  private async flushWanted(): Promise<void> {
+    const batch: Queued[] = [];
+    const rest: Queued[] = [];
+    for (const q of this.queue) (q.requested ? batch : rest).push(q);
+    this.queue = rest;
+    this.wanted = 0;
     for (const q of batch) q.taken = true;
     try {
       // Inside the try: batch() throws synchronously once the database is closed (shutdown).

@@ -1,0 +1,75 @@
+/**
+ * The vault's group writer on a real LevelDB: staged ops are written only
+ * when asked for, whatever else is written meanwhile; asking during a write
+ * gets the next one; a taken op can no longer be withdrawn.
+ */
+
+import { rm } from 'node:fs/promises';
+import { Level } from 'level';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GroupWriter, type VaultOp } from '../../src/vault/writer.js';
+import { tempDir } from '../helpers.js';
+
+type Bytes = Uint8Array;
+const key = (s: string) => new TextEncoder().encode(s);
+const put = (k: string): VaultOp[] => [{ type: 'put', key: key(k), value: key(`value of ${k}`) }];
+
+describe('vault group writer', () => {
+  let dir: string | undefined;
+  let db: Level<Bytes, Bytes> | undefined;
+  const open = async () => {
+    dir = await tempDir('tlog-writer-');
+    db = new Level<Bytes, Bytes>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    return { db, w: new GroupWriter(db) };
+  };
+  const has = async (k: string) => (await db!.get(key(k))) !== undefined;
+  afterEach(async () => {
+    await db?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    db = undefined;
+    dir = undefined;
+  });
+
+  it('a write does not take staged ops nobody asked for; they can still be withdrawn and never reach the disk', async () => {
+    const { w } = await open();
+    const staged = w.stage(put('staged'));
+    await w.write(put('other'));
+    expect(await has('other')).toBe(true);
+    expect(await has('staged')).toBe(false);
+    expect(staged.withdraw()).toBe(true);
+    await w.write(put('later'));
+    expect(await has('staged')).toBe(false);
+  });
+
+  it('ops asked for during a write go in the next one, and a taken op cannot be withdrawn', async () => {
+    const { w } = await open();
+    const a = w.stage(put('a'));
+    const b = w.stage(put('b'));
+    a.start();
+    // a's batch is in flight (start runs the flush at once); b is still queued.
+    expect(a.withdraw()).toBe(false);
+    b.start();
+    await Promise.all([a.done, b.done]);
+    expect(await has('a')).toBe(true);
+    expect(await has('b')).toBe(true);
+  });
+
+  it('a failed batch rejects the ops it took, and the writer goes on with the next', async () => {
+    const { db, w } = await open();
+    const a = w.stage(put('a'));
+    a.start();
+    const b = w.stage(put('b'));
+    await a.done;
+    // A closed database fails every batch.
+    await db.close();
+    b.start();
+    await expect(b.done).rejects.toThrow();
+    await db.open();
+    const c = w.stage(put('c'));
+    c.start();
+    await c.done;
+    expect(await has('c')).toBe(true);
+    expect(await has('b')).toBe(false);
+  });
+});
