@@ -123,10 +123,8 @@ export class Ingest {
     if (items.length === 0) return { event, append: { assignedId } };
 
     const vault = this.opts.vault;
-    const handles = await vault.resolve(
-      tenant,
-      items.map((i) => i.subject),
-    );
+    const subjects = items.map((i) => i.subject);
+    const handles = vault.cached(tenant, subjects) ?? (await vault.resolve(tenant, subjects));
     const seal = async (): Promise<SealedEvent> => {
       const values = await vault.stage(tenant, event.event_id, items, handles);
       return { event: placeRefs(event, items, values.refs), values };

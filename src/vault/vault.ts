@@ -208,6 +208,26 @@ export class Vault {
    * hold the unwrapped key and are cached (bounded); erase() evicts them.
    */
   async resolve(tenant: string, subjects: readonly string[]): Promise<Map<string, SubjectHandle>> {
+    return this.cached(tenant, subjects) ?? this.lookUp(tenant, subjects);
+  }
+
+  /**
+   * The handles of subjects that are all cached, without a promise (the
+   * append path's common case: returning subjects); undefined if any is not.
+   */
+  cached(tenant: string, subjects: readonly string[]): Map<string, SubjectHandle> | undefined {
+    const out = new Map<string, SubjectHandle>();
+    for (const subject of subjects) {
+      if (out.has(subject)) continue;
+      const t = this.tags.get(`${tenant}\u0000${subject}`);
+      const h = t && this.subjects.get(t.name);
+      if (!h) return undefined;
+      out.set(subject, h);
+    }
+    return out;
+  }
+
+  private async lookUp(tenant: string, subjects: readonly string[]): Promise<Map<string, SubjectHandle>> {
     const out = new Map<string, SubjectHandle>();
     for (const subject of subjects.length === 1 ? subjects : new Set(subjects)) {
       const id = `${tenant}\u0000${subject}`;
