@@ -5,15 +5,11 @@
  * entry that will not be committed withdraws its values. Real LevelDB.
  */
 
-import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseEvent } from '../../src/events/index.js';
-import { Log, type SealedEvent } from '../../src/log/log.js';
-import { nodeEd25519Signer } from '../../src/log/signing-key.js';
-import { rfc6962Hasher } from '../../src/merkle/index.js';
-import { nodeSha256 } from '../../src/server.js';
-import { LogStore } from '../../src/storage/store.js';
-import { sampleEvent, tempDir } from '../helpers.js';
+import type { Log, SealedEvent } from '../../src/log/log.js';
+import { sampleEvent } from '../helpers.js';
+import { openTestLog } from './open-log.js';
 
 const ORIGIN = 'test.example/prerequisites';
 let cleanup: (() => Promise<void>) | undefined;
@@ -23,21 +19,9 @@ afterEach(async () => {
 });
 
 async function openLog(maxPending = 100, maxBatch = 100): Promise<Log> {
-  const dir = await tempDir();
-  const store = await LogStore.open(dir);
-  const log = await Log.open(store, {
-    origin: ORIGIN,
-    hasher: rfc6962Hasher(nodeSha256),
-    signer: nodeEd25519Signer(ORIGIN, new Uint8Array(32).fill(7)),
-    sha256: nodeSha256,
-    maxPending,
-    maxBatch,
-  });
-  cleanup = async () => {
-    await log.close();
-    await rm(dir, { recursive: true, force: true });
-  };
-  return log;
+  const t = await openTestLog(ORIGIN, maxPending, maxBatch);
+  cleanup = t.close;
+  return t.log;
 }
 
 const ev = (i: number) => parseEvent(sampleEvent(i));
