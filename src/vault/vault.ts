@@ -201,17 +201,6 @@ export class Vault {
   }
 
   /**
-   * Resolves subjects, creating the ones seen for the first time (in
-   * memory: see createSubject()). Creation runs under the subject's
-   * exclusive lock and checks the subjects still waiting to be written, so
-   * two first events about one person cannot mint two pseudonyms. Handles
-   * hold the unwrapped key and are cached (bounded); erase() evicts them.
-   */
-  async resolve(tenant: string, subjects: readonly string[]): Promise<Map<string, SubjectHandle>> {
-    return this.cached(tenant, subjects) ?? this.lookUp(tenant, subjects);
-  }
-
-  /**
    * The handles of subjects that are all cached, without a promise (the
    * append path's common case: returning subjects); undefined if any is not.
    */
@@ -227,7 +216,14 @@ export class Vault {
     return out;
   }
 
-  private async lookUp(tenant: string, subjects: readonly string[]): Promise<Map<string, SubjectHandle>> {
+  /**
+   * Resolves subjects, creating the ones seen for the first time (in
+   * memory: see createSubject()). Creation runs under the subject's
+   * exclusive lock and checks the subjects still waiting to be written, so
+   * two first events about one person cannot mint two pseudonyms. Handles
+   * hold the unwrapped key and are cached (bounded); erase() evicts them.
+   */
+  async resolve(tenant: string, subjects: readonly string[]): Promise<Map<string, SubjectHandle>> {
     const out = new Map<string, SubjectHandle>();
     for (const subject of subjects.length === 1 ? subjects : new Set(subjects)) {
       const id = `${tenant}\u0000${subject}`;

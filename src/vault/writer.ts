@@ -26,10 +26,8 @@ export type VaultOp = { type: 'put'; key: Bytes; value: Bytes } | { type: 'del';
 
 interface Queued {
   ops: VaultOp[];
-  /** Asked for (`write`, `start`): the next flush takes it. */
+  /** Asked for (`write`, `start`): the next flush takes it out of the queue. */
   requested: boolean;
-  /** A flush took it: it is on its way to disk and can no longer be withdrawn. */
-  taken: boolean;
   done: Promise<void>;
   resolve: () => void;
   reject: (e: unknown) => void;
@@ -67,8 +65,8 @@ export class GroupWriter {
     return {
       done: q.done,
       start: () => this.ask(q, false),
+      // Out of the queue means a flush took it: it is on its way to disk.
       withdraw: () => {
-        if (q.taken) return false;
         const i = this.queue.indexOf(q);
         if (i < 0) return false;
         this.queue.splice(i, 1);
@@ -79,7 +77,7 @@ export class GroupWriter {
   }
 
   private enqueue(ops: VaultOp[]): Queued {
-    const q = { ops, requested: false, taken: false } as Queued;
+    const q = { ops, requested: false } as Queued;
     q.done = new Promise<void>((resolve, reject) => {
       q.resolve = resolve;
       q.reject = reject;
@@ -89,7 +87,8 @@ export class GroupWriter {
   }
 
   private ask(q: Queued, atCheckPhase: boolean): void {
-    if (q.taken || q.requested) return;
+    // Requested already (a flush that took it had been asked for it too).
+    if (q.requested) return;
     q.requested = true;
     this.wanted++;
     // A running loop goes on while anything is wanted.
@@ -114,7 +113,6 @@ export class GroupWriter {
     for (const q of this.queue) (q.requested ? batch : rest).push(q);
     this.queue = rest;
     this.wanted = 0;
-    for (const q of batch) q.taken = true;
     try {
       // Inside the try: batch() throws synchronously once the database is closed (shutdown).
       const b = this.db.batch();
