@@ -5,7 +5,7 @@
  * CBOR (cbor-json.ts). And the leaf hashes an export reads a tile at a time.
  */
 
-import { HASH_SIZE } from '../merkle/index.js';
+import { HASH_SIZE, TILE_WIDTH } from '../merkle/index.js';
 import { type ByteSink, cborToJson } from './cbor-json.js';
 import type { Hit } from './search.js';
 
@@ -27,9 +27,6 @@ export function writeHitOpen(out: ByteSink, h: Hit, hashes: Uint8Array, at: numb
   // The strict decoder's JSON for anything the transcoder does not read.
   if (!cborToJson(h.leaf, out)) out.text(JSON.stringify(h.record));
 }
-
-/** Entries per level-0 hash tile. */
-const TILE = 256;
 
 /** Reads level-0 hash tiles by index (Log.leafHashTiles). */
 export type TileReader = (tiles: readonly number[]) => Promise<(Uint8Array | undefined)[]>;
@@ -53,7 +50,7 @@ export class HashTiles {
   async load(indexes: readonly number[]): Promise<void> {
     const want: number[] = [];
     for (const i of indexes) {
-      const t = Math.floor(i / TILE);
+      const t = Math.floor(i / TILE_WIDTH);
       if (!this.tiles.has(t)) {
         this.tiles.set(t, undefined);
         want.push(t);
@@ -70,7 +67,7 @@ export class HashTiles {
    * dropped.
    */
   tileOf(index: number): Uint8Array | undefined {
-    const t = Math.floor(index / TILE);
+    const t = Math.floor(index / TILE_WIDTH);
     if (t !== this.at) {
       for (const k of this.tiles.keys()) {
         if (k >= t) break;
@@ -80,6 +77,6 @@ export class HashTiles {
       this.data = this.tiles.get(t);
     }
     const data = this.data;
-    return data !== undefined && data.length >= ((index % TILE) + 1) * HASH_SIZE ? data : undefined;
+    return data !== undefined && data.length >= ((index % TILE_WIDTH) + 1) * HASH_SIZE ? data : undefined;
   }
 }

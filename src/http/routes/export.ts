@@ -11,6 +11,7 @@ import { toBase64 } from '../../bytes/index.js';
 import { ByteSink } from '../../query/cbor-json.js';
 import { CSV_HEADER, csvRow } from '../../query/csv.js';
 import { FILTER_PARAMS, parseParams, toFilter } from '../../query/filter.js';
+import { HASH_SIZE, TILE_WIDTH } from '../../merkle/index.js';
 import { HashTiles, writeHitOpen } from '../../query/rows.js';
 import { searchChunks } from '../../query/search.js';
 import { readTenant } from '../../query/tenant.js';
@@ -88,16 +89,16 @@ export const exportEvents = (ctx: AppContext): RequestHandler => async (req, res
   for await (const hits of chunks) {
     for (const h of hits) {
       let tile = hashes.tileOf(h.index);
-      let at = (h.index % 256) * 32;
+      let at = (h.index % TILE_WIDTH) * HASH_SIZE;
       if (tile === undefined) {
         tile = await ctx.log.leafHash(h.index);
         at = 0;
       }
-      if (format === 'csv') csv += csvRow(h.index, toBase64(tile.subarray(at, at + 32)), h.record);
+      if (format === 'csv') csv += csvRow(h.index, toBase64(tile.subarray(at, at + HASH_SIZE)), h.record);
       else {
         writeHitOpen(sink, h, tile, at);
         if (proofs) {
-          const leafHash = tile.slice(at, at + 32);
+          const leafHash = tile.slice(at, at + HASH_SIZE);
           const r = await ctx.log.receipt({ eventId: h.record.event.event_id, index: h.index, leaf: h.leaf, leafHash, loggedAt: h.record.logged_at });
           sink.text(`,"tlog_proof":${JSON.stringify(r.tlog_proof)}`);
         }
