@@ -94,8 +94,12 @@ export class GroupWriter {
     // A running loop goes on while anything is wanted.
     if (this.running) return;
     this.running = true;
+    // `start` waits a microtask: a log flush starts all its entries' writes in
+    // one synchronous pass, and they must share one batch. Run at once, the
+    // loop took only the first entry's ops, and the rest paid a second
+    // synced write (two fsyncs per log flush, one of them for one entry).
     if (atCheckPhase) setImmediate(() => void this.loop());
-    else void this.loop();
+    else queueMicrotask(() => void this.loop());
   }
 
   private async loop(): Promise<void> {

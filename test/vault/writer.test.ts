@@ -47,12 +47,29 @@ describe('vault group writer', () => {
     const a = w.stage(put('a'));
     const b = w.stage(put('b'));
     a.start();
-    // a's batch is in flight (start runs the flush at once); b is still queued.
+    // start() runs the flush a microtask later: until then a can still be withdrawn.
+    await Promise.resolve();
+    // a's batch is in flight; b is still queued.
     expect(a.withdraw()).toBe(false);
     b.start();
     await Promise.all([a.done, b.done]);
     expect(await has('a')).toBe(true);
     expect(await has('b')).toBe(true);
+  });
+
+  it('writes started in one synchronous pass (a log flush starting its entries\' values) share one synced batch', async () => {
+    const { db, w } = await open();
+    let batches = 0;
+    const batch = db.batch.bind(db) as () => ReturnType<typeof db.batch>;
+    (db as { batch: unknown }).batch = () => {
+      batches++;
+      return batch();
+    };
+    const staged = ['a', 'b', 'c'].map((k) => w.stage(put(k)));
+    for (const s of staged) s.start();
+    await Promise.all(staged.map((s) => s.done));
+    expect(batches).toBe(1);
+    for (const k of ['a', 'b', 'c']) expect(await has(k)).toBe(true);
   });
 
   it('a failed batch rejects the ops it took, and the writer goes on with the next', async () => {
