@@ -25,6 +25,7 @@
  */
 
 import { concatBytes, utf8 } from '../bytes/index.js';
+import { keyBytes } from '../storage/key-bytes.js';
 import { writeU64 } from '../storage/layout.js';
 
 export const VP = {
@@ -43,9 +44,9 @@ const TAG_BYTES = 32;
 const one = (p: number) => new Uint8Array([p]);
 
 export const subjectKey = (tag: Uint8Array) => concatBytes(one(VP.value), tag);
-/** `p` ‖ tag ‖ `rest`, in one allocation (these keys are built per event on the append path). */
+/** `p` ‖ tag ‖ `rest`, in one off-heap allocation (these keys are built per event on the append path: key-bytes.ts). */
 function tagged(p: number, tag: Uint8Array, rest: Uint8Array): Uint8Array {
-  const k = new Uint8Array(1 + tag.length + rest.length);
+  const k = keyBytes(1 + tag.length + rest.length);
   k[0] = p;
   k.set(tag, 1);
   k.set(rest, 1 + tag.length);
@@ -75,7 +76,7 @@ export const runHoldKey = (tenant: string, runId: string) => concatBytes(one(VP.
 /** One value record's place in retention order. */
 export function retentionKey(expiresAt: number, tag: Uint8Array, id: string | Uint8Array): Uint8Array {
   const p = idBytes(id);
-  const k = new Uint8Array(9 + tag.length + p.length);
+  const k = keyBytes(9 + tag.length + p.length);
   k[0] = VP.retention;
   writeU64(k, 1, expiresAt);
   k.set(tag, 9);

@@ -19,6 +19,7 @@
  */
 
 import { TlogError } from '../errors.js';
+import { keyBytes } from '../storage/key-bytes.js';
 import { readU64 } from '../storage/layout.js';
 import { corrupt, Reader, Writer } from './codec.js';
 import { SEAL_OVERHEAD } from './crypto.js';
@@ -144,7 +145,7 @@ export function valueCount(b: Bytes): number {
 export function encodePointerList(pointers: readonly { readonly bytes: Bytes }[]): Bytes {
   let n = 0;
   for (const { bytes: p } of pointers) n += 1 + p.length;
-  const out = new Uint8Array(n);
+  const out = keyBytes(n);
   let o = 0;
   for (const { bytes: p } of pointers) {
     if (p.length > 0xff) throw new RangeError('a pointer exceeds 255 bytes');
