@@ -19,8 +19,9 @@ export function corrupt(what: string): TlogError {
 export class Writer {
   private buf: Uint8Array;
   private n = 0;
-  constructor(size: number) {
-    this.buf = new Uint8Array(size);
+  /** `alloc`: where the buffer comes from (storage/key-bytes.ts for records written and dropped). */
+  constructor(size: number, alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n)) {
+    this.buf = alloc(size);
   }
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;

@@ -12,6 +12,7 @@
 
 import { decodeCanonical, encodeCanonical, type JsonValue } from '../events/index.js';
 import { SALT_BYTES } from '../events/pii.js';
+import { keyBytes } from '../storage/key-bytes.js';
 import { open, random, seal, sha256 } from './crypto.js';
 import { ID_RANDOM_BYTES, idFrom } from './ids.js';
 import { TlogError } from '../errors.js';
@@ -45,7 +46,8 @@ export function sealValues(key: Bytes, fields: { event_id: string; created_at: n
   }
   // One pool draw for every pointer and salt of the record.
   const draw = random(n * (ID_RANDOM_BYTES + SALT_BYTES));
-  const plain = new Uint8Array(plainBytes);
+  // Off-heap and short-lived: it is hashed, sealed and dropped (key-bytes.ts).
+  const plain = keyBytes(plainBytes);
   const items: NewItem[] = new Array(n);
   const pointers: { text: string; bytes: Bytes }[] = new Array(n);
   const commitments: Bytes[] = new Array(n);

@@ -78,7 +78,7 @@ export function encodeValueRecord(
   if (items.length === 0 || items.length > 0xffff) throw new RangeError('a value record holds 1-65,535 values');
   let size = 19 + 2 + fields.event_id.length * 3 + plainBytes + SEAL_OVERHEAD;
   for (const it of items) size += 2 + it.pointer.length + COMMITMENT_BYTES + 4 + 4 + (it.name.length + it.path.length) * 3;
-  const w = new Writer(size).u8(VALUE_RECORD_VERSION).u64(fields.created_at).u64(fields.expires_at).u16(items.length).str(fields.event_id);
+  const w = new Writer(size, keyBytes).u8(VALUE_RECORD_VERSION).u64(fields.created_at).u64(fields.expires_at).u16(items.length).str(fields.event_id);
   for (const it of items) {
     if (it.commitment.length !== COMMITMENT_BYTES) throw new RangeError(`a commitment is ${COMMITMENT_BYTES} bytes`);
     w.strBytes(it.pointer).bytes(it.commitment).u32(it.size).str(it.name).str(it.path);
