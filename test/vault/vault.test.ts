@@ -239,4 +239,29 @@ describe('vault', () => {
     expect(await erasing).toMatchObject({ state: 'erased', values: 1 });
     expect(await db().get(keyOf(dropped.refs[0]!, 'fay'))).toBeUndefined();
   });
+
+  it('a vault whose tables were written with snappy (the previous default) opens, reads and erases the same', async () => {
+    dir = await tempDir('tlog-vault-');
+    const v = await open();
+    const h = await v.resolve('acme', ['ada']);
+    const refs = await v.seal('acme', 'ev-1', [item('ada', 'ada@example.org'), item('ada', '+1 555 0100', 'phone')], h);
+    await v.close();
+    vault = undefined;
+    // Rewrite every table with snappy on, beside retention marks that compress, so snappy blocks exist.
+    const { Level } = await import('level');
+    const raw = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', compression: true });
+    await raw.open();
+    const mark = ascii(JSON.stringify({ erased_at: 1_700_000_000_000 }));
+    await raw.batch(Array.from({ length: 2000 }, (_, i) => ({ type: 'put' as const, key: ascii(`ypii_${String(i).padStart(22, '0')}`), value: mark })));
+    await (raw as unknown as { compactRange(a: Uint8Array, b: Uint8Array): Promise<void> }).compactRange(new Uint8Array([0]), new Uint8Array([0xff]));
+    await raw.close();
+
+    const again = await open();
+    expect(await again.erasedAt({ $pii: `pii_${String(7).padStart(22, '0')}`, subject: 'ps_x', commitment: '' })).toBe(1_700_000_000_000);
+    const seen = await again.view('acme', 'ada');
+    expect(seen.state).toBe('present');
+    expect(seen.state === 'present' && seen.values.map((x) => x.value).sort()).toEqual(['+1 555 0100', 'ada@example.org']);
+    expect(refs).toHaveLength(2);
+    expect(await again.erase('acme', 'ada', (pseudonym, values) => ({ pseudonym, values }))).toMatchObject({ state: 'erased', values: 2 });
+  });
 });
