@@ -8,9 +8,11 @@
  * classic-level's chained batch). Views of one shared off-heap slab skip
  * that: they are off-heap from birth.
  *
- * A view keeps its whole slab alive, so use this only for bytes that are
- * written and dropped (keys and values of a batch), not for bytes kept in
- * a cache.
+ * A view keeps its whole slab alive, and the current slab stays reachable
+ * from here (and through any later view's `.buffer`) until it is full. So
+ * use this only for bytes that are written and dropped (keys and values of
+ * a batch), not for bytes kept in a cache; and zero a buffer that held
+ * personal data as soon as it has been copied out (sealing.ts does).
  */
 
 const SLAB_BYTES = 64 * 1024;

@@ -65,6 +65,9 @@ export function sealValues(key: Bytes, fields: { event_id: string; created_at: n
     items[i] = { pointer: pointer.bytes, name: values[i]!.name, path: values[i]!.path, commitment, size };
   }
   const record = encodeValueRecord(fields, items, plainBytes, (aad) => seal(key, plain, aad));
+  // The hash and the cipher have copied it: zero the personal data now, or
+  // the slab would keep it reachable after the subject's erasure.
+  plain.fill(0);
   return { id: pointers[0]!.bytes, record, pointers, commitments };
 }
 

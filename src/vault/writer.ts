@@ -39,11 +39,11 @@ export interface StagedWrite {
   readonly done: Promise<void>;
   /** Asks for the ops to be written (after the batch in flight, if there is one). */
   start(): void;
-  /** Takes the ops out of the queue if no flush has taken them yet (`done` then never settles). */
+  /** Takes the ops out of the queue if nobody has asked for them yet (`done` then never settles); false once asked for. */
   withdraw(): boolean;
 }
 
-const NO_OPS: VaultOp[] = [];
+const NO_OPS: VaultOp[] = Object.freeze([]) as unknown as VaultOp[];
 
 export class GroupWriter {
   private queue: Queued[] = [];
@@ -67,12 +67,13 @@ export class GroupWriter {
     return {
       done: q.done,
       start: () => this.ask(q, false),
-      // Out of the queue means a flush took it: it is on its way to disk.
+      // Asked for means someone awaits `done` (a log flush, in step 0): it
+      // goes to disk. Out of the queue means a flush took it: on its way.
       withdraw: () => {
+        if (q.requested) return false;
         const i = this.queue.indexOf(q);
         if (i < 0) return false;
         this.queue.splice(i, 1);
-        if (q.requested) this.wanted--;
         return true;
       },
     };

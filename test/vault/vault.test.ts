@@ -264,4 +264,14 @@ describe('vault', () => {
     expect(refs).toHaveLength(2);
     expect(await again.erase('acme', 'ada', (pseudonym, values) => ({ pseudonym, values }))).toMatchObject({ state: 'erased', values: 2 });
   });
+
+  it('sealing leaves no plaintext in the shared off-heap slab its buffers come from', async () => {
+    dir = await tempDir('tlog-vault-');
+    const v = await open();
+    const secret = 'grace.hopper.slab-check@example.org';
+    await v.seal('acme', 'ev-slab', [item('grace', secret)], await v.resolve('acme', ['grace']));
+    const { keyBytes } = await import('../../src/storage/key-bytes.js');
+    const slab = keyBytes(1);
+    expect(Buffer.from(slab.buffer).includes(secret)).toBe(false);
+  });
 });

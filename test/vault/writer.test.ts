@@ -72,6 +72,15 @@ describe('vault group writer', () => {
     for (const k of ['a', 'b', 'c']) expect(await has(k)).toBe(true);
   });
 
+  it('a write asked for cannot be withdrawn, even before its flush has run: whoever awaits it is not left hanging', async () => {
+    const { w } = await open();
+    const a = w.stage(put('a'));
+    a.start();
+    expect(a.withdraw()).toBe(false);
+    await a.done;
+    expect(await has('a')).toBe(true);
+  });
+
   it('a failed batch rejects the ops it took, and the writer goes on with the next', async () => {
     const { db, w } = await open();
     const a = w.stage(put('a'));
