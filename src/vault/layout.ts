@@ -13,8 +13,11 @@
  *                                 event_id, times, one seal of their {salt, value}s (value-record.ts);
  *                                 id = the first value's pointer
  *   'p' pseudonym               → tag (the pseudonym mapping)
- *   'r' u64(expires_at) tag id  → the record's pointers (retention order; the sweep marks them
- *                                 erased without reading the record)
+ *   'r' u64(bucket_end) tag     → empty: the subject has values expiring in the hour that ends
+ *                                 at bucket_end (retention order; written once per subject and
+ *                                 hour, not per record: see RETENTION_BUCKET_MS)
+ *   'r' u64(expires_at) tag id  → the record's pointers (the retention key of one record, as
+ *                                 vaults written before the buckets have them; still read)
  *   't' tag(32)                 → tombstone: the erasure event (idempotent erasure)
  *   'z' pseudonym               → erased_at (reads annotate erased subjects)
  *   'y' pointer                 → erased_at (a single value erased by retention)
@@ -73,7 +76,26 @@ export const erasedValueKey = (pointer: string) => concatBytes(one(VP.erasedValu
 
 export const runHoldKey = (tenant: string, runId: string) => concatBytes(one(VP.runHold), utf8(tenant), new Uint8Array([0]), utf8(runId));
 
-/** One value record's place in retention order. */
+/**
+ * Retention buckets. The sweep must find the subjects that hold expired
+ * values without scanning every subject; it reads each one's records to
+ * decide which values expired (their expires_at). So the index needs only
+ * (hour, subject), written with the first values of a subject that expire
+ * in that hour: one put per subject and hour instead of one per record.
+ */
+export const RETENTION_BUCKET_MS = 3_600_000;
+/** The end of the bucket of a value expiring at `expiresAt`: the bucket is (end − 1 h, end]. */
+export const bucketEnd = (expiresAt: number): number => Math.ceil(expiresAt / RETENTION_BUCKET_MS) * RETENTION_BUCKET_MS;
+/** `r` ‖ u64(bucket end) ‖ tag. */
+export function retentionBucketKey(end: number, tag: Uint8Array): Uint8Array {
+  const k = keyBytes(9 + tag.length);
+  k[0] = VP.retention;
+  writeU64(k, 1, end);
+  k.set(tag, 9);
+  return k;
+}
+
+/** One value record's place in retention order (vaults written before the buckets). */
 export function retentionKey(expiresAt: number, tag: Uint8Array, id: string | Uint8Array): Uint8Array {
   const p = idBytes(id);
   const k = keyBytes(9 + tag.length + p.length);
@@ -83,19 +105,24 @@ export function retentionKey(expiresAt: number, tag: Uint8Array, id: string | Ui
   k.set(p, 9 + tag.length);
   return k;
 }
-/** Retention keys of everything expiring at or before `now`. */
+/**
+ * Retention keys that can concern values expired at `now`: buckets that
+ * began before it (end < now + 1 h) and per-record keys up to then (the
+ * caller skips those expiring after `now`).
+ */
 export function expiredRange(now: number): { gte: Uint8Array; lt: Uint8Array } {
   const t = new Uint8Array(8);
-  writeU64(t, 0, now + 1);
+  writeU64(t, 0, now + RETENTION_BUCKET_MS);
   return { gte: one(VP.retention), lt: concatBytes(one(VP.retention), t) };
 }
-export function parseRetentionKey(k: Uint8Array): { expiresAt: number; tag: Uint8Array; id: string } {
+export type RetentionKey = { kind: 'bucket'; at: number; tag: Uint8Array } | { kind: 'record'; at: number; tag: Uint8Array; id: string };
+/** A bucket key (at = its end) or a per-record key (at = the record's expires_at). */
+export function parseRetentionKey(k: Uint8Array): RetentionKey {
   const dv = new DataView(k.buffer, k.byteOffset, k.byteLength);
-  return {
-    expiresAt: dv.getUint32(1) * 0x1_0000_0000 + dv.getUint32(5),
-    tag: k.slice(9, 9 + TAG_BYTES),
-    id: new TextDecoder().decode(k.subarray(9 + TAG_BYTES)),
-  };
+  const at = dv.getUint32(1) * 0x1_0000_0000 + dv.getUint32(5);
+  const tag = k.slice(9, 9 + TAG_BYTES);
+  if (k.length === 9 + TAG_BYTES) return { kind: 'bucket', at, tag };
+  return { kind: 'record', at, tag, id: new TextDecoder().decode(k.subarray(9 + TAG_BYTES)) };
 }
 export function prefixRange(p: number): { gte: Uint8Array; lt: Uint8Array } {
   return { gte: one(p), lt: one(p + 1) };

@@ -2,20 +2,24 @@
  * Value records: the personal values of one event about one subject, in
  * one binary record under `v` ‖ tag ‖ record id (spec/privacy.md §2.1).
  *
- * Format 2 (written now) holds every value of the (event, subject) pair
- * under one seal: one cipher, one LevelDB put and one retention key per
- * pair instead of per value, which is most of the vault's CPU on the
- * append path. Each value keeps its own random pointer, salt and
- * commitment, so the leaf format and what an auditor can check do not
- * change. The record id is the pointer of its first value.
+ * Format 3 (written now) has format 2's layout; the number says that the
+ * record has no retention key of its own: its subject's retention bucket
+ * stands for it (layout.ts), so erasure knows which keys to delete.
+ *
+ * Format 2 holds every value of the (event, subject) pair under one seal:
+ * one cipher and one LevelDB put per pair instead of per value, which is
+ * most of the vault's CPU on the append path. Each value keeps its own
+ * random pointer, salt and commitment, so the leaf format and what an
+ * auditor can check do not change. The record id is the pointer of its
+ * first value. A format 2 record has a retention key of its own.
  *
  * Format 1 (one value per record, keyed by its pointer) is still read: it
  * is the one-value case of format 2 with the pointer as AAD, so vaults
  * written before need no migration.
  *
- * Invariant: everything stored in the clear (times, event id, pointers,
- * commitments, names, paths, sizes) is the seal's AAD in format 2, so an
- * altered record fails authentication rather than reading wrong.
+ * Invariant: everything stored in the clear (version, times, event id,
+ * pointers, commitments, names, paths, sizes) is the seal's AAD in formats
+ * 2 and 3, so an altered record fails authentication rather than reading wrong.
  */
 
 import { TlogError } from '../errors.js';
@@ -27,7 +31,7 @@ import { SEAL_OVERHEAD } from './crypto.js';
 type Bytes = Uint8Array;
 
 /** First byte of a value record: its format version. */
-export const VALUE_RECORD_VERSION = 2;
+export const VALUE_RECORD_VERSION = 3;
 export const COMMITMENT_BYTES = 32;
 
 /** One value's entry in a record's clear part. */
@@ -44,7 +48,7 @@ export interface ValueItem {
 }
 
 export interface ValueRecord {
-  readonly version: 1 | 2;
+  readonly version: 1 | 2 | 3;
   readonly event_id: string;
   readonly created_at: number;
   readonly expires_at: number;
@@ -90,7 +94,8 @@ export function encodeValueRecord(
 export function decodeValueRecord(b: Bytes, id: string): ValueRecord {
   const r = new Reader(b, 'value');
   const version = r.u8();
-  if (version === 2) {
+  // Format 3 is format 2's layout; only its retention key differs (one per subject and hour, layout.ts).
+  if (version === 2 || version === 3) {
     const created_at = r.u64();
     const expires_at = r.u64();
     const count = r.u16();
@@ -127,46 +132,23 @@ export function decodeValueRecord(b: Bytes, id: string): ValueRecord {
 
 /** expires_at of a value record without decoding the rest (erasure needs only it and the count). */
 export function valueExpiresAt(b: Bytes): number {
-  if (b.length < 17 || (b[0] !== 1 && b[0] !== 2)) throw b.length > 0 && b[0]! > 2 ? unknownVersion() : corrupt('value');
+  valueVersion(b);
+  if (b.length < 17) throw corrupt('value');
   return readU64(b, 9);
 }
 
 /** How many values a record holds, without decoding it. */
 export function valueCount(b: Bytes): number {
   if (b[0] === 1 && b.length >= 17) return 1;
-  if (b[0] === 2 && b.length >= 19) return (b[17]! << 8) | b[18]!;
-  throw b.length > 0 && b[0]! > 2 ? unknownVersion() : corrupt('value');
+  if ((b[0] === 2 || b[0] === 3) && b.length >= 19) return (b[17]! << 8) | b[18]!;
+  throw b.length > 0 && b[0]! > VALUE_RECORD_VERSION ? unknownVersion() : corrupt('value');
 }
 
-/**
- * The value of a record's retention key: its pointers, each a u8 length
- * then ASCII, so the sweep can mark them erased without reading records.
- */
-export function encodePointerList(pointers: readonly { readonly bytes: Bytes }[]): Bytes {
-  let n = 0;
-  for (const { bytes: p } of pointers) n += 1 + p.length;
-  const out = keyBytes(n);
-  let o = 0;
-  for (const { bytes: p } of pointers) {
-    if (p.length > 0xff) throw new RangeError('a pointer exceeds 255 bytes');
-    out[o++] = p.length;
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-/** The pointers a retention key lists; empty (format 1 keys) means the record's own id. */
-export function decodePointerList(b: Bytes, id: string): string[] {
-  if (b.length === 0) return [id];
-  const out: string[] = [];
-  for (let o = 0; o < b.length; ) {
-    const len = b[o++]!;
-    if (o + len > b.length) throw corrupt('retention');
-    out.push(String.fromCharCode.apply(null, b.subarray(o, o + len) as unknown as number[]));
-    o += len;
-  }
-  return out;
+/** A value record's format version (1-3), without decoding it. */
+export function valueVersion(b: Bytes): 1 | 2 | 3 {
+  const v = b[0];
+  if (v === 1 || v === 2 || v === 3) return v;
+  throw b.length > 0 && v! > VALUE_RECORD_VERSION ? unknownVersion() : corrupt('value');
 }
 
 function asciiBytes(s: string): Bytes {
@@ -176,5 +158,5 @@ function asciiBytes(s: string): Bytes {
 }
 
 function unknownVersion(): TlogError {
-  return new TlogError('VAULT_CORRUPT', `a vault value record has an unknown format version (this version reads formats 1 and ${VALUE_RECORD_VERSION})`);
+  return new TlogError('VAULT_CORRUPT', `a vault value record has an unknown format version (this version reads formats 1 to ${VALUE_RECORD_VERSION})`);
 }

@@ -23,12 +23,14 @@ import { randomId } from './ids.js';
 import {
   erasedSubjectKey,
   erasedValueKey,
+  bucketEnd,
   expiredRange,
   parseRetentionKey,
   prefixRange,
   pseudonymKey,
   recordIdOf,
   recordKey,
+  retentionBucketKey,
   retentionKey,
   runHoldKey,
   subjectKey,
@@ -40,7 +42,7 @@ import {
 import { RwLocks } from './locks.js';
 import { decodeJson, decodeSubject, encodeJson, encodeSubject, type SubjectRecord, type Tombstone } from './records.js';
 import { openValues, sealValues } from './sealing.js';
-import { decodePointerList, decodeValueRecord, encodePointerList, valueCount, valueExpiresAt } from './value-record.js';
+import { decodeValueRecord, valueCount, valueExpiresAt, valueVersion } from './value-record.js';
 import { GroupWriter, type VaultOp } from './writer.js';
 
 export { POINTER_PATTERN, PSEUDONYM_PATTERN } from './ids.js';
@@ -74,6 +76,13 @@ export interface SubjectHandle {
   readonly name: string;
   readonly pseudonym: string;
   readonly key: Bytes;
+  /**
+   * The retention bucket (its end) whose key this subject is known to have
+   * on disk: set once a batch with it is durable, so later values expiring
+   * in the same hour skip the put. A fresh handle (after eviction or
+   * erasure) starts at 0 and writes it again, which is harmless.
+   */
+  retained: number;
 }
 
 export interface StoredValue {
@@ -103,12 +112,23 @@ export interface StagedValues {
   withdraw(): void;
 }
 
+/**
+ * A retention sweep's erasure of one subject: the values expired at `now`,
+ * and the subject's bucket keys wholly past (`buckets`, their ends), which
+ * go with them.
+ */
+export interface RetentionScope {
+  readonly now: number;
+  readonly buckets: readonly number[];
+}
+
 export type EraseOutcome =
   | { state: 'erased'; tombstone: Tombstone; values: number; steps: EraseSteps }
   /** Already erased: the original tombstone (the caller returns the original receipt). */
   | { state: 'already'; tombstone: Tombstone };
 
 const KEY_AAD = utf8('agent-tlog vault subject key v1');
+const EMPTY = new Uint8Array(0);
 /**
  * Iterators pin a LevelDB snapshot, and compaction keeps every version a
  * snapshot can still see. So scans hold this lock's shared side and purges
@@ -200,7 +220,7 @@ export class Vault {
   }
 
   private handleOf(tag: Bytes, rec: SubjectRecord): SubjectHandle {
-    return { tag, name: toHex(tag), pseudonym: rec.pseudonym, key: openSealed(this.opts.masterKey, rec.wrapped_key, concatBytes(KEY_AAD, tag)) };
+    return { tag, name: toHex(tag), pseudonym: rec.pseudonym, key: openSealed(this.opts.masterKey, rec.wrapped_key, concatBytes(KEY_AAD, tag)), retained: 0 };
   }
 
   /**
@@ -266,7 +286,7 @@ export class Vault {
       { type: 'put', key: subjectKey(tag), value: encodeSubject(rec) },
       { type: 'put', key: pseudonymKey(pseudonym), value: tag },
     ];
-    const handle: SubjectHandle = { tag, name, pseudonym, key };
+    const handle: SubjectHandle = { tag, name, pseudonym, key, retained: 0 };
     if (this.unwritten.size < MAX_UNWRITTEN) this.unwritten.set(name, { handle, ops });
     else await this.writer.write(ops);
     return handle;
@@ -311,7 +331,10 @@ export class Vault {
     const release = await this.locks.holdShared(subjects.map((h) => h.name));
     const now = this.now();
     const expiresAt = now + this.opts.retentionMs;
+    const bucket = bucketEnd(expiresAt);
     const ops: VaultOp[] = [];
+    // Subjects whose bucket key this batch writes: marked once it is durable.
+    let marking: SubjectHandle[] | undefined;
     // Records of new subjects ride in this batch (see createSubject()).
     let creating: { name: string; u: { handle: SubjectHandle; ops: VaultOp[] } }[] | undefined;
     const refs: PiiRef[][] = [];
@@ -335,10 +358,13 @@ export class Vault {
       for (let g = 0; g < subjects.length; g++) {
         const h = subjects[g]!;
         const s = sealValues(h.key, fields, groups[g]!);
-        ops.push(
-          { type: 'put', key: recordKey(h.tag, s.id), value: s.record },
-          { type: 'put', key: retentionKey(expiresAt, h.tag, s.id), value: encodePointerList(s.pointers) },
-        );
+        ops.push({ type: 'put', key: recordKey(h.tag, s.id), value: s.record });
+        // The subject's retention bucket rides in the same batch as the record, so no
+        // record is ever on disk without it (layout.ts, RETENTION_BUCKET_MS).
+        if (h.retained !== bucket) {
+          ops.push({ type: 'put', key: retentionBucketKey(bucket, h.tag), value: EMPTY });
+          (marking ??= []).push(h);
+        }
         refs.push(s.pointers.map((p, i) => ({ $pii: p.text, subject: h.pseudonym, commitment: toBase64(s.commitments[i]!) })));
       }
     } catch (e) {
@@ -350,6 +376,7 @@ export class Vault {
       () => {
         release();
         if (creating) for (const { name, u } of creating) if (this.unwritten.get(name) === u) this.unwritten.delete(name);
+        if (marking) for (const h of marking) h.retained = bucket;
       },
       (e: unknown) => {
         release();
@@ -418,8 +445,8 @@ export class Vault {
     tenant: string,
     subject: string | { tag: Bytes },
     makeEvent: (pseudonym: string, values: number, whole: boolean) => Record<string, unknown>,
-    records?: ReadonlyMap<string, readonly string[]>,
-  ): Promise<EraseOutcome | { state: 'unknown' } | { state: 'partial'; tenant: string; event: Record<string, unknown>; values: number }> {
+    scope?: RetentionScope,
+  ): Promise<EraseOutcome | { state: 'unknown' } | { state: 'nothing' } | { state: 'partial'; tenant: string; event: Record<string, unknown>; values: number }> {
     const tag = typeof subject === 'string' ? this.tagOf(tenant, subject) : subject.tag;
     const name = toHex(tag);
     // The subject id leaves memory too (the tag cache is only a speed-up).
@@ -432,6 +459,8 @@ export class Vault {
         // store values about a subject someone just asked to erase.
         this.subjects.delete(name);
         this.unwritten.delete(name);
+        // Bucket keys left behind by an earlier erasure (see below): nothing to sweep here.
+        if (scope && scope.buckets.length > 0) await this.writer.write(scope.buckets.map((end) => ({ type: 'del', key: retentionBucketKey(end, tag) })));
         const t = await this.db.get(tombstoneKey(tag));
         return t ? ({ state: 'already', tombstone: decodeJson<Tombstone>(t, 'tombstone') } as const) : ({ state: 'unknown' } as const);
       }
@@ -448,17 +477,22 @@ export class Vault {
         steps[name] = Math.round(now - t);
         if (name !== 'scan' && name !== 'flush') t = now;
       };
+      // The buckets of the records erased: a whole erasure deletes their keys.
+      const ends = new Set<number>(scope?.buckets);
       const scan = this.locks.shared([SCAN], async () => {
         for await (const [k, v] of this.db.iterator(valueRange(tag))) {
           // Counted in values (what the erasure event reports), decided per record.
           const n = valueCount(v);
           all += n;
-          const id = recordIdOf(k);
-          const pointers = records?.get(idText(id));
-          if (records && !pointers) continue;
+          const expiresAt = valueExpiresAt(v);
+          if (scope && expiresAt > scope.now) continue;
           erased += n;
-          ops.push({ type: 'del', key: k }, { type: 'del', key: retentionKey(valueExpiresAt(v), tag, id) });
-          if (pointers) for (const p of pointers) ops.push({ type: 'put', key: erasedValueKey(p), value: encodeJson({ erased_at: erasedAt }) });
+          const id = recordIdOf(k);
+          ops.push({ type: 'del', key: k });
+          // Records written before the buckets have a retention key of their own.
+          if (valueVersion(v) < 3) ops.push({ type: 'del', key: retentionKey(expiresAt, tag, id) });
+          else ends.add(bucketEnd(expiresAt));
+          if (scope) for (const item of decodeValueRecord(v, idText(id)).items) ops.push({ type: 'put', key: erasedValueKey(item.pointer), value: encodeJson({ erased_at: erasedAt }) });
         }
         step('scan');
       });
@@ -470,10 +504,24 @@ export class Vault {
       // The subject's exclusive lock already keeps new values out, so the
       // flush runs beside the scan (it drops nothing, so an open iterator's
       // snapshot does not matter to it).
-      const flush = this.flushMemtable().then(() => step('flush'));
-      await Promise.all([scan, flush]);
+      //
+      // A retention sweep scans first: most subjects it visits (those with
+      // values expiring later in the current hour) have nothing expired yet,
+      // and each flush would leave a small table file behind.
+      if (scope) {
+        await scan;
+        if (erased === 0) {
+          if (scope.buckets.length > 0) await this.writer.write(scope.buckets.map((end) => ({ type: 'del', key: retentionBucketKey(end, tag) })));
+          return { state: 'nothing' } as const;
+        }
+        t = performance.now();
+        await this.flushMemtable();
+        step('flush');
+      } else await Promise.all([scan, this.flushMemtable().then(() => step('flush'))]);
       t = performance.now();
       const whole = erased === all;
+      // A partial erasure keeps the buckets that may still hold values (those not wholly past).
+      for (const end of whole ? ends : (scope?.buckets ?? [])) ops.push({ type: 'del', key: retentionBucketKey(end, tag) });
       const event = makeEvent(rec.pseudonym, erased, whole);
       this.subjects.delete(name);
       if (!whole) {
@@ -576,23 +624,34 @@ export class Vault {
   }
 
   /**
-   * Value records past retention, grouped by subject tag: record id → its
-   * pointers (from the retention keys alone), and how many values in all.
+   * The subjects that may hold values past retention at `now`, from the
+   * retention keys (no record is read): those with a bucket begun before
+   * `now`, with the ends of their buckets wholly past, and those with a
+   * per-record key (older vaults) expired. erase() with a RetentionScope
+   * then decides per record.
    */
-  async expired(now: number): Promise<{ tag: Bytes; records: Map<string, string[]>; values: number }[]> {
-    const groups = new Map<string, { tag: Bytes; records: Map<string, string[]>; values: number }>();
+  async expired(now: number): Promise<{ tag: Bytes; buckets: number[] }[]> {
+    const groups = new Map<string, { tag: Bytes; buckets: number[] }>();
     await this.locks.shared([SCAN], async () => {
-      for await (const [k, v] of this.db.iterator(expiredRange(now))) {
+      for await (const k of this.db.keys(expiredRange(now))) {
         const r = parseRetentionKey(k);
+        if (r.kind === 'record' && r.at > now) continue;
         const name = toHex(r.tag);
         let g = groups.get(name);
-        if (!g) groups.set(name, (g = { tag: r.tag, records: new Map(), values: 0 }));
-        const pointers = decodePointerList(v, r.id);
-        g.records.set(r.id, pointers);
-        g.values += pointers.length;
+        if (!g) groups.set(name, (g = { tag: r.tag, buckets: [] }));
+        if (r.kind === 'bucket' && r.at <= now) g.buckets.push(r.at);
       }
     });
     return [...groups.values()];
+  }
+
+  /** How many of a subject's values are past retention at `now` (a dry run's count). */
+  async expiredValues(tag: Bytes, now: number): Promise<number> {
+    return this.locks.shared([SCAN], async () => {
+      let n = 0;
+      for await (const v of this.db.values(valueRange(tag))) if (valueExpiresAt(v) <= now) n += valueCount(v);
+      return n;
+    });
   }
 
   /** Whether the subject with this tag is under a legal hold. */

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TlogError } from '../../src/errors.js';
 import { seal as aesSeal } from '../../src/vault/crypto.js';
-import { expiredRange, recordKey, retentionKey, subjectKey } from '../../src/vault/layout.js';
+import { bucketEnd, expiredRange, parseRetentionKey, recordKey, RETENTION_BUCKET_MS, retentionKey, subjectKey } from '../../src/vault/layout.js';
 import { decodeSubject } from '../../src/vault/records.js';
 import { piiCommitment } from '../../src/events/pii.js';
 import { encodeCanonical } from '../../src/events/index.js';
@@ -192,11 +192,12 @@ describe('vault', () => {
     // Pointers and commitments are the ones in the leaf's references.
     for (const ref of [...old, ...young]) expect(before.values.find((x) => x.pointer === ref.$pii)?.commitment).toBe(ref.commitment);
 
+    // One subject to visit: its bucket (the hour ev-old's values expire in) and the legacy record's own key.
     const groups = await v.expired(now);
     expect(groups).toHaveLength(1);
-    expect(groups[0]!.values).toBe(3);
-    expect([...groups[0]!.records.values()].flat().sort()).toEqual([legacy, old[0]!.$pii, old[1]!.$pii].sort());
-    const out = await v.erase('', { tag: groups[0]!.tag }, (pseudonym, values, whole) => ({ pseudonym, values, whole }), groups[0]!.records);
+    expect(groups[0]!.buckets).toEqual([bucketEnd(Date.UTC(2026, 0, 11))]);
+    expect(await v.expiredValues(groups[0]!.tag, now)).toBe(3);
+    const out = await v.erase('', { tag: groups[0]!.tag }, (pseudonym, values, whole) => ({ pseudonym, values, whole }), { now, buckets: groups[0]!.buckets });
     expect(out).toMatchObject({ state: 'partial', values: 3, event: { values: 3, whole: false } });
 
     for (const ref of old) expect(await v.erasedAt(ref)).toBe(now);
@@ -209,10 +210,55 @@ describe('vault', () => {
     const keys = (db() as unknown as { keys(r: object): AsyncIterable<Uint8Array> }).keys(expiredRange(now + 20 * DAY));
     let left = 0;
     for await (const _ of keys) left++;
-    expect(left).toBe(1); // the young record's retention key only
+    expect(left).toBe(1); // the young record's retention bucket only
 
     const whole = await v.erase('acme', 'ann', (pseudonym, values, all) => ({ pseudonym, values, all }));
     expect(whole).toMatchObject({ state: 'erased', values: 1 });
+    // A whole erasure takes the buckets of the records it erased along.
+    let after2 = 0;
+    for await (const _ of (db() as unknown as { keys(r: object): AsyncIterable<Uint8Array> }).keys(expiredRange(now + 20 * DAY))) after2++;
+    expect(after2).toBe(0);
+  });
+
+  it('the retention index holds one key per subject and hour, written with the first values of that hour; a sweep visiting a subject with nothing expired yet changes nothing', async () => {
+    dir = await tempDir('tlog-vault-');
+    let now = Date.UTC(2026, 0, 1, 9, 10);
+    const v = (vault = await Vault.open(dir, { masterKey: MASTER, retentionMs: 10 * DAY, now: () => now }));
+    const retentionKeys = async () => {
+      const out: number[] = [];
+      for await (const k of (db() as unknown as { keys(r: object): AsyncIterable<Uint8Array> }).keys({ gte: new Uint8Array([0x72]), lt: new Uint8Array([0x73]) })) {
+        const r = parseRetentionKey(k);
+        if (r.kind !== 'bucket') throw new Error('a per-record retention key');
+        out.push(r.at);
+      }
+      return out;
+    };
+    const hs = await v.resolve('acme', ['bo']);
+    // Withdrawn values write nothing, and do not count as the hour's key being on disk.
+    (await v.stage('acme', 'ev-0', [item('bo', 'bo@example.org')], hs)).withdraw();
+    await v.seal('acme', 'ev-1', [item('bo', 'bo@example.org')], hs);
+    now += 20 * 60_000;
+    await v.seal('acme', 'ev-2', [item('bo', 'bo@example.org')], hs);
+    const firstHour = bucketEnd(Date.UTC(2026, 0, 11, 9, 10));
+    expect(await retentionKeys()).toEqual([firstHour]);
+    now += 60 * 60_000;
+    await v.seal('acme', 'ev-3', [item('bo', 'bo@example.org')], hs);
+    expect(await retentionKeys()).toEqual([firstHour, firstHour + RETENTION_BUCKET_MS]);
+
+    // Ten days later, inside the first hour's bucket but before ev-1 expires: listed, nothing to erase.
+    now = Date.UTC(2026, 0, 11, 9, 5);
+    const [g] = await v.expired(now);
+    expect(g!.buckets).toEqual([]);
+    expect(await v.erase('', { tag: g!.tag }, (p, n) => ({ p, n }), { now, buckets: g!.buckets })).toEqual({ state: 'nothing' });
+    expect(await retentionKeys()).toEqual([firstHour, firstHour + RETENTION_BUCKET_MS]);
+    // After that hour: ev-1 and ev-2 go, and the hour's key with them; ev-3 and its key stay.
+    now = firstHour + 1;
+    const [g2] = await v.expired(now);
+    expect(g2!.buckets).toEqual([firstHour]);
+    expect(await v.erase('', { tag: g2!.tag }, (p, n) => ({ p, n }), { now, buckets: g2!.buckets })).toMatchObject({ state: 'partial', values: 2 });
+    expect(await retentionKeys()).toEqual([firstHour + RETENTION_BUCKET_MS]);
+    const left = await v.view('acme', 'bo');
+    expect(left.state === 'present' && left.values.map((x) => x.event_id)).toEqual(['ev-3']);
   });
 
   it('staged values reach the disk only when their write is started, and hold back erasure until then; withdrawn ones never do', async () => {
