@@ -55,7 +55,7 @@ export interface ValueRecord {
   readonly items: readonly ValueItem[];
   /** AES-256-GCM under the subject key: nonce ‖ ciphertext ‖ tag. */
   readonly sealed: Bytes;
-  /** What the seal is bound to: the clear part (format 2), the pointer (format 1). */
+  /** What the seal is bound to: the clear part (formats 2 and 3), the pointer (format 1). */
   readonly aad: Bytes;
 }
 

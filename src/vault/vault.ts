@@ -311,7 +311,7 @@ export class Vault {
    * write is done or withdrawn, so no erasure runs between the check that
    * a subject still exists and the write of its values.
    *
-   * One record (one seal, one put, one retention key) per subject of the
+   * One record (one seal, one put; a retention bucket key once an hour) per subject of the
    * event, not per value: that is most of the vault's CPU per event.
    */
   async stage(tenant: string, eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>): Promise<StagedValues> {
