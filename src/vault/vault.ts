@@ -351,6 +351,8 @@ export class Vault {
         if (this.subjects.peek(h.name) !== h) {
           const rec = await this.readSubject(h.tag);
           if (!rec || rec.pseudonym !== h.pseudonym) throw new TlogError('EVENT_CONFLICT', 'a subject of this event was erased while it was being logged; retry');
+          // Back in the cache after a partial erasure, which may have deleted its bucket key.
+          h.retained = 0;
           this.subjects.set(h.name, h);
         }
       }
@@ -437,9 +439,10 @@ export class Vault {
    * the caller can log it, and re-log the identical bytes if a crash came
    * between this commit and the log append (see pendingErasures()).
    *
-   * `records` limits erasure to some value records (retention: record id →
-   * its pointers, which get `y` marks); when it covers every record left,
-   * the whole subject is erased.
+   * `scope` (a retention sweep) limits erasure to the values expired at
+   * `scope.now`, which get `y` marks; when they are all the subject has
+   * left, the whole subject is erased. With nothing expired it changes
+   * nothing but the past buckets it was handed (`nothing`).
    */
   async erase(
     tenant: string,
@@ -457,8 +460,12 @@ export class Vault {
         // A subject created for an event still being sealed is not stored yet:
         // forget it, so that event fails (EVENT_CONFLICT, retry) rather than
         // store values about a subject someone just asked to erase.
-        this.subjects.delete(name);
-        this.unwritten.delete(name);
+        // (Not for a sweep: it visits a tag by a bucket key that outlived an
+        // erasure, and a subject made anew for that person is not its business.)
+        if (!scope) {
+          this.subjects.delete(name);
+          this.unwritten.delete(name);
+        }
         // Bucket keys left behind by an earlier erasure (see below): nothing to sweep here.
         if (scope && scope.buckets.length > 0) await this.writer.write(scope.buckets.map((end) => ({ type: 'del', key: retentionBucketKey(end, tag) })));
         const t = await this.db.get(tombstoneKey(tag));

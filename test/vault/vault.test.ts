@@ -320,4 +320,51 @@ describe('vault', () => {
     const slab = keyBytes(1);
     expect(Buffer.from(slab.buffer).includes(secret)).toBe(false);
   });
+
+  it("a sweep visiting a bucket key that outlived its subject's erasure leaves a new subject of that person alone", async () => {
+    dir = await tempDir('tlog-vault-');
+    let now = Date.UTC(2026, 0, 1, 9, 10);
+    const v = (vault = await Vault.open(dir, { masterKey: MASTER, retentionMs: 10 * DAY, now: () => now }));
+    const sweepOnce = async () => {
+      const out: string[] = [];
+      for (const g of await v.expired(now)) out.push((await v.erase('', { tag: g.tag }, (p, n) => ({ p, n }), { now, buckets: g.buckets })).state);
+      return out;
+    };
+    const hs = await v.resolve('acme', ['cy']);
+    await v.seal('acme', 'ev-1', [item('cy', 'cy@example.org')], hs);
+    now += 2 * DAY;
+    await v.seal('acme', 'ev-2', [item('cy', 'cy@example.org')], hs);
+    // ev-1 expires inside its hour: the sweep erases it and keeps the hour's key (not wholly past).
+    now = Date.UTC(2026, 0, 11, 9, 20);
+    expect(await sweepOnce()).toEqual(['partial']);
+    // The whole erasure takes ev-2's bucket; ev-1's hour outlives it.
+    expect(await v.erase('acme', 'cy', (p, n) => ({ p, n }))).toMatchObject({ state: 'erased', values: 1 });
+    // The same person comes back (a new subject, not on disk until its first values).
+    const again = await v.resolve('acme', ['cy']);
+    expect(await sweepOnce()).toEqual(['already']);
+    await expect(v.seal('acme', 'ev-3', [item('cy', 'cy.new@example.org')], again)).resolves.toHaveLength(1);
+  });
+
+  it('a handle put back in the cache after a partial erasure writes its bucket key again', async () => {
+    dir = await tempDir('tlog-vault-');
+    const t0 = Date.UTC(2026, 0, 1, 9, 10);
+    let now = t0;
+    const v = (vault = await Vault.open(dir, { masterKey: MASTER, retentionMs: 10 * DAY, now: () => now }));
+    const hs = await v.resolve('acme', ['di']);
+    // ev-2 first, then (the clock stepped back) ev-1: the handle's last bucket is ev-1's.
+    now += 5 * DAY;
+    await v.seal('acme', 'ev-2', [item('di', 'di@example.org')], hs);
+    now = t0;
+    await v.seal('acme', 'ev-1', [item('di', 'di@example.org')], hs);
+    const first = bucketEnd(t0 + 10 * DAY);
+    now = first + 1;
+    const [g] = await v.expired(now);
+    expect(await v.erase('', { tag: g!.tag }, (p, n) => ({ p, n }), { now, buckets: g!.buckets })).toMatchObject({ state: 'partial', values: 1 });
+    // An event resolved before the sweep seals with the old handle; the clock has stepped back past the retention.
+    now = t0;
+    await v.seal('acme', 'ev-3', [item('di', 'di@example.org')], hs);
+    const ends: number[] = [];
+    for await (const k of (db() as unknown as { keys(r: object): AsyncIterable<Uint8Array> }).keys({ gte: new Uint8Array([0x72]), lt: new Uint8Array([0x73]) })) ends.push(parseRetentionKey(k).at);
+    expect(ends).toContain(first);
+  });
 });
