@@ -9,8 +9,8 @@
  * names a person, and erasure only has to purge values.
  *
  *   'v' tag(32)                 → subject: pseudonym, wrapped key, hold (binary, records.ts)
- *   'v' tag(32) id              → the values of one event about the subject: pointers, commitments,
- *                                 event_id, times, one seal of their {salt, value}s (value-record.ts);
+ *   'v' tag(32) id              → the values of one event about the subject: pointers, event_id,
+ *                                 times, one seal of their {salt, value}s (value-record.ts);
  *                                 id = the first value's pointer
  *   'p' pseudonym               → tag (the pseudonym mapping)
  *   'r' u64(bucket_end) tag     → empty: the subject has values expiring in the hour that ends

@@ -7,7 +7,8 @@
  * seal, so an event costs one cipher per subject rather than one per value.
  *
  * Invariant: a value's share of the plaintext is exactly its commitment's
- * preimage, so opening a record hands back what an auditor recomputes.
+ * preimage, so opening a record hands back what an auditor recomputes (and
+ * a format 3 record need not store the commitment at all).
  */
 
 import { decodeCanonical, encodeCanonical, type JsonValue } from '../events/index.js';
@@ -62,7 +63,7 @@ export function sealValues(key: Bytes, fields: { event_id: string; created_at: n
     o += size;
     pointers[i] = pointer;
     commitments[i] = commitment;
-    items[i] = { pointer: pointer.bytes, name: values[i]!.name, path: values[i]!.path, commitment, size };
+    items[i] = { pointer: pointer.bytes, name: values[i]!.name, path: values[i]!.path, size };
   }
   const record = encodeValueRecord(fields, items, plainBytes, (aad) => seal(key, plain, aad));
   // The hash and the cipher have copied it: zero the personal data now, or
@@ -75,6 +76,8 @@ export interface OpenedValue {
   readonly item: ValueItem;
   readonly salt: Bytes;
   readonly value: JsonValue;
+  /** The stored one (formats 1, 2), or SHA-256 of the value's share of the plaintext (format 3): the same bytes. */
+  readonly commitment: Bytes;
 }
 
 /** The values of a record, decrypted (VAULT_CORRUPT if it was altered or the key is wrong). */
@@ -84,7 +87,8 @@ export function openValues(key: Bytes, rec: ValueRecord): OpenedValue[] {
   let o = 0;
   for (const item of rec.items) {
     if (item.size < SALT_BYTES || o + item.size > plain.length) throw new TlogError('VAULT_CORRUPT', 'a stored value record does not parse');
-    out.push({ item, salt: plain.slice(o, o + SALT_BYTES), value: decodeCanonical(plain.subarray(o + SALT_BYTES, o + item.size)) as JsonValue });
+    const share = plain.subarray(o, o + item.size);
+    out.push({ item, salt: share.slice(0, SALT_BYTES), value: decodeCanonical(share.subarray(SALT_BYTES)) as JsonValue, commitment: item.commitment ?? sha256(share) });
     o += item.size;
   }
   return out;

@@ -2,8 +2,10 @@
  * Value records: the personal values of one event about one subject, in
  * one binary record under `v` ‖ tag ‖ record id (spec/privacy.md §2.1).
  *
- * Format 3 (written now) has format 2's layout; the number says that the
- * record has no retention key of its own: its subject's retention bucket
+ * Format 3 (written now) is format 2 without the commitments in the clear
+ * part (each is SHA-256 of its value's share of the plaintext, so opening
+ * the record gives it back; 32 bytes less per value to write and compact),
+ * and without a retention key of its own: its subject's retention bucket
  * stands for it (layout.ts), so erasure knows which keys to delete.
  *
  * Format 2 holds every value of the (event, subject) pair under one seal:
@@ -18,8 +20,9 @@
  * written before need no migration.
  *
  * Invariant: everything stored in the clear (version, times, event id,
- * pointers, commitments, names, paths, sizes) is the seal's AAD in formats
- * 2 and 3, so an altered record fails authentication rather than reading wrong.
+ * pointers, names, paths, sizes, format 2's commitments) is the seal's AAD
+ * in formats 2 and 3, so an altered record fails authentication rather
+ * than reading wrong.
  */
 
 import { TlogError } from '../errors.js';
@@ -41,8 +44,11 @@ export interface ValueItem {
   readonly name: string;
   /** Where the pointer sits in the stored event (`pii.email`, `metadata.customer.email`). */
   readonly path: string;
-  /** SHA-256(salt ‖ canonical CBOR of the value); also in the leaf (base64). */
-  readonly commitment: Bytes;
+  /**
+   * SHA-256(salt ‖ canonical CBOR of the value); also in the leaf (base64).
+   * Stored in formats 1 and 2; a format 3 record's comes from opening it (openValues).
+   */
+  readonly commitment?: Bytes;
   /** Bytes of this value's salt ‖ CBOR(value) in the sealed plaintext (values follow each other in item order). */
   readonly size: number;
 }
@@ -64,13 +70,12 @@ export interface NewItem {
   readonly pointer: Bytes;
   readonly name: string;
   readonly path: string;
-  readonly commitment: Bytes;
   readonly size: number;
 }
 
 /**
- * 0x02 ‖ created_at u64 ‖ expires_at u64 ‖ count u16 ‖ str event_id ‖
- * count × (str pointer ‖ commitment(32) ‖ size u32 ‖ str name ‖ str path) ‖ sealed (the rest).
+ * Format 3: 0x03 ‖ created_at u64 ‖ expires_at u64 ‖ count u16 ‖ str event_id ‖
+ * count × (str pointer ‖ size u32 ‖ str name ‖ str path) ‖ sealed (the rest).
  * `seal` is handed the clear part (everything before `sealed`) as its AAD.
  */
 export function encodeValueRecord(
@@ -81,12 +86,9 @@ export function encodeValueRecord(
 ): Bytes {
   if (items.length === 0 || items.length > 0xffff) throw new RangeError('a value record holds 1-65,535 values');
   let size = 19 + 2 + fields.event_id.length * 3 + plainBytes + SEAL_OVERHEAD;
-  for (const it of items) size += 2 + it.pointer.length + COMMITMENT_BYTES + 4 + 4 + (it.name.length + it.path.length) * 3;
+  for (const it of items) size += 2 + it.pointer.length + 4 + 4 + (it.name.length + it.path.length) * 3;
   const w = new Writer(size, keyBytes).u8(VALUE_RECORD_VERSION).u64(fields.created_at).u64(fields.expires_at).u16(items.length).str(fields.event_id);
-  for (const it of items) {
-    if (it.commitment.length !== COMMITMENT_BYTES) throw new RangeError(`a commitment is ${COMMITMENT_BYTES} bytes`);
-    w.strBytes(it.pointer).bytes(it.commitment).u32(it.size).str(it.name).str(it.path);
-  }
+  for (const it of items) w.strBytes(it.pointer).u32(it.size).str(it.name).str(it.path);
   return w.bytes(seal(w.done())).done();
 }
 
@@ -94,7 +96,7 @@ export function encodeValueRecord(
 export function decodeValueRecord(b: Bytes, id: string): ValueRecord {
   const r = new Reader(b, 'value');
   const version = r.u8();
-  // Format 3 is format 2's layout; only its retention key differs (one per subject and hour, layout.ts).
+  // Format 2 is format 3 with each value's commitment after its pointer.
   if (version === 2 || version === 3) {
     const created_at = r.u64();
     const expires_at = r.u64();
@@ -104,9 +106,9 @@ export function decodeValueRecord(b: Bytes, id: string): ValueRecord {
     let plain = 0;
     for (let i = 0; i < count; i++) {
       const pointer = r.str();
-      const commitment = r.bytes(COMMITMENT_BYTES);
+      const commitment = version === 2 ? r.bytes(COMMITMENT_BYTES) : undefined;
       const size = r.u32();
-      items.push({ pointer, commitment, size, name: r.str(), path: r.str() });
+      items.push({ pointer, ...(commitment ? { commitment } : {}), size, name: r.str(), path: r.str() });
       plain += size;
     }
     const aad = b.slice(0, r.offset);

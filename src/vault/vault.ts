@@ -413,7 +413,7 @@ export class Vault {
       const values: StoredValue[] = [];
       for await (const [k, v] of this.db.iterator(valueRange(tag))) {
         const r = decodeValueRecord(v, idText(recordIdOf(k)));
-        for (const { item, salt, value } of openValues(h.key, r))
+        for (const { item, salt, value, commitment } of openValues(h.key, r))
           values.push({
             pointer: item.pointer,
             name: item.name,
@@ -421,7 +421,7 @@ export class Vault {
             event_id: r.event_id,
             value,
             salt: toBase64(salt),
-            commitment: toBase64(item.commitment),
+            commitment: toBase64(commitment),
             created_at: r.created_at,
             expires_at: r.expires_at,
           });

@@ -46,7 +46,10 @@ describe('vault records', () => {
     opened.forEach((o, i) => {
       expect(o.salt.length).toBe(32);
       expect(Buffer.from(piiCommitment(nodeSha256, o.salt, o.value)).equals(Buffer.from(s.commitments[i]!))).toBe(true);
-      expect(Buffer.from(o.item.commitment).equals(Buffer.from(s.commitments[i]!))).toBe(true);
+      expect(Buffer.from(o.commitment).equals(Buffer.from(s.commitments[i]!))).toBe(true);
+      // Format 3 keeps no commitment in the clear: opening the record gives it back.
+      expect(rec.items[i]!.commitment).toBeUndefined();
+      expect(Buffer.from(s.record).includes(Buffer.from(s.commitments[i]!))).toBe(false);
     });
     expect(opened[0]!.salt).not.toEqual(opened[1]!.salt);
     // Only ciphertext: no value in the clear part, no JSON, no base64.
@@ -55,10 +58,10 @@ describe('vault records', () => {
     expect(raw.includes(Buffer.from('7946'))).toBe(false);
   });
 
-  it('the clear part is authenticated: a changed time, event id, pointer or commitment answers VAULT_CORRUPT, as does a wrong key', () => {
+  it('the clear part is authenticated: a changed time, event id, pointer or path answers VAULT_CORRUPT, as does a wrong key', () => {
     const s = sealValues(KEY, fields, values);
     const id = s.pointers[0]!.text;
-    // 0 version, 1 created_at, 9 expires_at, 17 count, 19 event_id (36), 57 the first pointer (2 + 26), 85 its commitment.
+    // 0 version, 1 created_at, 9 expires_at, 17 count, 19 event_id (36), 57 the first pointer (2 + 26), 85 its size, 89 its name, 96 its path.
     for (const at of [1, 40, 70, 100]) {
       const bad = new Uint8Array(s.record);
       bad[at]! ^= 1;
@@ -99,10 +102,9 @@ describe('vault records', () => {
     expect(errorCode(() => decodeValueRecord(v4, id))).toBe('VAULT_CORRUPT');
     expect(errorCode(() => valueExpiresAt(v4))).toBe('VAULT_CORRUPT');
     expect(errorCode(() => valueCount(v4))).toBe('VAULT_CORRUPT');
-    // Format 2 (the same layout, its own retention key) still reads; its seal is bound to its version byte.
+    // Another version byte on a format 3 record: its seal is bound to it.
     const v2 = new Uint8Array(v);
     v2[0] = 2;
-    expect(valueCount(v2)).toBe(valueCount(v));
     expect(errorCode(() => openValues(KEY, decodeValueRecord(v2, id)))).toBe('VAULT_CORRUPT');
     expect(errorCode(() => decodeSubject(s.subarray(0, s.length - 1)))).toBe('VAULT_CORRUPT');
     expect(errorCode(() => decodeSubject(new Uint8Array([...s, 0])))).toBe('VAULT_CORRUPT');
@@ -111,10 +113,30 @@ describe('vault records', () => {
     expect(errorCode(() => decodeValueRecord(new Uint8Array([...v, 0]), id))).toBe('VAULT_CORRUPT');
   });
 
-  it('refuses to encode a wrapped key or commitment of the wrong size, or an empty record', () => {
+  it('refuses to encode a wrapped key of the wrong size, or an empty record', () => {
     expect(() => encodeSubject({ ...subject, wrapped_key: bytes(59, 1) })).toThrow(RangeError);
-    const item = { pointer: ascii('pii_x'), name: 'a', path: 'pii.a', commitment: bytes(31, 1), size: 33 };
-    expect(() => encodeValueRecord(fields, [item], 33, (aad) => aad)).toThrow(RangeError);
     expect(() => encodeValueRecord(fields, [], 0, (aad) => aad)).toThrow(RangeError);
+  });
+
+  it('a format 2 record (commitments in the clear part) still reads, and its stored commitments come back', () => {
+    const pointer = 'pii_2bB5mS7qJ0g3cX9yK1vN4w';
+    const salt = bytes(32, 4);
+    const cbor = new Uint8Array([0x63, 0x61, 0x62, 0x63]); // "abc"
+    const commitment = piiCommitment(nodeSha256, salt, 'abc');
+    const u64 = (n: number) => {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, BigInt(n));
+      return [...b];
+    };
+    const str = (x: string) => [0, x.length, ...ascii(x)];
+    const clear = new Uint8Array([2, ...u64(5), ...u64(7), 0, 1, ...str('ev-2'), ...str(pointer), ...commitment, 0, 0, 0, 36, ...str('email'), ...str('pii.email')]);
+    const rec2 = new Uint8Array([...clear, ...seal(KEY, new Uint8Array([...salt, ...cbor]), clear)]);
+    const rec = decodeValueRecord(rec2, pointer);
+    expect(rec).toMatchObject({ version: 2, event_id: 'ev-2', created_at: 5, expires_at: 7 });
+    expect(Buffer.from(rec.items[0]!.commitment!).equals(Buffer.from(commitment))).toBe(true);
+    const [o] = openValues(KEY, rec);
+    expect(o!.value).toBe('abc');
+    expect(Buffer.from(o!.commitment).equals(Buffer.from(commitment))).toBe(true);
+    expect([valueCount(rec2), valueExpiresAt(rec2)]).toEqual([1, 7]);
   });
 });
