@@ -467,13 +467,14 @@ export class Vault {
           this.unwritten.delete(name);
         }
         // Bucket keys left behind by an earlier erasure (see below): nothing to sweep here.
-        if (scope && scope.buckets.length > 0) await this.writer.write(scope.buckets.map((end) => ({ type: 'del', key: retentionBucketKey(end, tag) })));
+        if (scope) await this.dropBuckets(tag, scope.buckets);
         const t = await this.db.get(tombstoneKey(tag));
         return t ? ({ state: 'already', tombstone: decodeJson<Tombstone>(t, 'tombstone') } as const) : ({ state: 'unknown' } as const);
       }
       if (rec.hold) throw new TlogError('LEGAL_HOLD', 'a legal hold covers this subject; lift it before erasing');
       const ops: VaultOp[] = [];
       const erasedAt = this.now();
+      const erasedMark = encodeJson({ erased_at: erasedAt });
       let all = 0;
       let erased = 0;
       const steps: EraseSteps = { scan: 0, flush: 0, shred: 0, purge: 0 };
@@ -499,7 +500,7 @@ export class Vault {
           // Records written before the buckets have a retention key of their own.
           if (valueVersion(v) < 3) ops.push({ type: 'del', key: retentionKey(expiresAt, tag, id) });
           else ends.add(bucketEnd(expiresAt));
-          if (scope) for (const item of decodeValueRecord(v, idText(id)).items) ops.push({ type: 'put', key: erasedValueKey(item.pointer), value: encodeJson({ erased_at: erasedAt }) });
+          if (scope) for (const item of decodeValueRecord(v, idText(id)).items) ops.push({ type: 'put', key: erasedValueKey(item.pointer), value: erasedMark });
         }
         step('scan');
       });
@@ -518,7 +519,7 @@ export class Vault {
       if (scope) {
         await scan;
         if (erased === 0) {
-          if (scope.buckets.length > 0) await this.writer.write(scope.buckets.map((end) => ({ type: 'del', key: retentionBucketKey(end, tag) })));
+          await this.dropBuckets(tag, scope.buckets);
           return { state: 'nothing' } as const;
         }
         t = performance.now();
@@ -528,7 +529,7 @@ export class Vault {
       t = performance.now();
       const whole = erased === all;
       // A partial erasure keeps the buckets that may still hold values (those not wholly past).
-      for (const end of whole ? ends : (scope?.buckets ?? [])) ops.push({ type: 'del', key: retentionBucketKey(end, tag) });
+      ops.push(...bucketDeletions(tag, whole ? ends : (scope?.buckets ?? [])));
       const event = makeEvent(rec.pseudonym, erased, whole);
       this.subjects.delete(name);
       if (!whole) {
@@ -543,7 +544,7 @@ export class Vault {
         { type: 'del', key: subjectKey(tag) },
         { type: 'del', key: pseudonymKey(rec.pseudonym) },
         { type: 'put', key: tombstoneKey(tag), value: encodeJson(tombstone) },
-        { type: 'put', key: erasedSubjectKey(rec.pseudonym), value: encodeJson({ erased_at: erasedAt }) },
+        { type: 'put', key: erasedSubjectKey(rec.pseudonym), value: erasedMark },
       );
       await this.writer.write(ops);
       step('shred');
@@ -553,6 +554,12 @@ export class Vault {
       return { state: 'erased', tombstone, values: erased, steps } as const;
     });
     return outcome;
+  }
+
+  /** Deletes a subject's bucket keys on their own (none: no write). */
+  private async dropBuckets(tag: Bytes, ends: Iterable<number>): Promise<void> {
+    const ops = bucketDeletions(tag, ends);
+    if (ops.length > 0) await this.writer.write(ops);
   }
 
   /**
@@ -679,6 +686,10 @@ export class Vault {
   async knowsPseudonym(pseudonym: string): Promise<boolean> {
     return (await this.db.get(pseudonymKey(pseudonym))) !== undefined || (await this.db.get(erasedSubjectKey(pseudonym))) !== undefined;
   }
+}
+
+function bucketDeletions(tag: Bytes, ends: Iterable<number>): VaultOp[] {
+  return [...ends].map((end) => ({ type: 'del', key: retentionBucketKey(end, tag) }));
 }
 
 /** References made per subject group, back in `items` order (each group's were made in its items' order). */

@@ -47,8 +47,8 @@ const NO_OPS: VaultOp[] = Object.freeze([]) as unknown as VaultOp[];
 
 export class GroupWriter {
   private queue: Queued[] = [];
-  /** How many queued ops were asked for. */
-  private wanted = 0;
+  /** Some queued op was asked for since the last flush took them. */
+  private wanted = false;
   private running = false;
 
   constructor(private readonly db: Level<Bytes, Bytes>) {}
@@ -93,7 +93,7 @@ export class GroupWriter {
     // Requested already (a flush that took it had been asked for it too).
     if (q.requested) return;
     q.requested = true;
-    this.wanted++;
+    this.wanted = true;
     // A running loop goes on while anything is wanted.
     if (this.running) return;
     this.running = true;
@@ -107,7 +107,7 @@ export class GroupWriter {
 
   private async loop(): Promise<void> {
     try {
-      while (this.wanted > 0) await this.flushWanted();
+      while (this.wanted) await this.flushWanted();
     } finally {
       this.running = false;
     }
@@ -119,7 +119,7 @@ export class GroupWriter {
     const rest: Queued[] = [];
     for (const q of this.queue) (q.requested ? batch : rest).push(q);
     this.queue = rest;
-    this.wanted = 0;
+    this.wanted = false;
     try {
       // Inside the try: batch() throws synchronously once the database is closed (shutdown).
       const b = this.db.batch();
