@@ -4,7 +4,7 @@ import express, { type RequestHandler } from 'express';
 import type { AppContext } from './context.js';
 import { guardFor } from './auth.js';
 import { rawBody } from './body.js';
-import { errorHandler, notFound, sendError } from './errors.js';
+import { type Clean, errorHandler, notFound, sendError } from './errors.js';
 import { TlogError } from '../errors.js';
 import { FairTurns, MAX_WAITING_TURNS } from '../limits/fair-turns.js';
 import { RateLimits, rateLimitConfig } from '../limits/rate-limits.js';
@@ -33,10 +33,10 @@ const everyRequest: RequestHandler = (req, res, next) => {
  * than an append, and refusals are what a flood produces. Anything else
  * (5xx, body-parser errors) still goes to errorHandler, which logs it.
  */
-function answeringClientErrors(step: RequestHandler): RequestHandler {
+function answeringClientErrors(step: RequestHandler, clean: Clean): RequestHandler {
   return (req, res, next) => {
     const fail = (e: unknown) => {
-      if (e instanceof TlogError && e.status < 500 && !res.headersSent) sendError(res, e);
+      if (e instanceof TlogError && e.status < 500 && !res.headersSent) sendError(res, e, clean);
       else next(e);
     };
     try {
@@ -54,6 +54,8 @@ export function createApp(input: Omit<AppContext, 'rateLimits' | 'turns'> & { ra
     rateLimits: input.rateLimits ?? new RateLimits(rateLimitConfig(input.config)),
     turns: input.turns ?? new FairTurns(MAX_WAITING_TURNS, { onStepError: (e) => input.logger.error({ err: e }, 'a request step threw outside its handler') }),
   };
+  // Error answers can quote input: the same scrub rules as events (errors.ts, sendError).
+  const clean: Clean = (s) => ctx.ingest.text(s);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -68,9 +70,9 @@ export function createApp(input: Omit<AppContext, 'rateLimits' | 'turns'> & { ra
     // The handler's first step waits for its tenant's turn (src/limits/fair-turns.ts).
     if (r.access !== 'public') chain.push(fairTurn(ctx.turns));
     chain.push(r.handler(ctx));
-    app[r.method](r.path, ...chain.map(answeringClientErrors));
+    app[r.method](r.path, ...chain.map((step) => answeringClientErrors(step, clean)));
   }
   app.use(notFound);
-  app.use(errorHandler(ctx.logger));
+  app.use(errorHandler(ctx.logger, clean));
   return app;
 }

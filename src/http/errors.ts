@@ -9,9 +9,39 @@ import type { Logger } from 'pino';
 import { ERRORS, TlogError, type ErrorCode } from '../errors.js';
 import { sendJson } from './json.js';
 
-export function sendError(res: Response, e: TlogError): void {
+/** Removes secrets from a string (the server's scrub rules: Ingest.text). */
+export type Clean = (s: string) => string;
+
+/** Codes whose messages are fixed texts: the flood answers stay as cheap as they were. */
+const FIXED_TEXT = new Set<ErrorCode>(['RATE_LIMITED', 'OVERLOADED', 'UNAUTHENTICATED', 'FORBIDDEN']);
+
+/**
+ * Answers `e`. With `clean`, its message and every string of its details go
+ * through the scrub rules first: a 4xx can quote the client's input (an
+ * unknown field's name, an issue's path), and a secret sent as an object key
+ * must not come back in an answer, where proxies and client logs keep it.
+ */
+export function sendError(res: Response, e: TlogError, clean?: Clean): void {
   if (e.retryAfter !== undefined) res.setHeader('Retry-After', String(e.retryAfter));
-  sendJson(res, e.status, { error: { code: e.code, message: e.message, ...(e.details ?? {}) } });
+  sendJson(res, e.status, { error: errorBody(e, clean) });
+}
+
+/** `{ code, message, ...details }` of the JSON error shape, scrubbed by `clean` (see sendError); a batch item's answer too. */
+export function errorBody(e: TlogError, clean?: Clean): Record<string, unknown> {
+  const c = clean && !FIXED_TEXT.has(e.code) ? clean : undefined;
+  const details = c && e.details ? (cleanStrings(e.details, c) as Record<string, unknown>) : e.details;
+  return { code: e.code, message: c ? c(e.message) : e.message, ...(details ?? {}) };
+}
+
+function cleanStrings(v: unknown, clean: Clean): unknown {
+  if (typeof v === 'string') return clean(v);
+  if (Array.isArray(v)) return v.map((x) => cleanStrings(x, clean));
+  if (v !== null && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = cleanStrings(x, clean);
+    return o;
+  }
+  return v;
 }
 
 /** body-parser / raw-body errors carry a `type`; map the ones a client can cause. */
@@ -32,7 +62,7 @@ function routePattern(req: { route?: { path?: unknown } }): string {
   return typeof req.route?.path === 'string' ? req.route.path : '(no route)';
 }
 
-export function errorHandler(log: Logger): ErrorRequestHandler {
+export function errorHandler(log: Logger, clean?: Clean): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) {
       res.destroy();
@@ -41,7 +71,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (err instanceof TlogError) {
       if (err.status >= 500 && err.code !== 'OVERLOADED' && err.code !== 'LOG_UNAVAILABLE')
         log.error({ err, method: req.method, route: routePattern(req) }, 'request failed');
-      return sendError(res, err);
+      return sendError(res, err, clean);
     }
     const type = (err as { type?: unknown })?.type;
     if (typeof type === 'string' && type in PARSER_ERRORS) {

@@ -78,6 +78,13 @@ function keyValueRule(kind: string, keys: string, flags: string, hints: string[]
   return { kind, pattern: `(?:${flag}|${assign})${VALUE}`, flags: 'i', secretGroup: 1, hints };
 }
 
+/**
+ * `://user:password@` of a URL, the password (group 1) as described at the
+ * connection_string rule. User and password are bounded (256), so a long run
+ * of "://" without whitespace costs linear time, not quadratic.
+ */
+const URL_PASSWORD = String.raw`://[^\s:/?#"'<>]{0,256}:(?!\d{1,5}(?:[/?#\s"'<>]|$))([^\s"'<>]{1,256})@(?=[^\s/?#@:"'<>\\]+(?:[:/?#\s"'<>\\]|$))`;
+
 /** The built-in text rules, in priority order. */
 export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // PEM blocks, whole, BEGIN to END; a truncated block (no END) to the end of the string.
@@ -126,10 +133,11 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     pattern: String.raw`\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}\b`,
     hints: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'APKA', 'A3T'],
   },
-  // A 40-character secret shortly after "aws … secret" (aws_secret_access_key=, "AWS secret key: …").
+  // A 40-character secret shortly after "aws … secret" (aws_secret_access_key=, "AWS secret key: …",
+  // and aws configure's prompt "AWS Secret Access Key [****************EKEY]: …").
   {
     kind: 'aws_secret_key',
-    pattern: String.raw`aws[\w .-]{0,40}?secret[\w .-]{0,24}?[\s:="']{1,4}([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])`,
+    pattern: String.raw`aws[\w .-]{0,40}?secret[\w .*[\]-]{0,48}?[\s:="']{1,4}([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])`,
     flags: 'i',
     secretGroup: 1,
     hints: ['aws'],
@@ -164,18 +172,20 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     secretGroup: 1,
     hints: ['authorization'],
   },
-  // scheme://user:password@host keeps the user and the host. The password runs
-  // to the LAST @ of the authority, so an unencoded @ in it does not leak a tail.
+  // scheme://user:password@host keeps the user and the host. Passwords are often
+  // not percent-encoded, so the password may hold @ # ? / and runs to the LAST @
+  // that a host follows (a run without / ? # @ : then a delimiter or the end); the
+  // user may hold an @ too (user@corp.com). Not a port: ":8080/path?mail=a@b.c".
   {
     kind: 'connection_string',
-    pattern: String.raw`\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse)://[^\s:/@?#"'<>]*:([^\s/?#"'<>]+)@`,
+    pattern: String.raw`\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse)${URL_PASSWORD}`,
     flags: 'i',
     secretGroup: 1,
     hints: ['://'],
   },
   {
     kind: 'url_password',
-    pattern: String.raw`\b[a-z][a-z0-9+.-]{1,30}://[^\s:/@?#"'<>]*:([^\s/?#"'<>]+)@`,
+    pattern: String.raw`\b[a-z][a-z0-9+.-]{1,30}${URL_PASSWORD}`,
     flags: 'i',
     secretGroup: 1,
     hints: ['://'],
@@ -208,11 +218,12 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
 
 /** The built-in key rules. A value under such a key is redacted whole. */
 export const DEFAULT_KEY_RULES: readonly SecretKeyRule[] = Object.freeze([
-  { kind: 'password', names: ['password', 'passwd', 'passphrase'], match: 'suffix' },
+  // Plurals too (a list of passwords), but not `tokens`: max_tokens, input_tokens are usage counts.
+  { kind: 'password', names: ['password', 'passwd', 'passphrase', 'passwords'], match: 'suffix' },
   { kind: 'password', names: ['pwd'] },
-  { kind: 'private_key', names: ['privatekey'], match: 'suffix' },
-  { kind: 'secret', names: ['secret', 'secretkey', 'accesskey', 'credential', 'credentials'], match: 'suffix' },
-  { kind: 'api_key', names: ['apikey'], match: 'suffix' },
+  { kind: 'private_key', names: ['privatekey', 'privatekeys'], match: 'suffix' },
+  { kind: 'secret', names: ['secret', 'secretkey', 'accesskey', 'credential', 'credentials', 'secrets', 'secretkeys', 'accesskeys'], match: 'suffix' },
+  { kind: 'api_key', names: ['apikey', 'apikeys'], match: 'suffix' },
   { kind: 'token', names: ['token'], match: 'suffix' },
   { kind: 'authorization', names: ['authorization'], match: 'suffix' },
   { kind: 'authorization', names: ['auth'] },

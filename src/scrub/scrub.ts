@@ -236,10 +236,15 @@ function keyKindUncached(key: string, c: CompiledRules): string {
   return '';
 }
 
-/** For an object with a string `name` (or `key`) naming a secret and a `value`: that kind. */
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+/** The `value` of a name/value pair: lower case (Kubernetes, HAR) or capitalized (AWS: SSM parameters, tags). */
+const isPairValue = (k: string): boolean => k === 'value' || k === 'Value';
+
+/** For an object with a string `name` (or `key`, `Name`, `Key`) naming a secret and a `value` (or `Value`): that kind. */
 function pairSecretKind(o: Record<string, unknown>, c: CompiledRules): string | undefined {
-  if (!Object.prototype.hasOwnProperty.call(o, 'value')) return undefined;
-  const name = Object.prototype.hasOwnProperty.call(o, 'name') ? o.name : Object.prototype.hasOwnProperty.call(o, 'key') ? o.key : undefined;
+  if (!own(o, 'value') && !own(o, 'Value')) return undefined;
+  const at = ['name', 'key', 'Name', 'Key'].find((k) => own(o, k));
+  const name = at === undefined ? undefined : o[at];
   return typeof name === 'string' ? secretKeyKind(name, c) : undefined;
 }
 
@@ -303,7 +308,8 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
       // Original keys are unique, so a name can only collide once some key was renamed.
       let renamed = false;
       // A name/value pair ({"name": "DB_PASSWORD", "value": "…"}: Kubernetes env,
-      // HAR and fetch header lists) is judged by its name, like a key.
+      // HAR and fetch header lists; {"Name": "/prod/db/password", "Value": "…"}:
+      // AWS SSM) is judged by its name, like a key.
       const pairKind = secretKind === undefined ? pairSecretKind(v, c) : undefined;
       for (const key of Object.keys(v)) {
         if (kinds.length !== 0) kinds.length = 0;
@@ -317,7 +323,7 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
         }
         path.push(k);
         if (scrubbedKey !== null) for (const kind of [...kinds]) record(kind);
-        const value = walk(v[key], secretKind ?? (key === 'value' ? pairKind : undefined) ?? secretKeyKind(k, c));
+        const value = walk(v[key], secretKind ?? (isPairValue(key) ? pairKind : undefined) ?? secretKeyKind(k, c));
         if (k === '__proto__') setOwn(o, k, value);
         else o[k] = value;
         path.pop();

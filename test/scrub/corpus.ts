@@ -115,6 +115,14 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('mongodb+srv URL', 'connection_string', 'mongosh "mongodb+srv://admin:', gen(ALNUM, 16), '@cluster0.ab1cd.mongodb.net/test"'),
   simple('redis URL with empty user', 'connection_string', 'REDIS_URL=redis://:', gen(ALNUM, 24), '@cache:6379/0'),
   simple('amqp URL', 'connection_string', 'broker amqps://guest:', gen(ALNUM, 12), '@mq.example.com:5671/vhost'),
+  // Unencoded passwords with # ? / @ (review: these leaked whole, or their tail after an @).
+  simple('postgres URL, password with #', 'connection_string', 'psql "postgresql://app:', `${gen(ALNUM, 3)}#${gen(ALNUM, 9)}`, '@db.internal:5432/prod"'),
+  simple('redis URL, password with /', 'connection_string', 'redis-cli -u redis://:', `${gen(ALNUM, 3)}/${gen(ALNUM, 9)}`, '@cache:6379/0'),
+  simple('https URL, password with ?', 'url_password', 'git clone https://deploy:', `${gen(ALNUM, 3)}?${gen(ALNUM, 9)}`, '@git.example.com/repo.git'),
+  simple('postgres URL, password with @ and #', 'connection_string', 'postgresql://app:', `${gen(ALNUM, 2)}@${gen(ALNUM, 2)}#${gen(ALNUM, 5)}1`, '@db/prod'),
+  simple('postgres URL, user with @', 'connection_string', 'postgres://svc@corp.example.com:', gen(ALNUM, 14), '@db/x'),
+  simple('aws configure prompt', 'aws_secret_key', 'AWS Secret Access Key [None]: ', gen(B64, 40), ''),
+  simple('aws configure prompt, masked current key', 'aws_secret_key', 'AWS Secret Access Key [****************EKEY]: ', gen(B64, 40), ''),
   simple('ADO.NET connection string', 'password', 'Server=tcp:db.example.com,1433;Initial Catalog=app;User ID=svc;Password=', `${gen(ALNUM, 10)} ${gen(ALNUM, 6)}`, ';Encrypt=True'),
   simple('JDBC with password property', 'password', 'jdbc:sqlserver://db:1433;databaseName=app;user=sa;password=', gen(ALNUM, 16), ';'),
   simple('env var password', 'password', 'DB_PASSWORD=', pw(), ' ./migrate up'),
@@ -256,4 +264,8 @@ export const NOT_SECRETS: readonly string[] = [
   'approve_invoice INV-2026-0042 for vendor ACME-17',
   'See RFC 7519 for JSON Web Tokens (eyJ... prefix).',
   'cookies are stored per site',
+  // A port, then an @ in the query: not a password.
+  'https://example.com:8080/path?email=a@b.com',
+  'http://10.0.0.5:3000/#/users/bob@example.org',
+  'usage: input_tokens 812, output_tokens 64, total_tokens 876',
 ];

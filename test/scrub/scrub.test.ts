@@ -188,6 +188,21 @@ describe('scrubEvent', () => {
     expect(scrubEvent(r.event, rules).scrubbed).toEqual([]);
   });
 
+  it('redacts capitalized Name/Value pairs (AWS SSM output) and plural key names, not usage counts', () => {
+    const ssm = { Parameter: { Name: '/prod/db/password', Type: 'SecureString', Value: 'Zr8#Lq2pW4nM', Version: 3 } };
+    const tags = [{ Key: 'deploy_token', Value: 'tk-123456' }, { Key: 'team', Value: 'payments' }];
+    const r = scrubEvent({ metadata: { ssm, tags, passwords: ['a1', 'b2'], api_keys: { stripe: 'x' }, usage: { max_tokens: 4096, input_tokens: 812 } } }, rules);
+    expect(r.event).toEqual({
+      metadata: {
+        ssm: { Parameter: { Name: '/prod/db/password', Type: 'SecureString', Value: '[REDACTED:password]', Version: 3 } },
+        tags: [{ Key: 'deploy_token', Value: '[REDACTED:token]' }, { Key: 'team', Value: 'payments' }],
+        passwords: ['[REDACTED:password]', '[REDACTED:password]'],
+        api_keys: { stripe: '[REDACTED:api_key]' },
+        usage: { max_tokens: 4096, input_tokens: 812 },
+      },
+    });
+  });
+
   it('reports one entry per (path, kind) and formats odd paths', () => {
     const gh = `ghp_${'Ab12'.repeat(9)}`;
     const r = scrubEvent({ data_accessed: [`${gh} and ${gh}`, { id: `x ${gh} password=abc` }], metadata: { 'odd key': gh } }, rules);

@@ -11,6 +11,7 @@ import { checkAgentSignature } from '../signed-events.js';
 import { decodeBody } from '../body.js';
 import type { AppContext } from '../context.js';
 import { sendJson } from '../json.js';
+import { errorBody } from '../errors.js';
 import { parseId } from '../params.js';
 
 export const MAX_BATCH_EVENTS = 1000;
@@ -66,8 +67,9 @@ export const appendOne = (ctx: AppContext): RequestHandler => async (req, res) =
  */
 const BATCH_TURN = 32;
 
-function errorJson(e: unknown): { status: number; error: Record<string, unknown> } {
-  if (e instanceof TlogError) return { status: e.status, error: { code: e.code, message: e.message, ...(e.details ?? {}) } };
+/** A batch item's error answer, scrubbed like any error answer (http/errors.ts). */
+function errorJson(e: unknown, ctx: AppContext): { status: number; error: Record<string, unknown> } {
+  if (e instanceof TlogError) return { status: e.status, error: errorBody(e, (s) => ctx.ingest.text(s)) };
   throw e;
 }
 
@@ -114,7 +116,7 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
     try {
       ready.push({ i, r: readEvent(items[i], ctx, key) });
     } catch (e) {
-      failures[i] = errorJson(e);
+      failures[i] = errorJson(e, ctx);
     }
   }
   // All-or-nothing admission: a batch never half-fits the pool.
@@ -127,9 +129,9 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
   // that appends the server-assigned events again). An unexpected error is
   // logged and answered for its item alone, with a generic message.
   const itemError = (e: unknown) => {
-    if (e instanceof TlogError) return errorJson(e);
+    if (e instanceof TlogError) return errorJson(e, ctx);
     ctx.logger.error({ err: e, method: req.method, path: req.path }, 'batch item failed');
-    return errorJson(new TlogError('INTERNAL', 'internal error'));
+    return errorJson(new TlogError('INTERNAL', 'internal error'), ctx);
   };
   const results = new Array<unknown>(items.length);
   for (let from = 0; from < items.length; from += BATCH_TURN) {

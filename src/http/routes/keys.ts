@@ -62,7 +62,8 @@ export const createKey = (ctx: AppContext): RequestHandler => async (req, res) =
   tenantGate(res).assertSees(spec.tenant, `no tenant "${spec.tenant}"`);
   // A key change that could not be logged must not happen: check room in the log first.
   ctx.log.reserve(1);
-  const { key, token } = await ctx.keys.create(spec);
+  // The note is stored with the key and shown by the key routes: secrets out, like everything stored.
+  const { key, token } = await ctx.keys.create(spec.note === undefined ? spec : { ...spec, note: ctx.ingest.text(spec.note) });
   const audit = await logKeyEvent(ctx.log, ctx.eventOptions, 'key.create', key, callerKey(res));
   sendJson(res, 201, { ...describeKey(key), token, audit });
 };
