@@ -24,6 +24,7 @@ import type { PiiItem, Vault } from '../vault/vault.js';
 import { deletePath, getPath, type PiiPath } from './pii-paths.js';
 import { EVENT_LIMITS, isPlainObject, sanitizeJson } from '../events/index.js';
 import { jsonTextLength } from '../events/schema.js';
+import { isPrintable } from '../events/strings.js';
 
 /** Nesting allowed inside one moved value (the event allows 32 overall). */
 const MAX_VALUE_DEPTH = 16;
@@ -50,10 +51,13 @@ const MAX_SUBJECT = 256;
 function subjectOf(p: PiiPath, input: unknown, value: JsonValue): string {
   const s = p.subject ? getPath(input, p.subject) : value;
   const id = typeof s === 'string' ? s : typeof s === 'number' && Number.isFinite(s) ? String(s) : '';
-  if (id.length > 0 && id.length <= MAX_SUBJECT) return id;
+  // The same rule as the `pii` field's subject and the /v1/subjects/<id> routes: an id
+  // stored here must be one an erasure request can name.
+  if (id.length > 0 && id.length <= MAX_SUBJECT && isPrintable(id)) return id;
   const where = p.subject ? p.subject.join('.') : p.text;
-  throw new TlogError('SCHEMA_VIOLATION', `personal-data path ${p.text}: the subject id at ${where} must be a string of 1-${MAX_SUBJECT} characters`, {
-    details: { issues: [{ path: where, message: `subject id must be a string of 1-${MAX_SUBJECT} characters` }] },
+  const rule = `subject id must be 1-${MAX_SUBJECT} printable characters (no control or format characters, no leading or trailing whitespace)`;
+  throw new TlogError('SCHEMA_VIOLATION', `personal-data path ${p.text}: the ${rule.replace('subject id', `subject id at ${where}`)}`, {
+    details: { issues: [{ path: where, message: rule }] },
   });
 }
 

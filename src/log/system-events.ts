@@ -40,6 +40,9 @@ export function buildSystemEvent(input: SystemEventInput, ids: ParseEventOptions
       ...(input.reason !== undefined ? { reasoning: { summary: input.reason } } : {}),
       ...(input.metadata !== undefined ? { metadata: input.metadata } : {}),
       result: { status: 'success' },
+      // Evidence of what was done with keys and personal data (an erasure's receipt is
+      // answered again on every repeated request): never pruned with operational events.
+      retention: 'compliance',
     },
     ids,
   );

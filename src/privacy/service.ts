@@ -97,8 +97,10 @@ export class PrivacyService {
       view.values.map(async (v) => {
         const index = await this.log.findEvent(caller.tenant, v.event_id);
         if (index === undefined) return v; // sealed, but its event never committed (a crash between the two)
-        const e = await this.log.entry(index);
-        return { ...v, index, leaf_hash: Buffer.from(e.leafHash).toString('base64') };
+        // From the hash tiles, not the entry: an entry pruned after its retention keeps its hash,
+        // and its values (kept longer in the vault) must still be answerable.
+        const leafHash = await this.log.leafHash(index);
+        return { ...v, index, leaf_hash: Buffer.from(leafHash).toString('base64') };
       }),
     );
     return { pseudonym: view.pseudonym, ...(view.hold ? { hold: view.hold } : {}), values, read_receipt: read.receipt };

@@ -2,6 +2,7 @@
 
 import type { Request, RequestHandler, Response } from 'express';
 import { TlogError } from '../../errors.js';
+import { isPrintable } from '../../events/strings.js';
 import type { Caller } from '../../privacy/service.js';
 import { callerKey, tenantGate } from '../auth.js';
 import { decodeBody } from '../body.js';
@@ -17,19 +18,22 @@ const UNPRINTABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 /** The subject id from the path. Never echoed in errors: it is personal data. */
 function subjectParam(req: Request): string {
   const s = req.params.id;
-  if (typeof s !== 'string' || s.length === 0 || s.length > MAX_SUBJECT || UNPRINTABLE.test(s) || s.trim() !== s)
+  // The ingest rule for subject ids (events/strings.ts isPrintable): every stored subject can be named here.
+  if (typeof s !== 'string' || s.length === 0 || s.length > MAX_SUBJECT || !isPrintable(s))
     throw new TlogError('INVALID_PARAMETER', `the subject id must be 1–${MAX_SUBJECT} printable characters`);
   return s;
 }
 
+/** A purpose or reason, trimmed; blank (only spaces) counts as absent, so a required one cannot be skipped with `?reason=+`. */
 function textParam(value: unknown, name: string, required: boolean): string | undefined {
-  if (value === undefined || value === '') {
+  const v = typeof value === 'string' ? value.trim() : value;
+  if (v === undefined || v === '') {
     if (required) throw new TlogError('MISSING_PARAMETER', `${name} is required`);
     return undefined;
   }
-  if (typeof value !== 'string' || value.length > MAX_TEXT || UNPRINTABLE.test(value))
+  if (typeof v !== 'string' || v.length > MAX_TEXT || UNPRINTABLE.test(v))
     throw new TlogError('INVALID_PARAMETER', `${name} must be at most ${MAX_TEXT} printable characters`);
-  return value.trim();
+  return v;
 }
 
 /** Whose subject: the key's tenant; a cross-tenant key names one with ?tenant= (route scope 'own-tenant'). */

@@ -1,0 +1,102 @@
+/**
+ * The personal-data routes at their edges: subject access after an entry
+ * was pruned, erasure evidence outliving operational retention, blank
+ * purposes and reasons, and subject ids that a configured path may store.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyReceipt } from '../../src/verifier/index.js';
+import { del, get, makeKey, post, sampleEvent, startTestServer, type TestServer } from '../helpers.js';
+
+const DAY = 86_400_000;
+
+describe('subject access and erasure past entry retention', () => {
+  let t: TestServer;
+  let now = Date.UTC(2026, 0, 1);
+  let privacy: string;
+  let vkey: string;
+
+  beforeAll(async () => {
+    // Operational events by default: the strictest case for erasure evidence.
+    t = await startTestServer({ retentionOperationalDays: 30, retentionDefault: 'operational', retentionSweepSeconds: 0 }, undefined, { now: () => now });
+    privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
+    vkey = (await get(`${t.url}/v1/log`)).json.verifier_key;
+  });
+  afterAll(() => t.close());
+
+  it('answers subject access for values whose entry was pruned, with the entry from the hash tiles', async () => {
+    const a = await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { pii: { email: { subject: 'carol', value: 'carol@example.org' } } }));
+    expect(a.status).toBe(201);
+    now += 31 * DAY;
+    const pruned = await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '');
+    expect(pruned.json.entries.pruned).toBeGreaterThan(0);
+    expect((await get(`${t.url}/v1/entries/${a.json.index}`, t.auditorToken)).status).toBe(410);
+
+    const r = await get(`${t.url}/v1/subjects/carol?purpose=DSR-7`, privacy);
+    expect(r.status).toBe(200);
+    expect(r.json.values).toHaveLength(1);
+    expect(r.json.values[0]).toMatchObject({ value: 'carol@example.org', index: a.json.index, leaf_hash: a.json.leaf_hash });
+  });
+
+  it('keeps erasure evidence (system events are compliance-class): a repeated erasure after a prune still answers', async () => {
+    await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(2, { pii: { email: { subject: 'hank', value: 'hank@example.org' } } }));
+    const first = await del(`${t.url}/v1/subjects/hank?reason=DSR-8`, privacy);
+    expect(first.status).toBe(200);
+    const erasure = verifyReceipt(first.json.receipt.tlog_proof, vkey).record.event as any;
+    expect(erasure.action.type).toBe('pii.erase');
+    expect(erasure.retention).toBe('compliance');
+
+    now += 31 * DAY;
+    await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '');
+    expect((await get(`${t.url}/v1/entries/${first.json.receipt.index}`, t.auditorToken)).status).toBe(200);
+    const again = await del(`${t.url}/v1/subjects/hank?reason=DSR-8`, privacy);
+    expect(again.status).toBe(200);
+    expect(again.json.repeated).toBe(true);
+    expect(again.json.receipt.index).toBe(first.json.receipt.index);
+    expect((await get(`${t.url}/v1/subjects/hank?purpose=check`, privacy)).json.erased).toBe(true);
+  });
+});
+
+describe('personal-data parameters and subject ids', () => {
+  let t: TestServer;
+  let privacy: string;
+
+  beforeAll(async () => {
+    t = await startTestServer({ piiPaths: 'target.email,metadata.customer.phone@metadata.customer.id' });
+    privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
+    await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { pii: { email: { subject: 'dora', value: 'dora@example.org' } } }));
+  });
+  afterAll(() => t.close());
+
+  it('treats a blank purpose or reason as missing', async () => {
+    for (const q of ['purpose=%20%20', 'purpose=+', 'purpose=%09']) {
+      const r = await get(`${t.url}/v1/subjects/dora?${q}`, privacy);
+      expect(r.status, q).toBe(400);
+      expect(r.json.error.code).toBe('MISSING_PARAMETER');
+    }
+    const e = await del(`${t.url}/v1/subjects/dora?reason=+`, privacy);
+    expect(e.status).toBe(400);
+    expect(e.json.error.code).toBe('MISSING_PARAMETER');
+    expect((await get(`${t.url}/v1/subjects/dora?purpose=DSR-9`, privacy)).status).toBe(200);
+  });
+
+  it('refuses, at ingest, a subject id from a configured path that the subject routes could not name', async () => {
+    const base = sampleEvent(2);
+    const bad = [
+      { ...base, target: { ...(base.target as object), email: 'gina@x.org ' } }, // the value is its own subject: trailing space
+      { ...base, target: { ...(base.target as object), email: '\tgina@x.org' } },
+      { ...base, target: { ...(base.target as object), email: 'gi\u200bna@x.org' } },
+      { ...base, metadata: { customer: { id: 'cust\u0007', phone: '+1 555 0100' } } },
+    ];
+    for (const body of bad) {
+      const r = await post(`${t.url}/v1/events`, t.agentToken, body);
+      expect(r.status).toBe(422);
+      expect(r.json.error.code).toBe('SCHEMA_VIOLATION');
+      expect(JSON.stringify(r.json)).not.toContain('gina');
+    }
+    // What a path may store, the routes can name.
+    const ok = await post(`${t.url}/v1/events`, t.agentToken, { ...base, target: { ...(base.target as object), email: 'gina@x.org' } });
+    expect(ok.status).toBe(201);
+    expect((await get(`${t.url}/v1/subjects/${encodeURIComponent('gina@x.org')}?purpose=check`, privacy)).status).toBe(200);
+  });
+});
