@@ -16,6 +16,14 @@ import { TlogError } from '../errors.js';
 import { isPlainObject, isWellFormedString, setOwn, type JsonValue } from './json.js';
 import { formatPath, type PathSegment } from './path.js';
 
+/**
+ * The key of a personal-data reference ({"$pii", "subject", "commitment"},
+ * events/pii.ts). Only the server places references: a client's own would
+ * read as personal data of someone (erased, or under a legal hold, which
+ * also keeps its entry from being pruned), so input may not hold the key.
+ */
+const PII_REF_KEY = '$pii';
+
 /** Longest object key accepted anywhere in an event, in UTF-16 code units. */
 export const MAX_KEY_LENGTH = 256;
 
@@ -100,7 +108,8 @@ function openFrame(v: unknown, at: PathSegment | undefined, parent: Frame | unde
  * Maps, Dates and other non-plain objects, strings and keys that are not
  * valid Unicode, keys longer than {@link MAX_KEY_LENGTH}, array holes, and the
  * key `__proto__` (it has no use in an audit event and turns into prototype
- * pollution in any consumer that copies with plain assignment).
+ * pollution in any consumer that copies with plain assignment), and the key
+ * `$pii` (reserved for the server's personal-data references).
  * Deeper nesting is `NESTING_TOO_DEEP`.
  */
 export function sanitizeJson(input: unknown, maxDepth: number): JsonValue {
@@ -132,6 +141,7 @@ export function sanitizeJson(input: unknown, maxDepth: number): JsonValue {
       const key = keys[i]!;
       at = key;
       if (key === '__proto__') throw violation(pathOf(frame, at), 'the key "__proto__" is not allowed');
+      if (key === PII_REF_KEY) throw violation(pathOf(frame, at), 'the key "$pii" is reserved for the references the server puts in place of personal values');
       if (key.length > MAX_KEY_LENGTH) throw violation(pathOf(frame, at), `keys must be at most ${MAX_KEY_LENGTH} characters`);
       if (!isWellFormedString(key)) throw violation(pathOf(frame), 'a key contains an unpaired UTF-16 surrogate (not valid Unicode)');
       // `key` came from Object.keys, so this reads the own value even for

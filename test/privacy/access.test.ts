@@ -80,6 +80,13 @@ describe('personal-data parameters and subject ids', () => {
     expect((await get(`${t.url}/v1/subjects/dora?purpose=DSR-9`, privacy)).status).toBe(200);
   });
 
+  it("a hold body's reason of the wrong type is a schema violation", async () => {
+    const r = await post(`${t.url}/v1/subjects/dora/hold`, privacy, { reason: 123 });
+    expect(r.status).toBe(422);
+    expect(r.json.error.code).toBe('SCHEMA_VIOLATION');
+    expect(r.json.error.issues[0].path).toBe('reason');
+  });
+
   it('refuses, at ingest, a subject id from a configured path that the subject routes could not name', async () => {
     const base = sampleEvent(2);
     const bad = [
@@ -98,5 +105,38 @@ describe('personal-data parameters and subject ids', () => {
     const ok = await post(`${t.url}/v1/events`, t.agentToken, { ...base, target: { ...(base.target as object), email: 'gina@x.org' } });
     expect(ok.status).toBe(201);
     expect((await get(`${t.url}/v1/subjects/${encodeURIComponent('gina@x.org')}?purpose=check`, privacy)).status).toBe(200);
+  });
+});
+
+describe('references only the server places', () => {
+  let t: TestServer;
+
+  beforeAll(async () => {
+    t = await startTestServer({ piiPaths: 'target.email' });
+  });
+  afterAll(() => t.close());
+
+  it('refuses a client event holding a $pii key anywhere (it would pass for personal data of someone)', async () => {
+    const forged = { $pii: 'pii_AAAAAAAAAAAAAAAAAAAAAA', subject: 'ps_AAAAAAAAAAAAAAAAAAAAAA', commitment: 'plaintext: bob@example.org' };
+    const bodies = [
+      sampleEvent(1, { metadata: { customer: forged } }),
+      sampleEvent(2, { metadata: { list: [{ nested: forged }] } }),
+      sampleEvent(3, { pii: { email: { subject: 'bob', value: forged } } }),
+      { ...sampleEvent(4), target: { system: 'crm', email: forged } },
+    ];
+    for (const body of bodies) {
+      const r = await post(`${t.url}/v1/events`, t.agentToken, body);
+      expect(r.status).toBe(422);
+      expect(r.json.error.code).toBe('SCHEMA_VIOLATION');
+      expect(r.json.error.message).toContain('"$pii" is reserved');
+    }
+    const batch = await post(`${t.url}/v1/events/batch`, t.agentToken, { events: [sampleEvent(5), sampleEvent(6, { metadata: { x: forged } })] });
+    expect(batch.json.results[0].status).toBe(201);
+    expect(batch.json.results[1].error.code).toBe('SCHEMA_VIOLATION');
+    // The server's own references still round-trip: an event with personal data is stored with them.
+    const ok = await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(7, { pii: { email: { subject: 'bob', value: 'bob@example.org' } } }));
+    expect(ok.status).toBe(201);
+    const stored = await get(`${t.url}/v1/entries/${ok.json.index}`, t.auditorToken);
+    expect(stored.json.record.event.pii.email.$pii).toMatch(/^pii_/);
   });
 });

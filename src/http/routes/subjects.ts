@@ -51,7 +51,11 @@ function holdReason(ctx: AppContext, req: Request): string | undefined {
   const body = req.body === undefined || (req.body as Buffer).length === 0 ? {} : decodeBody(req);
   if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'reason'))
     throw new TlogError('SCHEMA_VIOLATION', 'the body must be {} or { "reason": "…" }', { details: { issues: [{ path: '', message: 'only "reason" is allowed' }] } });
-  return scrubbed(ctx, textParam((body as { reason?: unknown }).reason, 'reason', false));
+  const reason = (body as { reason?: unknown }).reason;
+  // A body field of the wrong type is a schema violation (422), like any body's; a query parameter's is 400.
+  if (reason !== undefined && typeof reason !== 'string')
+    throw new TlogError('SCHEMA_VIOLATION', 'reason must be a string', { details: { issues: [{ path: 'reason', message: 'must be a string' }] } });
+  return scrubbed(ctx, textParam(reason, 'reason', false));
 }
 
 export const getSubject = (ctx: AppContext): RequestHandler => async (req, res) => {
