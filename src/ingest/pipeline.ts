@@ -61,6 +61,30 @@ function subjectOf(p: PiiPath, input: unknown, value: JsonValue): string {
   });
 }
 
+/**
+ * A value from a configured path, checked like free-form JSON. Its problems
+ * are reported at their place in the request (`target.email.a[2]`), not
+ * relative to the value.
+ */
+function checkedValue(p: PiiPath, raw: unknown): JsonValue {
+  try {
+    return sanitizeJson(raw, MAX_VALUE_DEPTH);
+  } catch (e) {
+    if (!(e instanceof TlogError)) throw e;
+    const base = formatPath(p.path);
+    const under = (rel: unknown) => (typeof rel !== 'string' || rel === '' ? base : rel.startsWith('[') ? base + rel : `${base}.${rel}`);
+    if (e.code === 'NESTING_TOO_DEEP') {
+      const path = under(e.details?.path);
+      throw new TlogError('NESTING_TOO_DEEP', `nesting deeper than ${MAX_VALUE_DEPTH} levels at ${path}`, { details: { max_depth: MAX_VALUE_DEPTH, path } });
+    }
+    if (e.code === 'SCHEMA_VIOLATION') {
+      const issues = ((e.details?.issues ?? []) as { path: string; message: string }[]).map((i) => ({ path: under(i.path), message: i.message }));
+      throw new TlogError('SCHEMA_VIOLATION', `personal-data path ${p.text}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { details: { issues } });
+    }
+    throw e;
+  }
+}
+
 /** Values taken out of a request at configured paths, before validation. */
 export type Extracted = readonly Placed[];
 
@@ -110,7 +134,7 @@ export class Ingest {
     for (const p of this.opts.piiPaths) {
       const raw = getPath(input, p.path);
       if (raw === undefined || raw === null) continue;
-      const value = sanitizeJson(raw, MAX_VALUE_DEPTH);
+      const value = checkedValue(p, raw);
       if (jsonTextLength(value) > EVENT_LIMITS.freeJson)
         throw new TlogError('SCHEMA_VIOLATION', `personal-data path ${p.text}: the value must be at most ${EVENT_LIMITS.freeJson} characters of JSON text`, {
           details: { issues: [{ path: p.text, message: `at most ${EVENT_LIMITS.freeJson} characters of JSON text` }] },

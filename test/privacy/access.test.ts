@@ -106,6 +106,19 @@ describe('personal-data parameters and subject ids', () => {
     expect(ok.status).toBe(201);
     expect((await get(`${t.url}/v1/subjects/${encodeURIComponent('gina@x.org')}?purpose=check`, privacy)).status).toBe(200);
   });
+
+  it("reports a configured path's value problems at their place in the request", async () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 20; i++) deep = [deep];
+    const base = sampleEvent(3);
+    const nested = await post(`${t.url}/v1/events`, t.agentToken, { ...base, metadata: { customer: { id: 'c-1', phone: { numbers: deep } } } });
+    expect(nested.status).toBe(413);
+    expect(nested.json.error.code).toBe('NESTING_TOO_DEEP');
+    expect(nested.json.error.path).toMatch(/^metadata\.customer\.phone\.numbers\[0\]/);
+    const odd = await post(`${t.url}/v1/events`, t.agentToken, { ...base, metadata: { customer: { id: 'c-1', phone: { ['k'.repeat(300)]: 1 } } } });
+    expect(odd.status).toBe(422);
+    expect(odd.json.error.issues[0].path).toMatch(/^metadata\.customer\.phone\["k/);
+  });
 });
 
 describe('references only the server places', () => {
