@@ -50,7 +50,9 @@ const MAX_SUBJECT = 256;
 
 function subjectOf(p: PiiPath, input: unknown, value: JsonValue): string {
   const s = p.subject ? getPath(input, p.subject) : value;
-  const id = typeof s === 'string' ? s : typeof s === 'number' && Number.isFinite(s) ? String(s) : '';
+  // Trimmed: "gina@x.org " from a form field is the same person as "gina@x.org", and an
+  // audit event must not be refused for it. Control and format characters inside are refused.
+  const id = typeof s === 'string' ? s.trim() : typeof s === 'number' && Number.isFinite(s) ? String(s) : '';
   // The same rule as the `pii` field's subject and the /v1/subjects/<id> routes: an id
   // stored here must be one an erasure request can name.
   if (id.length > 0 && id.length <= MAX_SUBJECT && isPrintable(id)) return id;

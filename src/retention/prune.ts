@@ -49,6 +49,7 @@ export async function pruneEntries(log: Log, vault: Vault, policy: EntryRetentio
     }
     const record = decodeRecord(leaf);
     if (record.logged_at > oldest) break;
+    if (isErasureEvidence(record.event)) continue;
     const cls: RetentionClass = record.event.retention ?? policy.defaultClass;
     if (record.logged_at + policy.days[cls] * DAY > opts.now) continue;
     if (await isHeld(vault, record.tenant, record.event)) {
@@ -61,6 +62,16 @@ export async function pruneEntries(log: Log, vault: Vault, policy: EntryRetentio
   }
   await flush();
   return { pruned, held };
+}
+
+/**
+ * An erasure's own entry (`pii.erase`, logged by the server) is never pruned,
+ * whatever its class: it is the proof that the erasure happened, and a
+ * repeated erasure request answers with its receipt, which needs its leaf.
+ * Entries logged before system events were compliance-class included.
+ */
+function isErasureEvidence(event: { actor?: { type?: string }; action?: { type?: string } }): boolean {
+  return event.actor?.type === 'system' && event.action?.type === 'pii.erase';
 }
 
 async function isHeld(vault: Vault, tenant: string, event: { run_id?: string }): Promise<boolean> {

@@ -79,11 +79,19 @@ function keyValueRule(kind: string, keys: string, flags: string, hints: string[]
 }
 
 /**
- * `://user:password@` of a URL, the password (group 1) as described at the
- * connection_string rule. User and password are bounded (256), so a long run
- * of "://" without whitespace costs linear time, not quadratic.
+ * `://user:password@host` of a URL; group 1 is the password, as described at
+ * the connection_string rule. Passwords are often not percent-encoded, so:
+ *  - the password runs to the LAST @ of the authority that a host follows
+ *    (a name or an [IPv6] literal, then : / ? # , ; ) a quote, whitespace or
+ *    the end), and it may hold @ # ? and, before its first @, /;
+ *  - the authority ends at the first / after an @, so an @ in the path or
+ *    query (`/notify?to=ops@corp.example`, `proj.git@v1.4.0`) is not taken
+ *    for the end of a password, and the host that stays is the real one;
+ *  - `host:8080/…` is a port, not a password; `[fe80::1]` is not a user;
+ *  - nothing crosses a `://` or whitespace, which keeps a long run of URLs
+ *    linear to scan (each part stops at the next one).
  */
-const URL_PASSWORD = String.raw`://[^\s:/?#"'<>]{0,256}:(?!\d{1,5}(?:[/?#\s"'<>]|$))([^\s"'<>]{1,256})@(?=[^\s/?#@:"'<>\\]+(?:[:/?#\s"'<>\\]|$))`;
+const URL_PASSWORD = String.raw`://[^\s:/?#"'<>\[\]]*:(?!\d{1,5}(?:[/\s"'<>,;)]|$))(?!@)((?:(?!://)[^\s"'<>@])*(?:@[^\s"'<>@/]*){0,8})@(?=(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@:"'<>\\[\],;)]+)(?:[:/?#\s"'<>\\,;)]|$))`;
 
 /** The built-in text rules, in priority order. */
 export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
@@ -222,7 +230,8 @@ export const DEFAULT_KEY_RULES: readonly SecretKeyRule[] = Object.freeze([
   { kind: 'password', names: ['password', 'passwd', 'passphrase', 'passwords'], match: 'suffix' },
   { kind: 'password', names: ['pwd'] },
   { kind: 'private_key', names: ['privatekey', 'privatekeys'], match: 'suffix' },
-  { kind: 'secret', names: ['secret', 'secretkey', 'accesskey', 'credential', 'credentials', 'secrets', 'secretkeys', 'accesskeys'], match: 'suffix' },
+  // Not `secrets`: Kubernetes' imagePullSecrets and secrets lists hold names, and num_secrets is a count.
+  { kind: 'secret', names: ['secret', 'secretkey', 'accesskey', 'credential', 'credentials', 'secretkeys', 'accesskeys'], match: 'suffix' },
   { kind: 'api_key', names: ['apikey', 'apikeys'], match: 'suffix' },
   { kind: 'token', names: ['token'], match: 'suffix' },
   { kind: 'authorization', names: ['authorization'], match: 'suffix' },

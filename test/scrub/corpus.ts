@@ -268,4 +268,7 @@ export const NOT_SECRETS: readonly string[] = [
   'https://example.com:8080/path?email=a@b.com',
   'http://10.0.0.5:3000/#/users/bob@example.org',
   'usage: input_tokens 812, output_tokens 64, total_tokens 876',
+  'CORS_ORIGINS=http://localhost:3000,https://admin@corp.example.com',
+  'http://[fe80::1]/@alice and http://[::1]:8080/users/@alice',
+  'git+https://gitlab.com/grp/proj.git@v1.4.0',
 ];

@@ -72,6 +72,24 @@ describe('scrubText on the corpus', () => {
   it('keeps the user and host of a URL with a password containing @', () => {
     expect(scrubText('postgres://app:p@ss@w0rd@db.example.com/prod', rules)).toBe('postgres://app:[REDACTED:connection_string]@db.example.com/prod');
   });
+
+  it('ends a URL password at its authority: an @ in the path or query is not the host', () => {
+    const cases: [string, string][] = [
+      ['https://svc:hunter2@api.internal/v1/notify?to=ops@corp.example', 'https://svc:[REDACTED:url_password]@api.internal/v1/notify?to=ops@corp.example'],
+      ['pip install git+https://oauth2:Tk9x2@gitlab.com/grp/proj.git@v1.4.0', 'pip install git+https://oauth2:[REDACTED:url_password]@gitlab.com/grp/proj.git@v1.4.0'],
+      ['postgres://app:pw7@db.internal:5432/app?application_name=svc@team', 'postgres://app:[REDACTED:connection_string]@db.internal:5432/app?application_name=svc@team'],
+      ['postgres://u:pw9x@[::1]:5432/db', 'postgres://u:[REDACTED:connection_string]@[::1]:5432/db'],
+      ['redis://default:2024#Winter@redis:6379', 'redis://default:[REDACTED:connection_string]@redis:6379'],
+    ];
+    for (const [text, want] of cases) expect(scrubText(text, rules), text).toBe(want);
+  });
+
+  it('redacts a long URL password whole (a base64 key as docker login uses it)', () => {
+    const key = `${'eyJ0eXBlIjoic2VydmljZV9hY2NvdW50In0'.repeat(80)}/+=`;
+    expect(scrubText(`docker login https://_json_key_base64:${key}@europe-docker.pkg.dev`, rules)).toBe(
+      'docker login https://_json_key_base64:[REDACTED:url_password]@europe-docker.pkg.dev',
+    );
+  });
 });
 
 describe('false positives', () => {
@@ -191,7 +209,8 @@ describe('scrubEvent', () => {
   it('redacts capitalized Name/Value pairs (AWS SSM output) and plural key names, not usage counts', () => {
     const ssm = { Parameter: { Name: '/prod/db/password', Type: 'SecureString', Value: 'Zr8#Lq2pW4nM', Version: 3 } };
     const tags = [{ Key: 'deploy_token', Value: 'tk-123456' }, { Key: 'team', Value: 'payments' }];
-    const r = scrubEvent({ metadata: { ssm, tags, passwords: ['a1', 'b2'], api_keys: { stripe: 'x' }, usage: { max_tokens: 4096, input_tokens: 812 } } }, rules);
+    const k8s = { imagePullSecrets: [{ name: 'regcred' }], num_secrets: 3 };
+    const r = scrubEvent({ metadata: { ssm, tags, passwords: ['a1', 'b2'], api_keys: { stripe: 'x' }, usage: { max_tokens: 4096, input_tokens: 812 }, k8s } }, rules);
     expect(r.event).toEqual({
       metadata: {
         ssm: { Parameter: { Name: '/prod/db/password', Type: 'SecureString', Value: '[REDACTED:password]', Version: 3 } },
@@ -199,6 +218,7 @@ describe('scrubEvent', () => {
         passwords: ['[REDACTED:password]', '[REDACTED:password]'],
         api_keys: { stripe: '[REDACTED:api_key]' },
         usage: { max_tokens: 4096, input_tokens: 812 },
+        k8s,
       },
     });
   });
