@@ -123,6 +123,10 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     retentionMs: config.piiRetentionDays * 86_400_000,
     ...(opts.now ? { now: opts.now } : {}),
   });
+  // Erasures a crash or a stop cut off between the shred and the purge: their bytes are
+  // compacted away before anything is served (spec/privacy.md §5).
+  const purged = await vault.finishPendingPurges();
+  if (purged > 0) logger.warn({ subjects: purged }, 'finished the purge of erasures cut off by a crash or a stop');
   const entryRetention = {
     days: { operational: config.retentionOperationalDays, compliance: config.retentionComplianceDays },
     defaultClass: config.retentionDefault,

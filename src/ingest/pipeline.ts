@@ -113,15 +113,22 @@ export class Ingest {
    */
   private scrub(parsed: AuditEvent, moved: Extracted): { event: AuditEvent; extracted: Extracted } {
     const r = scrubEvent(parsed, this.opts.scrub);
-    const found: { path: string; kind: string }[] = [...r.scrubbed];
+    // A personal value's inner paths can be personal data themselves (an email as an
+    // object key): `scrubbed` is in the leaf, which erasure cannot touch, so a secret
+    // found inside a personal value is reported at the value's own path.
+    const piiRoots = Object.keys(parsed.pii ?? {}).map((name) => formatPath(['pii', name, 'value']));
+    const atRoot = (path: string) => piiRoots.find((root) => path === root || path.startsWith(`${root}.`) || path.startsWith(`${root}[`)) ?? path;
+    const found: { path: string; kind: string }[] = r.scrubbed.map((s) => (piiRoots.length === 0 ? s : { path: atRoot(s.path), kind: s.kind }));
     const extracted = moved.map((x) => {
       const v = scrubEvent({ value: x.value }, this.opts.scrub);
-      for (const s of v.scrubbed) found.push({ path: x.path + s.path.slice('value'.length), kind: s.kind });
+      for (const s of v.scrubbed) found.push({ path: x.path, kind: s.kind });
       return v.scrubbed.length === 0 ? x : { ...x, value: v.event.value as JsonValue };
     });
     if (found.length === 0) return { event: parsed, extracted };
-    found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
-    return { event: { ...(r.event as AuditEvent), scrubbed: found }, extracted };
+    const seen = new Set<string>();
+    const unique = found.filter((f) => !seen.has(`${f.path}\u0000${f.kind}`) && seen.add(`${f.path}\u0000${f.kind}`));
+    unique.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+    return { event: { ...(r.event as AuditEvent), scrubbed: unique }, extracted };
   }
 
   /**

@@ -260,7 +260,7 @@ function pairSecretKind(o: Record<string, unknown>, c: CompiledRules): string | 
  * Returns a fresh deep copy (the input is not mutated) and one entry per
  * (path, kind), in walk order. A key that held a secret is reported at its
  * scrubbed path; if two keys of one object scrub to the same name, later ones
- * get a ` (2)`, ` (3)`, … suffix so no value is lost.
+ * get a `(2) `, `(3) `, … prefix so no value is lost.
  */
 export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
   const scrubbed: ScrubbedEntry[] = [];
@@ -317,9 +317,12 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
         let k = scrubbedKey ?? key;
         if (scrubbedKey !== null) renamed = true;
         if (renamed && Object.prototype.hasOwnProperty.call(o, k)) {
+          // A prefix, not a suffix: some rules take the rest of a string as the
+          // secret (`;Password=…` to the next `;`, a cookie to the end), and a
+          // suffix after a marker would be redacted by the next scrub.
           let n = 2;
-          while (Object.prototype.hasOwnProperty.call(o, `${k} (${n})`)) n++;
-          k = `${k} (${n})`;
+          while (Object.prototype.hasOwnProperty.call(o, `(${n}) ${k}`)) n++;
+          k = `(${n}) ${k}`;
         }
         path.push(k);
         if (scrubbedKey !== null) for (const kind of [...kinds]) record(kind);

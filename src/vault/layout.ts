@@ -22,6 +22,9 @@
  *   'z' pseudonym               → erased_at (reads annotate erased subjects)
  *   'y' pointer                 → erased_at (a single value erased by retention)
  *   'h' tenant 0x00 run_id      → legal hold on a run (no personal data: run ids are operational)
+ *   'u' tag(32)                 → empty: an erasure of this subject is shredded and not yet
+ *                                 purged (written with the shred, deleted after the compaction;
+ *                                 start-up and a repeated erasure finish what a crash cut off)
  * A subject's record and its value records share the prefix 'v' ‖ tag (the
  * subject record sorts first: its key is the prefix itself), so erasure
  * purges one contiguous range with one compaction.
@@ -40,6 +43,7 @@ export const VP = {
   erasedSubject: 0x7a, // 'z'
   erasedValue: 0x79, // 'y'
   runHold: 0x68, // 'h'
+  purgePending: 0x75, // 'u'
 } as const;
 
 /** A subject tag: HMAC-SHA-256. */
@@ -47,6 +51,10 @@ const TAG_BYTES = 32;
 const one = (p: number) => new Uint8Array([p]);
 
 export const subjectKey = (tag: Uint8Array) => concatBytes(one(VP.value), tag);
+/** An erasure of the subject `tag` waits for its purge (the compaction that drops the shredded bytes). */
+export const purgePendingKey = (tag: Uint8Array) => concatBytes(one(VP.purgePending), tag);
+/** The tag of a purge-pending key. */
+export const tagOfPurgePending = (key: Uint8Array): Uint8Array => key.slice(1);
 /** `p` ‖ tag ‖ `rest`, in one off-heap allocation (these keys are built per event on the append path: key-bytes.ts). */
 function tagged(p: number, tag: Uint8Array, rest: Uint8Array): Uint8Array {
   const k = keyBytes(1 + tag.length + rest.length);

@@ -28,6 +28,8 @@ import {
   parseRetentionKey,
   prefixRange,
   pseudonymKey,
+  purgePendingKey,
+  tagOfPurgePending,
   recordIdOf,
   recordKey,
   retentionBucketKey,
@@ -468,6 +470,9 @@ export class Vault {
         }
         // Bucket keys left behind by an earlier erasure (see below): nothing to sweep here.
         if (scope) await this.dropBuckets(tag, scope.buckets);
+        // A repeated request after a crash (or a failed compaction) between the shred and
+        // the purge: finish the purge before answering that the subject is erased.
+        await this.finishPurge(tag);
         const t = await this.db.get(tombstoneKey(tag));
         return t ? ({ state: 'already', tombstone: decodeJson<Tombstone>(t, 'tombstone') } as const) : ({ state: 'unknown' } as const);
       }
@@ -532,10 +537,14 @@ export class Vault {
       ops.push(...bucketDeletions(tag, whole ? ends : (scope?.buckets ?? [])));
       const event = makeEvent(rec.pseudonym, erased, whole);
       this.subjects.delete(name);
+      // The shred carries a purge-pending mark, deleted once the purge is done: a crash
+      // in between leaves the bytes in table files, and start-up (finishPendingPurges)
+      // or a repeated request (finishPurge) compacts them away then.
+      ops.push({ type: 'put', key: purgePendingKey(tag), value: EMPTY });
       if (!whole) {
         await this.writer.write(ops);
         step('shred');
-        await this.purge(tag);
+        await this.purgeAndClear(tag);
         step('purge');
         return { state: 'partial', tenant: rec.tenant, event, values: erased } as const;
       }
@@ -549,11 +558,39 @@ export class Vault {
       await this.writer.write(ops);
       step('shred');
       // Step 2: the deletions are durable; compact them into the values.
-      await this.purge(tag);
+      await this.purgeAndClear(tag);
       step('purge');
       return { state: 'erased', tombstone, values: erased, steps } as const;
     });
     return outcome;
+  }
+
+  /** The purge, then its pending mark is deleted (unsynced: a lost deletion only repeats the purge). */
+  private async purgeAndClear(tag: Bytes): Promise<void> {
+    await this.purge(tag);
+    await this.db.del(purgePendingKey(tag));
+  }
+
+  /** Purges the subject `tag` if an erasure of it was shredded and not purged. Caller holds its exclusive lock. */
+  private async finishPurge(tag: Bytes): Promise<boolean> {
+    if ((await this.db.get(purgePendingKey(tag))) === undefined) return false;
+    await this.purgeAndClear(tag);
+    return true;
+  }
+
+  /**
+   * Start-up: finishes every erasure whose purge a crash (or a stop) cut
+   * off, so no shredded byte stays in a table file for good. Returns how
+   * many subjects it purged.
+   */
+  async finishPendingPurges(): Promise<number> {
+    const tags: Bytes[] = [];
+    await this.locks.shared([SCAN], async () => {
+      for await (const k of this.db.keys(prefixRange(VP.purgePending))) tags.push(tagOfPurgePending(k));
+    });
+    let n = 0;
+    for (const tag of tags) if (await this.locks.exclusive(toHex(tag), () => this.finishPurge(tag))) n++;
+    return n;
   }
 
   /** Deletes a subject's bucket keys on their own (none: no write). */

@@ -180,3 +180,32 @@ describe('references only the server places', () => {
     expect(stored.json.record.event.pii.email.$pii).toMatch(/^pii_/);
   });
 });
+
+describe('secrets found inside a personal value', () => {
+  let t: TestServer;
+
+  beforeAll(async () => {
+    t = await startTestServer({ piiPaths: 'metadata.contacts@metadata.customer_id' });
+  });
+  afterAll(() => t.close());
+
+  it("are reported at the value's own path: its inner keys can be personal data, and the leaf keeps `scrubbed`", async () => {
+    const email = 'jane.q7Xw@example.org';
+    const other = 'omar.k2Vn@example.org';
+    const gh = `ghp_${'aB3dE5gH7jK9'.repeat(3)}`;
+    const r = await post(`${t.url}/v1/events`, t.agentToken, {
+      ...sampleEvent(1),
+      pii: { logins: { subject: 'jane', value: { [email]: { password: 'hunter2hunter2' } } } },
+      metadata: { customer_id: 'omar', contacts: { [other]: gh } },
+    });
+    expect(r.status).toBe(201);
+    const entry = await get(`${t.url}/v1/entries/${r.json.index}`, t.auditorToken);
+    const text = JSON.stringify(entry.json);
+    expect(text).not.toContain(email);
+    expect(text).not.toContain(other);
+    expect(entry.json.record.event.scrubbed).toEqual([
+      { path: 'metadata.contacts', kind: 'github_token' },
+      { path: 'pii.logins.value', kind: 'password' },
+    ]);
+  });
+});

@@ -8,13 +8,14 @@ import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TlogError } from '../../src/errors.js';
 import { seal as aesSeal } from '../../src/vault/crypto.js';
-import { bucketEnd, expiredRange, parseRetentionKey, prefixRange, recordKey, RETENTION_BUCKET_MS, retentionKey, subjectKey, VP } from '../../src/vault/layout.js';
+import { bucketEnd, expiredRange, parseRetentionKey, prefixRange, recordKey, RETENTION_BUCKET_MS, retentionKey, subjectKey, valueRange, VP } from '../../src/vault/layout.js';
 import { decodeSubject } from '../../src/vault/records.js';
 import { piiCommitment } from '../../src/events/pii.js';
 import { encodeCanonical } from '../../src/events/index.js';
 import { nodeSha256 } from '../../src/server.js';
 import { Vault, type PiiItem } from '../../src/vault/vault.js';
 import { tempDir } from '../helpers.js';
+import { byteSearch } from '../privacy/helpers.js';
 
 const MASTER = new Uint8Array(32).fill(42);
 const item = (subject: string, value: string, name = 'email'): PiiItem => ({ name, path: `pii.${name}`, subject, value });
@@ -310,6 +311,48 @@ describe('vault', () => {
     expect(seen.state === 'present' && seen.values.map((x) => x.value).sort()).toEqual(['+1 555 0100', 'ada@example.org']);
     expect(refs).toHaveLength(2);
     expect(await again.erase('acme', 'ada', (pseudonym, values) => ({ pseudonym, values }))).toMatchObject({ state: 'erased', values: 2 });
+  });
+
+  it('an erasure cut off between its shred and its purge is purged at the next start, or by the repeated request', async () => {
+    /** Shreds and then "crashes": the purge throws as a kill -9 there would stop it. */
+    const shredOnly = async (v: Vault, subject: string) => {
+      const real = (v as unknown as { purge(tag: Uint8Array): Promise<void> }).purge;
+      (v as unknown as { purge(tag: Uint8Array): Promise<void> }).purge = () => Promise.reject(new Error('crash'));
+      await expect(v.erase('acme', subject, (pseudonym, values) => ({ pseudonym, values }))).rejects.toThrow('crash');
+      (v as unknown as { purge(tag: Uint8Array): Promise<void> }).purge = real;
+    };
+    /** The sealed records of `subject`, as stored: what must leave every file. */
+    const sealedOf = async (v: Vault, subject: string) => {
+      const tag = v.tagOf('acme', subject);
+      const out: Record<string, Uint8Array> = {};
+      for await (const [k, val] of (db() as unknown as { iterator(r: object): AsyncIterable<[Uint8Array, Uint8Array]> }).iterator(valueRange(tag))) out[Buffer.from(k).toString('hex')] = val;
+      return out;
+    };
+    dir = await tempDir('tlog-vault-');
+    let v = await open();
+    for (const s of ['kim', 'lee']) await v.seal('acme', `ev-${s}`, [item(s, `${s}.q8Zr3x@example.org`)], await v.resolve('acme', [s]));
+    const kim = await sealedOf(v, 'kim');
+    const lee = await sealedOf(v, 'lee');
+    expect(Object.keys(kim)).toHaveLength(1);
+
+    // A crash after the shred: the bytes are still in a table file, with the pending mark beside them.
+    await shredOnly(v, 'kim');
+    expect(await byteSearch(dir!, kim)).not.toEqual([]);
+    expect(await keysIn(prefixRange(VP.purgePending))).toHaveLength(1);
+    await v.close();
+    // The next start finishes it.
+    v = await open();
+    expect(await v.finishPendingPurges()).toBe(1);
+    expect(await byteSearch(dir!, kim)).toEqual([]);
+    expect(await keysIn(prefixRange(VP.purgePending))).toEqual([]);
+    expect(await v.finishPendingPurges()).toBe(0);
+
+    // Without a restart, the repeated request finishes it before it answers.
+    await shredOnly(v, 'lee');
+    expect(await byteSearch(dir!, lee)).not.toEqual([]);
+    expect((await v.erase('acme', 'lee', (pseudonym, values) => ({ pseudonym, values }))).state).toBe('already');
+    expect(await byteSearch(dir!, lee)).toEqual([]);
+    expect(await keysIn(prefixRange(VP.purgePending))).toEqual([]);
   });
 
   it('sealing leaves no plaintext in the shared off-heap slab its buffers come from', async () => {
