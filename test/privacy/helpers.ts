@@ -2,6 +2,7 @@
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { decodedParts } from './leveldb-files.js';
 
 async function* files(dir: string): AsyncGenerator<string> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -11,13 +12,19 @@ async function* files(dir: string): AsyncGenerator<string> {
   }
 }
 
-/** Every (file, needle label) where a needle's bytes occur in a file under `dir`. */
+/**
+ * Every (file, needle label) where a needle's bytes occur in a file under
+ * `dir`: in its raw bytes, or in what LevelDB's files hold once decoded
+ * (snappy-compressed blocks, prefix-compressed keys, log records split
+ * across blocks: leveldb-files.ts), where a raw search can miss them.
+ */
 export async function byteSearch(dir: string, needles: Record<string, Uint8Array | string>): Promise<string[]> {
   const hits: string[] = [];
   const bufs = Object.entries(needles).map(([label, n]) => [label, Buffer.from(typeof n === 'string' ? new TextEncoder().encode(n) : n)] as const);
   for await (const f of files(dir)) {
     const data = await readFile(f);
-    for (const [label, n] of bufs) if (data.includes(n)) hits.push(`${label} in ${f.slice(dir.length)}`);
+    const parts = decodedParts(f, data).map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+    for (const [label, n] of bufs) if (data.includes(n) || parts.some((x) => x.includes(n))) hits.push(`${label} in ${f.slice(dir.length)}`);
   }
   return hits;
 }
