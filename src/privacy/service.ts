@@ -149,43 +149,53 @@ export class PrivacyService {
     // Subjects that may hold expired values: the retention index lists a
     // subject by the hour its values expire, so some have none yet.
     const groups = await this.vault.expired(now);
-    let subjects = 0;
-    let values = 0;
-    let held = 0;
+    const report = { subjects: 0, values: 0, held: 0 };
+    const erasing = !opts.dryRun && groups.length > 0;
+    // One memtable flush before and one compaction after the whole sweep, not one each per
+    // subject (Vault.beginSweep, RetentionScope.deferPurge). The compaction runs even if the
+    // sweep stops half-way; a crash leaves purge-pending marks that start-up finishes.
+    if (erasing) await this.vault.beginSweep();
+    try {
+      for (const g of groups) await this.sweepOne(g, now, opts.dryRun, report);
+    } finally {
+      if (erasing) await this.vault.finishPendingPurges();
+    }
+    if (!opts.dryRun && report.values > 0) this.logger.info(report, 'retention sweep erased personal data');
+    return report;
+  }
+
+  /** One subject of a sweep: counted (dry run, held) or erased as far as expired, and logged. */
+  private async sweepOne(g: { tag: Uint8Array; buckets: number[] }, now: number, dryRun: boolean, report: { subjects: number; values: number; held: number }): Promise<void> {
+    if (await this.vault.heldTag(g.tag)) {
+      if ((await this.vault.expiredValues(g.tag, now)) > 0) report.held++;
+      return;
+    }
+    if (dryRun) {
+      const n = await this.vault.expiredValues(g.tag, now);
+      if (n > 0) {
+        report.subjects++;
+        report.values += n;
+      }
+      return;
+    }
     const make = (pseudonym: string, n: number, whole: boolean) =>
       this.eventJson({ action: 'pii.erase', resource: pseudonym, reason: 'retention period ended', metadata: { values: n, scope: whole ? 'subject' : 'values' } });
-    for (const g of groups) {
-      if (await this.vault.heldTag(g.tag)) {
-        if ((await this.vault.expiredValues(g.tag, now)) > 0) held++;
-        continue;
+    let out: Awaited<ReturnType<Vault['erase']>>;
+    try {
+      out = await this.vault.erase('', { tag: g.tag }, make, { now, buckets: g.buckets, deferPurge: true });
+    } catch (e) {
+      // A hold set between the check and the erasure: skip, like any held subject.
+      if (e instanceof TlogError && e.code === 'LEGAL_HOLD') {
+        report.held++;
+        return;
       }
-      if (opts.dryRun) {
-        const n = await this.vault.expiredValues(g.tag, now);
-        if (n > 0) {
-          subjects++;
-          values += n;
-        }
-        continue;
-      }
-      let out: Awaited<ReturnType<Vault['erase']>>;
-      try {
-        out = await this.vault.erase('', { tag: g.tag }, make, { now, buckets: g.buckets });
-      } catch (e) {
-        // A hold set between the check and the erasure: skip, like any held subject.
-        if (e instanceof TlogError && e.code === 'LEGAL_HOLD') {
-          held++;
-          continue;
-        }
-        throw e;
-      }
-      if (out.state === 'erased') await this.appendEvent(out.tombstone.tenant, out.tombstone.event);
-      else if (out.state === 'partial') await this.appendEvent(out.tenant, out.event);
-      else continue;
-      subjects++;
-      values += out.values;
+      throw e;
     }
-    if (!opts.dryRun && values > 0) this.logger.info({ subjects, values, held }, 'retention sweep erased personal data');
-    return { subjects, values, held };
+    if (out.state === 'erased') await this.appendEvent(out.tombstone.tenant, out.tombstone.event);
+    else if (out.state === 'partial') await this.appendEvent(out.tenant, out.event);
+    else return;
+    report.subjects++;
+    report.values += out.values;
   }
 
   /** Start-up: re-log erasure events a crash cut off between the vault commit and the log append. */

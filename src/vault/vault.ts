@@ -122,6 +122,13 @@ export interface StagedValues {
 export interface RetentionScope {
   readonly now: number;
   readonly buckets: readonly number[];
+  /**
+   * Part of a sweep that called beginSweep() (the memtable is flushed) and
+   * will call finishPendingPurges(): this erasure only shreds. One
+   * compaction for the whole sweep, not one per subject: each rewrites the
+   * table files its range overlaps, a good part of the vault.
+   */
+  readonly deferPurge?: boolean;
 }
 
 export type EraseOutcome =
@@ -528,7 +535,7 @@ export class Vault {
           return { state: 'nothing' } as const;
         }
         t = performance.now();
-        await this.flushMemtable();
+        if (!scope.deferPurge) await this.flushMemtable();
         step('flush');
       } else await Promise.all([scan, this.flushMemtable().then(() => step('flush'))]);
       t = performance.now();
@@ -544,7 +551,7 @@ export class Vault {
       if (!whole) {
         await this.writer.write(ops);
         step('shred');
-        await this.purgeAndClear(tag);
+        if (!scope?.deferPurge) await this.purgeAndClear(tag);
         step('purge');
         return { state: 'partial', tenant: rec.tenant, event, values: erased } as const;
       }
@@ -558,7 +565,7 @@ export class Vault {
       await this.writer.write(ops);
       step('shred');
       // Step 2: the deletions are durable; compact them into the values.
-      await this.purgeAndClear(tag);
+      if (!scope?.deferPurge) await this.purgeAndClear(tag);
       step('purge');
       return { state: 'erased', tombstone, values: erased, steps } as const;
     });
@@ -579,18 +586,43 @@ export class Vault {
   }
 
   /**
-   * Start-up: finishes every erasure whose purge a crash (or a stop) cut
-   * off, so no shredded byte stays in a table file for good. Returns how
-   * many subjects it purged.
+   * Before a sweep's deferred erasures: flushes the memtable once, so the
+   * values they delete sit in table files below their deletions (see
+   * erase(), step 1).
+   */
+  async beginSweep(): Promise<void> {
+    await this.flushMemtable();
+  }
+
+  /**
+   * Purges every subject with a purge-pending mark: after a sweep's
+   * deferred erasures, and at start-up for erasures a crash (or a stop) cut
+   * off, so no shredded byte stays in a table file for good. A few subjects
+   * are compacted one range each; more, with one compaction of the whole
+   * value range (cheaper than one per subject, each of which rewrites the
+   * files its range overlaps). Returns how many subjects it purged.
    */
   async finishPendingPurges(): Promise<number> {
-    const tags: Bytes[] = [];
+    const keys: Bytes[] = [];
     await this.locks.shared([SCAN], async () => {
-      for await (const k of this.db.keys(prefixRange(VP.purgePending))) tags.push(tagOfPurgePending(k));
+      for await (const k of this.db.keys(prefixRange(VP.purgePending))) keys.push(k);
     });
-    let n = 0;
-    for (const tag of tags) if (await this.locks.exclusive(toHex(tag), () => this.finishPurge(tag))) n++;
-    return n;
+    if (keys.length === 0) return 0;
+    if (keys.length <= 4) {
+      let n = 0;
+      for (const k of keys) {
+        const tag = tagOfPurgePending(k);
+        if (await this.locks.exclusive(toHex(tag), () => this.finishPurge(tag))) n++;
+      }
+      return n;
+    }
+    // Every mark read above was written with its shred, so that shred is in the
+    // memtable or a table file now, and the compaction (which flushes first) merges it.
+    const compact = (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange.bind(this.db);
+    const r = prefixRange(VP.value);
+    await this.locks.exclusive(SCAN, () => compact(r.gte, r.lt));
+    await this.db.batch(keys.map((key) => ({ type: 'del' as const, key })));
+    return keys.length;
   }
 
   /** Deletes a subject's bucket keys on their own (none: no write). */

@@ -355,6 +355,30 @@ describe('vault', () => {
     expect(await keysIn(prefixRange(VP.purgePending))).toEqual([]);
   });
 
+  it("a sweep's erasures only shred; one compaction at its end purges them all", async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const v = await openClocked(() => now);
+    const subjects = ['s1', 's2', 's3', 's4', 's5', 's6'];
+    for (const s of subjects) await v.seal('acme', `ev-${s}`, [item(s, `${s}.w7Yq@example.org`)], await v.resolve('acme', [s]));
+    const sealed: Record<string, Uint8Array> = {};
+    for (const s of subjects)
+      for await (const [k, val] of (db() as unknown as { iterator(r: object): AsyncIterable<[Uint8Array, Uint8Array]> }).iterator(valueRange(v.tagOf('acme', s))))
+        sealed[`${s} ${Buffer.from(k).toString('hex')}`] = val;
+    expect(Object.keys(sealed)).toHaveLength(6); // a value record each
+
+    now += 11 * DAY;
+    const groups = await v.expired(now);
+    expect(groups).toHaveLength(6);
+    await v.beginSweep();
+    for (const g of groups) expect((await v.erase('', { tag: g.tag }, (p2, n) => ({ p2, n }), { now, buckets: g.buckets, deferPurge: true })).state).toBe('erased');
+    // Shredded, not yet purged: the bytes are in table files, each subject marked.
+    expect((await byteSearch(dir!, sealed)).length).toBeGreaterThan(0);
+    expect(await keysIn(prefixRange(VP.purgePending))).toHaveLength(6);
+    expect(await v.finishPendingPurges()).toBe(6);
+    expect(await byteSearch(dir!, sealed)).toEqual([]);
+    expect(await keysIn(prefixRange(VP.purgePending))).toEqual([]);
+  });
+
   it('sealing leaves no plaintext in the shared off-heap slab its buffers come from', async () => {
     dir = await tempDir('tlog-vault-');
     const v = await open();
