@@ -150,11 +150,12 @@ export class PrivacyService {
     // subject by the hour its values expire, so some have none yet.
     const groups = await this.vault.expired(now);
     const report = { subjects: 0, values: 0, held: 0 };
-    const erasing = !opts.dryRun && groups.length > 0;
+    const erasing = !opts.dryRun;
     // One memtable flush before and one compaction after the whole sweep, not one each per
     // subject (Vault.beginSweep, RetentionScope.deferPurge). The compaction runs even if the
-    // sweep stops half-way; a crash leaves purge-pending marks that start-up finishes.
-    if (erasing) await this.vault.beginSweep();
+    // sweep stops half-way; a crash leaves purge-pending marks that start-up finishes, and a
+    // purge that failed (a full disk) is retried by the next sweep, even one with nothing to erase.
+    if (erasing && groups.length > 0) await this.vault.beginSweep();
     try {
       for (const g of groups) await this.sweepOne(g, now, opts.dryRun, report);
     } finally {

@@ -22,7 +22,7 @@
  *   'z' pseudonym               → erased_at (reads annotate erased subjects)
  *   'y' pointer                 → erased_at (a single value erased by retention)
  *   'h' tenant 0x00 run_id      → legal hold on a run (no personal data: run ids are operational)
- *   'u' tag(32)                 → empty: an erasure of this subject is shredded and not yet
+ *   'u' tag(32)                 → 8 random bytes: an erasure of this subject is shredded and not yet
  *                                 purged (written with the shred, deleted after the compaction;
  *                                 start-up and a repeated erasure finish what a crash cut off)
  * A subject's record and its value records share the prefix 'v' ‖ tag (the

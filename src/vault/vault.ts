@@ -13,7 +13,7 @@
 
 import { Level } from 'level';
 import { mkdir } from 'node:fs/promises';
-import { concatBytes, fromUtf8, toBase64, toHex, utf8 } from '../bytes/index.js';
+import { bytesEqual, concatBytes, fromUtf8, toBase64, toHex, utf8 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { type JsonValue } from '../events/index.js';
 import { type PiiRef } from '../events/pii.js';
@@ -412,7 +412,9 @@ export class Vault {
   /** Everything stored about a subject (decrypted), for a subject-access answer. */
   async view(tenant: string, subject: string): Promise<SubjectView> {
     const tag = this.tagOf(tenant, subject);
-    return this.locks.shared([toHex(tag), SCAN], async () => {
+    // Lock order everywhere: the subject's lock, then SCAN (erase() holds the subject and then
+    // purges under SCAN). Taken together, SCAN's name sorts first: a view and an erasure deadlocked.
+    return this.locks.shared([toHex(tag)], () => this.locks.shared([SCAN], async () => {
       const rec = await this.readSubject(tag);
       if (!rec) {
         const t = await this.db.get(tombstoneKey(tag));
@@ -436,7 +438,7 @@ export class Vault {
           });
       }
       return { state: 'present', pseudonym: rec.pseudonym, ...(rec.hold ? { hold: rec.hold } : {}), values };
-    });
+    }));
   }
 
   /**
@@ -547,7 +549,8 @@ export class Vault {
       // The shred carries a purge-pending mark, deleted once the purge is done: a crash
       // in between leaves the bytes in table files, and start-up (finishPendingPurges)
       // or a repeated request (finishPurge) compacts them away then.
-      ops.push({ type: 'put', key: purgePendingKey(tag), value: EMPTY });
+      // Its value is random: a sweep's cleanup deletes a mark only if it is still the one it saw.
+      ops.push({ type: 'put', key: purgePendingKey(tag), value: random(8) });
       if (!whole) {
         await this.writer.write(ops);
         step('shred');
@@ -603,15 +606,15 @@ export class Vault {
    * files its range overlaps). Returns how many subjects it purged.
    */
   async finishPendingPurges(): Promise<number> {
-    const keys: Bytes[] = [];
+    const marks: { key: Bytes; value: Bytes }[] = [];
     await this.locks.shared([SCAN], async () => {
-      for await (const k of this.db.keys(prefixRange(VP.purgePending))) keys.push(k);
+      for await (const [key, value] of this.db.iterator(prefixRange(VP.purgePending))) marks.push({ key, value });
     });
-    if (keys.length === 0) return 0;
-    if (keys.length <= 4) {
+    if (marks.length === 0) return 0;
+    if (marks.length <= 4) {
       let n = 0;
-      for (const k of keys) {
-        const tag = tagOfPurgePending(k);
+      for (const { key } of marks) {
+        const tag = tagOfPurgePending(key);
         if (await this.locks.exclusive(toHex(tag), () => this.finishPurge(tag))) n++;
       }
       return n;
@@ -621,8 +624,15 @@ export class Vault {
     const compact = (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange.bind(this.db);
     const r = prefixRange(VP.value);
     await this.locks.exclusive(SCAN, () => compact(r.gte, r.lt));
-    await this.db.batch(keys.map((key) => ({ type: 'del' as const, key })));
-    return keys.length;
+    // A mark is deleted under its subject's lock and only if it is the one read above: an
+    // erasure of the same subject that shredded during the compaction wrote a new one, which
+    // its own purge (or the next start) must see.
+    for (const { key, value } of marks)
+      await this.locks.exclusive(toHex(tagOfPurgePending(key)), async () => {
+        const now = await this.db.get(key);
+        if (now !== undefined && bytesEqual(now, value)) await this.db.del(key);
+      });
+    return marks.length;
   }
 
   /** Deletes a subject's bucket keys on their own (none: no write). */

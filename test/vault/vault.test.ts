@@ -355,6 +355,20 @@ describe('vault', () => {
     expect(await keysIn(prefixRange(VP.purgePending))).toEqual([]);
   });
 
+  it('subject access during an erasure of the same subject waits for it, and neither hangs (one lock order)', async () => {
+    dir = await tempDir('tlog-vault-');
+    const v = await open();
+    await v.seal('acme', 'ev-1', [item('ada', 'ada@example.org')], await v.resolve('acme', ['ada']));
+    // The erasure holds the subject's lock; the view arrives while it scans (it used to take
+    // SCAN first, then wait for the subject, while the erasure's purge waited for SCAN).
+    const erasing = v.erase('acme', 'ada', (pseudonym, values) => ({ pseudonym, values }));
+    await new Promise((r) => setTimeout(r, 0));
+    const viewing = v.view('acme', 'ada');
+    const [erased, seen] = await Promise.all([erasing, viewing]);
+    expect(erased.state).toBe('erased');
+    expect(seen.state).toBe('erased');
+  });
+
   it("a sweep's erasures only shred; one compaction at its end purges them all", async () => {
     let now = Date.UTC(2026, 0, 1);
     const v = await openClocked(() => now);
