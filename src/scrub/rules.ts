@@ -79,8 +79,8 @@ function keyValueRule(kind: string, keys: string, flags: string, hints: string[]
 }
 
 /**
- * `://user:password@host` of a URL; group 1 is the password, as described at
- * the connection_string rule. Passwords are often not percent-encoded, so:
+ * `://user:password@host` of a URL (also JSON-escaped, `:\/\/`, once or
+ * twice); group 1 is the password, as described at the connection_string rule. Passwords are often not percent-encoded, so:
  *  - the password runs to the LAST @ of the authority that a host follows
  *    (a name or an [IPv6] literal, then : / ? # , ; ) a quote, whitespace or
  *    the end), and it may hold @ # ? and, before its first @, /;
@@ -88,10 +88,10 @@ function keyValueRule(kind: string, keys: string, flags: string, hints: string[]
  *    query (`/notify?to=ops@corp.example`, `proj.git@v1.4.0`) is not taken
  *    for the end of a password, and the host that stays is the real one;
  *  - `host:8080/…` is a port, not a password; `[fe80::1]` is not a user;
- *  - nothing crosses a `://` or whitespace, which keeps a long run of URLs
- *    linear to scan (each part stops at the next one).
+ *  - nothing crosses a `:/` (or `:\`, escaped) or whitespace, which keeps a
+ *    long run of URLs linear to scan (each part stops at the next one).
  */
-const URL_PASSWORD = String.raw`://[^\s:/?#"'<>\[\]]*:(?!\d{1,5}(?:[/\s"'<>,;)]|$))(?!@)((?:(?!://)[^\s"'<>@])*(?:@[^\s"'<>@/]*){0,8})@(?=(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@:"'<>\\[\],;)]+)(?:[:/?#\s"'<>\\,;)]|$))`;
+const URL_PASSWORD = String.raw`:(?:\\{0,4}/){2}[^\s:/?#"'<>\[\]\\]*:(?!\d{1,5}(?:[/\s"'<>,;)\]\\]|$))(?!@)((?:(?!:[/\\])[^\s"'@])*(?:@[^\s"'@/\\]*){0,8})@(?=(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@:"'<>\\[\],;)]+)(?:[:/?#\s"'<>\\,;)\]]|$)|[/:\\])`;
 
 /** The built-in text rules, in priority order. */
 export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
@@ -189,14 +189,14 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     pattern: String.raw`\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse)${URL_PASSWORD}`,
     flags: 'i',
     secretGroup: 1,
-    hints: ['://'],
+    hints: ['://', ':\\/', ':\\\\/'],
   },
   {
     kind: 'url_password',
     pattern: String.raw`\b[a-z][a-z0-9+.-]{1,30}${URL_PASSWORD}`,
     flags: 'i',
     secretGroup: 1,
-    hints: ['://'],
+    hints: ['://', ':\\/', ':\\\\/'],
   },
   {
     kind: 'cookie',
