@@ -116,9 +116,10 @@ export class Ingest {
     // A personal value's inner paths can be personal data themselves (an email as an
     // object key): `scrubbed` is in the leaf, which erasure cannot touch, so a secret
     // found inside a personal value is reported at the value's own path.
-    const piiRoots = Object.keys(parsed.pii ?? {}).map((name) => formatPath(['pii', name, 'value']));
+    // (Only when something was found: this runs for every event.)
+    const piiRoots = r.scrubbed.length > 0 && parsed.pii ? Object.keys(parsed.pii).map((name) => formatPath(['pii', name, 'value'])) : [];
     const atRoot = (path: string) => piiRoots.find((root) => path === root || path.startsWith(`${root}.`) || path.startsWith(`${root}[`)) ?? path;
-    const found: { path: string; kind: string }[] = r.scrubbed.map((s) => (piiRoots.length === 0 ? s : { path: atRoot(s.path), kind: s.kind }));
+    const found: { path: string; kind: string }[] = piiRoots.length === 0 ? [...r.scrubbed] : r.scrubbed.map((s) => ({ path: atRoot(s.path), kind: s.kind }));
     const extracted = moved.map((x) => {
       const v = scrubEvent({ value: x.value }, this.opts.scrub);
       for (const s of v.scrubbed) found.push({ path: x.path, kind: s.kind });

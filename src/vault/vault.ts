@@ -621,9 +621,7 @@ export class Vault {
     }
     // Every mark read above was written with its shred, so that shred is in the
     // memtable or a table file now, and the compaction (which flushes first) merges it.
-    const compact = (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange.bind(this.db);
-    const r = prefixRange(VP.value);
-    await this.locks.exclusive(SCAN, () => compact(r.gte, r.lt));
+    await this.purgeRange(prefixRange(VP.value));
     // A mark is deleted under its subject's lock and only if it is the one read above: an
     // erasure of the same subject that shredded during the compaction wrote a new one, which
     // its own purge (or the next start) must see.
@@ -647,8 +645,17 @@ export class Vault {
    * the range given holds no key (no key starts with 0x00).
    */
   private async flushMemtable(): Promise<void> {
-    const compact = (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange.bind(this.db);
-    await compact(new Uint8Array([0]), new Uint8Array([0, 1]));
+    await this.compactRange({ gte: new Uint8Array([0]), lt: new Uint8Array([0, 1]) });
+  }
+
+  /** LevelDB's compactRange (classic-level has it; its types do not declare it). */
+  private compactRange(r: { gte: Bytes; lt: Bytes }): Promise<void> {
+    return (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange(r.gte, r.lt);
+  }
+
+  /** Compacts `r` with no scan open (SCAN's exclusive side): see purge(). */
+  private purgeRange(r: { gte: Bytes; lt: Bytes }): Promise<void> {
+    return this.locks.exclusive(SCAN, () => this.compactRange(r));
   }
 
   /**
@@ -661,9 +668,7 @@ export class Vault {
    * records table files' smallest and largest keys, holds none either.
    */
   private async purge(tag: Bytes): Promise<void> {
-    const compact = (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange.bind(this.db);
-    const r = subjectRange(tag);
-    await this.locks.exclusive(SCAN, () => compact(r.gte, r.lt));
+    await this.purgeRange(subjectRange(tag));
   }
 
   /**
