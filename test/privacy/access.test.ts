@@ -104,6 +104,14 @@ describe('personal-data parameters and subject ids', () => {
     expect((await get(`${t.url}/v1/subjects/dora?purpose=DSR-9`, privacy)).status).toBe(200);
   });
 
+  it('refuses a purpose or reason given twice, and says so', async () => {
+    const r = await get(`${t.url}/v1/subjects/dora?purpose=a&purpose=b`, privacy);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ code: 'INVALID_PARAMETER', message: 'purpose must be given once' });
+    const e = await del(`${t.url}/v1/subjects/dora?reason=a&reason=b`, privacy);
+    expect(e.json.error).toMatchObject({ code: 'INVALID_PARAMETER', message: 'reason must be given once' });
+  });
+
   it("a hold body's reason of the wrong type is a schema violation", async () => {
     const r = await post(`${t.url}/v1/subjects/dora/hold`, privacy, { reason: 123 });
     expect(r.status).toBe(422);

@@ -31,6 +31,7 @@ function textParam(value: unknown, name: string, required: boolean): string | un
     if (required) throw new TlogError('MISSING_PARAMETER', `${name} is required`);
     return undefined;
   }
+  if (Array.isArray(v)) throw new TlogError('INVALID_PARAMETER', `${name} must be given once`);
   if (typeof v !== 'string' || v.length > MAX_TEXT || UNPRINTABLE.test(v))
     throw new TlogError('INVALID_PARAMETER', `${name} must be at most ${MAX_TEXT} printable characters`);
   return v;
