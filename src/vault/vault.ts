@@ -196,7 +196,8 @@ export class Vault {
 
   /** The subject's tag: its only identity on disk. Keyed, so a guessed id cannot be checked without the master key. */
   tagOf(tenant: string, subject: string): Bytes {
-    return hmacSha256(this.opts.masterKey, utf8('subject\u0000'), utf8(tenant), new Uint8Array([0]), utf8(subject));
+    // The bytes are 'subject' 0x00 tenant 0x00 subject (UTF-8): tags on disk depend on them.
+    return hmacSha256(this.opts.masterKey, `subject\u0000${tenant}\u0000${subject}`);
   }
 
   private async readSubject(tag: Bytes): Promise<SubjectRecord | undefined> {

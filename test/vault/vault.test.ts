@@ -5,6 +5,8 @@
  */
 
 import { rm } from 'node:fs/promises';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TlogError } from '../../src/errors.js';
 import { seal as aesSeal } from '../../src/vault/crypto.js';
@@ -58,6 +60,15 @@ describe('vault', () => {
     vault = undefined;
     if (dir) await rm(dir, { recursive: true, force: true });
     dir = undefined;
+  });
+
+  it("a subject's tag is HMAC-SHA-256(vault key, 'subject' 0x00 tenant 0x00 subject id), the bytes spec/privacy.md fixes (tags on disk depend on them)", async () => {
+    dir = await tempDir('tlog-vault-');
+    await open();
+    for (const [tenant, subject] of [['acme', 'jane@example.org'], ['t-2', 'Zoë Ångström'], ['acme', '12345']]) {
+      const expected = hmac(sha256, MASTER, new Uint8Array([...ascii('subject'), 0, ...ascii(tenant!), 0, ...ascii(subject!)]));
+      expect(vault!.tagOf(tenant!, subject!)).toEqual(expected);
+    }
   });
 
   it("an erased subject's cached key is unusable: erasure evicts it, a seal with the old handle is refused", async () => {
