@@ -113,6 +113,9 @@ async function appendInProcess(log, from, n) {
  * route's own page writer (src/query/events-page.ts: search, leaf hashes,
  * JSON bytes) and prints the figures as JSON.
  */
+// The bench's events hold no personal data, so a page never reads the vault (erasure-marks.ts); this one fails loudly if it did.
+const NO_VAULT = { erasedTimes: async () => { throw new Error('the bench log holds no references'); } };
+
 async function timeQueries(dir) {
   const log = await openLog(dir, true);
   const treeSize = log.head.treeSize;
@@ -120,7 +123,7 @@ async function timeQueries(dir) {
   const page = async (filter) => {
     const t0 = performance.now();
     const out = borrowSink();
-    const { hits } = await writeEventsPage(out, log.store, (i, leaf) => log.leafHashIfCached(i) ?? log.hashLeaf(leaf), 'bench', filter, { order: 'asc', treeSize, limit: 100, budget: 20000 });
+    const { hits } = await writeEventsPage(out, log.store, (i, leaf) => log.leafHashIfCached(i) ?? log.hashLeaf(leaf), 'bench', filter, { order: 'asc', treeSize, limit: 100, budget: 20000 }, NO_VAULT);
     finishPage(out, null, treeSize);
     returnSink(out);
     return [performance.now() - t0, hits];

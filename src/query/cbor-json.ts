@@ -14,6 +14,13 @@
  * Object keys come out in the leaf's (canonical CBOR) order. JSON.stringify
  * of a decoded record can differ in key order only (JavaScript lists
  * integer-like keys first); the parsed values are equal.
+ *
+ * Erased personal data: given a RefMark, a map holding text `$pii`,
+ * `subject` and `commitment` (a reference, events/pii.ts isPiiRef) that the
+ * mark knows as erased gets `,"erased":true,"erased_at":"…"` before its
+ * closing brace: the bytes JSON.stringify writes for privacy/annotate.ts
+ * markErased's copy. The transcoder stays pure: the caller looks the
+ * references up (in one vault read per chunk) and passes what it found.
  */
 
 import { MAX_CBOR_DEPTH } from '../events/limits.js';
@@ -135,6 +142,15 @@ let inb: Uint8Array = EMPTY;
 let ip = 0;
 let outb: Uint8Array = EMPTY;
 let op = 0;
+/** The sink being written (only a mark, which the room does not cover, grows it) and the mark, if any. */
+let sink: ByteSink | undefined;
+let mark: RefMark | undefined;
+
+/**
+ * When the reference (pointer `$pii`, pseudonym `subject`) was erased, as
+ * the ISO 8601 text of `erased_at`, or undefined when it was not.
+ */
+export type RefMark = (pointer: string, subject: string) => string | undefined;
 
 /**
  * JSON bytes per CBOR byte at most: `false,` is six bytes from one (0xf4),
@@ -283,6 +299,8 @@ function item(depth: number): void {
       if (depth >= MAX_CBOR_DEPTH) throw BAIL;
       const n = arg(ai);
       outb[op++] = 0x7b;
+      // A reference has three keys; maps are only looked into when a mark was given.
+      if (mark !== undefined && n >= 3) return markedMap(n, depth);
       for (let i = 0; i < n; i++) {
         if (i > 0) outb[op++] = 0x2c;
         if (ip >= inb.length) throw BAIL;
@@ -310,26 +328,108 @@ function item(depth: number): void {
   }
 }
 
+const KEY_PII = [0x24, 0x70, 0x69, 0x69]; // $pii
+const KEY_SUBJECT = [0x73, 0x75, 0x62, 0x6a, 0x65, 0x63, 0x74]; // subject
+const KEY_COMMITMENT = [0x63, 0x6f, 0x6d, 0x6d, 0x69, 0x74, 0x6d, 0x65, 0x6e, 0x74]; // commitment
+const MARK_OPEN = ',"erased":true,"erased_at":"';
+const utf8 = new TextDecoder();
+
+/** Whether the `len` input bytes at `at` are `key`. */
+function keyIs(at: number, len: number, key: readonly number[]): boolean {
+  if (len !== key.length) return false;
+  for (let k = 0; k < len; k++) if (inb[at + k] !== key[k]) return false;
+  return true;
+}
+
+/**
+ * A map's `n` entries (its `{` written), as item() writes them, noting where
+ * the text values of `$pii`, `subject` and `commitment` are; when all three
+ * are there and the mark knows the reference as erased, the mark goes in
+ * before the closing brace.
+ */
+function markedMap(n: number, depth: number): void {
+  let pAt = -1;
+  let pLen = 0;
+  let sAt = -1;
+  let sLen = 0;
+  let commitment = false;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) outb[op++] = 0x2c;
+    if (ip >= inb.length) throw BAIL;
+    const kb = inb[ip++]!;
+    if (kb >> 5 !== 3) throw BAIL; // text keys only
+    const kLen = arg(kb & 31);
+    const kAt = ip;
+    text(kLen);
+    outb[op++] = 0x3a;
+    const which = keyIs(kAt, kLen, KEY_PII) ? 1 : keyIs(kAt, kLen, KEY_SUBJECT) ? 2 : keyIs(kAt, kLen, KEY_COMMITMENT) ? 3 : 0;
+    if (which !== 0 && ip < inb.length && inb[ip]! >> 5 === 3) {
+      // Where the text value's bytes are: its head read ahead, item() reads it again.
+      const head = ip++;
+      const len = arg(inb[head]! & 31);
+      if (which === 1) {
+        pAt = ip;
+        pLen = len;
+      } else if (which === 2) {
+        sAt = ip;
+        sLen = len;
+      } else commitment = true;
+      ip = head;
+    }
+    item(depth + 1);
+  }
+  if (pAt >= 0 && sAt >= 0 && commitment) {
+    const at = mark!(utf8.decode(inb.subarray(pAt, pAt + pLen)), utf8.decode(inb.subarray(sAt, sAt + sLen)));
+    if (at !== undefined) writeMark(at);
+  }
+  outb[op++] = 0x7d;
+}
+
+/**
+ * `,"erased":true,"erased_at":"<at>"`. With an ISO time the room made at
+ * the start would do (a reference is at least 28 CBOR bytes, and with its
+ * mark writes under 100), but it was not counted for marks: the sink grows
+ * here by the mark plus that whole room again, so whatever the rest of the
+ * leaf writes fits, whatever `at` is.
+ */
+function writeMark(at: string): void {
+  const s = sink!;
+  s.p = op;
+  s.ensure(MARK_OPEN.length + at.length + 1 + ROOM * inb.length + 16);
+  outb = s.buf;
+  ascii(MARK_OPEN);
+  // toISOString's text is ASCII digits, signs and letters: nothing to escape.
+  ascii(at);
+  outb[op++] = 0x22;
+}
+
 /**
  * Appends the JSON text of the single CBOR item in `cbor` to `out`. Returns
  * false (with `out` as it was) for anything outside what this server writes.
+ * With `marks`, references it knows as erased are marked (see above).
  */
-export function cborToJson(cbor: Uint8Array, out: ByteSink): boolean {
+export function cborToJson(cbor: Uint8Array, out: ByteSink, marks?: RefMark): boolean {
   out.ensure(ROOM * cbor.length + 16);
+  const start = out.p;
   inb = cbor;
   ip = 0;
   outb = out.buf;
-  op = out.p;
+  op = start;
+  sink = out;
+  mark = marks;
   try {
     item(0);
     if (ip !== cbor.length) throw BAIL;
     out.p = op;
     return true;
   } catch (e) {
+    out.p = start; // a mark may have moved it
     if (e !== BAIL) throw e;
     return false;
   } finally {
-    inb = EMPTY; // neither is kept alive by the module
+    inb = EMPTY; // nothing is kept alive by the module
     outb = EMPTY;
+    sink = undefined;
+    mark = undefined;
   }
 }

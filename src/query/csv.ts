@@ -8,7 +8,10 @@
  *   CR gets a leading `'`, so spreadsheets show it as text instead of
  *   evaluating it. Number cells are written as numbers and never escaped.
  * - Objects and arrays (data_accessed, metadata, a vault pointer in place of
- *   a value, …) are written as their JSON text.
+ *   a value, …) are written as their JSON text. A reference can sit in any
+ *   column a configured personal-data path names, and in `pii`; the route
+ *   hands csvRow the record with erased references already marked
+ *   (`"erased":true,"erased_at"`), so a cell reads like the NDJSON.
  */
 
 import type { LogRecord } from '../events/index.js';

@@ -4,10 +4,16 @@
  * leaf's CBOR (cbor-json.ts), so a hit the indexes answered exactly is never
  * decoded at all. bench/query.mjs times this same function as the query's
  * server-side cost.
+ *
+ * Erased references are marked (spec/privacy.md §2): per chunk of hits,
+ * one vault read for the references its leaves name, none for a chunk
+ * that names none (erasure-marks.ts).
  */
 
+import type { ErasureReader } from '../privacy/annotate.js';
 import type { LogStore } from '../storage/store.js';
 import { ByteSink } from './cbor-json.js';
+import { erasureMarks } from './erasure-marks.js';
 import type { EventFilter } from './filter.js';
 import { writeHitOpen } from './rows.js';
 import { searchChunks, type SearchEnd, type SearchOptions } from './search.js';
@@ -26,6 +32,7 @@ export async function writeEventsPage(
   tenant: string,
   filter: EventFilter,
   o: SearchOptions,
+  vault: ErasureReader,
 ): Promise<SearchEnd & { hits: number }> {
   out.text('{"events":[');
   const gen = searchChunks(store, tenant, filter, o);
@@ -33,9 +40,12 @@ export async function writeEventsPage(
   let n = await gen.next();
   try {
     for (; !n.done; n = await gen.next()) {
-      for (const h of n.value) {
+      const chunk = n.value;
+      const marks = await erasureMarks(chunk, vault);
+      for (let k = 0; k < chunk.length; k++) {
+        const h = chunk[k]!;
         if (hits++ > 0) out.byte(0x2c);
-        writeHitOpen(out, h, leafHash(h.index, h.leaf), 0);
+        writeHitOpen(out, h, leafHash(h.index, h.leaf), 0, marks?.[k]);
         out.byte(0x7d);
       }
     }

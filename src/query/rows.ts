@@ -6,7 +6,8 @@
  */
 
 import { HASH_SIZE, TILE_WIDTH } from '../merkle/index.js';
-import { type ByteSink, cborToJson } from './cbor-json.js';
+import { markErased } from '../privacy/annotate.js';
+import { type ByteSink, cborToJson, type RefMark } from './cbor-json.js';
 import type { Hit } from './search.js';
 
 const enc = new TextEncoder();
@@ -16,16 +17,17 @@ const RECORD = enc.encode('","record":');
 
 /**
  * Writes hit `h` whose leaf hash is the 32 bytes of `hashes` at `at`,
- * without the closing brace (an export may add its proof first).
+ * without the closing brace (an export may add its proof first). `mark`
+ * (erasure-marks.ts) marks its erased references.
  */
-export function writeHitOpen(out: ByteSink, h: Hit, hashes: Uint8Array, at: number): void {
+export function writeHitOpen(out: ByteSink, h: Hit, hashes: Uint8Array, at: number, mark?: RefMark): void {
   out.bytes(INDEX);
   out.uint(h.index);
   out.bytes(LEAF_HASH);
   out.base64(hashes, at, HASH_SIZE);
   out.bytes(RECORD);
-  // The strict decoder's JSON for anything the transcoder does not read.
-  if (!cborToJson(h.leaf, out)) out.text(JSON.stringify(h.record));
+  // The strict decoder's JSON for anything the transcoder does not read, marked alike.
+  if (!cborToJson(h.leaf, out, mark)) out.text(JSON.stringify(mark === undefined ? h.record : markErased(h.record, mark)));
 }
 
 /** Reads level-0 hash tiles by index (Log.leafHashTiles). */

@@ -723,6 +723,27 @@ export class Vault {
   }
 
   /**
+   * erasedAt for many references in one LevelDB getMany (a page, an export
+   * chunk or a run timeline costs one thread-pool job, not one per
+   * reference): when each of these pseudonyms' subjects and each of these
+   * pointers' values was erased, for those that were. A reference is erased
+   * at its subject's time, else its value's (erasedAt's order).
+   */
+  async erasedTimes(pseudonyms: readonly string[], pointers: readonly string[]): Promise<{ subjects: Map<string, number>; values: Map<string, number> }> {
+    const subjects = new Map<string, number>();
+    const values = new Map<string, number>();
+    if (pseudonyms.length + pointers.length === 0) return { subjects, values };
+    const got = await this.db.getMany([...pseudonyms.map(erasedSubjectKey), ...pointers.map(erasedValueKey)]);
+    const at = (v: Bytes) => decodeJson<{ erased_at: number }>(v, 'erasure').erased_at;
+    got.forEach((v, i) => {
+      if (v === undefined) return;
+      if (i < pseudonyms.length) subjects.set(pseudonyms[i]!, at(v));
+      else values.set(pointers[i - pseudonyms.length]!, at(v));
+    });
+    return { subjects, values };
+  }
+
+  /**
    * The subjects that may hold values past retention at `now`, from the
    * retention keys (no record is read): those with a bucket begun before
    * `now`, with the ends of their buckets wholly past, and those with a

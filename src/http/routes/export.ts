@@ -3,6 +3,8 @@
  * in ~256 KiB chunks and the handler waits for 'drain' whenever the socket
  * buffer is full, so memory stays flat whatever the size of the export and
  * however slow the reader. A client that goes away stops the scan.
+ * Erased references are marked in both formats, as on every read (one
+ * vault read per chunk that names references: query/erasure-marks.ts).
  */
 
 import type { RequestHandler, Response } from 'express';
@@ -10,6 +12,8 @@ import { z } from 'zod';
 import { toBase64 } from '../../bytes/index.js';
 import { ByteSink } from '../../query/cbor-json.js';
 import { CSV_HEADER, csvRow } from '../../query/csv.js';
+import { erasureMarks } from '../../query/erasure-marks.js';
+import { markErased } from '../../privacy/annotate.js';
 import { FILTER_PARAMS, parseParams, toFilter } from '../../query/filter.js';
 import { HASH_SIZE, TILE_WIDTH } from '../../merkle/index.js';
 import { HashTiles, writeHitOpen } from '../../query/rows.js';
@@ -87,16 +91,19 @@ export const exportEvents = (ctx: AppContext): RequestHandler => async (req, res
   });
   // Leaving the loop (return or throw) closes the scan.
   for await (const hits of chunks) {
-    for (const h of hits) {
+    const marks = await erasureMarks(hits, ctx.vault);
+    for (let k = 0; k < hits.length; k++) {
+      const h = hits[k]!;
+      const mark = marks?.[k];
       let tile = hashes.tileOf(h.index);
       let at = (h.index % TILE_WIDTH) * HASH_SIZE;
       if (tile === undefined) {
         tile = await ctx.log.leafHash(h.index);
         at = 0;
       }
-      if (format === 'csv') csv += csvRow(h.index, toBase64(tile.subarray(at, at + HASH_SIZE)), h.record);
+      if (format === 'csv') csv += csvRow(h.index, toBase64(tile.subarray(at, at + HASH_SIZE)), mark === undefined ? h.record : markErased(h.record, mark));
       else {
-        writeHitOpen(sink, h, tile, at);
+        writeHitOpen(sink, h, tile, at, mark);
         if (proofs) {
           const leafHash = tile.slice(at, at + HASH_SIZE);
           const r = await ctx.log.receipt({ eventId: h.record.event.event_id, index: h.index, leaf: h.leaf, leafHash, loggedAt: h.record.logged_at });

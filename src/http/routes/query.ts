@@ -49,7 +49,7 @@ export const queryEvents = (ctx: AppContext): RequestHandler => async (req, res)
       limit: p.limit ?? 100,
       budget: PAGE_BUDGET,
       ...(after !== undefined ? { after } : {}),
-    });
+    }, ctx.vault);
   } catch (e) {
     returnSink(out);
     throw e;

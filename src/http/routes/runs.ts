@@ -7,7 +7,9 @@ import { TlogError } from '../../errors.js';
 import { isPrintable } from '../../events/strings.js';
 import { queryFingerprint } from '../../query/cursor.js';
 import { FILTER_PARAMS, parseParams } from '../../query/filter.js';
+import { erasureMarks } from '../../query/erasure-marks.js';
 import { causalTree, listRuns, readRun, RUN_STATUSES, summarizeRun } from '../../query/runs.js';
+import { markErased } from '../../privacy/annotate.js';
 import { readTenant } from '../../query/tenant.js';
 import { callerKey } from '../auth.js';
 import type { AppContext } from '../context.js';
@@ -29,6 +31,8 @@ export const getRun = (ctx: AppContext): RequestHandler => async (req, res) => {
   if (hits.length === 0) throw new TlogError('NOT_FOUND', 'no events with this run_id');
   const summary = summarizeRun(runId, hits, truncated);
   const tree = causalTree(hits);
+  // Erased references marked, as on every read: one vault read for the whole timeline.
+  const marks = await erasureMarks(hits, ctx.vault);
   sendJson(res, 200, {
     ...summary,
     tree_size: treeSize,
@@ -39,7 +43,7 @@ export const getRun = (ctx: AppContext): RequestHandler => async (req, res) => {
       parent: tree.nodes[i]!.parent,
       depth: tree.nodes[i]!.depth,
       children: tree.nodes[i]!.children,
-      record: h.record,
+      record: marks?.[i] === undefined ? h.record : markErased(h.record, marks[i]),
     })),
   });
 };
