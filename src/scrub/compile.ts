@@ -49,6 +49,14 @@ export interface CompiledRules {
    * means `sk-` occurs there).
    */
   readonly hintRules: ReadonlyMap<string, readonly number[]>;
+  /**
+   * The same hints as an automaton (Aho-Corasick over ASCII, A-Z folded to
+   * a-z), used instead of `hint` when every hint is ASCII. Its cost per
+   * character does not grow with the number of hints; the regex's does:
+   * going from 61 to 110 hints (the command-line rules) made a clean event's
+   * scrub about 60% slower with the regex, and no slower with the automaton.
+   */
+  readonly hintAutomaton: HintAutomaton | null;
   /** True when some rule has no hints (it runs on every string). */
   readonly hasUnhinted: boolean;
   /** Normalized key → kind, for exact key rules. */
@@ -64,6 +72,109 @@ export interface CompiledRules {
    * cleared when it reaches KEY_CACHE_SIZE entries.
    */
   readonly keyCache: Map<string, string>;
+}
+
+/**
+ * A hint automaton, read one UTF-16 unit at a time from row 0. A unit >= 128
+ * goes back to row 0 (no ASCII hint spans it: non-Unicode `/i` never folds a
+ * non-ASCII character onto an ASCII one); any other reads
+ * `v = next[row + classes[unit]]`, whose `v >>> 1` is the next row and whose
+ * low bit says that hints end there: the rules to run are then
+ * `lists[hits[row / width]]` (every hint that is a suffix of the text read).
+ *
+ * Packed for the per-character cost, which every string of every event pays:
+ * one typed-array load per character, no multiplication, and the states
+ * numbered breadth first so the rows most text visits (the start and the
+ * first letters of hints) lie together in memory.
+ */
+export interface HintAutomaton {
+  /** ASCII unit → input class (0: no hint holds it); A-Z share the class of a-z. */
+  readonly classes: Uint8Array;
+  /** Number of input classes: a state's row is `state * width`. */
+  readonly width: number;
+  /** `next state's row * 2 + (1 if a hint ends at the next state)`, by row + class. */
+  readonly next: Uint16Array | Uint32Array;
+  /** State → index in `lists`, or -1. */
+  readonly hits: Int32Array;
+  /** Rule indices, ascending. */
+  readonly lists: readonly (readonly number[])[];
+}
+
+/**
+ * Builds the automaton for lowercased ASCII `hints`, each with the rule
+ * indices to run when it occurs. Returns null when a hint is not ASCII (the
+ * caller keeps the regex) or when there are no hints.
+ */
+export function buildHintAutomaton(hints: ReadonlyMap<string, ReadonlySet<number>>): HintAutomaton | null {
+  if (hints.size === 0) return null;
+  const classes = new Uint8Array(128);
+  let width = 1;
+  for (const h of hints.keys()) {
+    for (let i = 0; i < h.length; i++) {
+      const c = h.charCodeAt(i);
+      if (c >= 128) return null;
+      if (classes[c] === 0) {
+        classes[c] = width;
+        if (c >= 97 && c <= 122) classes[c - 32] = width; // A-Z read as a-z (hints are lowercase)
+        width++;
+      }
+    }
+  }
+  // A trie of the hints, then fail links breadth first (the textbook construction).
+  const go: number[][] = [new Array<number>(width).fill(-1)];
+  const out: Array<Set<number>> = [new Set()];
+  for (const [h, idx] of hints) {
+    let st = 0;
+    for (let i = 0; i < h.length; i++) {
+      const k = classes[h.charCodeAt(i)]!;
+      if (go[st]![k] === -1) {
+        go[st]![k] = go.length;
+        go.push(new Array<number>(width).fill(-1));
+        out.push(new Set());
+      }
+      st = go[st]![k]!;
+    }
+    for (const i of idx) out[st]!.add(i);
+  }
+  const fail = new Array<number>(go.length).fill(0);
+  const queue: number[] = [];
+  for (let k = 0; k < width; k++) {
+    if (go[0]![k] === -1) go[0]![k] = 0;
+    else queue.push(go[0]![k]!);
+  }
+  for (let q = 0; q < queue.length; q++) {
+    const r = queue[q]!;
+    for (const i of out[fail[r]!]!) out[r]!.add(i);
+    for (let k = 0; k < width; k++) {
+      const u = go[r]![k]!;
+      if (u === -1) {
+        go[r]![k] = go[fail[r]!]![k]!;
+      } else {
+        fail[u] = go[fail[r]!]![k]!;
+        queue.push(u);
+      }
+    }
+  }
+  // Renumber breadth first (the queue's order), then pack.
+  const n = go.length;
+  const id = new Array<number>(n);
+  id[0] = 0;
+  queue.forEach((st, i) => (id[st] = i + 1));
+  const next = n * width * 2 <= 0x10000 ? new Uint16Array(n * width) : new Uint32Array(n * width);
+  const hits = new Int32Array(n).fill(-1);
+  const lists: number[][] = [];
+  for (let st = 0; st < n; st++) {
+    const row = id[st]! * width;
+    for (let k = 0; k < width; k++) {
+      const to = go[st]![k]!;
+      next[row + k] = id[to]! * width * 2 + (out[to]!.size === 0 ? 0 : 1);
+    }
+    if (out[st]!.size !== 0) {
+      hits[id[st]!] = lists.length;
+      lists.push([...out[st]!].sort((a, b) => a - b));
+    }
+  }
+  return { classes, width, next, hits, lists };
 }
 
 /** Entries in CompiledRules.keyCache before it is cleared. */
@@ -310,6 +421,7 @@ export function compileRules(set: RuleSet = DEFAULT_RULESET, opts: CompileOption
     rules: Object.freeze(rules),
     hint: uniqueHints.length === 0 ? null : new RegExp(trieSource(uniqueHints), 'gi'),
     hintRules,
+    hintAutomaton: buildHintAutomaton(own),
     hasUnhinted: rules.some((r) => !r.hinted),
     exactKeys,
     suffixKeys: Object.freeze(suffixKeys),

@@ -93,6 +93,107 @@ function keyValueRule(kind: string, keys: string, flags: string, hints: string[]
  */
 const URL_PASSWORD = String.raw`:(?:\\{0,4}/){2}[^\s:/?#"'<>\[\]\\]*:(?!\d{1,5}(?:[/\s"'<>,;)\]\\]|$))(?!@)((?:(?!:[/\\])[^\s"'@])*(?:@[^\s"'@/\\]*){0,8})@(?=(?:\[[0-9A-Fa-f:.]+\]|[^\s/?#@:"'<>\\[\],;)]+)(?:[:/?#\s"'<>\\,;)\]]|$)|[/:\\])`;
 
+// ---------------------------------------------------------------------------
+// Command lines. Short flags mean different things to different tools (`-p` is
+// a password to mysql glued, a port to ssh, "parents" to mkdir), so every rule
+// for a short flag or a positional password is anchored to its tool:
+//
+//  - the tool must be the command word of a simple command: at the start of
+//    the string or after `;`, `&`, `|` (so `&&`, `||`), `(` (so `$(`), `{`, a
+//    backtick or a line break; or after a quote (`sh -c "mysql …"`,
+//    a command inside JSON text), `: ` (`run: mysql …` in CI YAML, a log line's
+//    `failed: mysql …`) or a `$ `/`# ` prompt; then optionally wrappers
+//    (`sudo -u x`, `env A=1`, `nohup`, `time`, `exec`, `xargs`, `then`, `do`,
+//    `VAR=value`) and a path (`/usr/bin/`, `C:\…\`);
+//  - the flag must follow within the same command: nothing between the tool
+//    and the flag crosses `;`, `&`, `|`, a backtick or a line break.
+//
+// So `mysql db; mkdir -p x` and `echo mysql -pX` are left alone (the second is
+// a documented leak). Flag rules match the flag first and check the tool with
+// a bounded lookbehind, so every flag of a command is found in one pass
+// (`keytool -storepass A -keypass B`) and a string costs at most one bounded
+// look back (CMD_SPAN) per occurrence of the flag: linear, like the curl rule.
+
+/** Where a command word can start (see above). Used inside lookbehinds. */
+const CMD_START = String.raw`(?:^|[\r\n;&|({\x60"']|:[ \t]|[$#][ \t])[ \t]*`;
+/**
+ * Up to three wrapper words, each with up to three short options; only `-u`
+ * and `-g` take a value (`sudo -u mysql`). Kept this narrow on purpose: it is
+ * matched backwards inside every lookbehind, and free-form options with values
+ * made a hostile string (`sudo -u keytool -storepass …` repeated) 20× slower.
+ */
+const WRAPPERS = String.raw`(?:(?:sudo|doas|env|nohup|time|exec|command|xargs|then|do|else|[A-Za-z_]\w{0,63}=[^\s;&|\x60]{0,256})(?:[ \t]+-(?:[ug][ \t]+[\w.@-]{1,32}|[A-Za-z]{1,4})){0,3}[ \t]+){0,3}`;
+/** An optional directory before the tool name: `/usr/bin/`, `./`, `C:\Tools\`. */
+const TOOL_PATH = String.raw`(?:[^\s;&|()\x60"'<>]{0,256}[/\\])?`;
+const CMD = `${CMD_START}${WRAPPERS}${TOOL_PATH}`;
+/** How far after the tool a flag may be (characters). Bounds the look back. */
+const CMD_SPAN = 256;
+/** The rest of the command between the tool and a flag: anything but a command separator. */
+const CMD_BODY = String.raw`(?:[ \t][^\r\n;&|\x60]{0,${CMD_SPAN}})?`;
+
+/**
+ * A command-line argument value, the secret in group 1: quoted (the quotes
+ * stay, the content goes, as in VALUE), JSON-escaped quoted (`\"…\"`), or
+ * a bare word up to whitespace, a quote, a backtick, `;`, `&` or `|`, never
+ * ending in a backslash. `prefix` is a literal part between the opening
+ * quote and the secret that stays (`pass:` of openssl, `user%` of smbclient).
+ */
+function argValue(prefix = ''): string {
+  return String.raw`(?:\\{0,4}["'])?${prefix}((?<=(?<!\\)"${prefix})(?:[^"\\\r\n]|\\.)+|(?<=\\"${prefix})[^"\\\r\n]+|(?<='${prefix})[^'\r\n]+|(?<![\\"']${prefix})[^\s"'\x60;&|]*[^\s"'\x60;&|\\])`;
+}
+
+/** How a flag takes its value: glued only (`-pSECRET`), after spaces only, or either (also `-p=SECRET`). */
+type FlagValue = 'glued' | 'spaced' | 'either';
+const FLAG_SEP: Record<FlagValue, string> = {
+  glued: '',
+  // After a space, a word starting with `-` is the next option (`-p -h db`).
+  spaced: String.raw`[ \t]+(?!-)`,
+  either: String.raw`(?:=|[ \t]+(?!-))?`,
+};
+
+/**
+ * A tool-anchored short flag whose value is a secret (see the block comment
+ * above). `tools`: regex alternatives for the command word; `flag`: the flag
+ * (case-sensitive: `-p` is mysql's password, `-P` its port); `body`: what
+ * may stand between the tool and the flag (default: the rest of the command);
+ * `hints`: literals every match contains (the tool names).
+ */
+function commandFlagRule(
+  kind: string,
+  o: { tools: string; flag: string; value: FlagValue; body?: string; prefix?: string; hints: string[] },
+): ScrubRule {
+  const flag = `(?:${o.flag})`;
+  const sep = FLAG_SEP[o.value];
+  // The lookahead (a value follows) is cheap and runs before the lookbehind, which is not:
+  // `mysql -p db` and `-p -h` never pay for the look back.
+  return {
+    kind,
+    pattern: String.raw`[ \t]${flag}(?=${sep}\S)(?<=${CMD}(?:${o.tools})(?:\.exe)?${o.body ?? CMD_BODY}[ \t]+${flag})${sep}${argValue(o.prefix)}`,
+    secretGroup: 1,
+    hints: o.hints,
+  };
+}
+
+/**
+ * Between a registry tool and `-p`: up to three options (with a value) or the
+ * words `registry`, `auth`, `acr` (`helm registry login`, `crane auth login`,
+ * `az acr login`), then `login`, then the rest of the command. So
+ * `docker run -p 8080:80 …` is not a login, and `docker login -u bot
+ * --password-stdin` has no `-p`.
+ */
+const LOGIN_BODY = String.raw`(?:[ \t]+(?:-[^\s;&|\x60]{1,64}(?:[ \t]+[^\s;&|\x60-][^\s;&|\x60]{0,255})?|registry|auth|acr)){0,3}[ \t]+login${CMD_BODY}`;
+/**
+ * Between sshpass and `-p`: only sshpass's own options (`-f FILE`, `-d FD`,
+ * `-P PROMPT`, `-e`, `-v`). The first other word is the command sshpass runs,
+ * whose `-p` is not sshpass's (`sshpass -f pw.txt ssh -p 2222 host`).
+ */
+const SSHPASS_OPTS = String.raw`(?:[ \t]+(?:-[fdP][ \t]*[^\s;&|\x60]{1,256}|-[evhV][^\s;&|\x60]{0,63})){0,4}`;
+/** Oracle's `user/` before a password (also `userid=user/`, `"user/…"`), as in `sqlplus scott/tiger@db`. */
+const ORACLE_USER = String.raw`(?:\\{0,4}["'])?(?:[Uu][Ss][Ee][Rr][Ii][Dd]=(?:\\{0,4}["'])?)?[A-Za-z][\w$#]{0,127}/`;
+/** htpasswd's options (`-C 10` takes a number) and its positional words. */
+const HT_OPT = String.raw`[ \t]+(?:-[A-Za-z]{1,8}|\d{1,2})`;
+const HT_WORD = String.raw`[ \t]+(?!-)(?:\\{0,4}"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'\x60;&|]+)`;
+
 /** The built-in text rules, in priority order. */
 export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // PEM blocks, whole, BEGIN to END; a truncated block (no END) to the end of the string.
@@ -140,6 +241,47 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     kind: 'aws_access_key_id',
     pattern: String.raw`\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}\b`,
     hints: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'APKA', 'A3T'],
+  },
+  // npm access tokens (granular and automation): npm_ + 36 letters and digits.
+  { kind: 'npm_token', pattern: String.raw`\bnpm_[A-Za-z0-9]{36}(?![A-Za-z0-9])`, hints: ['npm_'] },
+  // .npmrc credentials, whatever their shape (legacy tokens are UUIDs): `//registry/:_authToken=…`,
+  // and `npm config set //registry/:_authToken VALUE` (a space after the registry-scoped key).
+  {
+    kind: 'npm_token',
+    pattern: String.raw`(?:(?<=:)_authToken[ \t]+(?!-)|(?<![\w-])_authToken[ \t]*=[ \t]*)${argValue()}`,
+    secretGroup: 1,
+    hints: ['_authtoken'],
+  },
+  // .npmrc `_auth` is base64(user:password), as in a Basic header.
+  {
+    kind: 'basic_auth',
+    pattern: String.raw`(?:(?<=:)_auth[ \t]+(?!-)|(?<![\w-])_auth[ \t]*=[ \t]*)${argValue()}`,
+    secretGroup: 1,
+    hints: ['_auth'],
+  },
+  // Google API keys: AIza + 35 characters.
+  { kind: 'google_api_key', pattern: String.raw`\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`, hints: ['AIza'] },
+  // HashiCorp Vault service, batch and recovery tokens. Legacy `s.…` tokens have no telling shape:
+  // they are found after `vault login` (below) and in VAULT_TOKEN= (the token rule).
+  { kind: 'vault_token', pattern: String.raw`\bhv[sbr]\.[A-Za-z0-9_-]{24,}`, hints: ['hvs.', 'hvb.', 'hvr.'] },
+  // Docker Hub personal and organization access tokens.
+  { kind: 'docker_token', pattern: String.raw`\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{8,}`, hints: ['dckr_'] },
+  // Hugging Face user access tokens: hf_ + 30+ letters and digits (no `_`, so hf_model_name is not one).
+  { kind: 'huggingface_token', pattern: String.raw`\bhf_[A-Za-z0-9]{30,}(?![A-Za-z0-9_])`, hints: ['hf_'] },
+  // PyPI and TestPyPI API tokens: macaroons whose base64 starts with the issuer's domain.
+  {
+    kind: 'pypi_token',
+    pattern: String.raw`\bpypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}`,
+    hints: ['pypi-AgE'],
+  },
+  { kind: 'sendgrid_key', pattern: String.raw`\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`, hints: ['SG.'] },
+  // DigitalOcean personal access, OAuth and refresh tokens.
+  { kind: 'digitalocean_token', pattern: String.raw`\bdo[opr]_v1_[a-f0-9]{64}(?![a-f0-9])`, hints: ['dop_v1_', 'doo_v1_', 'dor_v1_'] },
+  // Shopify admin API access tokens, shared secrets, custom and private app tokens.
+  {
+    kind: 'shopify_token',
+    pattern: String.raw`\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![a-fA-F0-9])`,
+    hints: ['shpat_', 'shpss_', 'shpca_', 'shppa_'],
   },
   // A 40-character secret shortly after "aws … secret" (aws_secret_access_key=, "AWS secret key: …",
   // and aws configure's prompt "AWS Secret Access Key [****************EKEY]: …").
@@ -198,12 +340,125 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     secretGroup: 1,
     hints: ['://', ':\\/', ':\\\\/'],
   },
+  // Oracle JDBC URLs carry credentials without `://`: jdbc:oracle:thin:scott/tiger@//host:1521/svc, …@host:1521:SID.
+  // The password is bounded (256): it must be followed by @, and an unbounded run would make a long
+  // string without @ quadratic to scan.
+  {
+    kind: 'connection_string',
+    pattern: String.raw`\bjdbc:oracle:(?:thin|oci8?|kprb):[A-Za-z][\w$#]{0,127}/(?:\\{0,4}")?((?<=/\\{0,4}")[^"\\\r\n]{1,256}|(?<=/)[^\s"'@\\]{1,256})(?=(?:\\{0,4}")?@)`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['jdbc:oracle:'],
+  },
   {
     kind: 'cookie',
     pattern: String.raw`(?<![A-Za-z0-9_-])(?:set-)?cookie\\{0,4}["']?[ \t]*:[ \t]*\\{0,4}["']?([^\r\n"'\\]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['cookie'],
+  },
+  // Command lines (see "Command lines" above): tool-anchored short flags and positional passwords.
+  // MySQL/MariaDB clients take the password glued, -pSECRET or -p'…'; `-p` then a space prompts, and
+  // the next word is the database, so it is kept. -P is the port.
+  commandFlagRule('password', {
+    tools: String.raw`mysql(?:dump|admin|import|show|check|pump|binlog)?|mariadb(?:-dump|-admin|-import|-show|-check|-binlog)?`,
+    flag: '-p',
+    value: 'glued',
+    hints: ['mysql', 'mariadb'],
+  }),
+  commandFlagRule('password', { tools: 'sshpass', flag: '-p', value: 'either', body: SSHPASS_OPTS, hints: ['sshpass'] }),
+  // -a is the password only to redis-cli and its kin (cp -a, ls -a are not); --pass is the long-flag rule's.
+  commandFlagRule('password', {
+    tools: 'redis-cli|redis-benchmark|valkey-cli|keydb-cli',
+    flag: '-a',
+    value: 'spaced',
+    hints: ['redis-cli', 'redis-benchmark', 'valkey-cli', 'keydb-cli'],
+  }),
+  // Registry and cloud logins: docker, podman, buildah, nerdctl, skopeo, oras, helm registry, crane auth, az (acr), cf login -p.
+  commandFlagRule('password', {
+    tools: 'docker|podman|buildah|nerdctl|skopeo|oras|helm|crane|az|cf',
+    flag: '-p',
+    value: 'either',
+    body: LOGIN_BODY,
+    hints: ['login'],
+  }),
+  // twine upload/register -p SECRET (the password or a PyPI token).
+  commandFlagRule('password', { tools: 'twine', flag: '-p', value: 'either', hints: ['twine'] }),
+  // MongoDB shells and tools: -p SECRET (their port is --port).
+  commandFlagRule('password', {
+    tools: String.raw`mongo(?:sh|dump|restore|export|import|stat|top|files)?`,
+    flag: '-p',
+    value: 'either',
+    hints: ['mongo'],
+  }),
+  // SQL Server: -P is the password (-p prints statistics).
+  commandFlagRule('password', { tools: 'sqlcmd|bcp|osql', flag: '-P', value: 'either', hints: ['sqlcmd', 'bcp', 'osql'] }),
+  // OpenLDAP clients: -w SECRET (-W prompts); ldappasswd also -a OLD and -s NEW.
+  commandFlagRule('password', {
+    tools: String.raw`ldap(?:search|modify|add|delete|modrdn|passwd|whoami|compare|exop)`,
+    flag: '-w',
+    value: 'either',
+    hints: ['ldap'],
+  }),
+  commandFlagRule('password', { tools: 'ldappasswd', flag: '-[as]', value: 'either', hints: ['ldappasswd'] }),
+  // Java keystores; -storepass:env NAME and -storepass:file PATH name no secret, so need a space.
+  commandFlagRule('password', {
+    tools: 'keytool|jarsigner',
+    flag: String.raw`-(?:src|dest)?(?:store|key)pass|-new`,
+    value: 'spaced',
+    hints: ['keytool', 'jarsigner'],
+  }),
+  commandFlagRule('password', { tools: 'zip|unzip', flag: '-P', value: 'either', hints: ['zip'] }),
+  // 7-Zip: -pSECRET glued; -p alone prompts.
+  commandFlagRule('password', { tools: '7z|7za|7zr|7zz', flag: '-p', value: 'glued', hints: ['7z'] }),
+  // openssl enc -k SECRET; -pass/-passin/-passout/-password pass:SECRET (env:, file:, fd:, stdin name no secret).
+  commandFlagRule('password', { tools: 'openssl', flag: '-k', value: 'spaced', hints: ['openssl'] }),
+  commandFlagRule('password', {
+    tools: 'openssl',
+    flag: '-pass(?:in|out|word)?',
+    value: 'spaced',
+    prefix: 'pass:',
+    hints: ['openssl'],
+  }),
+  // Samba: -U user%SECRET, --user=user%SECRET; without % the tool prompts.
+  commandFlagRule('password', {
+    tools: 'smbclient|rpcclient|smbcacls|smbcquotas|smbget|smbtree|smbtar|net|winexe',
+    flag: '-U|--user',
+    value: 'either',
+    prefix: String.raw`[^\s%"']{0,128}%`,
+    hints: ['%'],
+  }),
+  // Oracle tools: user/SECRET[@connect] (EZConnect, TNS alias or none), also userid=user/SECRET.
+  // Every such word of the command (rman target …/… catalog …/…); `/ as sysdba` and /nolog have no user.
+  {
+    kind: 'password',
+    pattern: String.raw`[ \t]${ORACLE_USER}(?<=${CMD}(?:sqlplus|sqlldr|rman|expdp|impdp|exp|imp|dgmgrl)(?:\.exe)?${CMD_BODY}[ \t]+${ORACLE_USER})(?:\\{0,4}")?((?<=/\\{0,4}")[^"\\\r\n]+|(?<=/)[^\s"'\x60;&|@\\]+)`,
+    secretGroup: 1,
+    hints: ['sqlplus', 'sqlldr', 'rman', 'exp', 'imp', 'dgmgrl'],
+  },
+  // htpasswd -b (batch): the password is the last positional, after FILE USER, or after USER with -n.
+  {
+    kind: 'password',
+    pattern: String.raw`htpasswd(?<=${CMD}htpasswd)(?:\.exe)?(?=(?:${HT_OPT}){0,8}?[ \t]+-[A-Za-z]{0,7}b)(?:(?=(?:${HT_OPT}){0,8}?[ \t]+-[A-Za-z]{0,7}n)(?:${HT_OPT}){0,8}|(?!(?:${HT_OPT}){0,8}?[ \t]+-[A-Za-z]{0,7}n)(?:${HT_OPT}){0,8}${HT_WORD})${HT_WORD}${FLAG_SEP.spaced}${argValue()}`,
+    secretGroup: 1,
+    hints: ['htpasswd'],
+  },
+  // Windows: net use [D:] \\server\share SECRET, net use … /user:[DOMAIN\]NAME SECRET, net user NAME SECRET.
+  // `*` prompts; a word starting with / is an option.
+  {
+    kind: 'password',
+    pattern: String.raw`\bnet(?<=${CMD}net) (?:use(?:[ \t]+(?:[a-z]:|\*))?[ \t]+\\\\[^\s"']+|use[ \t][^\r\n;&|\x60]{0,${CMD_SPAN}}?[ \t]/u(?:ser)?:(?:"[^"\r\n]*"|[^\s"']+)|user[ \t]+(?:"[^"\r\n]*"|[^\s"'/]+))${FLAG_SEP.spaced}(?![/*])${argValue()}`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['net use'],
+  },
+  // vault login TOKEN: the positional, whatever its shape (legacy s.…, a dev root token). Not `-` (stdin)
+  // nor a method's key=value (username=…; password=… is the password rule's).
+  {
+    kind: 'vault_token',
+    pattern: String.raw`[ \t]login(?<=${CMD}vault(?:\.exe)?(?:[ \t]+-[^\s;&|\x60]{1,64}){0,4}[ \t]+login)(?:[ \t]+-[^\s;&|\x60]{1,64}){0,8}${FLAG_SEP.spaced}(?![^\s"'=]*=)${argValue()}`,
+    secretGroup: 1,
+    hints: ['vault'],
   },
   // ADO.NET / ODBC connection strings: the value runs to the next ";" and may hold spaces.
   {

@@ -15,7 +15,7 @@
  */
 import { formatPath, type PathSegment } from '../events/path.js';
 import { isPlainObject, setOwn } from '../events/json.js';
-import { KEY_CACHE_SIZE, type CompiledRules } from './compile.js';
+import { KEY_CACHE_SIZE, type CompiledRules, type HintAutomaton } from './compile.js';
 import { marker, normalizeKey, UNSCANNED_KIND } from './rules.js';
 
 /** One scrubbed place: a field path (src/events/path.ts format) and the kind of secret. */
@@ -53,23 +53,60 @@ const MAX_PASSES = 4;
 /** When a string is cut at the scan bound, look this far back for whitespace to cut at. */
 const CUT_LOOKBACK = 256;
 
-function findSpans(s: string, c: CompiledRules): Span[] {
-  const spans: Span[] = [];
-  const rules = c.rules;
-  // Which hinted rules can match: one pass of the hint regex. Stepping one
-  // character after each hit finds hints that overlap an earlier one.
-  let active: Uint8Array | undefined;
+/**
+ * Which hinted rules can match `s` (undefined: none): one pass of the hint
+ * automaton, or, when a hint is not ASCII, of the hint regex. Stepping one
+ * character after each regex hit finds hints that overlap an earlier one;
+ * the automaton finds every occurrence of every hint by construction.
+ */
+function hintedRules(s: string, c: CompiledRules): Uint8Array | undefined {
+  const ac = c.hintAutomaton;
+  if (ac !== null) return scanHints(s, ac, c.rules.length);
   const hint = c.hint;
-  if (hint !== null) {
-    hint.lastIndex = 0;
-    let h: RegExpExecArray | null;
-    while ((h = hint.exec(s)) !== null) {
-      active ??= new Uint8Array(rules.length);
-      for (const i of c.hintRules.get(h[0].toLowerCase()) ?? []) active[i] = 1;
-      hint.lastIndex = h.index + 1;
+  if (hint === null) return undefined;
+  let active: Uint8Array | undefined;
+  hint.lastIndex = 0;
+  let h: RegExpExecArray | null;
+  while ((h = hint.exec(s)) !== null) {
+    active ??= new Uint8Array(c.rules.length);
+    for (const i of c.hintRules.get(h[0].toLowerCase()) ?? []) active[i] = 1;
+    hint.lastIndex = h.index + 1;
+  }
+  return active;
+}
+
+function scanHints(s: string, ac: HintAutomaton, n: number): Uint8Array | undefined {
+  const { classes, next } = ac;
+  let active: Uint8Array | undefined;
+  let row = 0;
+  for (let i = 0; i < s.length; i++) {
+    const u = s.charCodeAt(i);
+    const v = u < 128 ? next[row + classes[u]!]! : 0;
+    row = v >>> 1;
+    if ((v & 1) !== 0) {
+      active ??= new Uint8Array(n);
+      for (const r of ac.lists[ac.hits[row / ac.width]!]!) active[r] = 1;
     }
   }
-  if (active === undefined && !c.hasUnhinted) return spans;
+  return active;
+}
+
+/**
+ * Returned when no rule can match: shared, so the common case (a clean
+ * string) allocates nothing. The callers never modify a span list of length 0.
+ */
+const NO_SPANS: Span[] = [];
+
+/**
+ * Every match of every rule that can match `s`. Kept small (the pre-checks
+ * are helpers) so that V8 still inlines it: the clean path runs for every
+ * string of every event.
+ */
+function findSpans(s: string, c: CompiledRules): Span[] {
+  const active = hintedRules(s, c);
+  if (active === undefined && !c.hasUnhinted) return NO_SPANS;
+  const spans: Span[] = [];
+  const rules = c.rules;
   for (let prio = 0; prio < rules.length; prio++) {
     const rule = rules[prio]!;
     if (rule.hinted && active?.[prio] !== 1) continue;

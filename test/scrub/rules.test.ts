@@ -1,6 +1,8 @@
 // Operator rules: a rules file extends the defaults; bad rules and bad files
 // fail at load with an error that names the rule and the problem.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type CompiledRules } from '../../src/scrub/compile.js';
 import {
   catastrophicShape,
   compileRules,
@@ -116,6 +118,75 @@ describe('compileRules', () => {
     const once = scrubText('a secret1 b', c);
     expect(once).toBe('a [REDACTED:greedy] b');
     expect(scrubText(once, c)).toBe(once);
+  });
+});
+
+describe('hint automaton', () => {
+  // The rules each pre-check says may match: the automaton's, and the regex's (the fallback path).
+  const byAutomaton = (s: string, c: CompiledRules) => {
+    const ac = c.hintAutomaton!;
+    const on = new Set<number>();
+    let row = 0;
+    for (let i = 0; i < s.length; i++) {
+      const u = s.charCodeAt(i);
+      const v = u < 128 ? ac.next[row + ac.classes[u]!]! : 0;
+      row = v >>> 1;
+      if ((v & 1) !== 0) for (const r of ac.lists[ac.hits[row / ac.width]!]!) on.add(r);
+    }
+    return [...on].sort((a, b) => a - b);
+  };
+  const byRegex = (s: string, c: CompiledRules) => {
+    const on = new Set<number>();
+    const re = new RegExp(c.hint!.source, 'gi');
+    let h: RegExpExecArray | null;
+    while ((h = re.exec(s)) !== null) {
+      for (const r of c.hintRules.get(h[0].toLowerCase()) ?? []) on.add(r);
+      re.lastIndex = h.index + 1;
+    }
+    return [...on].sort((a, b) => a - b);
+  };
+  const defaults = compileRules();
+
+  it('selects the same rules as the hint regex', () => {
+    const hints = [...defaults.hintRules.keys()];
+    const piece = fc.oneof(
+      fc.constantFrom(...hints),
+      fc.constantFrom(...hints).map((h) => h.toUpperCase()),
+      fc.constantFrom(...hints).map((h) => h.slice(0, -1)),
+      fc.constantFrom('ſ', 'K', 'İ', 'é', ' ', '-', '_', '.'),
+      fc.string({ maxLength: 5 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 10 }).map((a) => a.join('')), (s) => {
+        expect(byAutomaton(s, defaults)).toEqual(byRegex(s, defaults));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('folds ASCII case only, and finds overlapping and contained hints', () => {
+    const c = compileRules({
+      rules: [
+        { kind: 'a', pattern: 'abc', hints: ['abc'] },
+        { kind: 'b', pattern: 'bcd', hints: ['bcd'] },
+        { kind: 'c', pattern: 'zbc', hints: ['bc'] },
+        { kind: 'd', pattern: 'sk', hints: ['sk'] },
+      ],
+    });
+    expect(c.hintAutomaton).not.toBeNull();
+    expect(byAutomaton('xABCDx', c)).toEqual([0, 1, 2]);
+    expect(byAutomaton('xSKx', c)).toEqual([3]);
+    // Non-Unicode /i never folds a non-ASCII letter onto ASCII: U+017F is not s, U+212A is not k.
+    for (const s of ['\u017fk', 's\u212a']) {
+      expect(byAutomaton(s, c)).toEqual([]);
+      expect(byRegex(s, c)).toEqual([]);
+    }
+  });
+
+  it('keeps the regex when a hint is not ASCII', () => {
+    const c = compileRules({ rules: [{ kind: 'k', pattern: String.raw`é\d`, hints: ['é'] }] });
+    expect(c.hintAutomaton).toBeNull();
+    expect(scrubText('xé1 é', c)).toBe('x[REDACTED:k] é');
   });
 });
 

@@ -92,6 +92,87 @@ describe('scrubText on the corpus', () => {
   });
 });
 
+describe('command lines', () => {
+  const R = (kind: string) => `[REDACTED:${kind}]`;
+  const P = R('password');
+
+  it('finds a flag of a tool wherever the tool is the command word', () => {
+    const cases: [string, string][] = [
+      ['mysql -u root -pS3cr3tPass! -h db.internal app', `mysql -u root -p${P} -h db.internal app`],
+      ["mysqldump -uroot -p'hunter2x' shop > dump.sql", `mysqldump -uroot -p'${P}' shop > dump.sql`],
+      ['mysql -p"pw with space" app', `mysql -p"${P}" app`],
+      ['cd /srv && mysql -pS3cret app', `cd /srv && mysql -p${P} app`],
+      ['ls; mysqladmin -pS3cret status', `ls; mysqladmin -p${P} status`],
+      ['x=$(mysql -pS3cret -N -e "select 1")', `x=$(mysql -p${P} -N -e "select 1")`],
+      ['echo `mysql -pS3cret -e "select 1"`', `echo \`mysql -p${P} -e "select 1"\``],
+      ['sudo mysql -pS3cret', `sudo mysql -p${P}`],
+      ['sudo -u mysql mysqldump -pS3cret db', `sudo -u mysql mysqldump -p${P} db`],
+      ['env MYSQL_HOST=db /usr/bin/mysql -pS3cret db', `env MYSQL_HOST=db /usr/bin/mysql -p${P} db`],
+      ['MYSQL_HOST=db mariadb-dump -pS3cret db', `MYSQL_HOST=db mariadb-dump -p${P} db`],
+      ['bash -c "mysql -pS3cret db"', `bash -c "mysql -p${P} db"`],
+      ["ssh db1 'mysqldump -pS3cret db' > db.sql", `ssh db1 'mysqldump -p${P} db' > db.sql`],
+      ['steps:\n  - run: mysql -pS3cret db', `steps:\n  - run: mysql -p${P} db`],
+      ['$ mysql -pS3cret db', `$ mysql -p${P} db`],
+      ['request failed: mysql -pS3cret db', `request failed: mysql -p${P} db`],
+      // The command inside JSON text, with escaped quotes around the password.
+      ['{"cmd":"mysql -p\\"S3 cret\\" db"}', `{"cmd":"mysql -p\\"${P}\\" db"}`],
+      ['sshpass -p Tr0ub4dor ssh -p 2222 deploy@10.0.0.5', `sshpass -p ${P} ssh -p 2222 deploy@10.0.0.5`],
+      ['redis-cli -p 6380 -a Sup3rS3cret ping', `redis-cli -p 6380 -a ${P} ping`],
+      ['docker --config /tmp/c login -u bot -p=S3cret reg', `docker --config /tmp/c login -u bot -p=${P} reg`],
+      ['az acr login --name reg -u app -p S3cret', `az acr login --name reg -u app -p ${P}`],
+      ['crane auth login reg -u bot -p S3cret', `crane auth login reg -u bot -p ${P}`],
+      ['ldappasswd -x -D cn=admin -w S3cret -a Old1 -s New1 uid=u', `ldappasswd -x -D cn=admin -w ${P} -a ${P} -s ${P} uid=u`],
+      ['bcp db.dbo.t out f.dat -S srv -U sa -PS3cret -c', `bcp db.dbo.t out f.dat -S srv -U sa -P${P} -c`],
+      ['unzip -P S3cret a.zip', `unzip -P ${P} a.zip`],
+      ["openssl pkcs12 -passin 'pass:S3 cret' -passout pass:Other1 -in f", `openssl pkcs12 -passin 'pass:${P}' -passout pass:${P} -in f`],
+      ["smbclient //srv/share -U 'corp\\admin%Pass word'", `smbclient //srv/share -U 'corp\\admin%${P}'`],
+      ['net use Z: \\\\srv\\share Passw0rd1 /user:corp\\admin', `net use Z: \\\\srv\\share ${P} /user:corp\\admin`],
+      ['NET USE Z: \\\\srv\\share /USER:corp\\admin Passw0rd1', `NET USE Z: \\\\srv\\share /USER:corp\\admin ${P}`],
+      ['htpasswd -bc "/etc/my file" admin \'Adm1n Pass\' 2>/dev/null', `htpasswd -bc "/etc/my file" admin '${P}' 2>/dev/null`],
+      ['htpasswd -B -C 10 -b users admin Adm1nPass', `htpasswd -B -C 10 -b users admin ${P}`],
+      ['sqlplus "sys/Pw1 as sysdba"', `sqlplus "sys/${P} as sysdba"`],
+      ['impdp \\"sys/Pw1@pdb as sysdba\\" directory=d', `impdp \\"sys/${P}@pdb as sysdba\\" directory=d`],
+      ['vault login -no-print s.AbCdEf1234567890abcdefgh', `vault login -no-print ${R('vault_token')}`],
+      ['vault login -method=userpass username=me password=Xyz123', `vault login -method=userpass username=me password=${P}`],
+    ];
+    for (const [text, want] of cases) {
+      expect(scrubText(text, rules), text).toBe(want);
+      expect(scrubText(want, rules), want).toBe(want);
+    }
+  });
+
+  it('keeps the flag within its own command', () => {
+    expect(scrubText('mysql app; echo -pS3cret', rules)).toBe('mysql app; echo -pS3cret');
+    expect(scrubText('mysql app | tee -pS3cret', rules)).toBe('mysql app | tee -pS3cret');
+    expect(scrubText('mysql app && mysql -pS3cret app', rules)).toBe(`mysql app && mysql -p${P} app`);
+  });
+
+  it('does not anchor a tool that is only an argument (a documented leak)', () => {
+    // `echo` is the command word; the rule does not guess what echo prints.
+    expect(scrubText('echo mysql -pS3cret', rules)).toBe('echo mysql -pS3cret');
+  });
+
+  it('gives a token passed as a password the token family kind', () => {
+    const pat = `dckr_pat_${'Ab1_'.repeat(7)}`;
+    expect(scrubTextDetailed(`docker login -u bot -p ${pat} reg`, rules)).toEqual({ text: `docker login -u bot -p ${R('docker_token')} reg`, kinds: ['docker_token'] });
+  });
+
+  it('redacts the token families alone', () => {
+    const cases: [string, string][] = [
+      [`npm_${'a1B2'.repeat(9)}`, 'npm_token'],
+      [`AIzaSyA1234567890abcdefghijklmnopqrstuv`, 'google_api_key'],
+      [`hvs.CAESI${'Jx9_'.repeat(10)}`, 'vault_token'],
+      [`hvb.${'AAAAAQ'.repeat(8)}`, 'vault_token'],
+      [`hf_${'aB3d'.repeat(9)}`, 'huggingface_token'],
+      [`pypi-AgENdGVzdC5weXBpLm9yZw${'Ix2_'.repeat(15)}`, 'pypi_token'],
+      [`SG.${'a1B2c3D4e5F6g7H8i9J0k1'}.${'x'.repeat(42)}9`, 'sendgrid_key'],
+      [`dop_v1_${'0a1b2c3d'.repeat(8)}`, 'digitalocean_token'],
+      [`shpss_${'0a1b2c3d'.repeat(4)}`, 'shopify_token'],
+    ];
+    for (const [token, kind] of cases) expect(scrubTextDetailed(`x ${token} y`, rules), token).toEqual({ text: `x ${R(kind)} y`, kinds: [kind] });
+  });
+});
+
 describe('false positives', () => {
   it.each(NOT_SECRETS.map((s) => [s]))('%s is unchanged', (s) => {
     expect(scrubTextDetailed(s, rules)).toEqual({ text: s, kinds: [] });
@@ -271,6 +352,12 @@ describe('bounds', () => {
     const fill = (unit: string) => unit.repeat(Math.ceil(65_536 / unit.length)).slice(0, 65_536);
     const hostile = ['password=', 'awssecret', 'aws secret ', 'a://b:c', 'sk-', 'curl ', ';password=a ', 'Authorization: ', 'eyJaaaaaaaaa.', '--password '].map(fill);
     hostile.push(`-----BEGIN RSA PRIVATE KEY-----${'A'.repeat(60000)}`, `${'a:'.repeat(20000)}@`);
+    // Tool-anchored command rules: each flag occurrence looks back at most CMD_SPAN characters for its tool.
+    hostile.push(
+      ...['mysql -p', 'mysql -u', ';mysql -u ', '"mysql ', 'sudo -u mysql ', 'sqlplus a/', 'docker login -p ', 'keytool -storepass ', 'smbclient -U a%', 'jdbc:oracle:thin:a/', 'htpasswd -b a ', 'net use \\\\a ', 'vault login -x ', ':_authToken '].map(fill),
+      `mysql${fill(' -p')}`,
+      `sqlplus${fill(' a/b')}`,
+    );
     for (const h of hostile) expect(typeof scrubText(h, rules)).toBe('string');
   });
 });
@@ -298,6 +385,23 @@ describe('idempotence (property)', () => {
     'ghp_',
     'sk-ant-',
     'eyJ',
+    'mysql -p',
+    'sshpass -p ',
+    ' -p',
+    '-p',
+    "-p'",
+    'sudo ',
+    '; ',
+    ' | ',
+    'sqlplus ',
+    'a/',
+    'htpasswd -b ',
+    'net use ',
+    '/user:',
+    'vault login ',
+    'docker login ',
+    '%',
+    'openssl -pass pass:',
     ' ',
     '\n',
   ];

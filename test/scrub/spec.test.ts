@@ -25,6 +25,14 @@ describe('spec/scrubbing.md', () => {
     ['curl -H "X-Auth-Token: abc123def"', 'curl -H "X-Auth-Token: [REDACTED:token]"'],
     ['run --auth-token abc123def', 'run --auth-token [REDACTED:token]'],
     ['tool --password --verbose', 'tool --password --verbose'],
+    // Command lines: tool-anchored flags, quotes kept, the database after `-p ` kept, every flag of a command.
+    ["mysql -p'hunter2x' -h db app", "mysql -p'[REDACTED:password]' -h db app"],
+    ['mysql -u root -p dbname', 'mysql -u root -p dbname'],
+    ['sshpass -f pw ssh -p 2222 host', 'sshpass -f pw ssh -p 2222 host'],
+    ['rman target sys/Pw1@prod catalog rco/Pw2@cat', 'rman target sys/[REDACTED:password]@prod catalog rco/[REDACTED:password]@cat'],
+    ['openssl enc -pass env:PW -k Pw3 -in f', 'openssl enc -pass env:PW -k [REDACTED:password] -in f'],
+    ['keytool -list -storepass:env STOREPASS', 'keytool -list -storepass:env STOREPASS'],
+    ['echo mysql -pLeaks', 'echo mysql -pLeaks'],
   ])('%s', (input, out) => {
     expect(scrubText(input, rules)).toBe(out);
   });
