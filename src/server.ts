@@ -57,6 +57,8 @@ export interface RunningServer {
 
 export async function startServer(config: Config, opts: { logger?: Logger; now?: () => number } = {}): Promise<RunningServer> {
   const scrubRules = compileRules(withDefaults(config.scrubRules ? loadRulesFile(await readFile(config.scrubRules, 'utf8')) : undefined));
+  // Settings that can be refused are read before anything is created or opened.
+  const piiPaths = parsePiiPaths(config.piiPaths);
   const logger = opts.logger ?? createLogger(config.logLevel, undefined, scrubRules);
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -142,7 +144,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   );
   const relogged = await privacy.recover();
   if (relogged > 0) logger.warn({ erasures: relogged }, 're-logged erasure events cut off by a crash');
-  const ingest = new Ingest({ vault, piiPaths: parsePiiPaths(config.piiPaths), scrub: scrubRules });
+  const ingest = new Ingest({ vault, piiPaths, scrub: scrubRules });
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweeper =
     config.retentionSweepSeconds > 0

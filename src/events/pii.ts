@@ -38,8 +38,12 @@ export function forEachPiiRef(value: unknown, visit: (ref: PiiRef) => void): voi
     const v = stack.pop();
     if (Array.isArray(v)) stack.push(...v);
     else if (isPlainObject(v)) {
-      if (isPiiRef(v)) visit(v);
-      else stack.push(...Object.values(v));
+      if (isPiiRef(v)) {
+        visit(v);
+        // A reference's other keys are walked too: leaves written while nested configured
+        // paths were allowed can hold a reference inside one (pii-paths.ts).
+        for (const [k, x] of Object.entries(v)) if (k !== '$pii' && k !== 'subject' && k !== 'commitment') stack.push(x);
+      } else stack.push(...Object.values(v));
     }
   }
 }

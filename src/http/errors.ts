@@ -22,6 +22,8 @@ const FIXED_TEXT = new Set<ErrorCode>(['RATE_LIMITED', 'OVERLOADED', 'UNAUTHENTI
  * must not come back in an answer, where proxies and client logs keep it.
  */
 export function sendError(res: Response, e: TlogError, clean?: Clean): void {
+  // A route that failed before its first byte may have set a download's headers (an export): an error is no attachment.
+  res.removeHeader('Content-Disposition');
   if (e.retryAfter !== undefined) res.setHeader('Retry-After', String(e.retryAfter));
   sendJson(res, e.status, { error: errorBody(e, clean) });
 }

@@ -33,10 +33,21 @@ function parseDotted(s: string, whole: string): string[] {
   return segs;
 }
 
+/** `inner` is `outer` or lies below it. */
+const within = (inner: readonly string[], outer: readonly string[]) => inner.length >= outer.length && outer.every((seg, i) => inner[i] === seg);
+
 /**
  * Parses `TLOG_PII_PATHS`: comma-separated `path` or `path@subjectPath`.
  * A subject path is itself personal data (it names the person), so it is
  * moved too, as its own value: the subject id never reaches the leaf.
+ *
+ * Invariant: no moved path lies inside another. Each reference is put back
+ * at its path in the stored event, so a second one inside the first would
+ * be written into the first reference (an extra key, or its `subject`
+ * replaced by an object, which then no longer reads as a reference).
+ * Listed paths that nest are refused; a subject path inside a listed path
+ * (`metadata.customer@metadata.customer.id`) moves with that value and is
+ * not moved again.
  */
 export function parsePiiPaths(text: string): PiiPath[] {
   const listed = text
@@ -48,9 +59,18 @@ export function parsePiiPaths(text: string): PiiPath[] {
       if (extra !== undefined) throw new Error(`invalid personal-data path "${t}": at most one "@"`);
       return { path: parseDotted(p!, t), ...(subj !== undefined ? { subject: parseDotted(subj, t) } : {}), text: p! };
     });
+  for (const p of listed)
+    for (const q of listed)
+      if (p !== q && within(q.path, p.path))
+        throw new Error(`invalid personal-data paths: ${q.text} ${q.text === p.text ? 'is listed twice' : `lies inside ${p.text}, which is moved whole`}`);
   const out = [...listed];
   for (const p of listed) {
-    if (p.subject && !out.some((q) => q.text === p.subject!.join('.'))) out.push({ path: p.subject, text: p.subject.join('.') });
+    const s = p.subject;
+    if (!s || out.some((q) => within(s, q.path))) continue;
+    // A subject id is text or a number: a listed path below it could never hold a value.
+    const below = listed.find((q) => within(q.path, s));
+    if (below) throw new Error(`invalid personal-data paths: ${below.text} lies inside the subject path ${s.join('.')}, which holds an id`);
+    out.push({ path: s, text: s.join('.') });
   }
   return out;
 }

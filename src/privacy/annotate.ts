@@ -47,12 +47,15 @@ export function markErased<T>(value: T, mark: RefMark): T {
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (!isPlainObject(v)) return v;
+    // fromEntries defines each key as its own property, `__proto__` included.
+    const inner = (keep: (k: string) => boolean) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, keep(k) ? x : walk(x)]));
     if (isPiiRef(v)) {
       const at = mark(v.$pii, v.subject);
-      return at === undefined ? v : { ...v, erased: true, erased_at: at };
+      // Its other keys are walked like the transcoder walks them (forEachPiiRef says why there can be any).
+      const ref = inner((k) => k === '$pii' || k === 'subject' || k === 'commitment');
+      return at === undefined ? ref : { ...ref, erased: true, erased_at: at };
     }
-    // fromEntries defines each key as its own property, `__proto__` included.
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return inner(() => false);
   };
   return walk(value) as T;
 }

@@ -16,7 +16,7 @@ import { ByteSink } from './cbor-json.js';
 import { erasureMarks } from './erasure-marks.js';
 import type { EventFilter } from './filter.js';
 import { writeHitOpen } from './rows.js';
-import { searchChunks, type SearchEnd, type SearchOptions } from './search.js';
+import { type Hit, searchChunks, type SearchEnd, type SearchOptions } from './search.js';
 
 /** The leaf hash of entry `index` (its bytes are `leaf`): from a cached tile, or hashed. */
 export type LeafHasher = (index: number, leaf: Uint8Array) => Uint8Array;
@@ -34,28 +34,29 @@ export async function writeEventsPage(
   o: SearchOptions,
   vault: ErasureReader,
 ): Promise<SearchEnd & { hits: number }> {
-  out.text('{"events":[');
   const gen = searchChunks(store, tenant, filter, o);
-  let hits = 0;
+  // The page's hits are gathered first and their erasure state read once, so
+  // one answer never shows a subject both bare and marked (an erasure landing
+  // between two chunks' reads did). A page holds at most MAX_LIMIT hits.
+  const all: Hit[] = [];
   let n = await gen.next();
   try {
-    for (; !n.done; n = await gen.next()) {
-      const chunk = n.value;
-      const marks = await erasureMarks(chunk, vault);
-      for (let k = 0; k < chunk.length; k++) {
-        const h = chunk[k]!;
-        if (hits++ > 0) out.byte(0x2c);
-        writeHitOpen(out, h, leafHash(h.index, h.leaf), 0, marks?.[k]);
-        out.byte(0x7d);
-      }
-    }
+    for (; !n.done; n = await gen.next()) for (const h of n.value) all.push(h);
   } finally {
     // A throw mid-page (a leaf that does not decode) must still close the
     // search's iterators, which its own finally does once it is returned.
     if (!n.done) await gen.return({ resumeAfter: undefined });
   }
+  const marks = await erasureMarks(all, vault);
+  out.text('{"events":[');
+  for (let k = 0; k < all.length; k++) {
+    const h = all[k]!;
+    if (k > 0) out.byte(0x2c);
+    writeHitOpen(out, h, leafHash(h.index, h.leaf), 0, marks?.[k]);
+    out.byte(0x7d);
+  }
   out.byte(0x5d);
-  return { ...n.value, hits };
+  return { ...n.value, hits: all.length };
 }
 
 /**

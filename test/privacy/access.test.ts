@@ -217,3 +217,32 @@ describe('secrets found inside a personal value', () => {
     ]);
   });
 });
+
+describe('a subject path inside the moved value', () => {
+  let t: TestServer;
+  let privacy: string;
+
+  beforeAll(async () => {
+    t = await startTestServer({ piiPaths: 'metadata.customer@metadata.customer.id' });
+    privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
+  });
+  afterAll(() => t.close());
+
+  it('moves the whole value once: the leaf holds one plain reference, and access and erasure find it under the id inside', async () => {
+    const customer = { id: 'cust-81', email: 'ivy.r4Qp@example.org', tier: 'gold' };
+    const r = await post(`${t.url}/v1/events`, t.agentToken, { ...sampleEvent(1), metadata: { customer, channel: 'web' } });
+    expect(r.status).toBe(201);
+    const entry = await get(`${t.url}/v1/entries/${r.json.index}`, t.auditorToken);
+    const ref = entry.json.record.event.metadata.customer;
+    // Before, the id was moved again and its reference written into this one (a fourth key).
+    expect(Object.keys(ref).sort()).toEqual(['$pii', 'commitment', 'subject']);
+    expect(entry.json.record.event.metadata.channel).toBe('web');
+    expect(JSON.stringify(entry.json)).not.toContain('cust-81');
+    const access = await get(`${t.url}/v1/subjects/cust-81?purpose=DSR-12`, privacy);
+    expect(access.json.values.map((v: { path: string; value: unknown }) => [v.path, v.value])).toEqual([['metadata.customer', customer]]);
+    const erased = await del(`${t.url}/v1/subjects/cust-81?reason=DSR-12`, privacy);
+    expect(erased.json.values_erased).toBe(1);
+    const after = await get(`${t.url}/v1/entries/${r.json.index}`, t.auditorToken);
+    expect(after.json.record.event.metadata.customer).toMatchObject({ ...ref, erased: true });
+  });
+});

@@ -143,3 +143,46 @@ describe('erased references on every read', () => {
     expect(new TextDecoder().decode(r.body)).not.toContain('$pii');
   });
 });
+
+describe('one page, one erasure state', () => {
+  let t: TestServer;
+
+  beforeAll(async () => {
+    t = await startTestServer({});
+    const events = Array.from({ length: 300 }, (_, i) => sampleEvent(i, { run_id: 'run-big', pii: { email: { subject: `s-${i % 10}`, value: `s${i % 10}@example.org` } } }));
+    expect((await post(`${t.url}/v1/events/batch`, t.agentToken, { events })).status).toBe(200);
+  });
+  afterAll(() => t.close());
+
+  it('a page of many chunks reads erasure state once, so an erasure cannot land between its parts', async () => {
+    const vault = t.server.vault as unknown as { erasedTimes: (...a: unknown[]) => Promise<unknown> };
+    const original = vault.erasedTimes.bind(vault);
+    let calls = 0;
+    vault.erasedTimes = (...a: unknown[]) => {
+      calls++;
+      return original(...a);
+    };
+    try {
+      const r = await get(`${t.url}/v1/events?run_id=run-big&limit=1000`, t.auditorToken);
+      expect(r.json.events).toHaveLength(300);
+      // Searched in chunks of at most 256 (before, one vault read per chunk).
+      expect(calls).toBe(1);
+    } finally {
+      vault.erasedTimes = original;
+    }
+  });
+
+  it('an export whose first read fails answers a JSON error, not an attachment', async () => {
+    const vault = t.server.vault as unknown as { erasedTimes: (...a: unknown[]) => Promise<unknown> };
+    const original = vault.erasedTimes;
+    vault.erasedTimes = () => Promise.reject(new Error('vault unreadable'));
+    try {
+      const r = await fetch(`${t.url}/v1/export`, { headers: { authorization: `Bearer ${t.auditorToken}` } });
+      expect(r.status).toBe(500);
+      expect(r.headers.get('content-disposition')).toBeNull();
+      expect((await r.json()).error.code).toBe('INTERNAL');
+    } finally {
+      vault.erasedTimes = original;
+    }
+  });
+});

@@ -21,12 +21,20 @@ const ref = (k: number) => ({ $pii: `pii_${String(k).padStart(22, '0')}`, subjec
 /** Erased: subjects 0 and 1 (every pointer of theirs), and the pointers divisible by 7. */
 const mark: RefMark = (p, s) => (s.endsWith('0') || s.endsWith('1') || Number(p.slice(4)) % 7 === 0 ? AT : undefined);
 
+/** A reference's own keys, and the two a mark adds (never in a stored reference). */
+const REF_KEYS = new Set(['$pii', 'subject', 'commitment', 'erased', 'erased_at']);
+
 /** JSON values with references among them, and other maps with some of a reference's keys. */
 const withRefs = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
     fc.jsonValue({ maxDepth: 2 }),
     fc.nat({ max: 40 }).map(ref),
+    // A reference with other keys, references among their values: what nested configured paths
+    // once wrote (pii-paths.ts now refuses them); every read walks into them alike.
+    fc
+      .tuple(fc.nat({ max: 40 }), fc.dictionary(fc.string({ maxLength: 6 }).filter((k) => !REF_KEYS.has(k)), tie('value'), { minKeys: 1, maxKeys: 2 }))
+      .map(([k, extra]) => ({ ...ref(k), ...extra })),
     fc.record({ $pii: fc.string(), subject: fc.constant('ps_x') }), // not a reference: no commitment
     fc.record({ $pii: fc.nat(), subject: fc.string(), commitment: fc.string() }), // nor is this: $pii is no text
     fc.array(tie('value'), { maxLength: 5 }),
@@ -54,7 +62,8 @@ describe('cborToJson with a RefMark', () => {
         const want = JSON.stringify(markErased(decoded, mark));
         const got = transcode(cbor, mark);
         expect(JSON.parse(got!)).toEqual(JSON.parse(want));
-        forEachPiiRef(decoded, (r) => expect(got).toContain(JSON.stringify(markErased(r, mark))));
+        // Bytes of each plain reference (one with other keys may hold integer-like keys, which JavaScript reorders).
+        forEachPiiRef(decoded, (r) => Object.keys(r).length === 3 && expect(got).toContain(JSON.stringify(markErased(r, mark))));
         // Without a mark, or with one that knows no erasure, the plain transcoding.
         expect(transcode(cbor, () => undefined)).toBe(transcode(cbor, undefined));
       }),
