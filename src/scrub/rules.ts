@@ -100,13 +100,15 @@ const URL_PASSWORD = String.raw`:(?:\\{0,4}/){2}[^\s:/?#"'<>\[\]\\]*:(?!\d{1,5}(
 //
 //  - the tool must be the command word of a simple command: at the start of
 //    the string or after `;`, `&`, `|` (so `&&`, `||`), `(` (so `$(`), `{`, a
-//    backtick or a line break; or after a quote (`sh -c "mysql …"`,
+//    backtick or a line break (also a JSON-escaped `\n`, `\r`, `\t`, once or
+//    twice escaped); or after a quote (`sh -c "mysql …"`,
 //    a command inside JSON text), `: ` (`run: mysql …` in CI YAML, a log line's
 //    `failed: mysql …`) or a `$ `/`# ` prompt; then optionally wrappers
 //    (`sudo -u x`, `env A=1`, `nohup`, `time`, `exec`, `xargs`, `then`, `do`,
 //    `VAR=value`) and a path (`/usr/bin/`, `C:\…\`);
 //  - the flag must follow within the same command: nothing between the tool
-//    and the flag crosses `;`, `&`, `|`, a backtick or a line break.
+//    and the flag crosses `;`, `&`, `|`, a backtick or a line break (also a
+//    JSON-escaped one); a line continuation (backslash, line break) is whitespace.
 //
 // So `mysql db; mkdir -p x` and `echo mysql -pX` are left alone (the second is
 // a documented leak). Flag rules match the flag first and check the tool with
@@ -115,7 +117,12 @@ const URL_PASSWORD = String.raw`:(?:\\{0,4}/){2}[^\s:/?#"'<>\[\]\\]*:(?!\d{1,5}(
 // look back (CMD_SPAN) per occurrence of the flag: linear, like the curl rule.
 
 /** Where a command word can start (see above). Used inside lookbehinds. */
-const CMD_START = String.raw`(?:^|[\r\n;&|({\x60"']|:[ \t]|[$#][ \t])[ \t]*`;
+const CMD_START = String.raw`(?:^|[\r\n;&|({\x60"']|:[ \t]|[$#][ \t]|\\{1,4}[nrt])[ \t]*`;
+/**
+ * Whitespace inside a command: a space, a tab, or a line continuation (a
+ * backslash then a line break), which the shell reads as a space.
+ */
+const WS = String.raw`(?:[ \t]|\\\r?\n)`;
 /**
  * Up to three wrapper words, each with up to three short options; only `-u`
  * and `-g` take a value (`sudo -u mysql`). Kept this narrow on purpose: it is
@@ -129,27 +136,45 @@ const CMD = `${CMD_START}${WRAPPERS}${TOOL_PATH}`;
 /** How far after the tool a flag may be (characters). Bounds the look back. */
 const CMD_SPAN = 256;
 /** The rest of the command between the tool and a flag: anything but a command separator. */
-const CMD_BODY = String.raw`(?:[ \t][^\r\n;&|\x60]{0,${CMD_SPAN}})?`;
+// A backslash is part of it unless it starts a JSON-escaped line break or tab (`\n`, `\r`, `\t`, once or
+// twice escaped: the last backslash of a run before n/r/t is refused), which ends the command as the line
+// break it stands for does; a line continuation (backslash, line break) is whitespace.
+const CMD_BODY = String.raw`(?:${WS}(?:[^\\\r\n;&|\x60]|\\(?![nrt\r\n])|\\\r?\n){0,${CMD_SPAN}})?`;
+
+/**
+ * An unquoted shell word: no whitespace, quote, backtick, `;`, `&`, `|`, and
+ * no `(`, `)`, `<`, `>` either (unquoted, they end a word: `$(mysql -pX)`).
+ * A backslash goes with the character after it, so the word never ends in
+ * one, and it stops before a JSON-escaped line break or tab (`\n`, `\r`,
+ * `\t`, also twice escaped: `\\n`).
+ */
+const BARE_WORD = String.raw`(?:[^\s"'\x60;&|()<>\\]|\\[^\s"'\x60;&|()<>nrt\\]|\\\\(?![nrt]))+`;
 
 /**
  * A command-line argument value, the secret in group 1: quoted (the quotes
  * stay, the content goes, as in VALUE), JSON-escaped quoted (`\"…\"`), or
- * a bare word up to whitespace, a quote, a backtick, `;`, `&` or `|`, never
- * ending in a backslash. `prefix` is a literal part between the opening
+ * bash ANSI-C quoted (`$'…'`, the `$'` and `'` stay), or a bare word (BARE_WORD)
+ * that is not a command substitution (`$(cat pw)` names no secret). `prefix` is a literal part between the opening
  * quote and the secret that stays (`pass:` of openssl, `user%` of smbclient).
  */
 function argValue(prefix = ''): string {
-  return String.raw`(?:\\{0,4}["'])?${prefix}((?<=(?<!\\)"${prefix})(?:[^"\\\r\n]|\\.)+|(?<=\\"${prefix})[^"\\\r\n]+|(?<='${prefix})[^'\r\n]+|(?<![\\"']${prefix})[^\s"'\x60;&|]*[^\s"'\x60;&|\\])`;
+  return String.raw`(?:\\{0,4}["']|\$')?${prefix}((?<=(?<!\\)"${prefix})(?:[^"\\\r\n]|\\.)+|(?<=\\"${prefix})[^"\\\r\n]+|(?<=\$'${prefix})(?:[^'\\\r\n]|\\[^\r\n])+|(?<=(?<!\$)'${prefix})[^'\r\n]+|(?<![\\"']${prefix})(?!\$\()${BARE_WORD})`;
 }
 
 /** How a flag takes its value: glued only (`-pSECRET`), after spaces only, or either (also `-p=SECRET`). */
-type FlagValue = 'glued' | 'spaced' | 'either';
+type FlagValue = 'glued' | 'spaced' | 'either' | 'spacedOrEq';
 const FLAG_SEP: Record<FlagValue, string> = {
   glued: '',
   // After a space, a word starting with `-` is the next option (`-p -h db`).
-  spaced: String.raw`[ \t]+(?!-)`,
-  either: String.raw`(?:=|[ \t]+(?!-))?`,
+  spaced: String.raw`${WS}+(?!-)`,
+  either: String.raw`(?:=|${WS}+(?!-))?`,
+  spacedOrEq: String.raw`(?:=|${WS}+(?!-))`,
 };
+/**
+ * Where a flag starts: after a space or tab, or at the line break of a line
+ * continuation (`mysql \` then `-pX` on the next line, unindented).
+ */
+const FLAG_LEAD = String.raw`(?:[ \t]|(?<=\\\r?)\n)`;
 
 /**
  * A tool-anchored short flag whose value is a secret (see the block comment
@@ -168,7 +193,7 @@ function commandFlagRule(
   // `mysql -p db` and `-p -h` never pay for the look back.
   return {
     kind,
-    pattern: String.raw`[ \t]${flag}(?=${sep}\S)(?<=${CMD}(?:${o.tools})(?:\.exe)?${o.body ?? CMD_BODY}[ \t]+${flag})${sep}${argValue(o.prefix)}`,
+    pattern: String.raw`${FLAG_LEAD}${flag}(?=${sep}\S)(?<=${CMD}(?:${o.tools})(?:\.exe)?${o.body ?? CMD_BODY}${WS}+${flag})${sep}${argValue(o.prefix)}`,
     secretGroup: 1,
     hints: o.hints,
   };
@@ -181,18 +206,35 @@ function commandFlagRule(
  * `docker run -p 8080:80 …` is not a login, and `docker login -u bot
  * --password-stdin` has no `-p`.
  */
-const LOGIN_BODY = String.raw`(?:[ \t]+(?:-[^\s;&|\x60]{1,64}(?:[ \t]+[^\s;&|\x60-][^\s;&|\x60]{0,255})?|registry|auth|acr)){0,3}[ \t]+login${CMD_BODY}`;
+const LOGIN_BODY = String.raw`(?:${WS}+(?:-[^\s;&|\x60]{1,64}(?:${WS}+[^\s;&|\x60-][^\s;&|\x60]{0,255})?|registry|auth|acr)){0,3}${WS}+login${CMD_BODY}`;
 /**
  * Between sshpass and `-p`: only sshpass's own options (`-f FILE`, `-d FD`,
  * `-P PROMPT`, `-e`, `-v`). The first other word is the command sshpass runs,
  * whose `-p` is not sshpass's (`sshpass -f pw.txt ssh -p 2222 host`).
  */
-const SSHPASS_OPTS = String.raw`(?:[ \t]+(?:-[fdP][ \t]*[^\s;&|\x60]{1,256}|-[evhV][^\s;&|\x60]{0,63})){0,4}`;
+const SSHPASS_OPTS = String.raw`(?:${WS}+(?:-[fdP][ \t]*[^\s;&|\x60]{1,256}|-[evhV][^\s;&|\x60]{0,63})){0,4}`;
 /** Oracle's `user/` before a password (also `userid=user/`, `"user/…"`), as in `sqlplus scott/tiger@db`. */
 const ORACLE_USER = String.raw`(?:\\{0,4}["'])?(?:[Uu][Ss][Ee][Rr][Ii][Dd]=(?:\\{0,4}["'])?)?[A-Za-z][\w$#]{0,127}/`;
 /** htpasswd's options (`-C 10` takes a number) and its positional words. */
 const HT_OPT = String.raw`[ \t]+(?:-[A-Za-z]{1,8}|\d{1,2})`;
 const HT_WORD = String.raw`[ \t]+(?!-)(?:\\{0,4}"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'\x60;&|]+)`;
+
+/**
+ * Where a token starts: not after a letter, digit or `_` (as `\b` before a
+ * word character), or right after a JSON-escaped line break or tab (`\n`,
+ * `\r`, `\t` in JSON text: its letter is a word character, so `\b` fails).
+ */
+const WORD_START = String.raw`(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))`;
+/**
+ * Where an .npmrc key (`_auth`, `_authToken`) can start: at the start of a
+ * line (also after a JSON-escaped `\n`, or a quote: `echo "_auth=…" >> .npmrc`),
+ * or after `:` (`//registry/:_authToken=`); after a space only with `=` glued
+ * (`npm config set _auth=…`). So `self._auth = auth` and `const _auth = …`
+ * in code are not credentials.
+ */
+const NPMRC_KEY_START = String.raw`(?<=^|[\r\n:"']|\\[nr])(?<![\w.$-])`;
+/** Not a bare true, false or null (`_auth=false`), also quoted. */
+const NOT_LITERAL = String.raw`(?!(?:\\{0,4}["'])?(?:true|false|null)(?![\w-]))`;
 
 /** The built-in text rules, in priority order. */
 export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
@@ -203,84 +245,88 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     hints: ['PRIVATE KEY'],
   },
   // header.payload.signature, both JSON parts base64url of `{"` (eyJ); the signature may be empty (alg none).
-  { kind: 'jwt', pattern: String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`, hints: ['eyJ'] },
-  { kind: 'anthropic_key', pattern: String.raw`\bsk-ant-[A-Za-z0-9_-]{20,}`, hints: ['sk-ant-'] },
+  { kind: 'jwt', pattern: String.raw`${WORD_START}eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`, hints: ['eyJ'] },
+  { kind: 'anthropic_key', pattern: String.raw`${WORD_START}sk-ant-[A-Za-z0-9_-]{20,}`, hints: ['sk-ant-'] },
   // Legacy sk-…, sk-proj-, sk-svcacct-, sk-admin-. Real keys hold a digit early on; prose like sk-learn does not.
   // Lookaheads are bounded (256) so a long run of key characters costs linear time.
   {
     kind: 'openai_key',
-    pattern: String.raw`\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_-]{0,256}[0-9])[A-Za-z0-9_-]{20,}`,
+    pattern: String.raw`${WORD_START}sk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_-]{0,256}[0-9])[A-Za-z0-9_-]{20,}`,
     hints: ['sk-'],
   },
   {
     kind: 'github_token',
-    pattern: String.raw`\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`,
+    pattern: String.raw`${WORD_START}(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`,
     hints: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
   },
   {
     kind: 'gitlab_token',
-    pattern: String.raw`\bgl(?:pat|dt|ptt|rt|cbt|imt|oas|ft|agent|soat|ffct|ddt|wt)-[A-Za-z0-9_-]{20,}`,
+    pattern: String.raw`${WORD_START}gl(?:pat|dt|ptt|rt|cbt|imt|oas|ft|agent|soat|ffct|ddt|wt)-[A-Za-z0-9_-]{20,}`,
     hints: ['glpat-', 'gldt-', 'glptt-', 'glrt-', 'glcbt-', 'glimt-', 'gloas-', 'glft-', 'glagent-', 'glsoat-', 'glffct-', 'glddt-', 'glwt-'],
   },
   // Keep the host and kind of webhook readable; the path is the secret.
   {
     kind: 'slack_webhook',
-    pattern: String.raw`\bhooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9/_-]+)`,
+    pattern: String.raw`${WORD_START}hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9/_-]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['hooks.slack.com'],
   },
-  { kind: 'slack_token', pattern: String.raw`\b(?:xox[abposrec]|xapp)-[A-Za-z0-9-]{10,}`, hints: ['xox', 'xapp-'] },
+  { kind: 'slack_token', pattern: String.raw`${WORD_START}(?:xox[abposrec]|xapp)-[A-Za-z0-9-]{10,}`, hints: ['xox', 'xapp-'] },
   {
     kind: 'stripe_key',
-    pattern: String.raw`\b[sr]k_(?:live|test)_[A-Za-z0-9]{10,}`,
+    pattern: String.raw`${WORD_START}[sr]k_(?:live|test)_[A-Za-z0-9]{10,}`,
     hints: ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'],
   },
-  { kind: 'stripe_webhook_secret', pattern: String.raw`\bwhsec_[A-Za-z0-9+/=]{20,}`, hints: ['whsec_'] },
+  { kind: 'stripe_webhook_secret', pattern: String.raw`${WORD_START}whsec_[A-Za-z0-9+/=]{20,}`, hints: ['whsec_'] },
   {
     kind: 'aws_access_key_id',
-    pattern: String.raw`\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}\b`,
+    pattern: String.raw`${WORD_START}(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}\b`,
     hints: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'APKA', 'A3T'],
   },
   // npm access tokens (granular and automation): npm_ + 36 letters and digits.
-  { kind: 'npm_token', pattern: String.raw`\bnpm_[A-Za-z0-9]{36}(?![A-Za-z0-9])`, hints: ['npm_'] },
+  { kind: 'npm_token', pattern: String.raw`${WORD_START}npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])`, hints: ['npm_'] },
   // .npmrc credentials, whatever their shape (legacy tokens are UUIDs): `//registry/:_authToken=…`,
   // and `npm config set //registry/:_authToken VALUE` (a space after the registry-scoped key).
+  // Also npm's environment form npm_config__authToken= (any case). Only where an .npmrc key can be
+  // (NPMRC_KEY_START), so `this._authToken = token` in code is not one.
   {
     kind: 'npm_token',
-    pattern: String.raw`(?:(?<=:)_authToken[ \t]+(?!-)|(?<![\w-])_authToken[ \t]*=[ \t]*)${argValue()}`,
+    pattern: String.raw`(?:(?<=:)_authToken[ \t]+(?!-)|${NPMRC_KEY_START}_authToken[ \t]*=[ \t]*|(?<=[ \t])_authToken=|(?<![\w.$-])npm_config__authToken[ \t]*=[ \t]*)${NOT_LITERAL}${argValue()}`,
+    flags: 'i',
     secretGroup: 1,
     hints: ['_authtoken'],
   },
   // .npmrc `_auth` is base64(user:password), as in a Basic header.
   {
     kind: 'basic_auth',
-    pattern: String.raw`(?:(?<=:)_auth[ \t]+(?!-)|(?<![\w-])_auth[ \t]*=[ \t]*)${argValue()}`,
+    pattern: String.raw`(?:(?<=:)_auth[ \t]+(?!-)|${NPMRC_KEY_START}_auth[ \t]*=[ \t]*|(?<=[ \t])_auth=|(?<![\w.$-])npm_config__auth[ \t]*=[ \t]*)${NOT_LITERAL}${argValue()}`,
+    flags: 'i',
     secretGroup: 1,
     hints: ['_auth'],
   },
   // Google API keys: AIza + 35 characters.
-  { kind: 'google_api_key', pattern: String.raw`\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`, hints: ['AIza'] },
+  { kind: 'google_api_key', pattern: String.raw`${WORD_START}AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`, hints: ['AIza'] },
   // HashiCorp Vault service, batch and recovery tokens. Legacy `s.…` tokens have no telling shape:
   // they are found after `vault login` (below) and in VAULT_TOKEN= (the token rule).
-  { kind: 'vault_token', pattern: String.raw`\bhv[sbr]\.[A-Za-z0-9_-]{24,}`, hints: ['hvs.', 'hvb.', 'hvr.'] },
+  { kind: 'vault_token', pattern: String.raw`${WORD_START}hv[sbr]\.[A-Za-z0-9_-]{24,}`, hints: ['hvs.', 'hvb.', 'hvr.'] },
   // Docker Hub personal and organization access tokens.
-  { kind: 'docker_token', pattern: String.raw`\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{8,}`, hints: ['dckr_'] },
+  { kind: 'docker_token', pattern: String.raw`${WORD_START}dckr_(?:pat|oat)_[A-Za-z0-9_-]{8,}`, hints: ['dckr_'] },
   // Hugging Face user access tokens: hf_ + 30+ letters and digits (no `_`, so hf_model_name is not one).
-  { kind: 'huggingface_token', pattern: String.raw`\bhf_[A-Za-z0-9]{30,}(?![A-Za-z0-9_])`, hints: ['hf_'] },
+  { kind: 'huggingface_token', pattern: String.raw`${WORD_START}hf_[A-Za-z0-9]{30,}(?![A-Za-z0-9_])`, hints: ['hf_'] },
   // PyPI and TestPyPI API tokens: macaroons whose base64 starts with the issuer's domain.
   {
     kind: 'pypi_token',
-    pattern: String.raw`\bpypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}`,
+    pattern: String.raw`${WORD_START}pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}`,
     hints: ['pypi-AgE'],
   },
-  { kind: 'sendgrid_key', pattern: String.raw`\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`, hints: ['SG.'] },
+  { kind: 'sendgrid_key', pattern: String.raw`${WORD_START}SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`, hints: ['SG.'] },
   // DigitalOcean personal access, OAuth and refresh tokens.
-  { kind: 'digitalocean_token', pattern: String.raw`\bdo[opr]_v1_[a-f0-9]{64}(?![a-f0-9])`, hints: ['dop_v1_', 'doo_v1_', 'dor_v1_'] },
+  { kind: 'digitalocean_token', pattern: String.raw`${WORD_START}do[opr]_v1_[a-f0-9]{64}(?![a-f0-9])`, hints: ['dop_v1_', 'doo_v1_', 'dor_v1_'] },
   // Shopify admin API access tokens, shared secrets, custom and private app tokens.
   {
     kind: 'shopify_token',
-    pattern: String.raw`\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![a-fA-F0-9])`,
+    pattern: String.raw`${WORD_START}shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![a-fA-F0-9])`,
     hints: ['shpat_', 'shpss_', 'shpca_', 'shppa_'],
   },
   // A 40-character secret shortly after "aws … secret" (aws_secret_access_key=, "AWS secret key: …",
@@ -302,14 +348,14 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // curl -u user:password (other tools use -u for uid:gid, so only within 512 characters after "curl").
   {
     kind: 'basic_auth',
-    pattern: String.raw`\bcurl\b[^\r\n]{0,512}?[ \t](?:-u|--user)[ \t]+["']?[^\s:"']*:([^\s"']+)`,
+    pattern: String.raw`${WORD_START}curl\b[^\r\n]{0,512}?[ \t](?:-u|--user)[ \t]+["']?[^\s:"']*:([^\s"']+)`,
     secretGroup: 1,
     hints: ['curl'],
   },
   // Standalone "Bearer <token>": the token must hold a digit, so "bearer authentication" is prose.
   {
     kind: 'bearer_token',
-    pattern: String.raw`\bbearer[ \t]+(?=[A-Za-z0-9._~+/-]{0,256}[0-9])([A-Za-z0-9._~+/-]{16,}=*)`,
+    pattern: String.raw`${WORD_START}bearer[ \t]+(?=[A-Za-z0-9._~+/-]{0,256}[0-9])([A-Za-z0-9._~+/-]{16,}=*)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['bearer'],
@@ -317,7 +363,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // Any other Authorization header value, with or without a scheme.
   {
     kind: 'authorization',
-    pattern: String.raw`\b(?:proxy-)?authorization\\{0,4}["']?[ \t]*[:=][ \t]*\\{0,4}["']?(?:(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)[ \t]+)?([^\s"',;\\]+)`,
+    pattern: String.raw`${WORD_START}(?:proxy-)?authorization\\{0,4}["']?[ \t]*[:=][ \t]*\\{0,4}["']?(?:(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)[ \t]+)?([^\s"',;\\]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['authorization'],
@@ -328,14 +374,14 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // user may hold an @ too (user@corp.com). Not a port: ":8080/path?mail=a@b.c".
   {
     kind: 'connection_string',
-    pattern: String.raw`\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse)${URL_PASSWORD}`,
+    pattern: String.raw`${WORD_START}(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse)${URL_PASSWORD}`,
     flags: 'i',
     secretGroup: 1,
     hints: ['://', ':\\/', ':\\\\/'],
   },
   {
     kind: 'url_password',
-    pattern: String.raw`\b[a-z][a-z0-9+.-]{1,30}${URL_PASSWORD}`,
+    pattern: String.raw`${WORD_START}[a-z][a-z0-9+.-]{1,30}${URL_PASSWORD}`,
     flags: 'i',
     secretGroup: 1,
     hints: ['://', ':\\/', ':\\\\/'],
@@ -345,7 +391,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // string without @ quadratic to scan.
   {
     kind: 'connection_string',
-    pattern: String.raw`\bjdbc:oracle:(?:thin|oci8?|kprb):[A-Za-z][\w$#]{0,127}/(?:\\{0,4}")?((?<=/\\{0,4}")[^"\\\r\n]{1,256}|(?<=/)[^\s"'@\\]{1,256})(?=(?:\\{0,4}")?@)`,
+    pattern: String.raw`${WORD_START}jdbc:oracle:(?:thin|oci8?|kprb):[A-Za-z][\w$#]{0,127}/(?:\\{0,4}")?((?<=/\\{0,4}")[^"\\\r\n]{1,256}|(?<=/)[^\s"'@\\]{1,256})(?=(?:\\{0,4}")?@)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['jdbc:oracle:'],
@@ -361,7 +407,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // MySQL/MariaDB clients take the password glued, -pSECRET or -p'…'; `-p` then a space prompts, and
   // the next word is the database, so it is kept. -P is the port.
   commandFlagRule('password', {
-    tools: String.raw`mysql(?:dump|admin|import|show|check|pump|binlog)?|mariadb(?:-dump|-admin|-import|-show|-check|-binlog)?`,
+    tools: String.raw`mysql(?:dump|admin|import|show|check|pump|binlog|sh|slap|_upgrade)?|mariadb(?:-dump|-admin|-import|-show|-check|-binlog|-backup)?`,
     flag: '-p',
     value: 'glued',
     hints: ['mysql', 'mariadb'],
@@ -416,7 +462,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   commandFlagRule('password', {
     tools: 'openssl',
     flag: '-pass(?:in|out|word)?',
-    value: 'spaced',
+    value: 'spacedOrEq',
     prefix: 'pass:',
     hints: ['openssl'],
   }),
@@ -432,7 +478,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // Every such word of the command (rman target …/… catalog …/…); `/ as sysdba` and /nolog have no user.
   {
     kind: 'password',
-    pattern: String.raw`[ \t]${ORACLE_USER}(?<=${CMD}(?:sqlplus|sqlldr|rman|expdp|impdp|exp|imp|dgmgrl)(?:\.exe)?${CMD_BODY}[ \t]+${ORACLE_USER})(?:\\{0,4}")?((?<=/\\{0,4}")[^"\\\r\n]+|(?<=/)[^\s"'\x60;&|@\\]+)`,
+    pattern: String.raw`${FLAG_LEAD}${ORACLE_USER}(?<=${CMD}(?:sqlplus|sqlldr|rman|expdp|impdp|exp|imp|dgmgrl)(?:\.exe)?${CMD_BODY}${WS}+${ORACLE_USER})(?:\\{0,4}")?((?<=/\\{0,4}")[^"\\\r\n]+|(?<=/)[^\s"'\x60;&|@\\]+)`,
     secretGroup: 1,
     hints: ['sqlplus', 'sqlldr', 'rman', 'exp', 'imp', 'dgmgrl'],
   },
@@ -447,7 +493,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // `*` prompts; a word starting with / is an option.
   {
     kind: 'password',
-    pattern: String.raw`\bnet(?<=${CMD}net) (?:use(?:[ \t]+(?:[a-z]:|\*))?[ \t]+\\\\[^\s"']+|use[ \t][^\r\n;&|\x60]{0,${CMD_SPAN}}?[ \t]/u(?:ser)?:(?:"[^"\r\n]*"|[^\s"']+)|user[ \t]+(?:"[^"\r\n]*"|[^\s"'/]+))${FLAG_SEP.spaced}(?![/*])${argValue()}`,
+    pattern: String.raw`${WORD_START}net(?<=${CMD}net) (?:use(?:[ \t]+(?:[a-z]:|\*))?[ \t]+\\\\[^\s"']+|use[ \t][^\r\n;&|\x60]{0,${CMD_SPAN}}?[ \t]/u(?:ser)?:(?:"[^"\r\n]*"|[^\s"']+)|user[ \t]+(?:"[^"\r\n]*"|[^\s"'/]+))${FLAG_SEP.spaced}(?![/*])${argValue()}`,
     flags: 'i',
     secretGroup: 1,
     hints: ['net use'],
@@ -469,7 +515,13 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     hints: ['password', 'pwd'],
   },
   // key=value forms, JSON-ish "key": "value", ADO/JDBC Password=…; and CLI flags.
-  keyValueRule('password', String.raw`pass(?:word|wd|phrase)|(?<![a-z])pwd`, 'password|passwd|pass|passphrase', ['pass', 'pwd']),
+  // SSHPASS (sshpass -e) and REDISCLI_AUTH (redis-cli) hold passwords in the environment.
+  keyValueRule(
+    'password',
+    String.raw`pass(?:word|wd|phrase)|(?:(?<![a-z])|(?<=\\[nrt]))(?:pwd|sshpass)|rediscli_auth`,
+    'password|passwd|pass|passphrase',
+    ['pass', 'pwd', 'rediscli_auth'],
+  ),
   keyValueRule('api_key', String.raw`api[_-]?key`, 'api-key|apikey', ['apikey', 'api_key', 'api-key']),
   keyValueRule('token', 'token', 'token', ['token']),
   keyValueRule('secret', String.raw`secret(?:[_-]?key)?|private[_-]?key|access[_-]?key`, 'secret|secret-key|private-key|access-key', [

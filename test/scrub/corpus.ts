@@ -196,6 +196,31 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('SendGrid key', 'sendgrid_key', 'SENDGRID_API_KEY=', `SG.${gen(B64URL, 22)}.${gen(B64URL, 43)}`, ''),
   simple('DigitalOcean token', 'digitalocean_token', 'doctl auth init -t ', `dop_v1_${gen(HEX, 64)}`, ''),
   simple('Shopify access token', 'shopify_token', 'X-Shopify-Access-Token: ', `shpat_${gen(HEX, 32)}`, ''),
+  // Line continuations (backslash, line break) are whitespace inside a command.
+  simple('mysql over continued lines', 'password', 'mysql -h db \\\n  -u root \\\n  -p', gen(ALNUM, 14), ' app'),
+  simple('docker login over continued lines', 'password', 'docker login reg.example.com \\\n  -u bot \\\n  -p ', gen(ALNUM, 14), ''),
+  simple('sqlplus user/password on a continued line', 'password', 'sqlplus \\\n  scott/', gen(ALNUM, 12), '@db'),
+  simple('keytool -srcstorepass on a continued line', 'password', 'keytool -importkeystore -srckeystore a.p12 \\\n  -srcstorepass ', gen(ALNUM, 12), ' -destkeystore b.jks'),
+  // Commands and tokens after a JSON-escaped line break or tab (JSON text inside a string).
+  simple('mysql after an escaped newline in JSON text', 'password', '{"cmd":"ls\\nmysql -p', gen(ALNUM, 14), '"}'),
+  simple('sshpass after a twice-escaped newline', 'password', '{"tool_input":"{\\"command\\":\\"cd /srv\\\\nsshpass -p ', gen(ALNUM, 12), ' ssh h\\"}"}'),
+  simple('ghp_ after an escaped newline', 'github_token', '{"msg":"a\\n', `ghp_${gen(ALNUM, 36)}`, '"}'),
+  simple('npm_ after an escaped newline', 'npm_token', '{"msg":"a\\n', `npm_${gen(ALNUM, 36)}`, '"}'),
+  simple('hf_ after an escaped tab', 'huggingface_token', '{"msg":"a\\t', `hf_${gen(ALNUM, 34)}`, '"}'),
+  simple('SG. after an escaped tab', 'sendgrid_key', '{"msg":"a\\t', `SG.${gen(B64URL, 22)}.${gen(B64URL, 43)}`, '"}'),
+  simple('sk- after an escaped newline', 'openai_key', '{"msg":"key:\\n', `sk-proj-${gen(B64URL, 64)}`, '"}'),
+  simple('AKIA after an escaped tab', 'aws_access_key_id', '{"msg":"id\\t', `AKIA${gen(UPPER_NUM, 16)}`, '\\tsecret"}'),
+  simple('xoxb- after an escaped newline', 'slack_token', '{"msg":"bot\\n', `xoxb-${gen('0123456789', 12)}-${gen('0123456789', 13)}-${gen(ALNUM, 24)}`, '"}'),
+  // Passwords in the environment of the command-line tools.
+  simple('SSHPASS for sshpass -e', 'password', "SSHPASS='", gen(ALNUM, 12), "' sshpass -e ssh host"),
+  simple('export SSHPASS', 'password', 'export SSHPASS=', gen(ALNUM, 12), ''),
+  simple('REDISCLI_AUTH for redis-cli', 'password', 'REDISCLI_AUTH=', gen(ALNUM, 16), ' redis-cli ping'),
+  simple('NPM_CONFIG__AUTH', 'basic_auth', 'NPM_CONFIG__AUTH=', btoa(`bot:${gen(ALNUM, 12)}`), ' npm publish'),
+  simple('npm_config__authtoken', 'npm_token', 'export npm_config__authtoken=', `${gen(HEX, 8)}-${gen(HEX, 4)}-${gen(HEX, 4)}-${gen(HEX, 4)}-${gen(HEX, 12)}`, ''),
+  // Shell quoting and separators.
+  simple("mysql -p$'…' (ANSI-C quoting)", 'password', "mysql -u root -p$'", gen(ALNUM, 12), "' db"),
+  simple('openssl -passout=pass:', 'password', 'openssl pkcs12 -export -passout=pass:', gen(ALNUM, 12), ' -out a.p12'),
+  simple('mysqlsh -p glued', 'password', 'mysqlsh -u root -p', gen(ALNUM, 12), ' -h db'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -378,4 +403,16 @@ export const NOT_SECRETS: readonly string[] = [
   'cf login -a api.example.com -u me',
   'the _auth field and _authToken in .npmrc',
   'hf_model_name_is_long_and_descriptive_xx',
+  // A closing parenthesis ends an unquoted word; `-p` then `)` prompts.
+  '(cd x && mysql -p)',
+  'result=$(mysql -N -p)',
+  // .npmrc keys only at the start of a line or after `:`; never in code.
+  'self._auth = auth',
+  "const _auth = require('./auth')",
+  'this._auth = null;',
+  '_auth = false',
+  'let x = obj._authToken',
+  // An escaped newline ends the command: mkdir is not mysql.
+  '{"cmd":"mysql db\\nmkdir -pdir"}',
+  'mysql db \\\nls; mkdir -pdir',
 ];

@@ -173,6 +173,123 @@ describe('command lines', () => {
   });
 });
 
+describe('command lines: continuations, escaped line breaks, environment, shell words', () => {
+  const R = (kind: string) => `[REDACTED:${kind}]`;
+  const P = R('password');
+  const check = (cases: [string, string][]) => {
+    for (const [text, want] of cases) {
+      expect(scrubText(text, rules), JSON.stringify(text)).toBe(want);
+      expect(scrubText(want, rules), JSON.stringify(want)).toBe(want);
+    }
+  };
+
+  it('reads a line continuation as whitespace inside a command', () => {
+    check([
+      ['mysql -h db \\\n  -u root \\\n  -pS3cret app', `mysql -h db \\\n  -u root \\\n  -p${P} app`],
+      ['mysql -h db \\\r\n  -pS3cret app', `mysql -h db \\\r\n  -p${P} app`],
+      ['mysql -h db \\\n-pS3cret app', `mysql -h db \\\n-p${P} app`],
+      ['docker login reg.example.com \\\n  -u bot \\\n  -p S3cret', `docker login reg.example.com \\\n  -u bot \\\n  -p ${P}`],
+      ['docker \\\n  login -u bot -p S3cret reg', `docker \\\n  login -u bot -p ${P} reg`],
+      ['sshpass \\\n  -p Tr0ub4dor ssh h', `sshpass \\\n  -p ${P} ssh h`],
+      ['sqlplus \\\n  scott/tiger@db', `sqlplus \\\n  scott/${P}@db`],
+      ['sqlplus \\\nscott/tiger@db', `sqlplus \\\nscott/${P}@db`],
+      ['keytool -importkeystore \\\n  -srcstorepass S3cret \\\n  -deststorepass \\\n  Other1', `keytool -importkeystore \\\n  -srcstorepass ${P} \\\n  -deststorepass \\\n  ${P}`],
+    ]);
+    // A line break without a backslash still ends the command.
+    check([['mysql db\nmkdir -pS3cret', 'mysql db\nmkdir -pS3cret']]);
+  });
+
+  it('starts a command after a JSON-escaped line break and ends one there', () => {
+    check([
+      ['{"cmd":"ls\\nmysql -pS3cret"}', `{"cmd":"ls\\nmysql -p${P}"}`],
+      ['{"cmd":"ls\\r\\nmysql -pS3cret\\nls"}', `{"cmd":"ls\\r\\nmysql -p${P}\\nls"}`],
+      ['{"cmd":"ls\\tmysql -pS3cret"}', `{"cmd":"ls\\tmysql -p${P}"}`],
+      ['"a\\\\nmysql -pS3cret\\\\nb"', `"a\\\\nmysql -p${P}\\\\nb"`],
+      ['{"cmd":"mysql db\\nmkdir -pS3cret"}', '{"cmd":"mysql db\\nmkdir -pS3cret"}'],
+      ['{"cmd":"x\\nnet use Z: \\\\\\\\srv\\\\s Pw1"}', `{"cmd":"x\\nnet use Z: \\\\\\\\srv\\\\s ${P}"}`],
+    ]);
+  });
+
+  it('redacts every command of a tool_input in an event', () => {
+    const command = 'cd /srv\nmysql -uroot -pS3cret app\nsshpass -p Tr0ub4dor ssh h\ndocker login -u bot -p S3cret reg';
+    const r = scrubEvent({ metadata: { tool_input: JSON.stringify({ command }) } }, rules);
+    expect(r.event.metadata.tool_input).toBe(JSON.stringify({ command: `cd /srv\nmysql -uroot -p${P} app\nsshpass -p ${P} ssh h\ndocker login -u bot -p ${P} reg` }));
+    expect(r.scrubbed).toEqual([{ path: 'metadata.tool_input', kind: 'password' }]);
+  });
+
+  it('finds a token right after a JSON-escaped line break or tab', () => {
+    const tokens: [string, string][] = [
+      [`ghp_${'x1Y2'.repeat(9)}`, 'github_token'],
+      [`npm_${'a1B2'.repeat(9)}`, 'npm_token'],
+      [`hf_${'aB3d'.repeat(9)}`, 'huggingface_token'],
+      [`SG.${'a1B2c3D4e5F6g7H8i9J0k1'}.${'x'.repeat(42)}9`, 'sendgrid_key'],
+      [`sk-proj-${'Ab3_'.repeat(10)}`, 'openai_key'],
+      ['AKIAIOSFODNN7EXAMPL3', 'aws_access_key_id'],
+      [`xoxb-123456789012-${'a1B2'.repeat(6)}`, 'slack_token'],
+      [`sk-ant-api03-${'Zz9-'.repeat(8)}`, 'anthropic_key'],
+      [`glpat-${'Q1w2'.repeat(6)}`, 'gitlab_token'],
+      [`AIza${'Sy12'.repeat(8)}abc`, 'google_api_key'],
+    ];
+    for (const [token, kind] of tokens) {
+      for (const esc of ['\\n', '\\t', '\\r', '\\\\n']) {
+        expect(scrubTextDetailed(`{"msg":"a${esc}${token}"}`, rules), `${esc} ${token}`).toEqual({ text: `{"msg":"a${esc}${R(kind)}"}`, kinds: [kind] });
+      }
+    }
+    // Still not inside a word.
+    expect(scrubText(`xghp_${'x1Y2'.repeat(9)}`, rules)).toBe(`xghp_${'x1Y2'.repeat(9)}`);
+    expect(scrubText(`{"a":"x\\\\${'n'}AKIAIOSFODNN7EXAMPL3"}`, rules)).toBe(`{"a":"x\\\\n${R('aws_access_key_id')}"}`);
+  });
+
+  it('redacts passwords in the environment of sshpass, redis-cli and npm', () => {
+    check([
+      ["SSHPASS='S3cret' sshpass -e ssh host", `SSHPASS='${P}' sshpass -e ssh host`],
+      ['export SSHPASS=S3cret', `export SSHPASS=${P}`],
+      ['REDISCLI_AUTH=S3cret redis-cli ping', `REDISCLI_AUTH=${P} redis-cli ping`],
+      ['NPM_CONFIG__AUTH=dXNlcjpwYXNz npm publish', `NPM_CONFIG__AUTH=${R('basic_auth')} npm publish`],
+      ['export npm_config__auth=dXNlcjpwYXNz', `export npm_config__auth=${R('basic_auth')}`],
+      ['npm_config__authtoken=abc-123 npm ci', `npm_config__authtoken=${R('npm_token')} npm ci`],
+      ['npm config set _authToken=abc-123', `npm config set _authToken=${R('npm_token')}`],
+      ['_auth=dXNlcjpwYXNz\nemail=a@b.c', `_auth=${R('basic_auth')}\nemail=a@b.c`],
+    ]);
+  });
+
+  it('keeps a closing parenthesis and redirections out of a bare value', () => {
+    check([
+      ['result=$(mysql -N -pS3cret)', `result=$(mysql -N -p${P})`],
+      ['(cd x && mysql -pS3cret)', `(cd x && mysql -p${P})`],
+      ['(cd x && mysql -p)', '(cd x && mysql -p)'],
+      ['mysql -pS3cret<in.sql>out.txt', `mysql -p${P}<in.sql>out.txt`],
+      // A command substitution names no secret (it was redacted as `$(cat`).
+      ['mysql -p$(cat pw.txt) db', 'mysql -p$(cat pw.txt) db'],
+    ]);
+  });
+
+  it('reads .npmrc keys at a line start or after a colon, not in code', () => {
+    check([
+      ['self._auth = auth', 'self._auth = auth'],
+      ["const _auth = require('./auth')", "const _auth = require('./auth')"],
+      ['this._auth = null;', 'this._auth = null;'],
+      ['_auth = false', '_auth = false'],
+      ['//registry.npmjs.org/:_auth=dXNlcjpwYXNz', `//registry.npmjs.org/:_auth=${R('basic_auth')}`],
+    ]);
+    // The generic `token` key rule still reads `authToken = …` (as `apiToken = …`); the npm rule no longer does.
+    expect(scrubTextDetailed('this._authToken = token;', rules).kinds).toEqual(['token']);
+  });
+
+  it('reads ANSI-C quoting, openssl -pass…=, and more of the mysql family', () => {
+    check([
+      ["mysql -u root -p$'S3cret' db", `mysql -u root -p$'${P}' db`],
+      ["mysql -u root -p$'it\\'s x' db", `mysql -u root -p$'${P}' db`],
+      ['openssl pkcs12 -passout=pass:S3cret -out a.p12', `openssl pkcs12 -passout=pass:${P} -out a.p12`],
+      ['openssl rsa -passin=env:PW -in k', 'openssl rsa -passin=env:PW -in k'],
+      ['mysqlsh -u root -pS3cret', `mysqlsh -u root -p${P}`],
+      ['mysqlslap -pS3cret', `mysqlslap -p${P}`],
+      ['mysql_upgrade -pS3cret', `mysql_upgrade -p${P}`],
+      ['mariadb-backup --backup -pS3cret', `mariadb-backup --backup -p${P}`],
+    ]);
+  });
+});
+
 describe('false positives', () => {
   it.each(NOT_SECRETS.map((s) => [s]))('%s is unchanged', (s) => {
     expect(scrubTextDetailed(s, rules)).toEqual({ text: s, kinds: [] });
@@ -355,6 +472,7 @@ describe('bounds', () => {
     // Tool-anchored command rules: each flag occurrence looks back at most CMD_SPAN characters for its tool.
     hostile.push(
       ...['mysql -p', 'mysql -u', ';mysql -u ', '"mysql ', 'sudo -u mysql ', 'sqlplus a/', 'docker login -p ', 'keytool -storepass ', 'smbclient -U a%', 'jdbc:oracle:thin:a/', 'htpasswd -b a ', 'net use \\\\a ', 'vault login -x ', ':_authToken '].map(fill),
+      ...['mysql \\\n', ' \\\n -p', '\\nmysql -p', 'mysql -pa\\b', "mysql -p$'a\\'", 'sqlplus \\\n a/', 'keytool \\\n -storepass \\\n', '\n_auth=a ', 'npm_config__auth=', '\\nghp_', ' SSHPASS=', 'openssl -pass=pass:'].map(fill),
       `mysql${fill(' -p')}`,
       `sqlplus${fill(' a/b')}`,
     );
@@ -404,6 +522,14 @@ describe('idempotence (property)', () => {
     'openssl -pass pass:',
     ' ',
     '\n',
+    ' \\\n ',
+    '\\n',
+    '\\t',
+    "-p$'",
+    ')',
+    '_auth=',
+    'SSHPASS=',
+    'npm_config__auth=',
   ];
   const text = fc.array(fc.oneof(fc.constantFrom(...fragments), fc.string({ maxLength: 12 })), { maxLength: 8 }).map((a) => a.join(''));
 
