@@ -105,34 +105,88 @@ const URL_PASSWORD = String.raw`:(?:\\{0,4}/){2}[^\s:/?#"'<>\[\]\\]*:(?!\d{1,5}(
 //    a command inside JSON text), `: ` (`run: mysql …` in CI YAML, a log line's
 //    `failed: mysql …`) or a `$ `/`# ` prompt; then optionally wrappers
 //    (`sudo -u x`, `env A=1`, `nohup`, `time`, `exec`, `xargs`, `then`, `do`,
-//    `VAR=value`) and a path (`/usr/bin/`, `C:\…\`);
+//    `VAR=value`) and a path (`/usr/bin/`, `C:\…\`); also after ` -- `, a YAML/Markdown
+//    `- ` item or a Windows prompt at a line start;
+//  - or, for tools whose names are unambiguous as words (ANY_WORD: mysql, redis-cli, sqlplus, …),
+//    any word of the command that does not follow an option, in any letter case
+//    (`docker exec -it db mysql`, `ssh host MYSQL.EXE`);
 //  - the flag must follow within the same command: nothing between the tool
 //    and the flag crosses `;`, `&`, `|`, a backtick or a line break (also a
 //    JSON-escaped one); a line continuation (backslash, line break) is whitespace.
 //
-// So `mysql db; mkdir -p x` and `echo mysql -pX` are left alone (the second is
+// So `mysql db; mkdir -p x` and `echo zip -P X` are left alone (the second is
 // a documented leak). Flag rules match the flag first and check the tool with
 // a bounded lookbehind, so every flag of a command is found in one pass
 // (`keytool -storepass A -keypass B`) and a string costs at most one bounded
 // look back (CMD_SPAN) per occurrence of the flag: linear, like the curl rule.
 
+/**
+ * A line start (also a JSON-escaped `\n`, `\r`, a quote: a line inside JSON text, or `: ` as in a
+ * log message), its indentation, then a YAML or Markdown list item's `- ` or a Windows prompt
+ * (`C:\> `, `PS C:\Users\me> `, a bare `> `).
+ */
+const LINE_ITEM = String.raw`(?:^|[\r\n"']|:[ \t]|\\{1,4}[nr])[ \t]{0,64}(?:-|(?:PS[ \t]+)?(?:[A-Za-z]:[^\r\n<>|"]{0,128})?>)[ \t]`;
 /** Where a command word can start (see above). Used inside lookbehinds. */
-const CMD_START = String.raw`(?:^|[\r\n;&|({\x60"']|:[ \t]|[$#][ \t]|\\{1,4}[nrt])[ \t]*`;
+const CMD_START = String.raw`(?:^|[\r\n;&|({\x60"']|:[ \t]|[$#][ \t]|\\{1,4}[nrt]|[ \t]--[ \t]|${LINE_ITEM})[ \t]*`;
 /**
  * Whitespace inside a command: a space, a tab, or a line continuation (a
  * backslash then a line break), which the shell reads as a space.
  */
 const WS = String.raw`(?:[ \t]|\\\r?\n)`;
 /**
- * Up to three wrapper words, each with up to three short options; only `-u`
- * and `-g` take a value (`sudo -u mysql`). Kept this narrow on purpose: it is
- * matched backwards inside every lookbehind, and free-form options with values
- * made a hostile string (`sudo -u keytool -storepass …` repeated) 20× slower.
+ * Up to three wrapper words, each with up to three options: short ones, of which only `-u`, `-g`,
+ * `-n`, `-s`, `-k` take a value (`sudo -u mysql`, `nice -n 10`, `watch -n 5`, `timeout -s KILL`),
+ * and long ones with an optional `=value` (`sudo --user=mysql`); `timeout` then its duration
+ * (`timeout 30`, `timeout 1.5m`). Kept this narrow on purpose: it is matched backwards inside every
+ * lookbehind, and free-form options with values made a hostile string (`sudo -u keytool
+ * -storepass …` repeated) 20× slower.
  */
-const WRAPPERS = String.raw`(?:(?:sudo|doas|env|nohup|time|exec|command|xargs|then|do|else|[A-Za-z_]\w{0,63}=[^\s;&|\x60]{0,256})(?:[ \t]+-(?:[ug][ \t]+[\w.@-]{1,32}|[A-Za-z]{1,4})){0,3}[ \t]+){0,3}`;
+const WRAPPER_OPTS = String.raw`(?:[ \t]+-(?:[ugnsk][ \t]+[\w.@-]{1,32}|[A-Za-z]{1,4}|-[a-z][a-z-]{0,31}(?:=[\w.@-]{1,64})?)){0,3}`;
+const WRAPPERS = String.raw`(?:(?:(?:sudo|doas|env|nohup|time|exec|command|xargs|then|do|else|nice|ionice|watch|!|[A-Za-z_]\w{0,63}=[^\s;&|\x60]{0,256})${WRAPPER_OPTS}|timeout${WRAPPER_OPTS}[ \t]+\d{1,9}(?:\.\d{1,9})?[smhd]?)[ \t]+){0,3}`;
+/**
+ * A word that is an option (`-c`, `--name`), which may take the next word as its value: a tool
+ * name right after one is that value (`docker run --name mongo -p 27017:27017`), not the tool.
+ * `--` alone and `--opt=value` take none. Used in a negative lookbehind at a word's end.
+ */
+const OPT_WORD = String.raw`(?<![^\s"'])-{1,2}[^\s"'=-][^\s"'=]{0,63}`;
 /** An optional directory before the tool name: `/usr/bin/`, `./`, `C:\Tools\`. */
 const TOOL_PATH = String.raw`(?:[^\s;&|()\x60"'<>]{0,256}[/\\])?`;
 const CMD = `${CMD_START}${WRAPPERS}${TOOL_PATH}`;
+/**
+ * Where a tool whose name is unambiguous as a word (mysql, redis-cli, sqlplus, …) can start: as the
+ * command word (CMD), or as ANY word of a command that does not follow an option (so `docker exec -it
+ * db mysql`, `ssh host mysql`, `timeout 30 mysql`, `kubectl exec pod -- mysql`, `- mysql` in a YAML
+ * list, `C:\> mysql`; not `--name mysql`), optionally with a directory, also a quoted one with
+ * spaces (`& "C:\Program Files\MySQL\bin\mysql.exe"`): the quote must then close right after the
+ * name, and that cheap lookahead is checked first (lookbehinds match backwards), so a long run of
+ * `/` words without quotes does not pay for scanning the path.
+ */
+const ANY_WORD = String.raw`(?:${CMD}|(?<![ \t]|${OPT_WORD})[ \t]+${TOOL_PATH}|["'](?:[^"'\r\n/\\]{0,64}[/\\]){1,8}(?=[\w.-]{1,40}\\{0,4}["']))`;
+/**
+ * A regex source whose ASCII letters match either case (outside escapes and classes), for tool
+ * names: `MYSQL.EXE`, `Mysql`, `SQLCMD`. Flags stay case-sensitive (`-p` is not `-P`).
+ */
+function anyCase(src: string): string {
+  let out = '';
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === '\\') {
+      out += src.slice(i, i + 2);
+      i++;
+    } else if (c === '[') {
+      const end = src.indexOf(']', i + 1);
+      out += src.slice(i, end + 1);
+      i = end;
+    } else if (/[a-z]/i.test(c)) {
+      out += `[${c.toUpperCase()}${c.toLowerCase()}]`;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+/** After an unambiguous tool name: `.exe` in any case, and the closing quote of a quoted path. */
+const TOOL_END = String.raw`(?:\.[Ee][Xx][Ee])?(?:\\{0,4}["'])?`;
 /** How far after the tool a flag may be (characters). Bounds the look back. */
 const CMD_SPAN = 256;
 /** The rest of the command between the tool and a flag: anything but a command separator. */
@@ -185,15 +239,17 @@ const FLAG_LEAD = String.raw`(?:[ \t]|(?<=\\\r?)\n)`;
  */
 function commandFlagRule(
   kind: string,
-  o: { tools: string; flag: string; value: FlagValue; body?: string; prefix?: string; hints: string[] },
+  o: { tools: string; flag: string; value: FlagValue; body?: string; prefix?: string; hints: string[]; anyWord?: boolean },
 ): ScrubRule {
   const flag = `(?:${o.flag})`;
   const sep = FLAG_SEP[o.value];
+  // anyWord: the tool's name is unambiguous as a word, so it may be any word of the command, in any case.
+  const tool = o.anyWord === true ? String.raw`${ANY_WORD}(?:${anyCase(o.tools)})${TOOL_END}` : String.raw`${CMD}(?:${o.tools})(?:\.exe)?`;
   // The lookahead (a value follows) is cheap and runs before the lookbehind, which is not:
   // `mysql -p db` and `-p -h` never pay for the look back.
   return {
     kind,
-    pattern: String.raw`${FLAG_LEAD}${flag}(?=${sep}\S)(?<=${CMD}(?:${o.tools})(?:\.exe)?${o.body ?? CMD_BODY}${WS}+${flag})${sep}${argValue(o.prefix)}`,
+    pattern: String.raw`${FLAG_LEAD}${flag}(?=${sep}\S)(?<=${tool}${o.body ?? CMD_BODY}${WS}+${flag})${sep}${argValue(o.prefix)}`,
     secretGroup: 1,
     hints: o.hints,
   };
@@ -215,6 +271,15 @@ const LOGIN_BODY = String.raw`(?:${WS}+(?:-[^\s;&|\x60]{1,64}(?:${WS}+[^\s;&|\x6
 const SSHPASS_OPTS = String.raw`(?:${WS}+(?:-[fdP][ \t]*[^\s;&|\x60]{1,256}|-[evhV][^\s;&|\x60]{0,63})){0,4}`;
 /** Oracle's `user/` before a password (also `userid=user/`, `"user/…"`), as in `sqlplus scott/tiger@db`. */
 const ORACLE_USER = String.raw`(?:\\{0,4}["'])?(?:[Uu][Ss][Ee][Rr][Ii][Dd]=(?:\\{0,4}["'])?)?[A-Za-z][\w$#]{0,127}/`;
+/** Oracle's `user/SECRET` words after a tool (`tool`: the lookbehind source up to the tool's name). */
+function oracleRule(tool: string, hints: string[]): ScrubRule {
+  return {
+    kind: 'password',
+    pattern: String.raw`${FLAG_LEAD}${ORACLE_USER}(?<=${tool}${CMD_BODY}${WS}+${ORACLE_USER})(?:\\{0,4}")?((?<=/\\{0,4}")[^"\\\r\n]+|(?<=/)[^\s"'\x60;&|@\\]+)`,
+    secretGroup: 1,
+    hints,
+  };
+}
 /** htpasswd's options (`-C 10` takes a number) and its positional words. */
 const HT_OPT = String.raw`[ \t]+(?:-[A-Za-z]{1,8}|\d{1,2})`;
 const HT_WORD = String.raw`[ \t]+(?!-)(?:\\{0,4}"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'\x60;&|]+)`;
@@ -411,14 +476,16 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     flag: '-p',
     value: 'glued',
     hints: ['mysql', 'mariadb'],
+    anyWord: true,
   }),
-  commandFlagRule('password', { tools: 'sshpass', flag: '-p', value: 'either', body: SSHPASS_OPTS, hints: ['sshpass'] }),
+  commandFlagRule('password', { tools: 'sshpass', flag: '-p', value: 'either', body: SSHPASS_OPTS, hints: ['sshpass'], anyWord: true }),
   // -a is the password only to redis-cli and its kin (cp -a, ls -a are not); --pass is the long-flag rule's.
   commandFlagRule('password', {
     tools: 'redis-cli|redis-benchmark|valkey-cli|keydb-cli',
     flag: '-a',
     value: 'spaced',
     hints: ['redis-cli', 'redis-benchmark', 'valkey-cli', 'keydb-cli'],
+    anyWord: true,
   }),
   // Registry and cloud logins: docker, podman, buildah, nerdctl, skopeo, oras, helm registry, crane auth, az (acr), cf login -p.
   commandFlagRule('password', {
@@ -436,23 +503,26 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     flag: '-p',
     value: 'either',
     hints: ['mongo'],
+    anyWord: true,
   }),
   // SQL Server: -P is the password (-p prints statistics).
-  commandFlagRule('password', { tools: 'sqlcmd|bcp|osql', flag: '-P', value: 'either', hints: ['sqlcmd', 'bcp', 'osql'] }),
+  commandFlagRule('password', { tools: 'sqlcmd|bcp|osql', flag: '-P', value: 'either', hints: ['sqlcmd', 'bcp', 'osql'], anyWord: true }),
   // OpenLDAP clients: -w SECRET (-W prompts); ldappasswd also -a OLD and -s NEW.
   commandFlagRule('password', {
     tools: String.raw`ldap(?:search|modify|add|delete|modrdn|passwd|whoami|compare|exop)`,
     flag: '-w',
     value: 'either',
     hints: ['ldap'],
+    anyWord: true,
   }),
-  commandFlagRule('password', { tools: 'ldappasswd', flag: '-[as]', value: 'either', hints: ['ldappasswd'] }),
+  commandFlagRule('password', { tools: 'ldappasswd', flag: '-[as]', value: 'either', hints: ['ldappasswd'], anyWord: true }),
   // Java keystores; -storepass:env NAME and -storepass:file PATH name no secret, so need a space.
   commandFlagRule('password', {
     tools: 'keytool|jarsigner',
     flag: String.raw`-(?:src|dest)?(?:store|key)pass|-new`,
     value: 'spaced',
     hints: ['keytool', 'jarsigner'],
+    anyWord: true,
   }),
   commandFlagRule('password', { tools: 'zip|unzip', flag: '-P', value: 'either', hints: ['zip'] }),
   // 7-Zip: -pSECRET glued; -p alone prompts.
@@ -476,12 +546,10 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   }),
   // Oracle tools: user/SECRET[@connect] (EZConnect, TNS alias or none), also userid=user/SECRET.
   // Every such word of the command (rman target …/… catalog …/…); `/ as sysdba` and /nolog have no user.
-  {
-    kind: 'password',
-    pattern: String.raw`${FLAG_LEAD}${ORACLE_USER}(?<=${CMD}(?:sqlplus|sqlldr|rman|expdp|impdp|exp|imp|dgmgrl)(?:\.exe)?${CMD_BODY}${WS}+${ORACLE_USER})(?:\\{0,4}")?((?<=/\\{0,4}")[^"\\\r\n]+|(?<=/)[^\s"'\x60;&|@\\]+)`,
-    secretGroup: 1,
-    hints: ['sqlplus', 'sqlldr', 'rman', 'exp', 'imp', 'dgmgrl'],
-  },
+  // sqlplus, sqlldr, rman, expdp, impdp, dgmgrl may be any word of the command, in any case; exp and imp,
+  // short and ambiguous, only the command word.
+  oracleRule(`${ANY_WORD}(?:${anyCase('sqlplus|sqlldr|rman|expdp|impdp|dgmgrl')})${TOOL_END}`, ['sqlplus', 'sqlldr', 'rman', 'expdp', 'impdp', 'dgmgrl']),
+  oracleRule(String.raw`${CMD}(?:exp|imp)(?:\.exe)?`, ['exp', 'imp']),
   // htpasswd -b (batch): the password is the last positional, after FILE USER, or after USER with -n.
   {
     kind: 'password',

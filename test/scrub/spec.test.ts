@@ -32,7 +32,12 @@ describe('spec/scrubbing.md', () => {
     ['rman target sys/Pw1@prod catalog rco/Pw2@cat', 'rman target sys/[REDACTED:password]@prod catalog rco/[REDACTED:password]@cat'],
     ['openssl enc -pass env:PW -k Pw3 -in f', 'openssl enc -pass env:PW -k [REDACTED:password] -in f'],
     ['keytool -list -storepass:env STOREPASS', 'keytool -list -storepass:env STOREPASS'],
-    ['echo mysql -pLeaks', 'echo mysql -pLeaks'],
+    ['docker exec db zip -P Leaks a.zip', 'docker exec db zip -P Leaks a.zip'],
+    ['docker exec -it db mysql -pS3cret', 'docker exec -it db mysql -p[REDACTED:password]'],
+    ['MYSQL.EXE -pS3cret', 'MYSQL.EXE -p[REDACTED:password]'],
+    ['docker run --name mongo -p 27017:27017 mongo', 'docker run --name mongo -p 27017:27017 mongo'],
+    ['echo mysql -pOverRedacted', 'echo mysql -p[REDACTED:password]'],
+    ['grep -r mysql -p .', 'grep -r mysql -p .'],
   ])('%s', (input, out) => {
     expect(scrubText(input, rules)).toBe(out);
   });
