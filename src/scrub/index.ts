@@ -27,7 +27,7 @@ export {
   type CompiledRules,
   type CompileOptions,
 } from './compile.js';
-export { loadRulesFile, RulesFileSchema } from './load.js';
+export { loadRulesFile, MAX_FILE_HINT_CHARS, MAX_FILE_HINTS, RulesFileSchema } from './load.js';
 export {
   scrubEvent,
   scrubText,

@@ -38,6 +38,15 @@ export const RulesFileSchema = z.strictObject({
 const PREFIX = 'invalid scrub rules file';
 
 /**
+ * Caps on a file's hints, over all its rules. The hint automaton (compile.ts) has a state per hint
+ * character and a row of up to 129 input classes per state, so its table grows with the total
+ * length of the hints: at these caps it is at most about 34 MB (65,537 states × 129 × 4 bytes),
+ * built in well under a second; without them a large file could exhaust memory at start-up.
+ */
+export const MAX_FILE_HINTS = 4096;
+export const MAX_FILE_HINT_CHARS = 65_536;
+
+/**
  * Parses and checks an operator rules file. Every rule is also compiled, so a
  * bad regex fails here, at startup, with its location.
  *
@@ -59,6 +68,20 @@ export function loadRulesFile(text: string): RuleSet {
     throw new ScrubRulesError(issues, PREFIX);
   }
   const set: RuleSet = { rules: r.data.rules ?? [], keys: r.data.keys ?? [] };
+  let hintCount = 0;
+  let hintChars = 0;
+  for (const rule of set.rules) {
+    for (const h of rule.hints ?? []) {
+      hintCount++;
+      hintChars += h.length;
+    }
+  }
+  if (hintCount > MAX_FILE_HINTS || hintChars > MAX_FILE_HINT_CHARS) {
+    throw new ScrubRulesError(
+      [`rules: ${hintCount} hints of ${hintChars} characters in all; at most ${MAX_FILE_HINTS} hints and ${MAX_FILE_HINT_CHARS} characters`],
+      PREFIX,
+    );
+  }
   try {
     compileRules(set);
   } catch (e) {

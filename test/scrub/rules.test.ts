@@ -81,6 +81,28 @@ describe('operator rules file', () => {
     expect(e.issues.length).toBeGreaterThan(0);
   });
 
+  it('caps the hints of a file: at most 4,096 hints and 65,536 characters in all', () => {
+    const file = (rules: number, hints: number, len: number) =>
+      JSON.stringify({
+        version: 1,
+        rules: Array.from({ length: rules }, (_, i) => ({
+          kind: 'k',
+          pattern: `zq${i}x`,
+          hints: Array.from({ length: hints }, (_, j) => `${i}_${j}_`.padEnd(len, 'h')),
+        })),
+      });
+    // At the caps: accepted.
+    expect(loadRulesFile(file(16, 256, 16)).rules).toHaveLength(16);
+    expect(loadRulesFile(file(16, 64, 64)).rules).toHaveLength(16);
+    // One hint too many, or one character too many.
+    const many = rulesError(() => loadRulesFile(file(16, 257, 8)));
+    expect(many.message).toBe('invalid scrub rules file: rules: 4112 hints of 32896 characters in all; at most 4096 hints and 65536 characters');
+    const over = JSON.parse(file(16, 64, 64)) as { rules: unknown[] };
+    over.rules.push({ kind: 'k', pattern: 'zqx', hints: ['z'] });
+    const long = rulesError(() => loadRulesFile(JSON.stringify(over)));
+    expect(long.issues).toEqual(['rules: 1025 hints of 65537 characters in all; at most 4096 hints and 65536 characters']);
+  });
+
   it('lists every bad rule, not just the first', () => {
     const e = rulesError(() => loadRulesFile('{"version":1,"rules":[{"kind":"ok","pattern":"fine"},{"kind":"k","pattern":"("},{"kind":"k2","pattern":"(x*)*"}]}'));
     expect(e.issues).toHaveLength(2);
