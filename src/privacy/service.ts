@@ -43,6 +43,19 @@ export interface SweepReport {
 }
 
 export class PrivacyService {
+  /**
+   * Hold changes and each batch of an entry prune take turns here: a batch
+   * re-checks its entries' holds and prunes them inside one turn, and a hold
+   * is written inside one, so a hold acknowledged before a batch's turn is
+   * seen by it, and a batch that went first pruned before the hold existed.
+   */
+  private holdTurn: Promise<unknown> = Promise.resolve();
+  private readonly inHoldTurn = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = this.holdTurn.then(fn, fn);
+    this.holdTurn = run.catch(() => {});
+    return run;
+  };
+
   constructor(
     private readonly log: Log,
     private readonly vault: Vault,
@@ -59,7 +72,7 @@ export class PrivacyService {
     const now = this.now();
     const pii = await this.sweep({ dryRun: opts.dryRun, now });
     if (!opts.entries) return { pii };
-    const entries = await pruneEntries(this.log, this.vault, this.entryRetention, { dryRun: opts.dryRun, now });
+    const entries = await pruneEntries(this.log, this.vault, this.entryRetention, { dryRun: opts.dryRun, now, holdTurn: this.inHoldTurn });
     if (!opts.dryRun && entries.pruned > 0) this.logger.info({ pruned: entries.pruned, held: entries.held }, 'pruned entries past retention');
     return { pii, entries };
   }
@@ -67,7 +80,7 @@ export class PrivacyService {
   /** Sets or lifts a legal hold on a run; logged like subject holds. */
   async runHold(caller: Caller, runId: string, set: boolean, reason: string | undefined): Promise<{ changed: boolean; receipt?: Receipt }> {
     if (set && !(await this.runExists(caller.tenant, runId))) throw new TlogError('NOT_FOUND', 'no events of this run are logged');
-    const changed = await this.vault.setRunHold(caller.tenant, runId, set ? { ...(reason ? { reason } : {}) } : undefined);
+    const changed = await this.inHoldTurn(() => this.vault.setRunHold(caller.tenant, runId, set ? { ...(reason ? { reason } : {}) } : undefined));
     if (!changed) return { changed };
     const logged = await logSystemEvent(this.log, this.ids, caller.tenant, {
       action: set ? 'hold.set' : 'hold.clear',
@@ -127,7 +140,7 @@ export class PrivacyService {
 
   /** Sets (`reason` given) or lifts (undefined) a legal hold; each change is logged. */
   async hold(caller: Caller, subject: string, set: boolean, reason: string | undefined): Promise<{ pseudonym: string; changed: boolean; receipt?: Receipt }> {
-    const r = await this.vault.setHold(caller.tenant, subject, set ? { ...(reason ? { reason } : {}) } : undefined);
+    const r = await this.inHoldTurn(() => this.vault.setHold(caller.tenant, subject, set ? { ...(reason ? { reason } : {}) } : undefined));
     if (!r) throw new TlogError('NOT_FOUND', 'no personal data is stored for this subject');
     if (!r.changed) return { pseudonym: r.pseudonym, changed: false };
     const logged = await logSystemEvent(this.log, this.ids, caller.tenant, {

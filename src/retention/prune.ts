@@ -29,15 +29,38 @@ export interface PruneReport {
 const DAY = 86_400_000;
 const BATCH = 1000;
 
-export async function pruneEntries(log: Log, vault: Vault, policy: EntryRetention, opts: { dryRun: boolean; now: number }): Promise<PruneReport> {
+/** Runs `fn` in the turn that hold changes also take (PrivacyService). */
+export type HoldTurn = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export async function pruneEntries(
+  log: Log,
+  vault: Vault,
+  policy: EntryRetention,
+  opts: { dryRun: boolean; now: number; holdTurn?: HoldTurn },
+): Promise<PruneReport> {
   const oldest = opts.now - Math.min(policy.days.operational, policy.days.compliance) * DAY;
   const size = log.head.treeSize;
+  const holdTurn: HoldTurn = opts.holdTurn ?? ((fn) => fn());
   let pruned = 0;
   let held = 0;
-  let batch: number[] = [];
+  let batch: { index: number; tenant: string; event: { run_id?: string } }[] = [];
+  // The scan's hold check may be stale by the time its batch is written (a
+  // hold acknowledged meanwhile): each entry is checked again, in the hold
+  // turn, right before the batch is pruned.
   const flush = async () => {
-    if (!opts.dryRun && batch.length > 0) await log.prune(batch, opts.now);
+    const candidates = batch;
     batch = [];
+    if (opts.dryRun || candidates.length === 0) return;
+    await holdTurn(async () => {
+      const keep: number[] = [];
+      for (const c of candidates) {
+        if (await isHeld(vault, c.tenant, c.event)) {
+          pruned--;
+          held++;
+        } else keep.push(c.index);
+      }
+      if (keep.length > 0) await log.prune(keep, opts.now);
+    });
   };
   for (let index = 0; index < size; index++) {
     let leaf: Uint8Array;
@@ -57,7 +80,7 @@ export async function pruneEntries(log: Log, vault: Vault, policy: EntryRetentio
       continue;
     }
     pruned++;
-    batch.push(index);
+    batch.push({ index, tenant: record.tenant, event: record.event });
     if (batch.length >= BATCH) await flush();
   }
   await flush();

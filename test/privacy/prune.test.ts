@@ -83,3 +83,50 @@ describe('entry pruning', () => {
     t = await startTestServer({}, dir);
   });
 });
+
+describe('a legal hold acknowledged while a prune is running', () => {
+  let t: TestServer;
+  let now = Date.UTC(2026, 0, 1);
+  let privacy: string;
+  const idx: Record<string, number> = {};
+
+  beforeAll(async () => {
+    t = await startTestServer({ retentionOperationalDays: 30, retentionComplianceDays: 365, retentionSweepSeconds: 0 }, undefined, { now: () => now });
+    privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
+    for (const run of ['run-late-hold', 'läuf 7'])
+      idx[run] = (await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { retention: 'operational', run_id: run }))).json.index;
+  });
+  afterAll(() => t.close());
+
+  it("keeps the run's entries: each batch re-checks holds in the turn hold changes take", async () => {
+    now += 31 * DAY;
+    // The scan reads "not held"; the hold is then set and acknowledged before the batch is written.
+    const vault = t.server.vault as unknown as { runHeld: (tenant: string, run: string) => Promise<boolean> };
+    const runHeld = vault.runHeld.bind(vault);
+    let first = true;
+    vault.runHeld = async (tenant, run) => {
+      const stale = await runHeld(tenant, run);
+      if (first && run === 'run-late-hold') {
+        first = false;
+        expect((await post(`${t.url}/v1/runs/run-late-hold/hold`, privacy, { reason: 'late' })).status).toBe(201);
+      }
+      return stale;
+    };
+    try {
+      const applied = await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '');
+      expect(applied.json.entries).toEqual({ pruned: 1, held: 1 });
+    } finally {
+      vault.runHeld = runHeld;
+    }
+    expect((await get(`${t.url}/v1/entries/${idx['run-late-hold']}`, t.auditorToken)).status).toBe(200);
+    expect((await get(`${t.url}/v1/entries/${idx['läuf 7']}`, t.auditorToken)).status).toBe(410);
+  });
+
+  it('holds any run id an event can carry (spaces, non-ASCII)', async () => {
+    const id = (await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(2, { retention: 'operational', run_id: 'läuf 8' }))).json.index;
+    expect((await post(`${t.url}/v1/runs/${encodeURIComponent('läuf 8')}/hold`, privacy, {})).status).toBe(201);
+    now += 31 * DAY;
+    expect((await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '')).json.entries.held).toBeGreaterThanOrEqual(1);
+    expect((await get(`${t.url}/v1/entries/${id}`, t.auditorToken)).status).toBe(200);
+  });
+});
