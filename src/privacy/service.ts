@@ -80,15 +80,11 @@ export class PrivacyService {
   /** Sets or lifts a legal hold on a run; logged like subject holds. */
   async runHold(caller: Caller, runId: string, set: boolean, reason: string | undefined): Promise<{ changed: boolean; receipt?: Receipt }> {
     if (set && !(await this.runExists(caller.tenant, runId))) throw new TlogError('NOT_FOUND', 'no events of this run are logged');
-    const changed = await this.inHoldTurn(() => this.vault.setRunHold(caller.tenant, runId, set ? { ...(reason ? { reason } : {}) } : undefined));
+    await this.relogOutbox();
+    const event = this.eventJson({ action: set ? 'hold.set' : 'hold.clear', ...(caller.keyId ? { keyId: caller.keyId } : {}), resource: `run:${runId}`, ...(reason ? { reason } : {}) });
+    const changed = await this.inHoldTurn(() => this.vault.setRunHold(caller.tenant, runId, set ? { ...(reason ? { reason } : {}) } : undefined, event));
     if (!changed) return { changed };
-    const logged = await logSystemEvent(this.log, this.ids, caller.tenant, {
-      action: set ? 'hold.set' : 'hold.clear',
-      ...(caller.keyId ? { keyId: caller.keyId } : {}),
-      resource: `run:${runId}`,
-      ...(reason ? { reason } : {}),
-    });
-    return { changed, receipt: logged.receipt };
+    return { changed, receipt: await this.logOutboxEvent(caller.tenant, event) };
   }
 
   /** GDPR Art. 15: the values and the events that point at them. The read is logged before anything is returned. */
@@ -140,16 +136,13 @@ export class PrivacyService {
 
   /** Sets (`reason` given) or lifts (undefined) a legal hold; each change is logged. */
   async hold(caller: Caller, subject: string, set: boolean, reason: string | undefined): Promise<{ pseudonym: string; changed: boolean; receipt?: Receipt }> {
-    const r = await this.inHoldTurn(() => this.vault.setHold(caller.tenant, subject, set ? { ...(reason ? { reason } : {}) } : undefined));
+    await this.relogOutbox();
+    const make = (pseudonym: string) =>
+      this.eventJson({ action: set ? 'hold.set' : 'hold.clear', ...(caller.keyId ? { keyId: caller.keyId } : {}), resource: pseudonym, ...(reason ? { reason } : {}) });
+    const r = await this.inHoldTurn(() => this.vault.setHold(caller.tenant, subject, set ? { ...(reason ? { reason } : {}) } : undefined, make));
     if (!r) throw new TlogError('NOT_FOUND', 'no personal data is stored for this subject');
-    if (!r.changed) return { pseudonym: r.pseudonym, changed: false };
-    const logged = await logSystemEvent(this.log, this.ids, caller.tenant, {
-      action: set ? 'hold.set' : 'hold.clear',
-      ...(caller.keyId ? { keyId: caller.keyId } : {}),
-      resource: r.pseudonym,
-      ...(reason ? { reason } : {}),
-    });
-    return { pseudonym: r.pseudonym, changed: true, receipt: logged.receipt };
+    if (!r.changed || !r.event) return { pseudonym: r.pseudonym, changed: false };
+    return { pseudonym: r.pseudonym, changed: true, receipt: await this.logOutboxEvent(caller.tenant, r.event) };
   }
 
   /**
@@ -164,6 +157,8 @@ export class PrivacyService {
     const groups = await this.vault.expired(now);
     const report = { subjects: 0, values: 0, held: 0 };
     const erasing = !opts.dryRun;
+    // A partial erasure of an earlier sweep whose event was cut off is logged first.
+    if (erasing) await this.relogOutbox();
     // One memtable flush before and one compaction after the whole sweep, not one each per
     // subject (Vault.beginSweep, RetentionScope.deferPurge). The compaction runs even if the
     // sweep stops half-way; a crash leaves purge-pending marks that start-up finishes, and a
@@ -206,15 +201,38 @@ export class PrivacyService {
       throw e;
     }
     if (out.state === 'erased') await this.appendEvent(out.tombstone.tenant, out.tombstone.event);
-    else if (out.state === 'partial') await this.appendEvent(out.tenant, out.event);
+    else if (out.state === 'partial') await this.logOutboxEvent(out.tenant, out.event);
     else return;
     report.subjects++;
     report.values += out.values;
   }
 
-  /** Start-up: re-log erasure events a crash cut off between the vault commit and the log append. */
+  /**
+   * Logs a system event that waits in the vault's outbox (its change is in
+   * the vault already), then takes it out. The append is idempotent by
+   * event_id, so an event logged by an earlier attempt is not logged twice.
+   */
+  private async logOutboxEvent(tenant: string, event: Record<string, unknown>): Promise<Receipt> {
+    const receipt = await this.appendEvent(tenant, event);
+    await this.vault.logged(String(event.event_id));
+    return receipt;
+  }
+
+  /**
+   * Logs what the outbox still holds: events whose change reached the vault
+   * and whose append failed or was cut off (a full queue, a crash, a stop).
+   * Runs at start-up, and before hold changes and sweeps, so a retried
+   * request finds its event logged.
+   */
+  private async relogOutbox(): Promise<number> {
+    const pending = await this.vault.outbox();
+    for (const { tenant, event } of pending) await this.logOutboxEvent(tenant, event);
+    return pending.length;
+  }
+
+  /** Start-up: re-log erasure, hold and partial-erasure events a crash cut off between the vault commit and the log append. */
   async recover(): Promise<number> {
-    let n = 0;
+    let n = await this.relogOutbox();
     for (const t of await this.vault.tombstones()) {
       const tenant = t.tenant;
       const id = String(t.event.event_id);

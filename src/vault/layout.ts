@@ -25,6 +25,10 @@
  *   'u' tag(32)                 → 8 random bytes: an erasure of this subject is shredded and not yet
  *                                 purged (written with the shred, deleted after the compaction;
  *                                 start-up and a repeated erasure finish what a crash cut off)
+ *   'o' event_id                → {tenant, event}: a system event whose change is in the vault and
+ *                                 that is not yet known to be logged (a partial retention erasure, a
+ *                                 hold set or lifted): written in the change's batch, deleted once
+ *                                 the event is in the log; start-up and later changes re-log it
  * A subject's record and its value records share the prefix 'v' ‖ tag (the
  * subject record sorts first: its key is the prefix itself), so erasure
  * purges one contiguous range with one compaction.
@@ -44,6 +48,7 @@ export const VP = {
   erasedValue: 0x79, // 'y'
   runHold: 0x68, // 'h'
   purgePending: 0x75, // 'u'
+  outbox: 0x6f, // 'o'
 } as const;
 
 /** A subject tag: HMAC-SHA-256. */
@@ -79,6 +84,8 @@ export function subjectRange(tag: Uint8Array): { gte: Uint8Array; lt: Uint8Array
 }
 export const pseudonymKey = (pseudonym: string) => concatBytes(one(VP.pseudonym), utf8(pseudonym));
 export const tombstoneKey = (tag: Uint8Array) => concatBytes(one(VP.tombstone), tag);
+/** A system event waiting to be logged (the vault's outbox), by its event_id. */
+export const outboxKey = (eventId: string) => concatBytes(one(VP.outbox), utf8(eventId));
 export const erasedSubjectKey = (pseudonym: string) => concatBytes(one(VP.erasedSubject), utf8(pseudonym));
 export const erasedValueKey = (pointer: string) => concatBytes(one(VP.erasedValue), utf8(pointer));
 

@@ -23,6 +23,7 @@ import { randomId } from './ids.js';
 import {
   erasedSubjectKey,
   erasedValueKey,
+  outboxKey,
   bucketEnd,
   expiredRange,
   parseRetentionKey,
@@ -553,6 +554,8 @@ export class Vault {
       // Its value is random: a sweep's cleanup deletes a mark only if it is still the one it saw.
       ops.push({ type: 'put', key: purgePendingKey(tag), value: random(8) });
       if (!whole) {
+        // No tombstone records a partial erasure: its event waits in the outbox until it is logged.
+        ops.push(outboxPut(rec.tenant, event));
         await this.writer.write(ops);
         step('shred');
         if (!scope?.deferPurge) await this.purgeAndClear(tag);
@@ -677,7 +680,12 @@ export class Vault {
    * erased) subject is `undefined`: there is nothing to hold, and another
    * tenant's subject must look exactly like one never seen.
    */
-  async setHold(tenant: string, subject: string, hold: { reason?: string } | undefined): Promise<{ pseudonym: string; changed: boolean } | undefined> {
+  async setHold(
+    tenant: string,
+    subject: string,
+    hold: { reason?: string } | undefined,
+    makeEvent: (pseudonym: string) => Record<string, unknown>,
+  ): Promise<{ pseudonym: string; changed: boolean; event?: Record<string, unknown> } | undefined> {
     const tag = this.tagOf(tenant, subject);
     const name = toHex(tag);
     return this.locks.exclusive(name, async () => {
@@ -687,20 +695,35 @@ export class Vault {
       const next: SubjectRecord = { ...rec };
       if (hold) next.hold = { since: this.now(), ...(hold.reason ? { reason: hold.reason } : {}) };
       else delete next.hold;
-      await this.writer.write([{ type: 'put', key: subjectKey(tag), value: encodeSubject(next) }]);
-      return { pseudonym: rec.pseudonym, changed: true };
+      // The change and its event (in the outbox) in one batch: a hold is never in force unlogged for good.
+      const event = makeEvent(rec.pseudonym);
+      await this.writer.write([{ type: 'put', key: subjectKey(tag), value: encodeSubject(next) }, outboxPut(tenant, event)]);
+      return { pseudonym: rec.pseudonym, changed: true, event };
     });
   }
 
   /** Sets or lifts a legal hold on a run (its entries are never pruned while it is set). */
-  async setRunHold(tenant: string, runId: string, hold: { reason?: string } | undefined): Promise<boolean> {
+  async setRunHold(tenant: string, runId: string, hold: { reason?: string } | undefined, event: Record<string, unknown>): Promise<boolean> {
     const key = runHoldKey(tenant, runId);
     return this.locks.exclusive(`run\u0000${tenant}\u0000${runId}`, async () => {
       const had = (await this.db.get(key)) !== undefined;
       if (had === !!hold) return false;
-      await this.writer.write(hold ? [{ type: 'put', key, value: encodeJson({ since: this.now(), ...(hold.reason ? { reason: hold.reason } : {}) }) }] : [{ type: 'del', key }]);
+      const change: VaultOp = hold ? { type: 'put', key, value: encodeJson({ since: this.now(), ...(hold.reason ? { reason: hold.reason } : {}) }) } : { type: 'del', key };
+      await this.writer.write([change, outboxPut(tenant, event)]);
       return true;
     });
+  }
+
+  /** The system events whose changes are in the vault and that may not be logged yet (oldest first is not promised). */
+  async outbox(): Promise<{ tenant: string; event: Record<string, unknown> }[]> {
+    const out: { tenant: string; event: Record<string, unknown> }[] = [];
+    for await (const v of this.db.values(prefixRange(VP.outbox))) out.push(decodeJson<{ tenant: string; event: Record<string, unknown> }>(v, 'outbox entry'));
+    return out;
+  }
+
+  /** The event is in the log: it leaves the outbox (unsynced: a lost deletion only re-logs it, idempotently). */
+  async logged(eventId: string): Promise<void> {
+    await this.db.del(outboxKey(eventId));
   }
 
   async runHeld(tenant: string, runId: string): Promise<boolean> {
@@ -805,4 +828,9 @@ function inItemOrder(items: readonly PiiItem[], handles: Map<string, SubjectHand
     const g = subjects.indexOf(handles.get(item.subject)!);
     return refs[g]![next[g]!++]!;
   });
+}
+
+/** An outbox entry for `event` (spec/privacy.md §6: changes and their events are written together). */
+function outboxPut(tenant: string, event: Record<string, unknown>): VaultOp {
+  return { type: 'put', key: outboxKey(String(event.event_id)), value: encodeJson({ tenant, event }) };
 }
