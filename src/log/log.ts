@@ -550,6 +550,16 @@ export class Log {
     await this.store.prune(entries);
   }
 
+  /** Before the first deletion of a prune: the leaves go to a table file of their own (LogStore.flushMemtable). */
+  async beginPrune(): Promise<void> {
+    await this.store.flushMemtable();
+  }
+
+  /** After pruning: compacts the pruned leaves' bytes out of the database's files (LogStore.purgeEntries). */
+  async purgePruned(first: number, last: number): Promise<void> {
+    await this.store.purgeEntries(first, last);
+  }
+
   /**
    * A C2SP tlog-proof for an entry against the latest head: the leaf bytes go
    * in `extra`, so the receipt verifies offline with only the verifier key.

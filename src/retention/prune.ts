@@ -44,6 +44,9 @@ export async function pruneEntries(
   let pruned = 0;
   let held = 0;
   let batch: { index: number; tenant: string; event: { run_id?: string } }[] = [];
+  // The range pruned: compacted once at the end, so the leaves' bytes leave the files.
+  let first = Infinity;
+  let last = -1;
   // The scan's hold check may be stale by the time its batch is written (a
   // hold acknowledged meanwhile): each entry is checked again, in the hold
   // turn, right before the batch is pruned.
@@ -59,7 +62,12 @@ export async function pruneEntries(
           held++;
         } else keep.push(c.index);
       }
-      if (keep.length > 0) await log.prune(keep, opts.now);
+      if (keep.length > 0) {
+        if (last < 0) await log.beginPrune();
+        await log.prune(keep, opts.now);
+        first = Math.min(first, keep[0]!);
+        last = Math.max(last, keep[keep.length - 1]!);
+      }
     });
   };
   for (let index = 0; index < size; index++) {
@@ -84,6 +92,7 @@ export async function pruneEntries(
     if (batch.length >= BATCH) await flush();
   }
   await flush();
+  if (last >= 0) await log.purgePruned(first, last);
   return { pruned, held };
 }
 

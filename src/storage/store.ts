@@ -182,6 +182,24 @@ export class LogStore {
     await b.write({ sync: true });
   }
 
+  /**
+   * Writes the memtable to a table file and retires its write-ahead log
+   * (compactRange flushes first; this range holds no key, so nothing is
+   * compacted). Pruning flushes before its deletions and again after them:
+   * a leaf and its deletion flushed into one table file both survive there
+   * (a flush keeps every version, and compaction leaves a lone file at the
+   * deepest level alone); in separate files, compaction merges them away.
+   */
+  async flushMemtable(): Promise<void> {
+    await this.compact(new Uint8Array([0]), new Uint8Array([0, 1]));
+  }
+
+  /** After pruning entries [first, last]: flush, then compact them, so their leaves' bytes leave the files. */
+  async purgeEntries(first: number, last: number): Promise<void> {
+    await this.flushMemtable();
+    await this.compact(entryKey(first), entryKey(last + 1));
+  }
+
   /** Forces LevelDB to rewrite the key range into new tables (drops overwritten and deleted bytes). */
   async compact(start: Bytes, end: Bytes): Promise<void> {
     // classic-level has compactRange; the abstract-level typings do not declare it.

@@ -14,6 +14,7 @@ import { nodeSha256 } from '../../src/server.js';
 import { parseVerifierKey } from '../../src/note/index.js';
 import { verifyCheckpoint, verifyInclusion, verifyReceipt } from '../../src/verifier/index.js';
 import { get, makeKey, post, sampleEvent, startTestServer, type TestServer } from '../helpers.js';
+import { byteSearch } from './helpers.js';
 
 const DAY = 86_400_000;
 
@@ -128,5 +129,31 @@ describe('a legal hold acknowledged while a prune is running', () => {
     now += 31 * DAY;
     expect((await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '')).json.entries.held).toBeGreaterThanOrEqual(1);
     expect((await get(`${t.url}/v1/entries/${id}`, t.auditorToken)).status).toBe(200);
+  });
+});
+
+describe('pruned leaves leave the files', () => {
+  let t: TestServer;
+  let now = Date.UTC(2026, 0, 1);
+
+  beforeAll(async () => {
+    t = await startTestServer({ retentionOperationalDays: 30, retentionComplianceDays: 365, retentionSweepSeconds: 0 }, undefined, { now: () => now });
+  });
+  afterAll(() => t.close());
+
+  it('no byte of a pruned leaf is left in the log database (write-ahead log, tables) once the prune answers', async () => {
+    // metadata is not indexed: these words are only in the leaves.
+    const words = { a: 'zq-prune-word-4417', b: 'zq-prune-word-8830' };
+    const idx: number[] = [];
+    for (const w of Object.values(words)) idx.push((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { retention: 'operational', metadata: { note: w } }))).json.index);
+    const kept = 'zq-kept-word-1290';
+    await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(2, { retention: 'compliance', metadata: { note: kept } }));
+    expect(await byteSearch(t.dataDir, words)).not.toEqual([]);
+    now += 31 * DAY;
+    expect((await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '')).json.entries).toEqual({ pruned: 2, held: 0 });
+    for (const i of idx) expect((await get(`${t.url}/v1/entries/${i}`, t.auditorToken)).status).toBe(410);
+    // Before, the deletions only hid them: the leaves stayed in the write-ahead log and tables.
+    expect(await byteSearch(t.dataDir, words)).toEqual([]);
+    expect(await byteSearch(t.dataDir, { kept })).not.toEqual([]);
   });
 });
