@@ -43,7 +43,7 @@ export function registerSubjects(program: Command): void {
 
   const retention = program.command('retention').description('Retention of personal data');
   addApiOptions(retention.command('run').description('Run the retention sweep (a dry run unless --apply); admin token'))
-    .option('--apply', 'erase for real (default: only print what would be erased)')
+    .option('--apply', 'erase for real (default: print what would be erased: subjects by pseudonym, entry ranges)')
     .action(async (o: ApiOpts & { apply?: boolean }) => {
       print(await call(o, 'POST', `/v1/retention/run${o.apply ? '?apply=true' : ''}`));
     });

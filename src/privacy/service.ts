@@ -40,7 +40,26 @@ export interface SweepReport {
   readonly subjects: number;
   readonly values: number;
   readonly held: number;
+  /**
+   * A dry run's list of what it would erase, and of the held subjects it
+   * would skip, by pseudonym (never a subject id): at most DETAILS_MAX.
+   */
+  readonly details?: SweepDetail[];
+  readonly details_truncated?: true;
 }
+
+export interface SweepDetail {
+  readonly tenant: string;
+  readonly pseudonym: string;
+  /** Values past retention. */
+  readonly values: number;
+  readonly held?: true;
+}
+
+/** Items a dry run lists at most (subjects here, entry ranges in PruneReport). */
+export const DETAILS_MAX = 1000;
+
+type Counted = { subjects: number; values: number; held: number; details?: SweepDetail[]; details_truncated?: true };
 
 export class PrivacyService {
   /**
@@ -155,7 +174,7 @@ export class PrivacyService {
     // Subjects that may hold expired values: the retention index lists a
     // subject by the hour its values expire, so some have none yet.
     const groups = await this.vault.expired(now);
-    const report = { subjects: 0, values: 0, held: 0 };
+    const report: Counted = { subjects: 0, values: 0, held: 0, ...(opts.dryRun ? { details: [] } : {}) };
     const erasing = !opts.dryRun;
     // A partial erasure of an earlier sweep whose event was cut off is logged first.
     if (erasing) await this.relogOutbox();
@@ -174,9 +193,13 @@ export class PrivacyService {
   }
 
   /** One subject of a sweep: counted (dry run, held) or erased as far as expired, and logged. */
-  private async sweepOne(g: { tag: Uint8Array; buckets: number[] }, now: number, dryRun: boolean, report: { subjects: number; values: number; held: number }): Promise<void> {
+  private async sweepOne(g: { tag: Uint8Array; buckets: number[] }, now: number, dryRun: boolean, report: Counted): Promise<void> {
     if (await this.vault.heldTag(g.tag)) {
-      if ((await this.vault.expiredValues(g.tag, now)) > 0) report.held++;
+      const n = await this.vault.expiredValues(g.tag, now);
+      if (n > 0) {
+        report.held++;
+        await this.detail(report, g.tag, n, true);
+      }
       return;
     }
     if (dryRun) {
@@ -184,6 +207,7 @@ export class PrivacyService {
       if (n > 0) {
         report.subjects++;
         report.values += n;
+        await this.detail(report, g.tag, n, false);
       }
       return;
     }
@@ -205,6 +229,17 @@ export class PrivacyService {
     else return;
     report.subjects++;
     report.values += out.values;
+  }
+
+  /** A dry run's line for the subject `tag` (its tenant and pseudonym; no subject id is stored to show). */
+  private async detail(report: Counted, tag: Uint8Array, values: number, held: boolean): Promise<void> {
+    if (!report.details) return;
+    if (report.details.length >= DETAILS_MAX) {
+      report.details_truncated = true;
+      return;
+    }
+    const who = await this.vault.describe(tag);
+    if (who) report.details.push({ tenant: who.tenant, pseudonym: who.pseudonym, values, ...(held ? { held: true as const } : {}) });
   }
 
   /**

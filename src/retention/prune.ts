@@ -24,7 +24,12 @@ export interface EntryRetention {
 export interface PruneReport {
   readonly pruned: number;
   readonly held: number;
+  /** A dry run's list of the entries it would prune, as [first, last] index ranges: at most 1,000. */
+  readonly ranges?: [number, number][];
+  readonly ranges_truncated?: true;
 }
+
+const RANGES_MAX = 1000;
 
 const DAY = 86_400_000;
 const BATCH = 1000;
@@ -44,6 +49,9 @@ export async function pruneEntries(
   let pruned = 0;
   let held = 0;
   let batch: { index: number; tenant: string; event: { run_id?: string } }[] = [];
+  // A dry run lists what it would prune (consecutive indexes as one range).
+  const ranges: [number, number][] | undefined = opts.dryRun ? [] : undefined;
+  let truncated = false;
   // The range pruned: compacted once at the end, so the leaves' bytes leave the files.
   let first = Infinity;
   let last = -1;
@@ -88,12 +96,18 @@ export async function pruneEntries(
       continue;
     }
     pruned++;
+    if (ranges) {
+      const r = ranges[ranges.length - 1];
+      if (r && r[1] === index - 1) r[1] = index;
+      else if (ranges.length < RANGES_MAX) ranges.push([index, index]);
+      else truncated = true;
+    }
     batch.push({ index, tenant: record.tenant, event: record.event });
     if (batch.length >= BATCH) await flush();
   }
   await flush();
   if (last >= 0) await log.purgePruned(first, last);
-  return { pruned, held };
+  return { pruned, held, ...(ranges ? { ranges } : {}), ...(truncated ? { ranges_truncated: true as const } : {}) };
 }
 
 /**

@@ -797,6 +797,12 @@ export class Vault {
     });
   }
 
+  /** The tenant and pseudonym of the subject with this tag (a dry run's listing), if it is stored. */
+  async describe(tag: Bytes): Promise<{ tenant: string; pseudonym: string } | undefined> {
+    const rec = await this.readSubject(tag);
+    return rec ? { tenant: rec.tenant, pseudonym: rec.pseudonym } : undefined;
+  }
+
   /** Whether the subject with this tag is under a legal hold. */
   async heldTag(tag: Bytes): Promise<boolean> {
     return !!(await this.readSubject(tag))?.hold;

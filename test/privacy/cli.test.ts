@@ -40,3 +40,26 @@ describe('subjects and retention CLI', () => {
     expect(applied.dry_run).toBe(false);
   });
 });
+
+describe('retention run lists what it would erase', () => {
+  let t: TestServer;
+  let now = Date.UTC(2026, 5, 1);
+  let index: number;
+  beforeAll(async () => {
+    t = await startTestServer({ piiRetentionDays: 90, retentionOperationalDays: 30, retentionSweepSeconds: 0 }, undefined, { now: () => now });
+    index = (await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { retention: 'operational', pii: { email: { subject: 'lee@example.org', value: 'lee.value@example.org' } } }))).json.index;
+  });
+  afterAll(() => t.close());
+
+  it('a dry run prints the subjects by pseudonym and the entry ranges; --apply then erases and prunes them', async () => {
+    now += 91 * 86_400_000;
+    const cli = async (...args: string[]) => JSON.parse((await run(process.execPath, [CLI, 'retention', 'run', ...args, '--url', t.url, '--token', t.adminToken])).stdout);
+    const dry = await cli();
+    expect(dry.pii.details).toEqual([{ tenant: 'acme', pseudonym: expect.stringMatching(/^ps_[A-Za-z0-9_-]{22}$/), values: 1 }]);
+    expect(dry.entries.ranges).toEqual([[index, index]]); // the key events before it are compliance-class
+    expect(JSON.stringify(dry)).not.toContain('lee');
+    const applied = await cli('--apply');
+    expect(applied.pii).toEqual({ subjects: 1, values: 1, held: 0 });
+    expect(applied.entries).toEqual({ pruned: 1, held: 0 });
+  });
+});

@@ -36,8 +36,19 @@ describe('retention sweep', () => {
     const r = await post(`${t.url}/v1/retention/run`, t.adminToken, '');
     expect(r.status).toBe(200);
     expect(r.json.dry_run).toBe(true);
-    expect(r.json.pii).toEqual({ subjects: 1, values: 1, held: 1 });
-    expect((await get(`${t.url}/v1/subjects/old-subject?purpose=check`, privacy)).json.values).toHaveLength(1);
+    expect(r.json.pii).toMatchObject({ subjects: 1, values: 1, held: 1 });
+    const old = await get(`${t.url}/v1/subjects/old-subject?purpose=check`, privacy);
+    expect(old.json.values).toHaveLength(1);
+    const held = await get(`${t.url}/v1/subjects/held-subject?purpose=check`, privacy);
+    // What it would erase and what it skips, by pseudonym: never a subject id.
+    expect(r.json.pii.details).toHaveLength(2);
+    expect(r.json.pii.details).toEqual(
+      expect.arrayContaining([
+        { tenant: 'acme', pseudonym: old.json.pseudonym, values: 1 },
+        { tenant: 'acme', pseudonym: held.json.pseudonym, values: 1, held: true },
+      ]),
+    );
+    expect(JSON.stringify(r.json)).not.toMatch(/old-subject|held-subject|@example\.org/);
   });
 
   it('applied, it erases the expired subject through the logged erasure path and skips the held one', async () => {
