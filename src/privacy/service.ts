@@ -86,8 +86,27 @@ export class PrivacyService {
     private readonly runExists: (tenant: string, runId: string) => Promise<boolean> = async () => true,
   ) {}
 
+  /** The retention run in progress, if any: runs go one at a time (the timer's and requested ones). */
+  private retaining: Promise<unknown> | undefined;
+
+  get retentionRunning(): boolean {
+    return this.retaining !== undefined;
+  }
+
   /** One retention run: personal values past retention, then (when asked) entries past retention. */
   async retention(opts: { dryRun: boolean; entries: boolean }): Promise<{ pii: SweepReport; entries?: PruneReport }> {
+    // One at a time: two prunes of one range would read and write the same entries twice.
+    while (this.retaining) await this.retaining.catch(() => {});
+    const run = this.retentionNow(opts);
+    this.retaining = run;
+    try {
+      return await run;
+    } finally {
+      this.retaining = undefined;
+    }
+  }
+
+  private async retentionNow(opts: { dryRun: boolean; entries: boolean }): Promise<{ pii: SweepReport; entries?: PruneReport }> {
     const now = this.now();
     const pii = await this.sweep({ dryRun: opts.dryRun, now });
     if (!opts.entries) return { pii };
