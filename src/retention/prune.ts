@@ -12,6 +12,8 @@
 import { decodeRecord, forEachPiiRef } from '../events/index.js';
 import type { Log } from '../log/log.js';
 import { readLeaf } from '../query/leaf.js';
+import { SERVER_ACTOR } from '../log/system-events.js';
+import { PSEUDONYM_PATTERN } from '../vault/ids.js';
 import type { Vault } from '../vault/vault.js';
 
 export type RetentionClass = 'operational' | 'compliance';
@@ -116,10 +118,17 @@ function isErasureEvidence(event: { actor?: { type?: string }; action?: { type?:
   return event.actor?.type === 'system' && event.action?.type === 'pii.erase';
 }
 
-async function isHeld(vault: Vault, tenant: string, event: { run_id?: string }): Promise<boolean> {
+type HeldEvent = { run_id?: string; actor?: { type?: string }; action?: { tool?: string }; target?: { resource?: string } };
+
+async function isHeld(vault: Vault, tenant: string, event: HeldEvent): Promise<boolean> {
   if (event.run_id !== undefined && (await vault.runHeld(tenant, event.run_id))) return true;
   const subjects: string[] = [];
   forEachPiiRef(event, (ref) => subjects.push(ref.subject));
+  // The server's own events about a subject or a run (hold.set, pii.read, …) name it in
+  // target.resource: a standing hold keeps them too, or its own evidence would go first.
+  const about = event.actor?.type === 'system' && event.action?.tool === SERVER_ACTOR ? event.target?.resource : undefined;
+  if (about?.startsWith('run:') && (await vault.runHeld(tenant, about.slice(4)))) return true;
+  if (about !== undefined && PSEUDONYM_PATTERN.test(about)) subjects.push(about);
   for (const s of subjects) if (await vault.heldPseudonym(s)) return true;
   return false;
 }

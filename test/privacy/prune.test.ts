@@ -131,6 +131,20 @@ describe('a legal hold acknowledged while a prune is running', () => {
     expect((await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '')).json.entries.held).toBeGreaterThanOrEqual(1);
     expect((await get(`${t.url}/v1/entries/${id}`, t.auditorToken)).status).toBe(200);
   });
+
+  it("keeps the server's own entries about a held run or subject (hold.set) past the compliance retention", async () => {
+    const person = (await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(3, { pii: { email: { subject: 'kit', value: 'kit@example.org' } } }))).json.index;
+    expect((await post(`${t.url}/v1/subjects/kit/hold`, privacy, { reason: 'case 31' })).status).toBe(201);
+    const holds = (await get(`${t.url}/v1/events?action=hold.set`, t.auditorToken)).json.events.map((e: any) => e.index);
+    expect(holds).toHaveLength(3); // run-late-hold, läuf 8, kit
+    now += 366 * DAY; // past the compliance class (365 days here)
+    await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '');
+    // Before, a standing hold's own evidence was pruned with the rest of its class.
+    for (const i of holds) expect((await get(`${t.url}/v1/entries/${i}`, t.auditorToken)).status).toBe(200);
+    expect((await get(`${t.url}/v1/entries/${person}`, t.auditorToken)).status).toBe(200);
+    // The key events of the set-up (compliance class, about keys) are not held.
+    expect((await get(`${t.url}/v1/entries/0`, t.auditorToken)).status).toBe(410);
+  });
 });
 
 describe('pruned leaves leave the files', () => {
