@@ -81,7 +81,16 @@ export interface CatchUpResult {
   state: MonitorState;
   /** Leaves downloaded and verified in this run. */
   entries: number;
+  /**
+   * New entries whose bundle the log no longer serves (410: an entry of it
+   * was pruned past retention): taken into the tree from the hash tile, so
+   * the tree and its root are still checked, but their contents are not.
+   */
+  unchecked: number;
 }
+
+/** The log answered 410 for an entry bundle: one of its entries was pruned (spec/privacy.md §6). */
+const isPrunedBundle = (e: unknown): boolean => e instanceof TlogError && (e.details as { status?: unknown } | undefined)?.status === 410;
 
 /**
  * Verifies the log's latest checkpoint against `state` (undefined: trust on
@@ -114,7 +123,7 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
   if (trusted && n1 === n0) {
     if (!bytesEqual(trusted.rootHash, cp.rootHash))
       throw alarm({ kind: 'fork', code: 'LOG_FORK', message: `two signed trees of ${n0} entries with different roots`, checkpoints: [state.checkpoint, note] });
-    return { state, entries: 0 };
+    return { state, entries: 0, unchecked: 0 };
   }
   if (trusted && n0 > 0 && opts.consistencyProofs !== false) {
     const proof = await client.consistencyProof(n0, n1);
@@ -158,7 +167,11 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
     const width = tileWidth(0, k, n1);
     const b: TileId = { level: 'entries', index: k, width };
     const t: TileId = { level: 0, index: k, width };
-    return Promise.all([client.tile(b), client.tile(t)]).then(([bundle, tile]) => ({ k, width, b, t, bundle, tile }));
+    const served = client.tile(b).catch((e: unknown) => {
+      if (isPrunedBundle(e)) return undefined;
+      throw e;
+    });
+    return Promise.all([served, client.tile(t)]).then(([bundle, tile]) => ({ k, width, b, t, bundle, tile }));
   };
   const ahead = Math.max(1, opts.concurrency ?? 8);
   const queue: Promise<Awaited<ReturnType<typeof fetchPair>>>[] = [];
@@ -170,16 +183,31 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
   const drain = () => queue.forEach((p) => p.catch(() => undefined));
 
   let entries = 0;
+  let unchecked = 0;
   let lastLevel0: Uint8Array | undefined;
   try {
     fill();
     while (queue.length > 0) {
       const { k, width, b, t, bundle, tile } = await queue.shift()!;
       fill();
+      if (tile.length !== width * HASH_SIZE) throw badTile(`hash tile ${tilePath(t)} is not ${width} hashes`, t, tile);
+      if (bundle === undefined) {
+        // Pruned: the hash tile's leaf hashes go into the edge unchecked. Every tile
+        // above, and the root, is still recomputed and compared, so they must be the
+        // hashes the signed tree holds; only the entries' contents go unread.
+        for (let i = 0; i < width; i++) {
+          if (k * TILE_WIDTH + i < n0) continue;
+          edge.append(tile.slice(i * HASH_SIZE, (i + 1) * HASH_SIZE));
+          unchecked++;
+        }
+        for (const c of edge.takeChanges().completed) await compare(c, c.level === 0 ? tile : undefined);
+        lastLevel0 = tile;
+        opts.onProgress?.(Math.min(n1, (k + 1) * TILE_WIDTH) - n0, n1 - n0);
+        continue;
+      }
       const leaves = parseEntryBundle(bundle);
       if (leaves === undefined || leaves.length !== width)
         throw badTile(`entry bundle ${tilePath(b)} does not hold ${width} entries`, b, bundle, { index: k * TILE_WIDTH });
-      if (tile.length !== width * HASH_SIZE) throw badTile(`hash tile ${tilePath(t)} is not ${width} hashes`, t, tile);
       for (let i = 0; i < width; i++) {
         const index = k * TILE_WIDTH + i;
         const leaf = leaves[i]!;
@@ -224,5 +252,5 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
       message: `the leaves served lead to root ${toBase64(root)}, not the signed root ${toBase64(cp.rootHash)}`,
       checkpoints: [note],
     });
-  return { state: { checkpoint: note, trusted: cp, edge }, entries };
+  return { state: { checkpoint: note, trusted: cp, edge }, entries, unchecked };
 }

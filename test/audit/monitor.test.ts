@@ -16,7 +16,7 @@ import { ed25519Signer, formatVerifierKey } from '../../src/note/index.js';
 import { LogStore } from '../../src/storage/store.js';
 import { verifyCheckpoint, verifyConsistency } from '../../src/verifier/index.js';
 import { CLI } from '../child.js';
-import { get, startTestServer, tempDir, type TestServer } from '../helpers.js';
+import { get, post, sampleEvent, startTestServer, tempDir, type TestServer } from '../helpers.js';
 import { addEvents, allTenantsAuditor, runCli } from './helpers.js';
 
 let work: string;
@@ -312,5 +312,30 @@ describe('tampered storage', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('monitor --once on a log with pruned entries', () => {
+  let t: TestServer;
+  let now = Date.UTC(2026, 0, 1);
+  afterAll(() => t.close());
+
+  it('takes a bundle that answers 410 into the tree by its hashes, says how many, and still checks the root', async () => {
+    t = await startTestServer({ retentionOperationalDays: 30, retentionSweepSeconds: 0 }, undefined, { now: () => now });
+    const vkey = (await get(`${t.url}/v1/log`)).json.verifier_key;
+    const token = await allTenantsAuditor(t);
+    // One operational entry in the first bundle; the rest compliance (the default class).
+    expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { retention: 'operational' }))).status).toBe(201);
+    await addEvents(t, 300);
+    now += 31 * 86_400_000;
+    expect((await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '')).json.entries.pruned).toBe(1);
+    expect((await get(`${t.url}/tile/entries/000`, token)).status).toBe(410);
+    const size = (await get(`${t.url}/v1/log`)).json.tree_size as number;
+    // Before, the monitor stopped: LOG_UNREACHABLE … tile/entries/000: HTTP 410.
+    const r = await monitorOnce(t, vkey, token, 'pruned');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`tree size ${size},`);
+    expect(r.stdout).toContain(`${size - 256} new entries verified (256 more by their hashes only: their bundles hold pruned entries)`);
   });
 });
