@@ -19,12 +19,16 @@
  *   'r' u64(expires_at) tag id  → the record's pointers (the retention key of one record, as
  *                                 vaults written before the buckets have them; still read)
  *   't' tag(32)                 → tombstone: the erasure event (idempotent erasure)
- *   'z' pseudonym               → erased_at (reads annotate erased subjects)
+ *   'z' pseudonym               → erased_at, and the subject's tag (hex): reads annotate erased
+ *                                 subjects, and a later hold on the subject still covers the
+ *                                 entries that name this pseudonym (the tombstone links the two too)
  *   'y' pointer                 → erased_at (a single value erased by retention)
  *   'h' tenant 0x00 run_id      → legal hold on a run (no personal data: run ids are operational)
  *   'u' tag(32)                 → 8 random bytes: an erasure of this subject is shredded and not yet
  *                                 purged (written with the shred, deleted after the compaction;
  *                                 start-up and a repeated erasure finish what a crash cut off)
+ *   'g' tag(32)                 → {since, reason}: a legal hold placed on a subject after its erasure
+ *                                 (its entries still name its old pseudonyms; 'z' maps them to the tag)
  *   'o' event_id                → {tenant, event}: a system event whose change is in the vault and
  *                                 that is not yet known to be logged (a partial retention erasure, a
  *                                 hold set or lifted): written in the change's batch, deleted once
@@ -49,6 +53,7 @@ export const VP = {
   runHold: 0x68, // 'h'
   purgePending: 0x75, // 'u'
   outbox: 0x6f, // 'o'
+  erasedHold: 0x67, // 'g'
 } as const;
 
 /** A subject tag: HMAC-SHA-256. */
@@ -84,6 +89,8 @@ export function subjectRange(tag: Uint8Array): { gte: Uint8Array; lt: Uint8Array
 }
 export const pseudonymKey = (pseudonym: string) => concatBytes(one(VP.pseudonym), utf8(pseudonym));
 export const tombstoneKey = (tag: Uint8Array) => concatBytes(one(VP.tombstone), tag);
+/** A legal hold on an erased subject (by tag: it covers every pseudonym the subject had). */
+export const erasedHoldKey = (tag: Uint8Array) => concatBytes(one(VP.erasedHold), tag);
 /** A system event waiting to be logged (the vault's outbox), by its event_id. */
 export const outboxKey = (eventId: string) => concatBytes(one(VP.outbox), utf8(eventId));
 export const erasedSubjectKey = (pseudonym: string) => concatBytes(one(VP.erasedSubject), utf8(pseudonym));

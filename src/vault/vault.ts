@@ -13,7 +13,7 @@
 
 import { Level } from 'level';
 import { mkdir } from 'node:fs/promises';
-import { bytesEqual, concatBytes, fromUtf8, toBase64, toHex, utf8 } from '../bytes/index.js';
+import { bytesEqual, concatBytes, fromHex, fromUtf8, toBase64, toHex, utf8 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { type JsonValue } from '../events/index.js';
 import { type PiiRef } from '../events/pii.js';
@@ -21,6 +21,7 @@ import { Lru } from '../log/lru.js';
 import { hmacSha256, KEY_BYTES, open as openSealed, random, seal } from './crypto.js';
 import { randomId } from './ids.js';
 import {
+  erasedHoldKey,
   erasedSubjectKey,
   erasedValueKey,
   outboxKey,
@@ -487,10 +488,12 @@ export class Vault {
         const t = await this.db.get(tombstoneKey(tag));
         return t ? ({ state: 'already', tombstone: decodeJson<Tombstone>(t, 'tombstone') } as const) : ({ state: 'unknown' } as const);
       }
-      if (rec.hold) throw new TlogError('LEGAL_HOLD', 'a legal hold covers this subject; lift it before erasing');
+      if (rec.hold || (await this.db.get(erasedHoldKey(tag)))) throw new TlogError('LEGAL_HOLD', 'a legal hold covers this subject; lift it before erasing');
       const ops: VaultOp[] = [];
       const erasedAt = this.now();
       const erasedMark = encodeJson({ erased_at: erasedAt });
+      // The subject's mark also names its tag: a hold set after the erasure covers this pseudonym's entries.
+      const erasedSubjectMark = encodeJson({ erased_at: erasedAt, tag: name });
       let all = 0;
       let erased = 0;
       const steps: EraseSteps = { scan: 0, flush: 0, shred: 0, purge: 0 };
@@ -567,7 +570,7 @@ export class Vault {
         { type: 'del', key: subjectKey(tag) },
         { type: 'del', key: pseudonymKey(rec.pseudonym) },
         { type: 'put', key: tombstoneKey(tag), value: encodeJson(tombstone) },
-        { type: 'put', key: erasedSubjectKey(rec.pseudonym), value: erasedMark },
+        { type: 'put', key: erasedSubjectKey(rec.pseudonym), value: erasedSubjectMark },
       );
       await this.writer.write(ops);
       step('shred');
@@ -690,14 +693,34 @@ export class Vault {
     const name = toHex(tag);
     return this.locks.exclusive(name, async () => {
       const rec = await this.readSubject(tag);
-      if (!rec) return undefined;
+      const since = { since: this.now(), ...(hold?.reason ? { reason: hold.reason } : {}) };
+      const erasedHold = await this.db.get(erasedHoldKey(tag));
+      if (!rec) {
+        // Erased: the hold goes by tag, for the entries that still name its pseudonyms.
+        const t = await this.db.get(tombstoneKey(tag));
+        if (!t) return undefined;
+        const pseudonym = decodeJson<Tombstone>(t, 'tombstone').pseudonym;
+        if (!!erasedHold === !!hold) return { pseudonym, changed: false };
+        const event = makeEvent(pseudonym);
+        const change: VaultOp = hold ? { type: 'put', key: erasedHoldKey(tag), value: encodeJson(since) } : { type: 'del', key: erasedHoldKey(tag) };
+        await this.writer.write([change, outboxPut(tenant, event)]);
+        return { pseudonym, changed: true, event };
+      }
+      // Back after an erasure that a hold was then set on: lifting lifts that one too.
+      if (!hold && erasedHold && !rec.hold) {
+        const event = makeEvent(rec.pseudonym);
+        await this.writer.write([{ type: 'del', key: erasedHoldKey(tag) }, outboxPut(tenant, event)]);
+        return { pseudonym: rec.pseudonym, changed: true, event };
+      }
       if (!!rec.hold === !!hold) return { pseudonym: rec.pseudonym, changed: false };
       const next: SubjectRecord = { ...rec };
-      if (hold) next.hold = { since: this.now(), ...(hold.reason ? { reason: hold.reason } : {}) };
+      if (hold) next.hold = since;
       else delete next.hold;
       // The change and its event (in the outbox) in one batch: a hold is never in force unlogged for good.
       const event = makeEvent(rec.pseudonym);
-      await this.writer.write([{ type: 'put', key: subjectKey(tag), value: encodeSubject(next) }, outboxPut(tenant, event)]);
+      const ops: VaultOp[] = [{ type: 'put', key: subjectKey(tag), value: encodeSubject(next) }, outboxPut(tenant, event)];
+      if (!hold && erasedHold) ops.push({ type: 'del', key: erasedHoldKey(tag) });
+      await this.writer.write(ops);
       return { pseudonym: rec.pseudonym, changed: true, event };
     });
   }
@@ -730,11 +753,20 @@ export class Vault {
     return (await this.db.get(runHoldKey(tenant, runId))) !== undefined;
   }
 
-  /** Whether a legal hold covers the subject behind this pseudonym. */
+  /**
+   * Whether a legal hold covers the subject behind this pseudonym: a live
+   * one (its mapping), or an erased one (its `z` mark names the tag; marks
+   * written before they did name none, and are not covered).
+   */
   async heldPseudonym(pseudonym: string): Promise<boolean> {
-    const tag = await this.db.get(pseudonymKey(pseudonym));
-    if (!tag) return false;
-    return !!(await this.readSubject(tag))?.hold;
+    let tag: Bytes | undefined = await this.db.get(pseudonymKey(pseudonym));
+    if (!tag) {
+      const z = await this.db.get(erasedSubjectKey(pseudonym));
+      const hex = z ? decodeJson<{ tag?: unknown }>(z, 'erasure').tag : undefined;
+      tag = typeof hex === 'string' ? fromHex(hex) : undefined;
+      if (!tag || tag.length !== 32) return false;
+    }
+    return this.heldTag(tag);
   }
 
   /** When a reference's value was erased, if it was. */
@@ -803,9 +835,9 @@ export class Vault {
     return rec ? { tenant: rec.tenant, pseudonym: rec.pseudonym } : undefined;
   }
 
-  /** Whether the subject with this tag is under a legal hold. */
+  /** Whether the subject with this tag is under a legal hold (on its record, or set after its erasure). */
   async heldTag(tag: Bytes): Promise<boolean> {
-    return !!(await this.readSubject(tag))?.hold;
+    return !!(await this.readSubject(tag))?.hold || (await this.db.get(erasedHoldKey(tag))) !== undefined;
   }
 
   /** Every tombstone, for start-up to re-log erasure events a crash may have cut off. */

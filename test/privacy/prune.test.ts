@@ -13,7 +13,7 @@ import { rfc6962Hasher } from '../../src/merkle/index.js';
 import { nodeSha256 } from '../../src/server.js';
 import { parseVerifierKey } from '../../src/note/index.js';
 import { verifyCheckpoint, verifyInclusion, verifyReceipt } from '../../src/verifier/index.js';
-import { get, makeKey, post, sampleEvent, startTestServer, type TestServer } from '../helpers.js';
+import { del, get, makeKey, post, sampleEvent, startTestServer, type TestServer } from '../helpers.js';
 import { byteSearch } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -170,5 +170,40 @@ describe('pruned leaves leave the files', () => {
     // Before, the deletions only hid them: the leaves stayed in the write-ahead log and tables.
     expect(await byteSearch(t.dataDir, words)).toEqual([]);
     expect(await byteSearch(t.dataDir, { kept })).not.toEqual([]);
+  });
+});
+
+describe('a legal hold on a subject whose values retention already erased', () => {
+  let t: TestServer;
+  let now = Date.UTC(2026, 0, 1);
+  let privacy: string;
+
+  beforeAll(async () => {
+    t = await startTestServer({ piiRetentionDays: 90, retentionOperationalDays: 30, retentionComplianceDays: 365, retentionSweepSeconds: 0 }, undefined, { now: () => now });
+    privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
+  });
+  afterAll(() => t.close());
+
+  it('covers the entries that name its old pseudonym, and its data if it comes back, until lifted', async () => {
+    const old = (await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { retention: 'compliance', pii: { email: { subject: 'ana', value: 'ana@example.org' } } }))).json.index;
+    now += 91 * 86_400_000;
+    expect((await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '')).json.pii).toMatchObject({ subjects: 1, values: 1 });
+    // Before, this was 404 (no record left), and the old entry was later pruned with its class.
+    const hold = await post(`${t.url}/v1/subjects/ana/hold`, privacy, { reason: 'litigation 7' });
+    expect(hold.status).toBe(201);
+    const oldRef = (await get(`${t.url}/v1/entries/${old}`, t.auditorToken)).json.record.event.pii.email;
+    expect(hold.json.pseudonym).toBe(oldRef.subject);
+    // The person comes back (a new pseudonym): erasing the new data is refused while the hold stands.
+    expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(2, { pii: { email: { subject: 'ana', value: 'ana.new@example.org' } } }))).status).toBe(201);
+    expect((await del(`${t.url}/v1/subjects/ana?reason=DSR`, privacy)).status).toBe(409);
+    now += 300 * 86_400_000; // the old entry is past its compliance class
+    await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '');
+    expect((await get(`${t.url}/v1/entries/${old}`, t.auditorToken)).status).toBe(200);
+    // Lifted, the next run prunes it.
+    const lift = await fetch(`${t.url}/v1/subjects/ana/hold`, { method: 'DELETE', headers: { authorization: `Bearer ${privacy}` } });
+    expect(lift.status).toBe(200);
+    expect((await lift.json()).changed).toBe(true);
+    await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '');
+    expect((await get(`${t.url}/v1/entries/${old}`, t.auditorToken)).status).toBe(410);
   });
 });
