@@ -237,7 +237,7 @@ async function runMonitor(url: string, o: KeyOpts & Record<string, unknown>): Pr
       await saveState(statePath, vkey, state);
       const s = (performance.now() - t0) / 1000;
       process.stdout.write(
-        `ok: tree size ${state.trusted.treeSize}, root ${toBase64(state.trusted.rootHash)}; ${r.entries} new entries verified${r.unchecked > 0 ? ` (${r.unchecked} more by their hashes only: their bundles hold pruned entries)` : ''} in ${s.toFixed(1)} s\n`,
+        `ok: tree size ${state.trusted.treeSize}, root ${toBase64(state.trusted.rootHash)}; ${r.entries} new entries verified${r.unchecked > 0 ? ` (${r.unchecked} more pruned, taken by their hashes only: ${r.uncheckedIndexes.join(', ')}${r.unchecked > r.uncheckedIndexes.length ? ', …' : ''})` : ''} in ${s.toFixed(1)} s\n`,
       );
     } catch (e) {
       bar.end();

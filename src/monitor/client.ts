@@ -94,6 +94,30 @@ export class LogClient {
     return { index: j.index, proof: hashes(j.proof, 'inclusion proof') };
   }
 
+  /**
+   * One entry's leaf (`GET /v1/entries/<index>`, the token's key sees every
+   * tenant), or undefined when the log answers 410: the entry was pruned.
+   */
+  async entryLeaf(index: number): Promise<Uint8Array | undefined> {
+    const path = `v1/entries/${index}`;
+    let res: Response;
+    try {
+      res = await this.get(path, true);
+    } catch (e) {
+      if (e instanceof TlogError && (e.details as { status?: unknown } | undefined)?.status === 410) return undefined;
+      throw e;
+    }
+    let leaf: unknown;
+    try {
+      leaf = ((await res.json()) as { leaf?: unknown }).leaf;
+    } catch (e) {
+      throw new TlogError('MALFORMED', `${path}: the answer is not JSON`, { cause: e });
+    }
+    const b = typeof leaf === 'string' ? fromBase64(leaf) : undefined;
+    if (b === undefined) throw new TlogError('MALFORMED', `${path}: no base64 leaf`);
+    return b;
+  }
+
   /** A hash tile or entry bundle by its tlog-tiles path. Entry bundles need the token. */
   async tile(id: TileId): Promise<Uint8Array> {
     return this.bytes(tilePath(id), id.level === 'entries');

@@ -82,11 +82,15 @@ export interface CatchUpResult {
   /** Leaves downloaded and verified in this run. */
   entries: number;
   /**
-   * New entries whose bundle the log no longer serves (410: an entry of it
-   * was pruned past retention): taken into the tree from the hash tile, so
-   * the tree and its root are still checked, but their contents are not.
+   * New entries the log answers 410 for (pruned past retention): their hash
+   * from the hash tile goes into the tree, so the tree and its root are
+   * still checked, but their contents are not. A bundle that holds one
+   * answers 410 too; its other entries are then read one by one and
+   * checked like any leaf.
    */
   unchecked: number;
+  /** The first (up to 100) of those entries' indexes. */
+  uncheckedIndexes: number[];
 }
 
 /** The log answered 410 for an entry bundle: one of its entries was pruned (spec/privacy.md §6). */
@@ -123,7 +127,7 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
   if (trusted && n1 === n0) {
     if (!bytesEqual(trusted.rootHash, cp.rootHash))
       throw alarm({ kind: 'fork', code: 'LOG_FORK', message: `two signed trees of ${n0} entries with different roots`, checkpoints: [state.checkpoint, note] });
-    return { state, entries: 0, unchecked: 0 };
+    return { state, entries: 0, unchecked: 0, uncheckedIndexes: [] };
   }
   if (trusted && n0 > 0 && opts.consistencyProofs !== false) {
     const proof = await client.consistencyProof(n0, n1);
@@ -184,6 +188,7 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
 
   let entries = 0;
   let unchecked = 0;
+  const uncheckedIndexes: number[] = [];
   let lastLevel0: Uint8Array | undefined;
   try {
     fill();
@@ -191,32 +196,36 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
       const { k, width, b, t, bundle, tile } = await queue.shift()!;
       fill();
       if (tile.length !== width * HASH_SIZE) throw badTile(`hash tile ${tilePath(t)} is not ${width} hashes`, t, tile);
+      // A bundle holding a pruned entry answers 410: its entries are read one by one, and
+      // only those that answer 410 themselves go in by their hash, unchecked. A log that
+      // answered 410 for an entry it still has would show up here as an unchecked index.
+      let leaves: (Uint8Array | undefined)[] | undefined;
       if (bundle === undefined) {
-        // Pruned: the hash tile's leaf hashes go into the edge unchecked. Every tile
-        // above, and the root, is still recomputed and compared, so they must be the
-        // hashes the signed tree holds; only the entries' contents go unread.
-        for (let i = 0; i < width; i++) {
-          if (k * TILE_WIDTH + i < n0) continue;
-          edge.append(tile.slice(i * HASH_SIZE, (i + 1) * HASH_SIZE));
-          unchecked++;
-        }
-        for (const c of edge.takeChanges().completed) await compare(c, c.level === 0 ? tile : undefined);
-        lastLevel0 = tile;
-        opts.onProgress?.(Math.min(n1, (k + 1) * TILE_WIDTH) - n0, n1 - n0);
-        continue;
+        leaves = [];
+        for (let i = 0; i < width; i += 16)
+          leaves.push(...(await Promise.all(Array.from({ length: Math.min(16, width - i) }, (_, j) => client.entryLeaf(k * TILE_WIDTH + i + j)))));
+      } else {
+        leaves = parseEntryBundle(bundle);
+        if (leaves === undefined || leaves.length !== width)
+          throw badTile(`entry bundle ${tilePath(b)} does not hold ${width} entries`, b, bundle, { index: k * TILE_WIDTH });
       }
-      const leaves = parseEntryBundle(bundle);
-      if (leaves === undefined || leaves.length !== width)
-        throw badTile(`entry bundle ${tilePath(b)} does not hold ${width} entries`, b, bundle, { index: k * TILE_WIDTH });
       for (let i = 0; i < width; i++) {
         const index = k * TILE_WIDTH + i;
-        const leaf = leaves[i]!;
+        const leaf = leaves[i];
+        if (leaf === undefined) {
+          // Every tile above, and the root, are still recomputed and compared: this must
+          // be the hash the signed tree holds; only the entry's contents go unread.
+          if (index < n0) continue;
+          edge.append(tile.slice(i * HASH_SIZE, (i + 1) * HASH_SIZE));
+          if (uncheckedIndexes.length < 100) uncheckedIndexes.push(index);
+          unchecked++;
+          continue;
+        }
         const leafHash = hasher.hashLeaf(leaf);
+        // What the log served for this entry: its bundle, or the entry alone (read one by one).
+        const servedIn = () => (bundle ? { path: tilePath(b), served: toBase64(bundle) } : { path: `v1/entries/${index}`, served: toBase64(leaf) });
         if (!bytesEqual(leafHash, tile.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)))
-          throw badTile(`entry ${index}: its leaf hash is not the one in hash tile ${tilePath(t)}`, t, tile, {
-            index,
-            bundle: { path: tilePath(b), served: toBase64(bundle) },
-          });
+          throw badTile(`entry ${index}: its leaf hash is not the one in hash tile ${tilePath(t)}`, t, tile, { index, bundle: servedIn() });
         if (index < n0) continue; // already in the trusted tree; the tile comparison below covers it
         if (decode) {
           try {
@@ -229,7 +238,7 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
               message: `entry ${index} is not a canonical v1 record: ${e.message}`,
               checkpoints: [note],
               index,
-              bundle: { path: tilePath(b), served: toBase64(bundle) },
+              bundle: servedIn(),
             });
           }
         }
@@ -252,5 +261,5 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
       message: `the leaves served lead to root ${toBase64(root)}, not the signed root ${toBase64(cp.rootHash)}`,
       checkpoints: [note],
     });
-  return { state: { checkpoint: note, trusted: cp, edge }, entries, unchecked };
+  return { state: { checkpoint: note, trusted: cp, edge }, entries, unchecked, uncheckedIndexes };
 }

@@ -291,6 +291,28 @@ describe('tampered storage', () => {
     }
   });
 
+  it('a flipped leaf beside a pruned one: the bundle answers 410, the entries are read one by one, and the monitor still finds it', async () => {
+    let index = -1;
+    const { t, vkey, token } = await tampered(async (s, rs) => {
+      index = rs[7].index as number;
+      await flipLeaf(s, index);
+      // The next entry "pruned": its leaf gone, a marker in its place, so its bundle answers 410.
+      const next = index + 1;
+      const leafHash = (await s.readTile(0, 0))!.subarray(next * 32, next * 32 + 32);
+      await s.prune([{ index: next, leafHash, prunedAt: Date.now() }]);
+    });
+    try {
+      expect((await get(`${t.url}/tile/entries/000`, token)).status).toBe(410);
+      const r = await monitorOnce(t, vkey, token, 'tamper-beside-pruned');
+      // Before, the whole bundle went in by its hashes and the monitor answered ok.
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('BAD_TILE');
+      expect(await readJson(r.evidence)).toMatchObject({ code: 'BAD_TILE', index, bundle: { path: `v1/entries/${index}` } });
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a flipped byte in a stored full hash tile: monitor BAD_TILE; receipts built from it fail BAD_PROOF', async () => {
     const { t, vkey, receipts, token } = await tampered(async (s) => {
       const tile = (await s.readTile(0, 0))!;
@@ -320,12 +342,12 @@ describe('monitor --once on a log with pruned entries', () => {
   let now = Date.UTC(2026, 0, 1);
   afterAll(() => t.close());
 
-  it('takes a bundle that answers 410 into the tree by its hashes, says how many, and still checks the root', async () => {
+  it('reads a bundle that answers 410 entry by entry, takes only the pruned entry by its hash, names it, and still checks the root', async () => {
     t = await startTestServer({ retentionOperationalDays: 30, retentionSweepSeconds: 0 }, undefined, { now: () => now });
     const vkey = (await get(`${t.url}/v1/log`)).json.verifier_key;
     const token = await allTenantsAuditor(t);
     // One operational entry in the first bundle; the rest compliance (the default class).
-    expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { retention: 'operational' }))).status).toBe(201);
+    const pruned = (await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { retention: 'operational' }))).json.index;
     await addEvents(t, 300);
     now += 31 * 86_400_000;
     expect((await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '')).json.entries.pruned).toBe(1);
@@ -336,6 +358,7 @@ describe('monitor --once on a log with pruned entries', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`tree size ${size},`);
-    expect(r.stdout).toContain(`${size - 256} new entries verified (256 more by their hashes only: their bundles hold pruned entries)`);
+    // The bundle's other entries are read one by one and checked; only the pruned one is not.
+    expect(r.stdout).toContain(`${size - 1} new entries verified (1 more pruned, taken by their hashes only: ${pruned})`);
   });
 });
