@@ -280,7 +280,12 @@ export class PrivacyService {
    */
   private async relogOutbox(): Promise<number> {
     const pending = await this.vault.outbox();
-    for (const { tenant, event } of pending) await this.logOutboxEvent(tenant, event);
+    for (const { tenant, event } of pending) {
+      // Logged already (its removal from the outbox was lost): done. Looked up rather than
+      // re-appended, so an entry pruned since cannot block every later change.
+      if ((await this.log.findEvent(tenant, String(event.event_id))) !== undefined) await this.vault.logged(String(event.event_id));
+      else await this.logOutboxEvent(tenant, event);
+    }
     return pending.length;
   }
 

@@ -440,7 +440,10 @@ export class Vault {
             expires_at: r.expires_at,
           });
       }
-      return { state: 'present', pseudonym: rec.pseudonym, ...(rec.hold ? { hold: rec.hold } : {}), values };
+      // A hold set while the subject was erased (by tag) holds its data since it came back.
+      const erasedHold = rec.hold ? undefined : await this.db.get(erasedHoldKey(tag));
+      const hold = rec.hold ?? (erasedHold ? decodeJson<NonNullable<SubjectRecord['hold']>>(erasedHold, 'hold') : undefined);
+      return { state: 'present', pseudonym: rec.pseudonym, ...(hold ? { hold } : {}), values };
     }));
   }
 
@@ -712,7 +715,7 @@ export class Vault {
         await this.writer.write([{ type: 'del', key: erasedHoldKey(tag) }, outboxPut(tenant, event)]);
         return { pseudonym: rec.pseudonym, changed: true, event };
       }
-      if (!!rec.hold === !!hold) return { pseudonym: rec.pseudonym, changed: false };
+      if (!!(rec.hold ?? erasedHold) === !!hold) return { pseudonym: rec.pseudonym, changed: false };
       const next: SubjectRecord = { ...rec };
       if (hold) next.hold = since;
       else delete next.hold;
@@ -739,9 +742,12 @@ export class Vault {
 
   /** The system events whose changes are in the vault and that may not be logged yet (oldest first is not promised). */
   async outbox(): Promise<{ tenant: string; event: Record<string, unknown> }[]> {
-    const out: { tenant: string; event: Record<string, unknown> }[] = [];
-    for await (const v of this.db.values(prefixRange(VP.outbox))) out.push(decodeJson<{ tenant: string; event: Record<string, unknown> }>(v, 'outbox entry'));
-    return out;
+    // Under SCAN's shared side, like every iterator: a purge beside an open snapshot keeps the bytes it drops.
+    return this.locks.shared([SCAN], async () => {
+      const out: { tenant: string; event: Record<string, unknown> }[] = [];
+      for await (const v of this.db.values(prefixRange(VP.outbox))) out.push(decodeJson<{ tenant: string; event: Record<string, unknown> }>(v, 'outbox entry'));
+      return out;
+    });
   }
 
   /** The event is in the log: it leaves the outbox (unsynced: a lost deletion only re-logs it, idempotently). */

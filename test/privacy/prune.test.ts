@@ -196,6 +196,11 @@ describe('a legal hold on a subject whose values retention already erased', () =
     // The person comes back (a new pseudonym): erasing the new data is refused while the hold stands.
     expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(2, { pii: { email: { subject: 'ana', value: 'ana.new@example.org' } } }))).status).toBe(201);
     expect((await del(`${t.url}/v1/subjects/ana?reason=DSR`, privacy)).status).toBe(409);
+    // …and access shows the hold, and setting it again changes (and logs) nothing.
+    expect((await get(`${t.url}/v1/subjects/ana?purpose=check`, privacy)).json.hold).toMatchObject({ reason: 'litigation 7' });
+    const again = await post(`${t.url}/v1/subjects/ana/hold`, privacy, { reason: 'litigation 7' });
+    expect(again.status).toBe(200);
+    expect(again.json.changed).toBe(false);
     now += 300 * 86_400_000; // the old entry is past its compliance class
     await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '');
     expect((await get(`${t.url}/v1/entries/${old}`, t.auditorToken)).status).toBe(200);
