@@ -129,6 +129,8 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   // compacted away before anything is served (spec/privacy.md §5).
   const purged = await vault.finishPendingPurges();
   if (purged > 0) logger.warn({ subjects: purged }, 'finished the purge of erasures cut off by a crash or a stop');
+  // The same for a prune of entries cut off between its deletions and its compaction (spec/privacy.md §6).
+  if (await log.finishPendingPurge()) logger.warn('finished the compaction of a prune cut off by a crash or a stop');
   const entryRetention = {
     days: { operational: config.retentionOperationalDays, compliance: config.retentionComplianceDays },
     defaultClass: config.retentionDefault,

@@ -560,6 +560,14 @@ export class Log {
     await this.store.purgeEntries(first, last);
   }
 
+  /** Finishes the compaction of a prune that a crash, a stop or an error cut off; true if there was one. */
+  async finishPendingPurge(): Promise<boolean> {
+    const pending = await this.store.pendingPurge();
+    if (!pending) return false;
+    await this.store.purgeEntries(pending.first, pending.last);
+    return true;
+  }
+
   /**
    * A C2SP tlog-proof for an entry against the latest head: the leaf bytes go
    * in `extra`, so the receipt verifies offline with only the verifier key.

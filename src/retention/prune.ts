@@ -45,6 +45,8 @@ export async function pruneEntries(
   policy: EntryRetention,
   opts: { dryRun: boolean; now: number; holdTurn?: HoldTurn },
 ): Promise<PruneReport> {
+  // A prune cut off before its compaction (a crash, a stop, an error) is finished first.
+  if (!opts.dryRun) await log.finishPendingPurge();
   const oldest = opts.now - Math.min(policy.days.operational, policy.days.compliance) * DAY;
   const size = log.head.treeSize;
   const holdTurn: HoldTurn = opts.holdTurn ?? ((fn) => fn());

@@ -13,6 +13,9 @@
  *   'k' keyId                        → API key record (JSON, token stored only as a hash)
  *   'p' u64(index)                   → prune marker (JSON: pruned_at, leaf_hash): the entry's
  *                                      leaf bytes were deleted after retention; its hash stays
+ *   'P'                              → a prune's purge pending (JSON: first, last): written with its
+ *                                      deletions, deleted once their range is compacted; start-up
+ *                                      and the next retention run finish what a crash cut off
  */
 
 export const PREFIX = {
@@ -24,6 +27,7 @@ export const PREFIX = {
   leafHash: 0x6c, // 'l'
   key: 0x6b, // 'k'
   pruned: 0x70, // 'p'
+  prunePurge: 0x50, // 'P'
 } as const;
 
 export function writeU64(out: Uint8Array, offset: number, n: number): void {
@@ -53,6 +57,7 @@ export function readU64(b: Uint8Array, offset: number): number {
 }
 
 export const HEAD_KEY = new Uint8Array([PREFIX.head]);
+export const PRUNE_PURGE_KEY = new Uint8Array([PREFIX.prunePurge]);
 
 export function entryKey(index: number): Uint8Array {
   const k = new Uint8Array(9);

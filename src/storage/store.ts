@@ -13,7 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 import { fromBase64, toBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
-import { HEAD_KEY, entryKey, prunedKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
+import { HEAD_KEY, PRUNE_PURGE_KEY, entryKey, prunedKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
 
 type Bytes = Uint8Array;
 
@@ -118,12 +118,33 @@ export class LogStore {
    * verifies. The caller never passes an index at or beyond the signed size.
    */
   async prune(entries: readonly { index: number; leafHash: Bytes; prunedAt: number }[]): Promise<void> {
+    if (entries.length === 0) return;
     const b = this.db.batch();
+    let first = Infinity;
+    let last = -1;
     for (const e of entries) {
       b.del(entryKey(e.index));
       b.put(prunedKey(e.index), new TextEncoder().encode(JSON.stringify({ pruned_at: e.prunedAt, leaf_hash: toBase64(e.leafHash) })));
+      first = Math.min(first, e.index);
+      last = Math.max(last, e.index);
     }
+    // The range whose bytes still wait for purgeEntries, in the same batch as the deletions:
+    // a crash before the compaction leaves it for start-up (pendingPurge) to finish.
+    const pending = await this.pendingPurge();
+    if (pending) {
+      first = Math.min(first, pending.first);
+      last = Math.max(last, pending.last);
+    }
+    b.put(PRUNE_PURGE_KEY, new TextEncoder().encode(JSON.stringify({ first, last })));
     await b.write({ sync: true });
+  }
+
+  /** The pruned range whose compaction has not finished, if any (see prune). */
+  async pendingPurge(): Promise<{ first: number; last: number } | undefined> {
+    const v = await this.db.get(PRUNE_PURGE_KEY);
+    if (!v) return undefined;
+    const r = JSON.parse(new TextDecoder().decode(v)) as { first?: unknown; last?: unknown };
+    return Number.isSafeInteger(r.first) && Number.isSafeInteger(r.last) ? { first: r.first as number, last: r.last as number } : undefined;
   }
 
   /**
@@ -213,10 +234,16 @@ export class LogStore {
     await this.compact(new Uint8Array([0]), new Uint8Array([0, 1]));
   }
 
-  /** After pruning entries [first, last]: flush, then compact them, so their leaves' bytes leave the files. */
+  /**
+   * After pruning entries [first, last]: flush, then compact them, so their
+   * leaves' bytes leave the files; then the pending mark goes (if it still
+   * names no more than this range: a prune running meanwhile widened it).
+   */
   async purgeEntries(first: number, last: number): Promise<void> {
     await this.flushMemtable();
     await this.compact(entryKey(first), entryKey(last + 1));
+    const pending = await this.pendingPurge();
+    if (pending && pending.first >= first && pending.last <= last) await this.db.del(PRUNE_PURGE_KEY);
   }
 
   /** Forces LevelDB to rewrite the key range into new tables (drops overwritten and deleted bytes). */

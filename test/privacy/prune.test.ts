@@ -212,3 +212,27 @@ describe('a legal hold on a subject whose values retention already erased', () =
     expect((await get(`${t.url}/v1/entries/${old}`, t.auditorToken)).status).toBe(410);
   });
 });
+
+describe('a prune cut off before its compaction', () => {
+  let t: TestServer;
+  let now = Date.UTC(2026, 0, 1);
+  afterAll(() => t.close());
+
+  it('is compacted at the next start: no byte of its leaves is left', async () => {
+    t = await startTestServer({ retentionOperationalDays: 30, retentionSweepSeconds: 0 }, undefined, { now: () => now });
+    const words = { a: 'zq-cutoff-word-5521' };
+    expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { retention: 'operational', metadata: { note: words.a } }))).status).toBe(201);
+    now += 31 * DAY;
+    const log = t.server.log as unknown as { purgePruned: (a: number, b: number) => Promise<void> };
+    const purge = log.purgePruned;
+    log.purgePruned = () => Promise.reject(new Error('stopped before the compaction (test)'));
+    expect((await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '')).status).toBe(500);
+    log.purgePruned = purge;
+    expect(await byteSearch(t.dataDir, words)).not.toEqual([]);
+    const dir = t.dataDir;
+    await t.close({ keepData: true });
+    // Before, the next runs skipped the pruned entry and nothing compacted its range again.
+    t = await startTestServer({ retentionOperationalDays: 30, retentionSweepSeconds: 0 }, dir, { now: () => now });
+    expect(await byteSearch(t.dataDir, words)).toEqual([]);
+  });
+});
