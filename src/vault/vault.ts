@@ -702,11 +702,13 @@ export class Vault {
         // Erased: the hold goes by tag, for the entries that still name its pseudonyms.
         const t = await this.db.get(tombstoneKey(tag));
         if (!t) return undefined;
-        const pseudonym = decodeJson<Tombstone>(t, 'tombstone').pseudonym;
+        const tombstone = decodeJson<Tombstone>(t, 'tombstone');
+        const pseudonym = tombstone.pseudonym;
         if (!!erasedHold === !!hold) return { pseudonym, changed: false };
         const event = makeEvent(pseudonym);
-        const change: VaultOp = hold ? { type: 'put', key: erasedHoldKey(tag), value: encodeJson(since) } : { type: 'del', key: erasedHoldKey(tag) };
-        await this.writer.write([change, outboxPut(tenant, event)]);
+        const ops: VaultOp[] = [hold ? { type: 'put', key: erasedHoldKey(tag), value: encodeJson(since) } : { type: 'del', key: erasedHoldKey(tag) }, outboxPut(tenant, event)];
+        if (hold) ops.push(...(await this.tagOldMark(tombstone, name)));
+        await this.writer.write(ops);
         return { pseudonym, changed: true, event };
       }
       // Back after an erasure that a hold was then set on: lifting lifts that one too.
@@ -723,9 +725,23 @@ export class Vault {
       const event = makeEvent(rec.pseudonym);
       const ops: VaultOp[] = [{ type: 'put', key: subjectKey(tag), value: encodeSubject(next) }, outboxPut(tenant, event)];
       if (!hold && erasedHold) ops.push({ type: 'del', key: erasedHoldKey(tag) });
+      // Back after an erasure: the hold covers the erased pseudonym's entries too.
+      const t = hold ? await this.db.get(tombstoneKey(tag)) : undefined;
+      if (t) ops.push(...(await this.tagOldMark(decodeJson<Tombstone>(t, 'tombstone'), name)));
       await this.writer.write(ops);
       return { pseudonym: rec.pseudonym, changed: true, event };
     });
+  }
+
+  /**
+   * An erasure older than tagged marks left its pseudonym's mark without the
+   * tag: the tombstone names that pseudonym (its last), so a hold set now
+   * writes the tag into its mark, and covers its entries (heldPseudonym).
+   */
+  private async tagOldMark(tombstone: Tombstone, name: string): Promise<VaultOp[]> {
+    const z = await this.db.get(erasedSubjectKey(tombstone.pseudonym));
+    if (!z || decodeJson<{ tag?: unknown }>(z, 'erasure').tag !== undefined) return [];
+    return [{ type: 'put', key: erasedSubjectKey(tombstone.pseudonym), value: encodeJson({ erased_at: tombstone.erased_at, tag: name }) }];
   }
 
   /** Sets or lifts a legal hold on a run (its entries are never pruned while it is set). */

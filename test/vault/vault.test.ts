@@ -10,7 +10,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TlogError } from '../../src/errors.js';
 import { seal as aesSeal } from '../../src/vault/crypto.js';
-import { bucketEnd, expiredRange, parseRetentionKey, prefixRange, recordKey, RETENTION_BUCKET_MS, retentionKey, subjectKey, valueRange, VP } from '../../src/vault/layout.js';
+import { bucketEnd, erasedSubjectKey, expiredRange, parseRetentionKey, prefixRange, recordKey, RETENTION_BUCKET_MS, retentionKey, subjectKey, valueRange, VP } from '../../src/vault/layout.js';
 import { decodeSubject } from '../../src/vault/records.js';
 import { piiCommitment } from '../../src/events/pii.js';
 import { encodeCanonical } from '../../src/events/index.js';
@@ -92,6 +92,37 @@ describe('vault', () => {
     expect(again.tag).toEqual(h.tag);
     const view = await v.view('acme', 'ada');
     expect(view.state).toBe('erased'); // nothing sealed under the new subject yet
+  });
+
+  it("a hold on a subject erased before erased marks named the tag still covers the tombstone's pseudonym", async () => {
+    dir = await tempDir('tlog-vault-');
+    const v = await open();
+    const h = (await v.resolve('acme', ['eli'])).get('eli')!;
+    await v.seal('acme', 'ev-1', [item('eli', 'eli@example.org')], new Map([['eli', h]]));
+    expect((await v.erase('acme', 'eli', (pseudonym, values) => ({ pseudonym, values }))).state).toBe('erased');
+    // The mark as the previous version wrote it: the time only.
+    const z = erasedSubjectKey(h.pseudonym);
+    const at = JSON.parse(new TextDecoder().decode((await db().get(z))!)).erased_at;
+    await (db() as unknown as { put(k: Uint8Array, v: Uint8Array): Promise<void> }).put(z, ascii(JSON.stringify({ erased_at: at })));
+    expect(await v.heldPseudonym(h.pseudonym)).toBe(false);
+    const r = await v.setHold('acme', 'eli', { reason: 'case 2' }, (pseudonym) => ({ event_id: `hold-${pseudonym}` }));
+    expect(r).toMatchObject({ pseudonym: h.pseudonym, changed: true });
+    expect(await v.heldPseudonym(h.pseudonym)).toBe(true);
+    expect(JSON.parse(new TextDecoder().decode((await db().get(z))!))).toEqual({ erased_at: at, tag: Buffer.from(h.tag).toString('hex') });
+
+    // The same when the subject's data came back and the hold goes on its record.
+    const f = (await v.resolve('acme', ['fay'])).get('fay')!;
+    await v.seal('acme', 'ev-2', [item('fay', 'fay@example.org')], new Map([['fay', f]]));
+    await v.erase('acme', 'fay', (pseudonym, values) => ({ pseudonym, values }));
+    const zf = erasedSubjectKey(f.pseudonym);
+    const atF = JSON.parse(new TextDecoder().decode((await db().get(zf))!)).erased_at;
+    await (db() as unknown as { put(k: Uint8Array, v: Uint8Array): Promise<void> }).put(zf, ascii(JSON.stringify({ erased_at: atF })));
+    const back = (await v.resolve('acme', ['fay'])).get('fay')!;
+    await v.seal('acme', 'ev-3', [item('fay', 'fay.new@example.org')], new Map([['fay', back]]));
+    expect(await v.heldPseudonym(f.pseudonym)).toBe(false);
+    expect(await v.setHold('acme', 'fay', { reason: 'case 3' }, (pseudonym) => ({ event_id: `hold-${pseudonym}` }))).toMatchObject({ pseudonym: back.pseudonym, changed: true });
+    expect(await v.heldPseudonym(f.pseudonym)).toBe(true);
+    expect(await v.heldPseudonym(back.pseudonym)).toBe(true);
   });
 
   it('a new subject reaches the disk only with its first values, in the same batch', async () => {
