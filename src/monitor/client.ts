@@ -22,6 +22,11 @@ function unreachable(what: string, status?: number, cause?: unknown): TlogError 
   });
 }
 
+/** The log answered 410 Gone: the entry, or an entry of the bundle, was pruned past retention (spec/privacy.md §6). */
+export function isGone(e: unknown): boolean {
+  return e instanceof TlogError && (e.details as { status?: unknown } | undefined)?.status === 410;
+}
+
 function hashes(v: unknown, what: string): Uint8Array[] {
   if (!Array.isArray(v)) throw new TlogError('MALFORMED', `${what}: proof is not a list`);
   return v.map((h) => {
@@ -104,7 +109,7 @@ export class LogClient {
     try {
       res = await this.get(path, true);
     } catch (e) {
-      if (e instanceof TlogError && (e.details as { status?: unknown } | undefined)?.status === 410) return undefined;
+      if (isGone(e)) return undefined;
       throw e;
     }
     let leaf: unknown;

@@ -22,7 +22,7 @@ import { TlogError, type ErrorCode } from '../errors.js';
 import { HASH_SIZE, parseEntryBundle, TILE_WIDTH, TileEdge, tilePath, tileWidth, type EdgeTile, type Hasher, type TileId } from '../merkle/index.js';
 import { checkRecordLeaf } from '../events/leaf.js';
 import { verifyCheckpoint, verifyConsistency, type Checkpoint } from '../verifier/index.js';
-import type { LogClient } from './client.js';
+import { isGone, type LogClient } from './client.js';
 import type { MonitorState } from './state.js';
 
 /**
@@ -93,8 +93,6 @@ export interface CatchUpResult {
   uncheckedIndexes: number[];
 }
 
-/** The log answered 410 for an entry bundle: one of its entries was pruned (spec/privacy.md §6). */
-const isPrunedBundle = (e: unknown): boolean => e instanceof TlogError && (e.details as { status?: unknown } | undefined)?.status === 410;
 
 /**
  * Verifies the log's latest checkpoint against `state` (undefined: trust on
@@ -172,7 +170,7 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
     const b: TileId = { level: 'entries', index: k, width };
     const t: TileId = { level: 0, index: k, width };
     const served = client.tile(b).catch((e: unknown) => {
-      if (isPrunedBundle(e)) return undefined;
+      if (isGone(e)) return undefined;
       throw e;
     });
     return Promise.all([served, client.tile(t)]).then(([bundle, tile]) => ({ k, width, b, t, bundle, tile }));

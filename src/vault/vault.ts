@@ -711,12 +711,7 @@ export class Vault {
         await this.writer.write(ops);
         return { pseudonym, changed: true, event };
       }
-      // Back after an erasure that a hold was then set on: lifting lifts that one too.
-      if (!hold && erasedHold && !rec.hold) {
-        const event = makeEvent(rec.pseudonym);
-        await this.writer.write([{ type: 'del', key: erasedHoldKey(tag) }, outboxPut(tenant, event)]);
-        return { pseudonym: rec.pseudonym, changed: true, event };
-      }
+      // Back after an erasure that a hold was then set on: that hold counts, and lifting lifts it too.
       if (!!(rec.hold ?? erasedHold) === !!hold) return { pseudonym: rec.pseudonym, changed: false };
       const next: SubjectRecord = { ...rec };
       if (hold) next.hold = since;
@@ -791,12 +786,10 @@ export class Vault {
     return this.heldTag(tag);
   }
 
-  /** When a reference's value was erased, if it was. */
+  /** When a reference's value was erased, if it was (erasedTimes for one). */
   async erasedAt(ref: PiiRef): Promise<number | undefined> {
-    const z = await this.db.get(erasedSubjectKey(ref.subject));
-    if (z) return decodeJson<{ erased_at: number }>(z, 'erasure').erased_at;
-    const y = await this.db.get(erasedValueKey(ref.$pii));
-    return y ? decodeJson<{ erased_at: number }>(y, 'erasure').erased_at : undefined;
+    const t = await this.erasedTimes([ref.subject], [ref.$pii]);
+    return t.subjects.get(ref.subject) ?? t.values.get(ref.$pii);
   }
 
   /**
