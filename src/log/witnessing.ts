@@ -35,6 +35,13 @@ export interface WitnessingOptions {
   initial?: CosignedCheckpoint;
   /** Persists a new cosigned checkpoint (best effort: a lost one is re-collected). */
   save(c: CosignedCheckpoint): Promise<void>;
+  /**
+   * After a round without a quorum, the same head is sent again this long
+   * after (doubling per failed round, up to a minute), even when no append
+   * comes: an idle log gets its cosigned checkpoint once the witnesses are
+   * back. Default 1,000 ms.
+   */
+  retryMs?: number;
   /** Told about every witness that did not cosign, and every round without a quorum. */
   onProblem?(p: { witness?: string; url?: string; treeSize: number; outcome?: SubmitOutcome; message: string }): void;
 }
@@ -51,11 +58,14 @@ export class Witnessing {
   private waiters: Waiter[] = [];
   private loop: Promise<void> | undefined;
   private closed = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryDelay: number;
 
   constructor(private readonly opts: WitnessingOptions) {
     if (!Number.isInteger(opts.quorum) || opts.quorum < 1 || opts.quorum > opts.clients.length)
       throw new RangeError(`witness quorum must be in [1, ${opts.clients.length}], got ${opts.quorum}`);
     this.current = opts.initial;
+    this.retryDelay = opts.retryMs ?? 1000;
   }
 
   /** The latest checkpoint with a quorum of cosignatures, if any. */
@@ -80,6 +90,7 @@ export class Witnessing {
   /** Stops starting rounds and waits for the running one (bounded by its deadline). */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retryTimer);
     await this.loop;
     for (const w of this.waiters.splice(0)) w.done();
   }
@@ -94,6 +105,7 @@ export class Witnessing {
         } catch (e) {
           this.opts.onProblem?.({ treeSize: head.treeSize, message: `witness round failed: ${(e as Error).message}` });
         }
+        this.afterRound(head);
         const waiting = this.waiters;
         this.waiters = [];
         for (const w of waiting) {
@@ -104,6 +116,29 @@ export class Witnessing {
     } finally {
       this.loop = undefined;
     }
+  }
+
+  /**
+   * A head left without a quorum is retried by a timer when nothing newer is
+   * queued (a newer head's round covers it). The timer holds no append: the
+   * waiters of the failed round are answered as before, with log-only receipts.
+   */
+  private afterRound(head: StoredHead): void {
+    if (this.current !== undefined && this.current.treeSize >= head.treeSize) {
+      this.retryDelay = this.opts.retryMs ?? 1000;
+      return;
+    }
+    if (this.next !== undefined || this.retryTimer !== undefined || this.closed) return;
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(this.retryDelay * 2, 60_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.closed || (this.current !== undefined && this.current.treeSize >= head.treeSize)) return;
+      if (this.next === undefined || head.treeSize > this.next.treeSize) this.next = head;
+      this.loop ??= this.run();
+    }, delay);
+    // A pending retry never keeps the process alive.
+    this.retryTimer.unref?.();
   }
 
   private async round(head: StoredHead): Promise<void> {
