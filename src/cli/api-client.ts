@@ -7,20 +7,32 @@ import type { Command } from 'commander';
 export interface ApiOpts {
   url: string;
   token?: string;
-  data: string;
+  /** Where admin.token is; absent for commands an admin key may not run (subjects). */
+  data?: string;
+  /** The role the command needs, for the message when no token is given. */
+  role?: string;
 }
 
-export function addApiOptions(c: Command, tokenHelp = 'token (TLOG_TOKEN; default: <data>/admin.token)'): Command {
+/**
+ * The options of a command that acts through the server. Admin commands fall
+ * back to the first-start `<data>/admin.token`; a command for another role
+ * (the privacy role's `subjects`) takes only --token or TLOG_TOKEN, since the
+ * admin token would only earn a 403.
+ */
+export function addApiOptions(c: Command, role = 'admin'): Command {
+  c.option('--url <url>', 'log server URL (TLOG_URL)', process.env.TLOG_URL ?? 'http://127.0.0.1:8080');
+  if (role !== 'admin') return c.option('--token <token>', `${role}-role token (TLOG_TOKEN)`);
   return c
-    .option('--url <url>', 'log server URL (TLOG_URL)', process.env.TLOG_URL ?? 'http://127.0.0.1:8080')
-    .option('--token <token>', tokenHelp)
+    .option('--token <token>', 'admin token (TLOG_TOKEN; default: <data>/admin.token)')
     .option('--data <dir>', 'data folder holding admin.token', process.env.TLOG_DATA_DIR ?? './data');
 }
 
-/** --token, else TLOG_TOKEN, else the first-start admin token file. */
+/** --token, else TLOG_TOKEN, else (admin commands) the first-start admin token file. */
 export function apiToken(o: ApiOpts): string {
   const t = o.token ?? process.env.TLOG_TOKEN;
   if (t) return t;
+  if (o.data === undefined)
+    throw new Error(`this command needs a ${o.role ?? 'non-admin'}-role token: give --token or set TLOG_TOKEN (an admin makes one with: agent-tlog keys create --role ${o.role ?? '…'} --tenant <tenant>)`);
   try {
     return readFileSync(join(o.data, 'admin.token'), 'utf8').trim();
   } catch {

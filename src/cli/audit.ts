@@ -8,8 +8,9 @@
  */
 
 import { hash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { open, readFile, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { fromBase64, toBase64 } from '../bytes/index.js';
@@ -20,7 +21,7 @@ import { catchUp, MonitorAlarm, type CheckpointCheck } from '../monitor/monitor.
 import { progressBar } from '../monitor/progress.js';
 import { loadState, saveState } from '../monitor/state.js';
 import { parseVerifierKey } from '../note/index.js';
-import { verifyCheckpoint, verifyConsistency, verifyInclusion, verifyReceipt } from '../verifier/index.js';
+import { verifyCheckpoint, verifyConsistency, verifyInclusion, verifyReceipt, verifyReceiptAsync } from '../verifier/index.js';
 
 /** node:crypto SHA-256: the monitor hashes every leaf, and this is 2–4× faster than noble. */
 const nodeSha256 = (d: Uint8Array): Uint8Array => hash('sha256', d, 'buffer');
@@ -70,7 +71,11 @@ function verifierKey(o: { key?: string }): string {
   return text;
 }
 
-/** A receipt file: the tlog-proof text, or the JSON answer of POST /v1/events (its `tlog_proof`). */
+/**
+ * A receipt file: the tlog-proof text, or the JSON answer of POST /v1/events (its `tlog_proof`).
+ * Blank lines after a bare proof are dropped (`jq -r .tlog_proof` adds one): the note's
+ * signatures end at its last line, so nothing signed changes.
+ */
 export function receiptProofText(text: string): string {
   const t = text.trimStart();
   if (t.startsWith('{')) {
@@ -84,7 +89,63 @@ export function receiptProofText(text: string): string {
     if (typeof p !== 'string') throw new TlogError('MALFORMED', 'the receipt JSON has no "tlog_proof" string');
     return p;
   }
-  return text;
+  return text.replace(/\n{2,}$/, '\n');
+}
+
+/**
+ * The first line of a file when it is a whole JSON object with a `tlog_proof`
+ * and more lines follow: an NDJSON proofs file (`export --proofs`), verified
+ * line by line. Else false (one receipt, read whole).
+ */
+async function ndjsonHead(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = new Uint8Array(256 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const text = new TextDecoder().decode(buf.subarray(0, bytesRead));
+    const nl = text.indexOf('\n');
+    if (nl < 0 || text.slice(nl + 1).trim() === '') return false;
+    try {
+      return typeof (JSON.parse(text.slice(0, nl)) as { tlog_proof?: unknown } | null)?.tlog_proof === 'string';
+    } catch {
+      return false;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Verifies every line of an NDJSON proofs file; the first bad line fails it, with its line number. */
+async function verifyProofLines(file: string, vkey: string, o: KeyOpts): Promise<void> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let n = 0;
+  let verified = 0;
+  let first: number | undefined;
+  let last: number | undefined;
+  let treeSize = 0;
+  let origin = '';
+  for await (const line of lines) {
+    n++;
+    if (line.trim() === '') continue;
+    let r;
+    try {
+      r = await verifyReceiptAsync(receiptProofText(line), vkey, o.origin ? { origin: o.origin } : {});
+      // The line's own labels must name what its proof proves, or a reader trusting them is misled.
+      const j = JSON.parse(line) as { index?: unknown; leaf_hash?: unknown; event_id?: unknown };
+      if (j.index !== undefined && j.index !== r.index) throw new TlogError('BAD_PROOF', `the line says index ${String(j.index)}, its proof is for entry ${r.index}`);
+      if (j.leaf_hash !== undefined && j.leaf_hash !== toBase64(r.leafHash)) throw new TlogError('BAD_PROOF', `the line's leaf_hash is not its proof's leaf hash`);
+      if (j.event_id !== undefined && j.event_id !== r.record.event.event_id) throw new TlogError('BAD_PROOF', `the line's event_id is not the event its proof holds`);
+    } catch (e) {
+      if (e instanceof TlogError) throw new TlogError(e.code, `line ${n}: ${e.message}`, { cause: e });
+      throw e;
+    }
+    verified++;
+    first = Math.min(first ?? r.index, r.index);
+    last = Math.max(last ?? r.index, r.index);
+    treeSize = Math.max(treeSize, r.checkpoint.treeSize);
+    origin = r.checkpoint.origin;
+  }
+  print({ verified, origin, first_index: first ?? null, last_index: last ?? null, largest_tree_size: treeSize });
 }
 
 interface KeyOpts {
@@ -97,15 +158,26 @@ const keyOption = (c: Command) =>
     .option('--key <vkey>', "the log's verifier key, or a file holding it (TLOG_VERIFIER_KEY)")
     .option('--origin <origin>', "expected checkpoint origin (default: the key's name)");
 
+/** For a log whose public reads need a token (TLOG_PUBLIC_READS_NEED_TOKEN). */
+const tokenOption = (c: Command) => c.option('--token <token>', 'token, if the log requires one for public reads (TLOG_TOKEN)');
+const clientFor = (url: string, o: { token?: string }) => {
+  const token = o.token ?? process.env.TLOG_TOKEN;
+  return new LogClient(url, token ? { token } : {});
+};
+
 export function registerAudit(program: Command): void {
   keyOption(
     program
       .command('verify-receipt')
-      .argument('<file>', 'a tlog-proof file, or the receipt JSON returned by POST /v1/events')
-      .description('Verify a receipt offline: checkpoint signature, inclusion proof, canonical leaf; prints the record'),
+      .argument('<file>', 'a tlog-proof file, the receipt JSON returned by POST /v1/events, or an export --proofs NDJSON file')
+      .description('Verify a receipt offline: checkpoint signature, inclusion proof, canonical leaf; prints the record (for an NDJSON proofs file: every line, then a summary)'),
   ).action(async (file: string, o: KeyOpts) => {
     try {
       const vkey = verifierKey(o);
+      if (await ndjsonHead(file)) {
+        await verifyProofLines(file, vkey, o);
+        return;
+      }
       const proof = receiptProofText(await readFile(file, 'utf8'));
       const r = verifyReceipt(proof, vkey, o.origin ? { origin: o.origin } : {});
       print({
@@ -122,18 +194,18 @@ export function registerAudit(program: Command): void {
   });
 
   const proof = program.command('proof').description('Fetch a proof from a log and verify it against its signed checkpoint');
-  keyOption(
+  keyOption(tokenOption(
     proof
       .command('inclusion')
       .argument('<url>', 'log server URL')
       .option('--index <n>', 'entry index')
       .option('--leaf-hash <b64>', 'leaf hash (base64), instead of --index')
       .description('Prove that an entry is in the latest signed tree'),
-  ).action(async (url: string, o: KeyOpts & { index?: string; leafHash?: string }) => {
+  )).action(async (url: string, o: KeyOpts & { index?: string; leafHash?: string; token?: string }) => {
     try {
       const vkey = verifierKey(o);
       if ((o.index === undefined) === (o.leafHash === undefined)) throw new Error('give exactly one of --index and --leaf-hash');
-      const client = new LogClient(url);
+      const client = clientFor(url, o);
       const note = await client.checkpoint();
       const cp = verifyCheckpoint(note, vkey, o.origin);
       const q = o.index !== undefined ? { index: Number(o.index) } : { leafHash: o.leafHash! };
@@ -148,18 +220,18 @@ export function registerAudit(program: Command): void {
       fail(e);
     }
   });
-  keyOption(
+  keyOption(tokenOption(
     proof
       .command('consistency')
       .argument('<url>', 'log server URL')
       .requiredOption('--old <file>', 'an older signed checkpoint of this log (e.g. saved from GET /checkpoint)')
       .description('Prove that the latest signed tree extends an older signed checkpoint'),
-  ).action(async (url: string, o: KeyOpts & { old: string }) => {
+  )).action(async (url: string, o: KeyOpts & { old: string; token?: string }) => {
     try {
       const vkey = verifierKey(o);
       const oldNote = await readFile(o.old, 'utf8');
       const old = verifyCheckpoint(oldNote, vkey, o.origin);
-      const client = new LogClient(url);
+      const client = clientFor(url, o);
       const note = await client.checkpoint();
       const cp = verifyCheckpoint(note, vkey, o.origin);
       if (cp.treeSize < old.treeSize)
@@ -183,7 +255,7 @@ export function registerAudit(program: Command): void {
       .option('--once', 'catch up, verify, then exit (0: honest; 1: misbehaviour, with an evidence file)')
       .option('--state <file>', 'where the last trusted checkpoint and tree edge are kept', 'agent-tlog-monitor.json')
       .option('--evidence <file>', 'where to write the evidence on an alarm (default: agent-tlog-evidence-<time>.json)')
-      .option('--token <token>', 'auditor token with tenant "*" for entry bundles (TLOG_TOKEN)')
+      .option('--token <token>', 'auditor token with tenant "*" for entry bundles, sent with every read (TLOG_TOKEN)')
       .option('--interval <seconds>', 'seconds between polls when following', '10')
       .option('--concurrency <n>', 'tiles fetched ahead', '8')
       .option('--check-leaves', 'also check that each leaf is a canonical v1 record (2-5x slower; hashes, tiles and roots are always checked)')

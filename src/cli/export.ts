@@ -102,6 +102,6 @@ export function registerExport(program: Command): void {
       const info = (await (await fetch(`${base}/v1/log`)).json()) as { verifier_key?: string };
       vkey = info.verifier_key ? `; proofs verify against ${info.verifier_key}` : '';
     }
-    process.stdout.write(`exported ${rows} rows to ${o.out}${o.proofs ? ` and proofs to ${o.proofs}` : ''}${vkey}\n`);
+    process.stdout.write(`exported ${rows} ${rows === 1 ? 'row' : 'rows'} to ${o.out}${o.proofs ? ` and proofs to ${o.proofs}` : ''}${vkey}\n`);
   });
 }

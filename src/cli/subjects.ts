@@ -3,7 +3,8 @@
 import type { Command } from 'commander';
 import { addApiOptions, call, print, type ApiOpts } from './api-client.js';
 
-const PRIVACY_TOKEN = 'privacy-role token (TLOG_TOKEN)';
+/** Privacy-role commands: no fallback to admin.token (an admin key gets 403 on these routes). */
+const PRIVACY = 'privacy';
 
 function subjectPath(id: string, suffix = ''): string {
   return `/v1/subjects/${encodeURIComponent(id)}${suffix}`;
@@ -17,28 +18,29 @@ function withTenant(path: string, tenant: string | undefined, params: Record<str
 }
 
 type SubjectOpts = ApiOpts & { tenant?: string };
+const asPrivacy = <T extends ApiOpts>(o: T): T => ({ ...o, role: PRIVACY });
 
 export function registerSubjects(program: Command): void {
   const subjects = program.command('subjects').description("A data subject's personal data: access, erasure, legal hold (privacy token)");
-  addApiOptions(subjects.command('show').argument('<subject>', 'subject id').description('Subject access; the read is logged'), PRIVACY_TOKEN)
+  addApiOptions(subjects.command('show').argument('<subject>', 'subject id').description('Subject access; the read is logged'), PRIVACY)
     .requiredOption('--purpose <text>', 'why the data is read (logged)')
     .option('--tenant <tenant>', 'tenant, for a cross-tenant key')
     .action(async (id: string, o: SubjectOpts & { purpose: string }) => {
-      print(await call(o, 'GET', withTenant(subjectPath(id), o.tenant, { purpose: o.purpose })));
+      print(await call(asPrivacy(o), 'GET', withTenant(subjectPath(id), o.tenant, { purpose: o.purpose })));
     });
-  addApiOptions(subjects.command('erase').argument('<subject>', 'subject id').description('Erase; prints the erasure receipt'), PRIVACY_TOKEN)
+  addApiOptions(subjects.command('erase').argument('<subject>', 'subject id').description('Erase; prints the erasure receipt'), PRIVACY)
     .requiredOption('--reason <text>', 'ticket or reason (logged; no personal data)')
     .option('--tenant <tenant>', 'tenant, for a cross-tenant key')
     .action(async (id: string, o: SubjectOpts & { reason: string }) => {
-      print(await call(o, 'DELETE', withTenant(subjectPath(id), o.tenant, { reason: o.reason })));
+      print(await call(asPrivacy(o), 'DELETE', withTenant(subjectPath(id), o.tenant, { reason: o.reason })));
     });
-  addApiOptions(subjects.command('hold').argument('<subject>', 'subject id').description('Set (or with --lift, lift) a legal hold'), PRIVACY_TOKEN)
+  addApiOptions(subjects.command('hold').argument('<subject>', 'subject id').description('Set (or with --lift, lift) a legal hold'), PRIVACY)
     .option('--reason <text>', 'why (logged)')
     .option('--lift', 'lift the hold instead of setting it')
     .option('--tenant <tenant>', 'tenant, for a cross-tenant key')
     .action(async (id: string, o: SubjectOpts & { reason?: string; lift?: boolean }) => {
-      if (o.lift) print(await call(o, 'DELETE', withTenant(subjectPath(id, '/hold'), o.tenant, { reason: o.reason })));
-      else print(await call(o, 'POST', withTenant(subjectPath(id, '/hold'), o.tenant), o.reason ? { reason: o.reason } : {}));
+      if (o.lift) print(await call(asPrivacy(o), 'DELETE', withTenant(subjectPath(id, '/hold'), o.tenant, { reason: o.reason })));
+      else print(await call(asPrivacy(o), 'POST', withTenant(subjectPath(id, '/hold'), o.tenant), o.reason ? { reason: o.reason } : {}));
     });
 
   const retention = program.command('retention').description('Retention of personal data');

@@ -9,17 +9,60 @@ import { TlogError } from '../errors.js';
 import { tilePath, type TileId } from '../merkle/index.js';
 
 export interface LogClientOptions {
-  /** Bearer token for entry bundles (an auditor or admin key with tenant `*`). */
+  /**
+   * Bearer token: sent with every request (an auditor or admin key with
+   * tenant `*` reads entry bundles; public reads need one only when the log
+   * runs with TLOG_PUBLIC_READS_NEED_TOKEN).
+   */
   token?: string;
   /** Per-request timeout in milliseconds (default 30 s). */
   timeoutMs?: number;
 }
 
-function unreachable(what: string, status?: number, cause?: unknown): TlogError {
-  return new TlogError('LOG_UNREACHABLE', `couldn't fetch ${what}${status !== undefined ? `: HTTP ${status}` : ''}`, {
+function unreachable(what: string, status?: number, cause?: unknown, said = ''): TlogError {
+  return new TlogError('LOG_UNREACHABLE', `couldn't fetch ${what}${status !== undefined ? `: HTTP ${status}` : ''}${said}`, {
     ...(status !== undefined ? { details: { status } } : {}),
     ...(cause !== undefined ? { cause } : {}),
   });
+}
+
+/** An error answer's own words: the first 4 KiB of its body (a log may send anything), ` CODE: message` if it is our JSON error. */
+async function saidBy(res: Response): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  try {
+    while (n < 4096) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      n += value.length;
+    }
+  } catch {
+    return '';
+  } finally {
+    void reader.cancel().catch(() => {});
+  }
+  const text = new TextDecoder().decode(concat(parts).subarray(0, 4096));
+  try {
+    const e = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+    // Printed to a terminal: no control characters from a log's answer.
+    if (typeof e?.code === 'string' && typeof e.message === 'string') return ` ${e.code}: ${e.message.slice(0, 500)}`.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  } catch {
+    // not JSON: the status says it
+  }
+  return '';
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 /** The log answered 410 Gone: the entry, or an entry of the bundle, was pruned past retention (spec/privacy.md §6). */
@@ -43,25 +86,22 @@ export class LogClient {
     this.url = url.replace(/\/+$/, '');
   }
 
-  private async get(path: string, auth: boolean): Promise<Response> {
+  private async get(path: string): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(`${this.url}/${path}`, {
-        headers: auth && this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {},
+        headers: this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {},
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
       });
     } catch (e) {
       throw unreachable(path, undefined, e);
     }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw unreachable(path, res.status);
-    }
+    if (!res.ok) throw unreachable(path, res.status, undefined, await saidBy(res));
     return res;
   }
 
-  private async bytes(path: string, auth: boolean): Promise<Uint8Array> {
-    const res = await this.get(path, auth);
+  private async bytes(path: string): Promise<Uint8Array> {
+    const res = await this.get(path);
     try {
       return new Uint8Array(await res.arrayBuffer());
     } catch (e) {
@@ -70,7 +110,7 @@ export class LogClient {
   }
 
   private async json(path: string): Promise<Record<string, unknown>> {
-    const res = await this.get(path, false);
+    const res = await this.get(path);
     try {
       return (await res.json()) as Record<string, unknown>;
     } catch (e) {
@@ -80,7 +120,7 @@ export class LogClient {
 
   /** The latest signed checkpoint, as text. */
   async checkpoint(): Promise<string> {
-    return new TextDecoder().decode(await this.bytes('checkpoint', false));
+    return new TextDecoder().decode(await this.bytes('checkpoint'));
   }
 
   /** `{ origin, verifier_key, tree_size, root_hash }` (unauthenticated: never trust the key from here). */
@@ -107,7 +147,7 @@ export class LogClient {
     const path = `v1/entries/${index}`;
     let res: Response;
     try {
-      res = await this.get(path, true);
+      res = await this.get(path);
     } catch (e) {
       if (isGone(e)) return undefined;
       throw e;
@@ -125,6 +165,6 @@ export class LogClient {
 
   /** A hash tile or entry bundle by its tlog-tiles path. Entry bundles need the token. */
   async tile(id: TileId): Promise<Uint8Array> {
-    return this.bytes(tilePath(id), id.level === 'entries');
+    return this.bytes(tilePath(id));
   }
 }

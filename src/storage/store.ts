@@ -13,6 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 import { fromBase64, toBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
+import { openDb } from './open-db.js';
 import { HEAD_KEY, PRUNE_PURGE_KEY, entryKey, prunedKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
 
 type Bytes = Uint8Array;
@@ -65,7 +66,7 @@ export class LogStore {
       writeBufferSize: opts.writeBufferSize ?? 16 * 1024 * 1024,
       cacheSize: opts.cacheSize ?? 32 * 1024 * 1024,
     });
-    await db.open();
+    await openDb(db, dir);
     return new LogStore(db);
   }
 

@@ -18,6 +18,7 @@ import { TlogError } from '../errors.js';
 import { type JsonValue } from '../events/index.js';
 import { type PiiRef } from '../events/pii.js';
 import { Lru } from '../log/lru.js';
+import { openDb } from '../storage/open-db.js';
 import { hmacSha256, KEY_BYTES, open as openSealed, random, seal } from './crypto.js';
 import { randomId } from './ids.js';
 import {
@@ -188,7 +189,7 @@ export class Vault {
     // random ids, so snappy found nothing to save and only cost CPU (it was the
     // largest item of LevelDB's compaction thread under PII appends, in perf).
     const db = new Level<Bytes, Bytes>(dir, { keyEncoding: 'view', valueEncoding: 'view', compression: false });
-    await db.open();
+    await openDb(db, dir);
     return new Vault(db, opts);
   }
 

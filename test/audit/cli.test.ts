@@ -122,3 +122,65 @@ describe('proof inclusion | consistency', () => {
     expect(await readFile(join(work, 'old.checkpoint'), 'utf8')).toContain('test.example/log\n');
   });
 });
+
+describe('what auditors trip over', () => {
+  it('a bare proof saved with a trailing blank line (jq -r) still verifies; nothing signed changes', async () => {
+    const r = await runCli(['verify-receipt', await file('nl.proof', receipt.tlog_proof + '\n'), '--key', vkey]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).index).toBe(receipt.index);
+  });
+
+  it('verifies an export --proofs NDJSON file line by line; a line whose labels lie, or whose proof is bad, fails with its line number', async () => {
+    const rs = await addEvents(t, 3, 500);
+    const lines = rs.map((x: any) => JSON.stringify({ index: x.index, leaf_hash: x.leaf_hash, event_id: x.event_id, tlog_proof: x.tlog_proof }));
+    const ok = await runCli(['verify-receipt', await file('p.ndjson', lines.join('\n') + '\n'), '--key', vkey]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ verified: 3, first_index: rs[0].index, last_index: rs[2].index });
+    // The second line claims another entry's index: its proof is fine, its label is not.
+    const lying = [lines[0], lines[1]!.replace(`"index":${rs[1].index}`, `"index":${rs[0].index}`), lines[2]].join('\n');
+    const bad = await runCli(['verify-receipt', await file('lie.ndjson', lying), '--key', vkey]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/BAD_PROOF: line 2: /);
+    const other = JSON.parse(lines[2]!);
+    other.event_id = rs[0].event_id;
+    const wrongId = await runCli(['verify-receipt', await file('id.ndjson', [lines[0], lines[1], JSON.stringify(other)].join('\n')), '--key', vkey]);
+    expect(wrongId.code).toBe(1);
+    expect(wrongId.stderr).toMatch(/BAD_PROOF: line 3: /);
+    const tampered = JSON.parse(lines[0]!);
+    tampered.tlog_proof = tampered.tlog_proof.replace(/\n([A-Za-z0-9+/]{10})/, (_m: string, h: string) => `\n${h.startsWith('A') ? 'B' : 'A'}${h.slice(1)}`);
+    const broken = await runCli(['verify-receipt', await file('bad.ndjson', [JSON.stringify(tampered), lines[1]].join('\n')), '--key', vkey]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/line 1: /);
+  });
+
+  it("an error answer is reported with the log's own code and message, not only its status", async () => {
+    const r = await runCli(['proof', 'inclusion', t.url, '--key', vkey, '--index', '999999']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/HTTP 400 INVALID_PARAMETER: index 999999 is not below tree_size \d+/);
+  });
+
+  it('proof commands take --token (TLOG_TOKEN) for a log whose public reads need one', async () => {
+    const closed = await startTestServer({ publicReadsNeedToken: true });
+    try {
+      const key = (await get(`${closed.url}/v1/log`, closed.auditorToken)).json.verifier_key;
+      const without = await runCli(['proof', 'inclusion', closed.url, '--key', key, '--index', '0']);
+      expect(without.code).toBe(2);
+      expect(without.stderr).toMatch(/HTTP 401 UNAUTHENTICATED/);
+      const flag = await runCli(['proof', 'inclusion', closed.url, '--key', key, '--index', '0', '--token', closed.auditorToken]);
+      expect(flag.stderr).toBe('');
+      expect(JSON.parse(flag.stdout).verified).toBe('inclusion');
+      const env = await runCli(['proof', 'inclusion', closed.url, '--key', key, '--index', '0'], { TLOG_TOKEN: closed.auditorToken });
+      expect(env.code).toBe(0);
+    } finally {
+      await closed.close();
+    }
+  });
+
+  it('verify-store on a folder a running server holds says so', async () => {
+    const r = await runCli(['verify-store', '--data', t.dataDir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is in use by another process (a running server?): stop it first');
+  });
+});

@@ -33,6 +33,17 @@ describe('subjects and retention CLI', () => {
     expect(erased.receipt.tlog_proof).toContain('c2sp.org/tlog-proof@v1');
   });
 
+  it('subjects commands need a privacy token: without one they say so, and never fall back to admin.token (whose key gets 403)', async () => {
+    const env = { ...process.env };
+    delete env.TLOG_TOKEN;
+    const r = await run(process.execPath, [CLI, 'subjects', 'show', 'cli@example.org', '--purpose', 'x', '--url', t.url], { env }).catch((e: { code: number; stderr: string }) => e);
+    expect((r as { code: number }).code).toBe(1);
+    expect((r as { stderr: string }).stderr).toContain('needs a privacy-role token: give --token or set TLOG_TOKEN');
+    // --data (where admin.token lives) is not an option of these commands.
+    const d = await run(process.execPath, [CLI, 'subjects', 'show', 'x', '--purpose', 'x', '--data', t.dataDir], { env }).catch((e: { code: number; stderr: string }) => e);
+    expect((d as { stderr: string }).stderr).toContain("unknown option '--data'");
+  });
+
   it('retention run is a dry run unless --apply', async () => {
     const dry = JSON.parse((await run(process.execPath, [CLI, 'retention', 'run', '--url', t.url, '--token', t.adminToken])).stdout);
     expect(dry.dry_run).toBe(true);
