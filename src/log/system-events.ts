@@ -7,11 +7,37 @@
  * never by token or subject id — it lands in the permanent tree.
  */
 
+import { TlogError } from '../errors.js';
 import { parseEvent, type JsonObject, type ParseEventOptions } from '../events/index.js';
 import type { Appended, Log, Receipt } from './log.js';
 
 /** The actor id of work the server does on its own (retention sweeps). */
 export const SERVER_ACTOR = 'agent-tlog';
+
+type Identity = { actor?: { type?: string; id?: string }; action?: { tool?: string }; target?: { system?: string } };
+
+/**
+ * The server's own event: system actor, and `agent-tlog` as both the tool and
+ * the target system. Clients cannot log one (assertNotServerIdentity), so an
+ * auditor (and retention, which never prunes erasure evidence) can tell them apart.
+ */
+export function isServerEvent(e: Identity): boolean {
+  return e.actor?.type === 'system' && e.action?.tool === SERVER_ACTOR && e.target?.system === SERVER_ACTOR;
+}
+
+/**
+ * Refuses a client event that claims the server's identity: `agent-tlog` as
+ * its tool, its target system, or its system actor. Otherwise an agent could
+ * log a `pii.erase` or `hold.set` that reads as the server's evidence, or
+ * keep its own entries from ever being pruned.
+ */
+export function assertNotServerIdentity(e: Identity): void {
+  const claim =
+    e.action?.tool === SERVER_ACTOR ? 'action.tool' : e.target?.system === SERVER_ACTOR ? 'target.system' : e.actor?.type === 'system' && e.actor.id === SERVER_ACTOR ? 'actor.id' : undefined;
+  if (claim === undefined) return;
+  const message = `"${SERVER_ACTOR}" is reserved for the server's own events`;
+  throw new TlogError('SCHEMA_VIOLATION', `${claim}: ${message}`, { details: { issues: [{ path: claim, message }] } });
+}
 
 export interface SystemEventInput {
   /** `action.type`, dotted: `key.create`, `pii.read`, `pii.erase`, `hold.set`, … */

@@ -187,6 +187,26 @@ describe('references only the server places', () => {
     const stored = await get(`${t.url}/v1/entries/${ok.json.index}`, t.auditorToken);
     expect(stored.json.record.event.pii.email.$pii).toMatch(/^pii_/);
   });
+
+  it("refuses a client event that claims the server's identity (a forged pii.erase or hold.set would read as the server's evidence)", async () => {
+    const forged = [
+      { body: { ...sampleEvent(11), actor: { type: 'system', id: 'agent-tlog' }, action: { type: 'pii.erase' } }, path: 'actor.id' },
+      { body: { ...sampleEvent(12), action: { type: 'pii.erase', tool: 'agent-tlog' } }, path: 'action.tool' },
+      { body: { ...sampleEvent(13), action: { type: 'hold.set' }, target: { system: 'agent-tlog', resource: 'ps_AAAAAAAAAAAAAAAAAAAAAA' } }, path: 'target.system' },
+    ];
+    for (const { body, path } of forged) {
+      const r = await post(`${t.url}/v1/events`, t.agentToken, body);
+      expect(r.status).toBe(422);
+      expect(r.json.error.code).toBe('SCHEMA_VIOLATION');
+      expect(r.json.error.issues).toEqual([{ path, message: '"agent-tlog" is reserved for the server\'s own events' }]);
+    }
+    const batch = await post(`${t.url}/v1/events/batch`, t.agentToken, { events: [sampleEvent(14), forged[1]!.body] });
+    expect(batch.json.results[0].status).toBe(201);
+    expect(batch.json.results[1].error.code).toBe('SCHEMA_VIOLATION');
+    // A system actor of the client's own (a cron job, a pipeline) is fine.
+    const own = await post(`${t.url}/v1/events`, t.agentToken, { ...sampleEvent(15), actor: { type: 'system', id: 'nightly-reconcile' } });
+    expect(own.status).toBe(201);
+  });
 });
 
 describe('secrets found inside a personal value', () => {

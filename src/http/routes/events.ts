@@ -4,6 +4,7 @@ import type { RequestHandler, Response } from 'express';
 import { toBase64 } from '../../bytes/index.js';
 import { TlogError } from '../../errors.js';
 import { assertSignedEventUnaltered, parseEvent } from '../../events/index.js';
+import { assertNotServerIdentity } from '../../log/system-events.js';
 import type { Appended, Receipt } from '../../log/log.js';
 import type { ApiKey } from '../../auth/keyring.js';
 import { callerKey, tenantGate } from '../auth.js';
@@ -38,6 +39,7 @@ export function receiptJson(r: Receipt): Record<string, unknown> {
 function readEvent(input: unknown, ctx: AppContext, key: ApiKey) {
   const moved = ctx.ingest.extract(input);
   const event = parseEvent(input, ctx.eventOptions);
+  assertNotServerIdentity(event);
   if (event.agent_signature !== undefined && moved.length > 0)
     throw new TlogError('SIGNED_EVENT_ALTERED', 'a signed event cannot carry personal data at configured paths: it would be moved to the vault');
   checkAgentSignature(key, input, event);
