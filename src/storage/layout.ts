@@ -13,9 +13,11 @@
  *   'k' keyId                        → API key record (JSON, token stored only as a hash)
  *   'p' u64(index)                   → prune marker (JSON: pruned_at, leaf_hash): the entry's
  *                                      leaf bytes were deleted after retention; its hash stays
- *   'P'                              → a prune's purge pending (JSON: first, last): written with its
- *                                      deletions, deleted once their range is compacted; start-up
+ *   'P'                              → a prune's purge pending (JSON: first, last, index): written
+ *                                      with its deletions, deleted once their range (and, with
+ *                                      `index`, the query index range) is compacted; start-up
  *                                      and the next retention run finish what a crash cut off
+ *   'x' …                            → query indexes (src/query/keys.ts)
  */
 
 export const PREFIX = {
@@ -28,6 +30,7 @@ export const PREFIX = {
   key: 0x6b, // 'k'
   pruned: 0x70, // 'p'
   prunePurge: 0x50, // 'P'
+  index: 0x78, // 'x': src/query/keys.ts INDEX_PREFIX
 } as const;
 
 export function writeU64(out: Uint8Array, offset: number, n: number): void {

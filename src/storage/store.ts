@@ -114,10 +114,13 @@ export class LogStore {
   /**
    * Deletes the leaf bytes of entries past retention, in one synced batch
    * that also writes each one's marker (with its leaf hash, so verify-store
-   * can still rebuild the tree). Tiles are untouched: every proof still
-   * verifies. The caller never passes an index at or beyond the signed size.
+   * can still rebuild the tree) and the query index changes their deletion
+   * calls for (`index`: block-indexer.ts stagePrune), so after any crash the
+   * leaves and the indexes still agree. Tiles are untouched: every proof
+   * still verifies. The caller never passes an index at or beyond the signed
+   * size.
    */
-  async prune(entries: readonly { index: number; leafHash: Bytes; prunedAt: number }[]): Promise<void> {
+  async prune(entries: readonly { index: number; leafHash: Bytes; prunedAt: number }[], index?: IndexChanges): Promise<void> {
     if (entries.length === 0) return;
     const b = this.db.batch();
     let first = Infinity;
@@ -128,23 +131,34 @@ export class LogStore {
       first = Math.min(first, e.index);
       last = Math.max(last, e.index);
     }
-    // The range whose bytes still wait for purgeEntries, in the same batch as the deletions:
-    // a crash before the compaction leaves it for start-up (pendingPurge) to finish.
+    // The index changes. A deleted key holds a value of the pruned entries (a word, a run id):
+    // its bytes leave the files with the compaction of the index range (purgeEntries).
+    for (const k of index?.del ?? []) b.del(k);
+    for (const w of index?.put ?? []) b.put(w.key, w.value);
+    const indexed = (index?.del.length ?? 0) > 0;
+    // The ranges whose bytes still wait for purgeEntries, in the same batch as the deletions:
+    // a crash before the compaction leaves them for start-up (pendingPurge) to finish.
     const pending = await this.pendingPurge();
     if (pending) {
       first = Math.min(first, pending.first);
       last = Math.max(last, pending.last);
     }
-    b.put(PRUNE_PURGE_KEY, new TextEncoder().encode(JSON.stringify({ first, last })));
+    const record = { first, last, ...(indexed || pending?.index ? { index: true } : {}) };
+    b.put(PRUNE_PURGE_KEY, new TextEncoder().encode(JSON.stringify(record)));
     await b.write({ sync: true });
   }
 
-  /** The pruned range whose compaction has not finished, if any (see prune). */
-  async pendingPurge(): Promise<{ first: number; last: number } | undefined> {
+  /**
+   * The pruned range whose compaction has not finished, if any (see prune):
+   * entries [first, last], and whether index keys were deleted too (absent
+   * from records written before prunes deleted index keys).
+   */
+  async pendingPurge(): Promise<PurgeRange | undefined> {
     const v = await this.db.get(PRUNE_PURGE_KEY);
     if (!v) return undefined;
-    const r = JSON.parse(new TextDecoder().decode(v)) as { first?: unknown; last?: unknown };
-    return Number.isSafeInteger(r.first) && Number.isSafeInteger(r.last) ? { first: r.first as number, last: r.last as number } : undefined;
+    const r = JSON.parse(new TextDecoder().decode(v)) as { first?: unknown; last?: unknown; index?: unknown };
+    if (!Number.isSafeInteger(r.first) || !Number.isSafeInteger(r.last)) return undefined;
+    return { first: r.first as number, last: r.last as number, index: r.index === true };
   }
 
   /**
@@ -160,6 +174,21 @@ export class LogStore {
         const got = await it.nextv(chunk);
         if (got.length === 0) return;
         for (const [k, v] of got) yield [readU64(k, 1), v];
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** The stored leaves of [start, end) with their indexes, as one array (scanEntries without a promise per leaf). */
+  async readStoredEntries(start: number, end: number): Promise<[number, Bytes][]> {
+    const it = this.db.iterator({ gte: entryKey(start), lt: entryKey(end) });
+    try {
+      const out: [number, Bytes][] = [];
+      for (;;) {
+        const got = await it.nextv(Math.max(1, end - start - out.length));
+        if (got.length === 0) return out;
+        for (const [k, v] of got) out.push([readU64(k, 1), v]);
       }
     } finally {
       await it.close();
@@ -235,15 +264,24 @@ export class LogStore {
   }
 
   /**
-   * After pruning entries [first, last]: flush, then compact them, so their
-   * leaves' bytes leave the files; then the pending mark goes (if it still
-   * names no more than this range: a prune running meanwhile widened it).
+   * After pruning: flush, then compact the pruned entries (and, if index
+   * keys were deleted, the whole index range), so their
+   * bytes leave the files; then the pending mark goes (if it still names no
+   * more than this: a prune running meanwhile widened it).
+   *
+   * The index range is compacted whole, not from the least to the greatest
+   * deleted key: each posting list is in block order, so a prune's deleted
+   * keys (the oldest blocks) start every list it touches, and those lists
+   * span nearly the whole range anyway. And LevelDB writes a manual
+   * compaction's bounds into its diagnostic LOG file: bounds made of
+   * deleted keys would put the very values the prune deletes there.
    */
-  async purgeEntries(first: number, last: number): Promise<void> {
+  async purgeEntries(range: PurgeRange): Promise<void> {
     await this.flushMemtable();
-    await this.compact(entryKey(first), entryKey(last + 1));
+    await this.compact(entryKey(range.first), entryKey(range.last + 1));
+    if (range.index) await this.compact(prefixRange(PREFIX.index).gte, prefixRange(PREFIX.index).lt);
     const pending = await this.pendingPurge();
-    if (pending && pending.first >= first && pending.last <= last) await this.db.del(PRUNE_PURGE_KEY);
+    if (pending && pending.first >= range.first && pending.last <= range.last && (range.index || !pending.index)) await this.db.del(PRUNE_PURGE_KEY);
   }
 
   /** Forces LevelDB to rewrite the key range into new tables (drops overwritten and deleted bytes). */
@@ -280,6 +318,19 @@ export class LogStore {
   async *keyRecords(): AsyncGenerator<unknown> {
     for await (const v of this.db.values(prefixRange(PREFIX.key))) yield JSON.parse(new TextDecoder().decode(v));
   }
+}
+
+/** Query index changes joining a prune's batch (block-indexer.ts stagePrune). */
+export interface IndexChanges {
+  readonly del: readonly Bytes[];
+  readonly put: readonly { key: Bytes; value: Bytes }[];
+}
+
+/** What a prune leaves for purgeEntries to compact: entries [first, last], and the index range if it deleted index keys. */
+export interface PurgeRange {
+  first: number;
+  last: number;
+  index: boolean;
 }
 
 /** Key of the latest witness-cosigned checkpoint (layout.ts). */
