@@ -586,9 +586,9 @@ export class Log {
     await (ix.touchesOpen(indexes) ? this.sequencer.exclusive(batch) : batch());
   }
 
-  /** Before the first deletion of a prune: the leaves go to a table file of their own (LogStore.flushMemtable). */
+  /** Before the first deletion of a prune: the leaves go to a table file of their own (LogStore.beginPrune). */
   async beginPrune(): Promise<void> {
-    await this.store.flushMemtable();
+    await this.store.beginPrune();
   }
 
   /**

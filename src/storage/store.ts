@@ -13,7 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 import { fromBase64, toBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
-import { HEAD_KEY, PRUNE_PURGE_KEY, entryKey, prunedKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
+import { FENCE_KEY, HEAD_KEY, PRUNE_PURGE_KEY, entryKey, prunedKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
 
 type Bytes = Uint8Array;
 
@@ -136,6 +136,9 @@ export class LogStore {
     for (const k of index?.del ?? []) b.del(k);
     for (const w of index?.put ?? []) b.put(w.key, w.value);
     const indexed = (index?.del.length ?? 0) > 0;
+    // The fence: the database's largest key, in every batch, so the table file this batch is
+    // flushed into ends with it rather than with its largest deleted index key (FENCE_KEY).
+    b.put(FENCE_KEY, EMPTY);
     // The ranges whose bytes still wait for purgeEntries, in the same batch as the deletions:
     // a crash before the compaction leaves them for start-up (pendingPurge) to finish.
     const pending = await this.pendingPurge();
@@ -265,7 +268,7 @@ export class LogStore {
 
   /**
    * After pruning: flush, then compact the pruned entries (and, if index
-   * keys were deleted, the whole index range), so their
+   * keys were deleted, the whole index range up to the fence), so their
    * bytes leave the files; then the pending mark goes (if it still names no
    * more than this: a prune running meanwhile widened it).
    *
@@ -279,9 +282,41 @@ export class LogStore {
   async purgeEntries(range: PurgeRange): Promise<void> {
     await this.flushMemtable();
     await this.compact(entryKey(range.first), entryKey(range.last + 1));
-    if (range.index) await this.compact(prefixRange(PREFIX.index).gte, prefixRange(PREFIX.index).lt);
+    // LevelDB's bounds are inclusive: the fence is in the range, so each level's last table compacted ends with it.
+    if (range.index) await this.compact(prefixRange(PREFIX.index).gte, FENCE_KEY);
     const pending = await this.pendingPurge();
     if (pending && pending.first >= range.first && pending.last <= range.last && (range.index || !pending.index)) await this.db.del(PRUNE_PURGE_KEY);
+  }
+
+  /**
+   * Start-up, before anything else reads the store: finishes a prune that a
+   * crash or a stop cut off between its deletions and its compaction (see
+   * prune), then reopens the database. LevelDB writes a new MANIFEST at each
+   * open, naming the first and last key of every table; the one this open
+   * wrote named the tables the compaction has just removed, whose edges may
+   * be index keys the prune deleted. The reopen writes one naming only the
+   * tables left. True if there was a prune to finish.
+   */
+  async recoverPurge(): Promise<boolean> {
+    const pending = await this.pendingPurge();
+    if (!pending) return false;
+    await this.purgeEntries(pending);
+    await this.db.close();
+    await this.db.open();
+    return true;
+  }
+
+  /**
+   * Before a prune's first deletion: the fence (FENCE_KEY), then a flush of
+   * the memtable. The table file written then holds the leaves and index
+   * keys the prune is about to delete, apart from their deletions (see
+   * flushMemtable); the fence makes it end with itself, not with the
+   * greatest index key written since the last flush (on a quiet log, a key
+   * of the very entries being pruned).
+   */
+  async beginPrune(): Promise<void> {
+    await this.db.put(FENCE_KEY, EMPTY);
+    await this.flushMemtable();
   }
 
   /** Forces LevelDB to rewrite the key range into new tables (drops overwritten and deleted bytes). */
@@ -332,6 +367,8 @@ export interface PurgeRange {
   last: number;
   index: boolean;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Key of the latest witness-cosigned checkpoint (layout.ts). */
 const WITNESSED = new Uint8Array([PREFIX.witnessed]);

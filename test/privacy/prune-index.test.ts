@@ -145,9 +145,11 @@ describe('a prune of entries in the open block (a quiet log: under 256 entries i
       run_id: 'run-quiet',
       actor: { type: 'agent', id: 'bot-q' },
       action: { type: 'tool.call', name: 'sync' },
-      reasoning: { summary: `otterword step ${i}` },
+      reasoning: { summary: `otterword step ${i}${retention === 'operational' ? ' zzzotter' : ''}` },
       retention,
     });
+    // zzzotter, only in the pruned entries, is the greatest index key written since the last
+    // flush: the prune's first flush would end its table with it (LogStore.beginPrune).
     for (let i = 0; i < 12; i++) await append(t, 'acme', event(i, i % 4 === 3 ? 'compliance' : 'operational'));
     now += 31 * DAY;
     await append(t, 'acme', event(12, 'compliance'));
@@ -158,6 +160,7 @@ describe('a prune of entries in the open block (a quiet log: under 256 entries i
     const { pruned } = await retentionRun(t);
     await Promise.all(racing);
     expect(pruned).toBe(9);
+    expect(await byteSearch(t.dataDir, { gone: 'zzzotter' })).toEqual([]);
     // The same lists (run, actor, action, the tenant's every-entry list) take new members in the block.
     for (let i = 0; i < 5; i++) await append(t, 'acme', event(200 + i, 'compliance'));
     await append(t, 'other', event(300, 'compliance'));
@@ -208,10 +211,15 @@ describe('a prune cut off before its compaction, with indexed values', () => {
 
   it('is compacted at the next start: no byte of its index keys is left', async () => {
     t = await startTestServer({ retentionOperationalDays: 30, retentionSweepSeconds: 0 }, undefined, { now: () => now });
-    const words = { a: 'narwhalcut' };
-    const e = { run_id: 'run-narwhalcut-3', actor: { type: 'agent', id: 'bot-n' }, action: { type: 'tool.call' }, reasoning: { summary: 'the narwhalcut report' }, retention: 'operational' };
+    // zzyzxcut is the greatest index key the prune deletes: without the fence, the table its
+    // deletion is flushed into ends with it, and LevelDB's MANIFEST and LOG name it.
+    const words = { a: 'narwhalcut', last: 'zzyzxcut' };
+    const e = { run_id: 'run-narwhalcut-3', actor: { type: 'agent', id: 'bot-n' }, action: { type: 'tool.call' }, reasoning: { summary: 'the narwhalcut report zzyzxcut' }, retention: 'operational' };
     expect((await post(`${t.url}/v1/events`, t.agentToken, e)).status).toBe(201);
     expect((await post(`${t.url}/v1/events`, t.agentToken, { ...e, reasoning: { summary: 'kept' }, run_id: 'run-kept', retention: 'compliance' })).status).toBe(201);
+    // LevelDB flushes its memtable when it fills: the table written then ends with zzyzxcut's key,
+    // and the MANIFEST the next start writes names it, until the start-up purge and its reopen.
+    await t.server.log.store.flushMemtable();
     now += 31 * DAY;
     const log = t.server.log as unknown as { purgePruned: () => Promise<void> };
     const purge = log.purgePruned;
