@@ -75,6 +75,14 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   if (created) logger.info({ path: join(dataDir, 'log.key'), verifier_key: signer.verifierKey }, 'generated a new log signing key');
 
   const store = await LogStore.open(join(dataDir, 'log'));
+  // A prune of entries cut off between its deletions and its compaction: compacted (and the
+  // store reopened) before anything reads it (spec/privacy.md §6).
+  try {
+    if (await store.recoverPurge()) logger.warn('finished the compaction of a prune cut off by a crash or a stop');
+  } catch (e) {
+    await store.close().catch(() => {});
+    throw e;
+  }
   if (created && (await store.readHead()) !== undefined) {
     // log.key went missing under an existing log: a fresh key would silently
     // change the log's identity. Keys change only through rotate-log-key.
@@ -129,8 +137,6 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   // compacted away before anything is served (spec/privacy.md §5).
   const purged = await vault.finishPendingPurges();
   if (purged > 0) logger.warn({ subjects: purged }, 'finished the purge of erasures cut off by a crash or a stop');
-  // The same for a prune of entries cut off between its deletions and its compaction (spec/privacy.md §6).
-  if (await log.finishPendingPurge()) logger.warn('finished the compaction of a prune cut off by a crash or a stop');
   const entryRetention = {
     days: { operational: config.retentionOperationalDays, compliance: config.retentionComplianceDays },
     defaultClass: config.retentionDefault,

@@ -112,6 +112,8 @@ export class Log {
   private witnessing: Witnessing | undefined;
   /** The latest logged_at handed out (see stamp). */
   private lastLoggedAt = 0;
+  /** Prune batches take turns (see prune). */
+  private pruning: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly store: LogStore,
@@ -540,31 +542,70 @@ export class Log {
     return new TlogError('STORE_CORRUPT', `entry ${index} is missing from storage`);
   }
 
-  /** Deletes the leaf bytes of entries past retention (see LogStore.prune); their hashes stay. */
+  /**
+   * Deletes the leaf bytes of entries past retention (see LogStore.prune);
+   * their hashes stay. The query indexes lose them in the same batch: each
+   * block touched is replanned from its remaining leaves (block-indexer.ts
+   * stagePrune), so the values in the keys only they explained are deleted
+   * with them. That read-then-write is only right if no one else changes the
+   * block's leaves or lists in between:
+   *   - other prunes: batches take turns here (`pruning`);
+   *   - commits: they only add leaves at or beyond the tree size, so a
+   *     closed block (below the open one) never changes; a prune that
+   *     touches the open block, whose lists the indexer keeps in memory and
+   *     the next commit rewrites, runs exclusive of commits, and the indexer
+   *     rebuilds those lists from the survivors once the batch is durable.
+   * A crash at any point leaves either the whole batch (leaves, markers,
+   * index changes, the pending purge `P`) or none of it; the in-memory
+   * lists are rebuilt from storage at start-up anyway.
+   */
   async prune(indexes: readonly number[], prunedAt: number): Promise<void> {
-    const entries = [];
+    const turn = this.pruning.then(() => this.pruneNow(indexes, prunedAt));
+    this.pruning = turn.then(
+      () => {},
+      () => {},
+    );
+    await turn;
+  }
+
+  private async pruneNow(indexes: readonly number[], prunedAt: number): Promise<void> {
+    const entries: { index: number; leafHash: Uint8Array; prunedAt: number }[] = [];
     for (const index of indexes) {
       if (index >= this.head.treeSize) throw new RangeError(`cannot prune entry ${index}: beyond the signed tree`);
       entries.push({ index, leafHash: await this.leafHash(index), prunedAt });
     }
-    await this.store.prune(entries);
+    const ix = this.opts.indexer;
+    if (!ix) return this.store.prune(entries);
+    const batch = async () => {
+      // Under the exclusive turn the head cannot move: `size` is the indexer's too.
+      const staged = await ix.stagePrune(this.store, indexes, this.head.treeSize);
+      await this.store.prune(entries, staged);
+      staged.apply();
+    };
+    // The open block only moves on: a prune that misses it now misses it for good.
+    await (ix.touchesOpen(indexes) ? this.sequencer.exclusive(batch) : batch());
   }
 
-  /** Before the first deletion of a prune: the leaves go to a table file of their own (LogStore.flushMemtable). */
+  /** Before the first deletion of a prune: the leaves go to a table file of their own (LogStore.beginPrune). */
   async beginPrune(): Promise<void> {
-    await this.store.flushMemtable();
+    await this.store.beginPrune();
   }
 
-  /** After pruning: compacts the pruned leaves' bytes out of the database's files (LogStore.purgeEntries). */
-  async purgePruned(first: number, last: number): Promise<void> {
-    await this.store.purgeEntries(first, last);
+  /**
+   * After pruning: compacts the pruned leaves' and index keys' bytes out of
+   * the database's files (LogStore.purgeEntries). The ranges are those the
+   * prune's batches recorded (`P`): every batch of this run, and any earlier
+   * prune cut off before its compaction.
+   */
+  async purgePruned(): Promise<void> {
+    await this.finishPendingPurge();
   }
 
   /** Finishes the compaction of a prune that a crash, a stop or an error cut off; true if there was one. */
   async finishPendingPurge(): Promise<boolean> {
     const pending = await this.store.pendingPurge();
     if (!pending) return false;
-    await this.store.purgeEntries(pending.first, pending.last);
+    await this.store.purgeEntries(pending);
     return true;
   }
 

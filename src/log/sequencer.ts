@@ -74,9 +74,24 @@ export interface Indexer {
   resume(store: LogStore, size: number): Promise<void>;
   /** The writes indexing `entries`, at indexes start, start + 1, … */
   stage(entries: readonly PendingEntry[], start: number): StagedIndex;
+  /**
+   * The index changes of pruning the entries `indexes` (ascending, below the
+   * durable `size`): they join the prune's batch, and `apply` runs once it is
+   * durable. When `touchesOpen(indexes)`, a commit may rewrite the same
+   * block: the caller runs stagePrune, the batch and apply in
+   * `Sequencer.exclusive`.
+   */
+  stagePrune(store: LogStore, indexes: readonly number[], size: number): Promise<StagedPrune>;
+  touchesOpen(indexes: readonly number[]): boolean;
 }
 export interface StagedIndex {
   readonly writes: readonly IndexWrite[];
+  apply(): void;
+}
+/** Keys to delete and keys to write (store.ts IndexChanges), and the in-memory step after. */
+export interface StagedPrune {
+  readonly del: readonly Uint8Array[];
+  readonly put: readonly IndexWrite[];
   apply(): void;
 }
 export interface IndexWrite {
@@ -104,6 +119,8 @@ export class Sequencer {
   private failure: TlogError | undefined;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
+  /** The tail of the commit / exclusive turn chain (inTurn). */
+  private turn: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: LogStore,
@@ -150,6 +167,28 @@ export class Sequencer {
     });
   }
 
+  /**
+   * Runs `fn` with no commit in progress, and none starting until it ends.
+   * A prune that touches the open query-index block uses it: the block's
+   * lists live in the indexer's memory and each commit into the block
+   * rewrites them, so the prune's read of the block's leaves, its batch and
+   * the indexer's rebuild must not interleave with a commit (block-indexer.ts
+   * stagePrune). Appends wait in the pool meanwhile, as during a commit.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.inTurn(fn);
+  }
+
+  /** Commits and `exclusive` callers take turns, in call order (one promise per flush). */
+  private inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn);
+    this.turn = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
   /** Waits for the pool to drain (used on shutdown). */
   async drain(): Promise<void> {
     await this.idle;
@@ -161,7 +200,7 @@ export class Sequencer {
         const batch = await this.ready(this.take(this.opts.maxBatch));
         if (batch.length === 0) continue;
         try {
-          const results = await this.commit(batch.map((w) => w.entry));
+          const results = await this.inTurn(() => this.commit(batch.map((w) => w.entry)));
           batch.forEach((w, i) => w.resolve(results[i]!));
         } catch (e) {
           batch.forEach((w) => w.reject(e));

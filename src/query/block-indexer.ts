@@ -19,12 +19,16 @@
  *   - The writes are a pure function of the leaves of the blocks touched:
  *     `deriveIndex` (reindex) computes them from leaf bytes alone, block by
  *     block, and gets the very same keys and values.
+ *   - A prune keeps that true (`stagePrune`, `pruneBlock`): each block it
+ *     touches is replanned from its remaining leaves in the prune's own
+ *     batch, and the keys only pruned entries explained are deleted (so the
+ *     values they held, which are in the keys, leave with the leaves).
  */
 
 import { TlogError } from '../errors.js';
 import type { LogRecord } from '../events/index.js';
-import type { IndexWrite, Indexer, PendingEntry, StagedIndex } from '../log/sequencer.js';
-import { entryKey, putU64, readU64 } from '../storage/layout.js';
+import type { IndexWrite, Indexer, PendingEntry, StagedIndex, StagedPrune } from '../log/sequencer.js';
+import { putU64 } from '../storage/layout.js';
 import type { LogStore } from '../storage/store.js';
 import { eachList, latin1, SEPARATED, SLOT, SLOT_FIELD } from './indexer.js';
 import { BITMAP_FROM, BLOCK, INDEX_PREFIX, INDEX_RANGE, INDEX_VERSION, VERSION_KEY } from './keys.js';
@@ -60,6 +64,8 @@ export interface IndexItem {
   leaf: Uint8Array;
   /** The record in `leaf`, when the caller has it (saves decoding the leaf again). */
   record?: LogRecord;
+  /** The record's lists (eachList), when computed already (pruneBlock plans each leaf twice). */
+  lists?: readonly (readonly [number, string])[];
 }
 
 interface Plan {
@@ -114,6 +120,22 @@ function valueOf(p: Posting): Uint8Array {
  * block `base.block` before the first item. Mutates nothing it was given.
  */
 function plan(items: Iterable<IndexItem>, base: { block: number; lists: Lists }): Plan {
+  const touched = gather(items, base);
+  const writes: IndexWrite[] = [];
+  for (const { block: b, lists } of touched)
+    for (const [tenant, slots] of lists)
+      slots.forEach((m, slot) => {
+        for (const [value, p] of m!) {
+          if (p.time) {
+            if (!p.stored) writes.push({ key: keyOf(tenant, slot, value, p, b), value: EMPTY });
+          } else writes.push({ key: keyOf(tenant, slot, value, p, b), value: valueOf(p) });
+        }
+      });
+  return { writes, last: touched[touched.length - 1] };
+}
+
+/** The lists of each block `items` touch, on top of `base` (see plan). */
+function gather(items: Iterable<IndexItem>, base: { block: number; lists: Lists }): { block: number; lists: Lists }[] {
   const touched: { block: number; lists: Lists }[] = [];
   let block = -1;
   let work: Lists = NONE;
@@ -155,19 +177,10 @@ function plan(items: Iterable<IndexItem>, base: { block: number; lists: Lists })
       p.last = off;
     };
     add(SLOT.time, '');
-    eachList(record, add);
+    if (item.lists) for (const [slot, value] of item.lists) add(slot, value);
+    else eachList(record, add);
   }
-  const writes: IndexWrite[] = [];
-  for (const { block: b, lists } of touched)
-    for (const [tenant, slots] of lists)
-      slots.forEach((m, slot) => {
-        for (const [value, p] of m!) {
-          if (p.time) {
-            if (!p.stored) writes.push({ key: keyOf(tenant, slot, value, p, b), value: EMPTY });
-          } else writes.push({ key: keyOf(tenant, slot, value, p, b), value: valueOf(p) });
-        }
-      });
-  return { writes, last: touched[touched.length - 1] };
+  return touched;
 }
 
 export class BlockIndexer implements Indexer {
@@ -179,13 +192,69 @@ export class BlockIndexer implements Indexer {
   async resume(store: LogStore, size: number): Promise<void> {
     await checkFormat(store);
     const from = size - (size % BLOCK);
-    const items: IndexItem[] = [];
     // Pruned leaves are absent: like reindex, they no longer count.
-    for await (const [k, leaf] of store.db.iterator({ gte: entryKey(from), lt: entryKey(size) })) items.push({ index: readU64(k, 1), leaf });
+    this.reopen(await storedLeaves(store, from, size), size);
+  }
+
+  /** The open block's lists rebuilt from its stored leaves `items` (all of [floor(size/256)·256, size) that are stored). */
+  private reopen(items: readonly IndexItem[], size: number): void {
+    const from = size - (size % BLOCK);
     this.block = from / BLOCK;
     this.lists = new Map();
     this.size = from;
     this.commit(plan(items, { block: this.block, lists: this.lists }), size);
+  }
+
+  /** Whether a commit may still rewrite the block of one of `indexes`: the open block (or a later one). */
+  touchesOpen(indexes: readonly number[]): boolean {
+    const open = Math.floor(this.size / BLOCK);
+    return indexes.some((i) => Math.floor(i / BLOCK) >= open);
+  }
+
+  /**
+   * The index changes of pruning `indexes` (ascending, all below `size`, the
+   * durable tree size), staged like a commit's: nothing changes until
+   * `apply`, which runs once the prune's batch is durable. Each block touched
+   * is replanned from its stored leaves (pruneBlock). A closed block is
+   * never rewritten by a commit, so its leaves and lists cannot change under
+   * this; if the open block is touched, the caller must run this, its batch
+   * and `apply` exclusive of commits (Sequencer.exclusive), and `apply` then
+   * rebuilds the in-memory lists from the block's survivors, as a restart
+   * would: the next commit into the block rewrites its lists from those, and
+   * without the rebuild would put the pruned members (and keys) back.
+   */
+  async stagePrune(store: LogStore, indexes: readonly number[], size: number): Promise<StagedPrune> {
+    if (this.size !== size) throw new Error(`indexer at index ${this.size}, the prune at size ${size}`);
+    const del: Uint8Array[] = [];
+    const put: IndexWrite[] = [];
+    const gone = new Set(indexes);
+    let open: IndexItem[] | undefined;
+    // The blocks touched, in runs of consecutive ones: one read per run.
+    const blocks = [...new Set(indexes.map((i) => Math.floor(i / BLOCK)))];
+    for (let k = 0; k < blocks.length; ) {
+      const from = blocks[k]!;
+      let to = from + 1;
+      while (blocks[++k] === to) to++;
+      const stored = await storedLeaves(store, from * BLOCK, Math.min(to * BLOCK, size));
+      for (let b = from, j = 0; b < to; b++) {
+        const leaves: IndexItem[] = [];
+        for (; j < stored.length && stored[j]!.index < (b + 1) * BLOCK; j++) leaves.push(stored[j]!);
+        const change = pruneBlock(leaves, (i) => gone.has(i));
+        for (const d of change.del) del.push(d);
+        for (const w of change.put) put.push(w);
+        if (b === this.block) open = leaves.filter((l) => !gone.has(l.index));
+      }
+    }
+    return {
+      del,
+      put,
+      apply: () => {
+        if (open === undefined) return;
+        // Exclusive of commits (see above): nothing moved the indexer since stagePrune.
+        if (this.size !== size) throw new Error(`indexer moved to ${this.size} during a prune at size ${size}`);
+        this.reopen(open, size);
+      },
+    };
   }
 
   stage(entries: readonly PendingEntry[], start: number): StagedIndex {
@@ -218,6 +287,57 @@ export class BlockIndexer implements Indexer {
     this.lists = lists;
     this.size = end;
   }
+}
+
+/** The stored leaves of [from, to) with their indexes (pruned ones are absent). */
+async function storedLeaves(store: LogStore, from: number, to: number): Promise<IndexItem[]> {
+  return (await store.readStoredEntries(from, to)).map(([index, leaf]) => ({ index, leaf }));
+}
+
+/**
+ * What pruning some leaves of one block changes in its index: `leaves` are
+ * the block's stored leaves before the prune (ascending), `pruned` says
+ * which of them go. The block's lists are gathered as the commit path does
+ * from all of them (what storage holds now: the block-indexer invariant)
+ * and from the survivors (what `deriveIndex` computes once they are gone).
+ * A list only the first has is deleted; a list whose members changed gets
+ * its new value; a time key moves when the tenant's first entry in the
+ * block went (its key holds that entry's logged_at). Afterwards the block's
+ * stored keys are exactly what reindex would write for it; a block left
+ * with no leaf loses every key. Pure: reads nothing, changes nothing.
+ */
+export function pruneBlock(leaves: readonly IndexItem[], pruned: (index: number) => boolean): { del: Uint8Array[]; put: IndexWrite[] } {
+  const del: Uint8Array[] = [];
+  const put: IndexWrite[] = [];
+  if (leaves.length === 0) return { del, put };
+  const block = Math.floor(leaves[0]!.index / BLOCK);
+  // Each leaf decoded, and its lists named, once for both.
+  const items = leaves.map((l): IndexItem => {
+    const record = l.record ?? readLeaf(l.leaf);
+    if (!record) return l;
+    const lists: [number, string][] = [];
+    eachList(record, (slot, value) => lists.push([slot, value]));
+    return { index: l.index, leaf: l.leaf, record, lists };
+  });
+  const before = gather(items, { block: -1, lists: NONE })[0]?.lists ?? NONE;
+  const after = gather(items.filter((l) => !pruned(l.index)), { block: -1, lists: NONE })[0]?.lists ?? NONE;
+  // The survivors' members of a list are a subset of its members before: equal counts, equal sets.
+  const same = (p: Posting, q: Posting | undefined) => q !== undefined && (p.time ? q.first === p.first : q.n === p.n);
+  for (const [tenant, slots] of before)
+    slots.forEach((m, slot) => {
+      for (const [value, p] of m!) {
+        const q = after.get(tenant)?.[slot]?.get(value);
+        if (q === undefined || (p.time && q.first !== p.first)) del.push(keyOf(tenant, slot, value, p, block));
+      }
+    });
+  for (const [tenant, slots] of after)
+    slots.forEach((m, slot) => {
+      for (const [value, q] of m!) {
+        if (same(q, before.get(tenant)?.[slot]?.get(value))) continue;
+        put.push({ key: keyOf(tenant, slot, value, q, block), value: q.time ? EMPTY : valueOf(q) });
+      }
+    });
+  return { del, put };
 }
 
 /**

@@ -11,6 +11,7 @@
 
 import { decodeRecord, forEachPiiRef } from '../events/index.js';
 import type { Log } from '../log/log.js';
+import { BLOCK } from '../query/keys.js';
 import { readLeaf } from '../query/leaf.js';
 import { SERVER_ACTOR } from '../log/system-events.js';
 import { PSEUDONYM_PATTERN } from '../vault/ids.js';
@@ -56,9 +57,8 @@ export async function pruneEntries(
   // A dry run lists what it would prune (consecutive indexes as one range).
   const ranges: [number, number][] | undefined = opts.dryRun ? [] : undefined;
   let truncated = false;
-  // The range pruned: compacted once at the end, so the leaves' bytes leave the files.
-  let first = Infinity;
-  let last = -1;
+  // Whether anything was pruned: the ranges each batch recorded (`P`) are compacted once at the end, so the bytes leave the files.
+  let pruning = false;
   // The scan's hold check may be stale by the time its batch is written (a
   // hold acknowledged meanwhile): each entry is checked again, in the hold
   // turn, right before the batch is pruned.
@@ -75,10 +75,9 @@ export async function pruneEntries(
         } else keep.push(c.index);
       }
       if (keep.length > 0) {
-        if (last < 0) await log.beginPrune();
+        if (!pruning) await log.beginPrune();
+        pruning = true;
         await log.prune(keep, opts.now);
-        first = Math.min(first, keep[0]!);
-        last = Math.max(last, keep[keep.length - 1]!);
       }
     });
   };
@@ -102,11 +101,15 @@ export async function pruneEntries(
       else if (ranges.length < RANGES_MAX) ranges.push([index, index]);
       else truncated = true;
     }
+    // A batch ends at a query-index block's edge (BLOCK entries): a block touched by two
+    // batches of one run would have its keys rewritten by one and deleted by the next in one
+    // memtable, and a table file holding a key and its deletion can keep both (LogStore.flushMemtable).
+    const prev = batch[batch.length - 1];
+    if (batch.length >= BATCH && prev && Math.floor(prev.index / BLOCK) !== Math.floor(index / BLOCK)) await flush();
     batch.push({ index, tenant: record.tenant, event: record.event });
-    if (batch.length >= BATCH) await flush();
   }
   await flush();
-  if (last >= 0) await log.purgePruned(first, last);
+  if (pruning) await log.purgePruned();
   return { pruned, held, ...(ranges ? { ranges } : {}), ...(truncated ? { ranges_truncated: true as const } : {}) };
 }
 

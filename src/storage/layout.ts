@@ -13,9 +13,13 @@
  *   'k' keyId                        → API key record (JSON, token stored only as a hash)
  *   'p' u64(index)                   → prune marker (JSON: pruned_at, leaf_hash): the entry's
  *                                      leaf bytes were deleted after retention; its hash stays
- *   'P'                              → a prune's purge pending (JSON: first, last): written with its
- *                                      deletions, deleted once their range is compacted; start-up
+ *   'P'                              → a prune's purge pending (JSON: first, last, index): written
+ *                                      with its deletions, deleted once their range (and, with
+ *                                      `index`, the query index range) is compacted; start-up
  *                                      and the next retention run finish what a crash cut off
+ *   'x' …                            → query indexes (src/query/keys.ts)
+ *   'y'                              → empty: the fence, the largest key, written in each prune
+ *                                      batch (FENCE_KEY)
  */
 
 export const PREFIX = {
@@ -28,6 +32,8 @@ export const PREFIX = {
   key: 0x6b, // 'k'
   pruned: 0x70, // 'p'
   prunePurge: 0x50, // 'P'
+  index: 0x78, // 'x': src/query/keys.ts INDEX_PREFIX
+  fence: 0x79, // 'y'
 } as const;
 
 export function writeU64(out: Uint8Array, offset: number, n: number): void {
@@ -58,6 +64,18 @@ export function readU64(b: Uint8Array, offset: number): number {
 
 export const HEAD_KEY = new Uint8Array([PREFIX.head]);
 export const PRUNE_PURGE_KEY = new Uint8Array([PREFIX.prunePurge]);
+
+/**
+ * The largest key of the database, written in each prune batch. LevelDB
+ * names the first and last key of every table file in its MANIFEST (until
+ * the next start) and, for the tables a manual compaction reads, in its
+ * diagnostic LOG (until the start after). The index keys sort last ('x'),
+ * so without the fence the table a prune batch is flushed into would end
+ * with the greatest index key it deletes (a word of a pruned entry, say),
+ * and that key would outlive its deletion there; with it, those edges and
+ * the compaction of the index range name this key.
+ */
+export const FENCE_KEY = new Uint8Array([PREFIX.fence]);
 
 export function entryKey(index: number): Uint8Array {
   const k = new Uint8Array(9);

@@ -14,7 +14,7 @@ import { Level } from 'level';
 import { fromBase64, toBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { openDb } from './open-db.js';
-import { HEAD_KEY, PRUNE_PURGE_KEY, entryKey, prunedKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
+import { FENCE_KEY, HEAD_KEY, PRUNE_PURGE_KEY, entryKey, prunedKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
 
 type Bytes = Uint8Array;
 
@@ -115,10 +115,13 @@ export class LogStore {
   /**
    * Deletes the leaf bytes of entries past retention, in one synced batch
    * that also writes each one's marker (with its leaf hash, so verify-store
-   * can still rebuild the tree). Tiles are untouched: every proof still
-   * verifies. The caller never passes an index at or beyond the signed size.
+   * can still rebuild the tree) and the query index changes their deletion
+   * calls for (`index`: block-indexer.ts stagePrune), so after any crash the
+   * leaves and the indexes still agree. Tiles are untouched: every proof
+   * still verifies. The caller never passes an index at or beyond the signed
+   * size.
    */
-  async prune(entries: readonly { index: number; leafHash: Bytes; prunedAt: number }[]): Promise<void> {
+  async prune(entries: readonly { index: number; leafHash: Bytes; prunedAt: number }[], index?: IndexChanges): Promise<void> {
     if (entries.length === 0) return;
     const b = this.db.batch();
     let first = Infinity;
@@ -129,23 +132,37 @@ export class LogStore {
       first = Math.min(first, e.index);
       last = Math.max(last, e.index);
     }
-    // The range whose bytes still wait for purgeEntries, in the same batch as the deletions:
-    // a crash before the compaction leaves it for start-up (pendingPurge) to finish.
+    // The index changes. A deleted key holds a value of the pruned entries (a word, a run id):
+    // its bytes leave the files with the compaction of the index range (purgeEntries).
+    for (const k of index?.del ?? []) b.del(k);
+    for (const w of index?.put ?? []) b.put(w.key, w.value);
+    const indexed = (index?.del.length ?? 0) > 0;
+    // The fence: the database's largest key, in every batch, so the table file this batch is
+    // flushed into ends with it rather than with its largest deleted index key (FENCE_KEY).
+    b.put(FENCE_KEY, EMPTY);
+    // The ranges whose bytes still wait for purgeEntries, in the same batch as the deletions:
+    // a crash before the compaction leaves them for start-up (pendingPurge) to finish.
     const pending = await this.pendingPurge();
     if (pending) {
       first = Math.min(first, pending.first);
       last = Math.max(last, pending.last);
     }
-    b.put(PRUNE_PURGE_KEY, new TextEncoder().encode(JSON.stringify({ first, last })));
+    const record = { first, last, ...(indexed || pending?.index ? { index: true } : {}) };
+    b.put(PRUNE_PURGE_KEY, new TextEncoder().encode(JSON.stringify(record)));
     await b.write({ sync: true });
   }
 
-  /** The pruned range whose compaction has not finished, if any (see prune). */
-  async pendingPurge(): Promise<{ first: number; last: number } | undefined> {
+  /**
+   * The pruned range whose compaction has not finished, if any (see prune):
+   * entries [first, last], and whether index keys were deleted too (absent
+   * from records written before prunes deleted index keys).
+   */
+  async pendingPurge(): Promise<PurgeRange | undefined> {
     const v = await this.db.get(PRUNE_PURGE_KEY);
     if (!v) return undefined;
-    const r = JSON.parse(new TextDecoder().decode(v)) as { first?: unknown; last?: unknown };
-    return Number.isSafeInteger(r.first) && Number.isSafeInteger(r.last) ? { first: r.first as number, last: r.last as number } : undefined;
+    const r = JSON.parse(new TextDecoder().decode(v)) as { first?: unknown; last?: unknown; index?: unknown };
+    if (!Number.isSafeInteger(r.first) || !Number.isSafeInteger(r.last)) return undefined;
+    return { first: r.first as number, last: r.last as number, index: r.index === true };
   }
 
   /**
@@ -161,6 +178,21 @@ export class LogStore {
         const got = await it.nextv(chunk);
         if (got.length === 0) return;
         for (const [k, v] of got) yield [readU64(k, 1), v];
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** The stored leaves of [start, end) with their indexes, as one array (scanEntries without a promise per leaf). */
+  async readStoredEntries(start: number, end: number): Promise<[number, Bytes][]> {
+    const it = this.db.iterator({ gte: entryKey(start), lt: entryKey(end) });
+    try {
+      const out: [number, Bytes][] = [];
+      for (;;) {
+        const got = await it.nextv(Math.max(1, end - start - out.length));
+        if (got.length === 0) return out;
+        for (const [k, v] of got) out.push([readU64(k, 1), v]);
       }
     } finally {
       await it.close();
@@ -236,15 +268,56 @@ export class LogStore {
   }
 
   /**
-   * After pruning entries [first, last]: flush, then compact them, so their
-   * leaves' bytes leave the files; then the pending mark goes (if it still
-   * names no more than this range: a prune running meanwhile widened it).
+   * After pruning: flush, then compact the pruned entries (and, if index
+   * keys were deleted, the whole index range up to the fence), so their
+   * bytes leave the files; then the pending mark goes (if it still names no
+   * more than this: a prune running meanwhile widened it).
+   *
+   * The index range is compacted whole, not from the least to the greatest
+   * deleted key: each posting list is in block order, so a prune's deleted
+   * keys (the oldest blocks) start every list it touches, and those lists
+   * span nearly the whole range anyway. And LevelDB writes a manual
+   * compaction's bounds into its diagnostic LOG file: bounds made of
+   * deleted keys would put the very values the prune deletes there.
    */
-  async purgeEntries(first: number, last: number): Promise<void> {
+  async purgeEntries(range: PurgeRange): Promise<void> {
     await this.flushMemtable();
-    await this.compact(entryKey(first), entryKey(last + 1));
+    await this.compact(entryKey(range.first), entryKey(range.last + 1));
+    // LevelDB's bounds are inclusive: the fence is in the range, so each level's last table compacted ends with it.
+    if (range.index) await this.compact(prefixRange(PREFIX.index).gte, FENCE_KEY);
     const pending = await this.pendingPurge();
-    if (pending && pending.first >= first && pending.last <= last) await this.db.del(PRUNE_PURGE_KEY);
+    if (pending && pending.first >= range.first && pending.last <= range.last && (range.index || !pending.index)) await this.db.del(PRUNE_PURGE_KEY);
+  }
+
+  /**
+   * Start-up, before anything else reads the store: finishes a prune that a
+   * crash or a stop cut off between its deletions and its compaction (see
+   * prune), then reopens the database. LevelDB writes a new MANIFEST at each
+   * open, naming the first and last key of every table; the one this open
+   * wrote named the tables the compaction has just removed, whose edges may
+   * be index keys the prune deleted. The reopen writes one naming only the
+   * tables left. True if there was a prune to finish.
+   */
+  async recoverPurge(): Promise<boolean> {
+    const pending = await this.pendingPurge();
+    if (!pending) return false;
+    await this.purgeEntries(pending);
+    await this.db.close();
+    await this.db.open();
+    return true;
+  }
+
+  /**
+   * Before a prune's first deletion: the fence (FENCE_KEY), then a flush of
+   * the memtable. The table file written then holds the leaves and index
+   * keys the prune is about to delete, apart from their deletions (see
+   * flushMemtable); the fence makes it end with itself, not with the
+   * greatest index key written since the last flush (on a quiet log, a key
+   * of the very entries being pruned).
+   */
+  async beginPrune(): Promise<void> {
+    await this.db.put(FENCE_KEY, EMPTY);
+    await this.flushMemtable();
   }
 
   /** Forces LevelDB to rewrite the key range into new tables (drops overwritten and deleted bytes). */
@@ -282,6 +355,21 @@ export class LogStore {
     for await (const v of this.db.values(prefixRange(PREFIX.key))) yield JSON.parse(new TextDecoder().decode(v));
   }
 }
+
+/** Query index changes joining a prune's batch (block-indexer.ts stagePrune). */
+export interface IndexChanges {
+  readonly del: readonly Bytes[];
+  readonly put: readonly { key: Bytes; value: Bytes }[];
+}
+
+/** What a prune leaves for purgeEntries to compact: entries [first, last], and the index range if it deleted index keys. */
+export interface PurgeRange {
+  first: number;
+  last: number;
+  index: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** Key of the latest witness-cosigned checkpoint (layout.ts). */
 const WITNESSED = new Uint8Array([PREFIX.witnessed]);

@@ -10,35 +10,17 @@ import { join } from 'node:path';
 import { TlogError } from '../../src/errors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, parseEvent, type AuditEvent, type LogRecord } from '../../src/events/index.js';
-import { BlockIndexer, deriveIndex } from '../../src/query/block-indexer.js';
+import { BlockIndexer } from '../../src/query/block-indexer.js';
 import { type EventFilter, matches } from '../../src/query/filter.js';
 import { BLOCK, encodePostings, INDEX_RANGE, keyBlock, nextMember, prevMember, VERSION_KEY } from '../../src/query/keys.js';
 import { reindex } from '../../src/query/reindex.js';
 import { search } from '../../src/query/search.js';
-import { entryKey, readU64 } from '../../src/storage/layout.js';
+import { entryKey } from '../../src/storage/layout.js';
 import { LogStore } from '../../src/storage/store.js';
 import { get, tempDir } from '../helpers.js';
-import { buildLog, randomEvent, rng, startQueryServer, type QueryServer } from './helpers.js';
+import { buildLog, derivedIndex, randomEvent, rng, startQueryServer, storedIndex, type QueryServer } from './helpers.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-async function storedIndex(store: LogStore): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for await (const [k, v] of store.db.iterator(INDEX_RANGE)) out.set(hex(k), hex(v));
-  return out;
-}
-
-async function derivedIndex(store: LogStore, size: number): Promise<Map<string, string>> {
-  async function* leaves(): AsyncGenerator<[number, Uint8Array]> {
-    for await (const [k, leaf] of store.db.iterator({ gte: entryKey(0), lt: entryKey(size) })) yield [readU64(k, 1), leaf];
-  }
-  const out = new Map<string, string>();
-  for await (const ws of deriveIndex(leaves())) for (const w of ws) {
-    expect(out.has(hex(w.key))).toBe(false);
-    out.set(hex(w.key), hex(w.value));
-  }
-  return out;
-}
 
 async function records(store: LogStore, size: number): Promise<LogRecord[]> {
   const out: LogRecord[] = [];

@@ -2,9 +2,14 @@
 
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { parseEvent } from '../../src/events/index.js';
+import { deriveIndex } from '../../src/query/block-indexer.js';
+import { INDEX_RANGE } from '../../src/query/keys.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { entryKey, readU64 } from '../../src/storage/layout.js';
+import type { LogStore } from '../../src/storage/store.js';
 import { post, tempDir } from '../helpers.js';
 
 export interface QueryServer {
@@ -121,4 +126,26 @@ export async function buildLog(qs: QueryServer, n: number, seed: number, tenants
     await Promise.all(pending);
     qs.clock.now += Math.floor(r() * 60_000);
   }
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** Every stored query index key and value, as hex. */
+export async function storedIndex(store: LogStore): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const [k, v] of store.db.iterator(INDEX_RANGE)) out.set(hex(k), hex(v));
+  return out;
+}
+
+/** What reindex derives from the stored leaves of [0, size), as hex. */
+export async function derivedIndex(store: LogStore, size: number): Promise<Map<string, string>> {
+  async function* leaves(): AsyncGenerator<[number, Uint8Array]> {
+    for await (const [k, leaf] of store.db.iterator({ gte: entryKey(0), lt: entryKey(size) })) yield [readU64(k, 1), leaf];
+  }
+  const out = new Map<string, string>();
+  for await (const ws of deriveIndex(leaves())) for (const w of ws) {
+    expect(out.has(hex(w.key))).toBe(false);
+    out.set(hex(w.key), hex(w.value));
+  }
+  return out;
 }
