@@ -13,7 +13,7 @@ import { decodeRecord, forEachPiiRef } from '../events/index.js';
 import type { Log } from '../log/log.js';
 import { BLOCK } from '../query/keys.js';
 import { readLeaf } from '../query/leaf.js';
-import { SERVER_ACTOR } from '../log/system-events.js';
+import { isServerEvent } from '../log/system-events.js';
 import { PSEUDONYM_PATTERN } from '../vault/ids.js';
 import type { Vault } from '../vault/vault.js';
 
@@ -119,11 +119,11 @@ export async function pruneEntries(
  * repeated erasure request answers with its receipt, which needs its leaf.
  * Entries logged before system events were compliance-class included.
  */
-function isErasureEvidence(event: { actor?: { type?: string }; action?: { type?: string } }): boolean {
-  return event.actor?.type === 'system' && event.action?.type === 'pii.erase';
+function isErasureEvidence(event: Parameters<typeof isServerEvent>[0] & { action?: { type?: string } }): boolean {
+  return isServerEvent(event) && event.action?.type === 'pii.erase';
 }
 
-type HeldEvent = { run_id?: string; actor?: { type?: string }; action?: { tool?: string }; target?: { resource?: string } };
+type HeldEvent = { run_id?: string; actor?: { type?: string; id?: string }; action?: { tool?: string }; target?: { system?: string; resource?: string } };
 
 async function isHeld(vault: Vault, tenant: string, event: HeldEvent): Promise<boolean> {
   if (event.run_id !== undefined && (await vault.runHeld(tenant, event.run_id))) return true;
@@ -131,7 +131,7 @@ async function isHeld(vault: Vault, tenant: string, event: HeldEvent): Promise<b
   forEachPiiRef(event, (ref) => subjects.push(ref.subject));
   // The server's own events about a subject or a run (hold.set, pii.read, …) name it in
   // target.resource: a standing hold keeps them too, or its own evidence would go first.
-  const about = event.actor?.type === 'system' && event.action?.tool === SERVER_ACTOR ? event.target?.resource : undefined;
+  const about = isServerEvent(event) ? event.target?.resource : undefined;
   if (about?.startsWith('run:') && (await vault.runHeld(tenant, about.slice(4)))) return true;
   if (about !== undefined && PSEUDONYM_PATTERN.test(about)) subjects.push(about);
   for (const s of subjects) if (await vault.heldPseudonym(s)) return true;

@@ -236,3 +236,27 @@ describe('a prune cut off before its compaction', () => {
     expect(await byteSearch(t.dataDir, words)).toEqual([]);
   });
 });
+
+describe("what counts as the server's erasure evidence", () => {
+  let t: TestServer;
+  let now = Date.UTC(2026, 0, 1);
+
+  beforeAll(async () => {
+    t = await startTestServer({ retentionOperationalDays: 30, retentionComplianceDays: 60, retentionSweepSeconds: 0 }, undefined, { now: () => now });
+  });
+  afterAll(() => t.close());
+
+  it("a client's own pii.erase event is pruned like any other; the server's erasure entry is kept", async () => {
+    const privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
+    const client = await post(`${t.url}/v1/events`, t.agentToken, { ...sampleEvent(1), actor: { type: 'system', id: 'crm-cleanup' }, action: { type: 'pii.erase' }, retention: 'operational' });
+    expect(client.status).toBe(201);
+    expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(2, { pii: { email: { subject: 'evidence-person', value: 'ev@example.org' } } }))).status).toBe(201);
+    const erased = await del(`${t.url}/v1/subjects/evidence-person?reason=DSR-9`, privacy);
+    expect(erased.status).toBe(200);
+    now += 61 * DAY;
+    await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '');
+    // Before, any system actor's pii.erase read as evidence and was never pruned.
+    expect((await get(`${t.url}/v1/entries/${client.json.index}`, t.auditorToken)).status).toBe(410);
+    expect((await get(`${t.url}/v1/entries/${erased.json.receipt.index}`, t.auditorToken)).status).toBe(200);
+  });
+});
