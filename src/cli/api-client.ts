@@ -1,6 +1,8 @@
 /** The CLI's HTTP client: the commands that act through a running server share these options. */
 
 import { readFileSync } from 'node:fs';
+import { request as httpRequest, STATUS_CODES } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 
@@ -40,15 +42,35 @@ export function apiToken(o: ApiOpts): string {
   }
 }
 
-/** Calls the API; a non-2xx answer becomes an Error "<status> <CODE>: <message>". */
+/**
+ * Calls the API; a non-2xx answer becomes an Error "<status> <CODE>: <message>".
+ * node:http rather than fetch: fetch gives up on an answer whose headers take
+ * over 300 s, and `retention run --apply` on a long backlog answers only when
+ * the prune is done (the run itself goes on regardless). This waits as long
+ * as the server works; Ctrl-C stops waiting.
+ */
 export async function call(o: ApiOpts, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(new URL(path, o.url), {
-    method,
-    headers: { authorization: `Bearer ${apiToken(o)}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  const url = new URL(path, o.url);
+  const payload = body !== undefined ? JSON.stringify(body) : undefined;
+  const headers: Record<string, string> = { authorization: `Bearer ${apiToken(o)}` };
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', (e) => reject(new Error(`couldn't reach ${url.origin}: ${e.message}`)));
+    req.end(payload);
   });
-  const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
-  if (!res.ok) throw new Error(`${res.status} ${json.error?.code ?? ''}: ${json.error?.message ?? res.statusText}`);
+  let json: { error?: { code: string; message: string } } = {};
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch {
+    // not JSON: the status says it
+  }
+  if (status < 200 || status > 299) throw new Error(`${status} ${json.error?.code ?? ''}: ${json.error?.message ?? STATUS_CODES[status] ?? ''}`);
   return json;
 }
 
