@@ -252,10 +252,12 @@ const BARE_WORD = String.raw`(?:[^\s"'\x60;&|()<>\\]|\\[^\s"'\x60;&|()<>nrt\\]|\
  * stay, the content goes, as in VALUE), JSON-escaped quoted (`\"…\"`), or
  * bash ANSI-C quoted (`$'…'`, the `$'` and `'` stay), or a bare word (BARE_WORD)
  * that is not a command substitution (`$(cat pw)` names no secret). `prefix` is a literal part between the opening
- * quote and the secret that stays (`pass:` of openssl, `user%` of smbclient).
+ * quote and the secret that stays (`pass:` of openssl, `user%` of smbclient). A bare value is one
+ * that no quote or backslash precedes; `bareAfter` (a lookbehind) says that otherwise, where the
+ * prefix may hold a backslash (`CORP\me%` of smbclient).
  */
-function argValue(prefix = ''): string {
-  return String.raw`(?:\\{0,4}["']|\$')?${prefix}((?<=(?<!\\)"${prefix})(?:[^"\\\r\n]|\\.)+|(?<=\\"${prefix})[^"\\\r\n]+|(?<=\$'${prefix})(?:[^'\\\r\n]|\\[^\r\n])+|(?<=(?<!\$)'${prefix})[^'\r\n]+|(?<![\\"']${prefix})(?!\$\()${BARE_WORD})`;
+function argValue(prefix = '', bareAfter = String.raw`(?<![\\"']${prefix})`): string {
+  return String.raw`(?:\\{0,4}["']|\$')?${prefix}((?<=(?<!\\)"${prefix})(?:[^"\\\r\n]|\\.)+|(?<=\\"${prefix})[^"\\\r\n]+|(?<=\$'${prefix})(?:[^'\\\r\n]|\\[^\r\n])+|(?<=(?<!\$)'${prefix})[^'\r\n]+|${bareAfter}(?!\$\()${BARE_WORD})`;
 }
 
 /** How a flag takes its value: glued only (`-pSECRET`), after spaces only, or either (also `-p=SECRET`). */
@@ -283,7 +285,7 @@ const FLAG_LEAD = String.raw`(?:[ \t]|(?<=\\\r?)\n|(?<=${JSON_CONT_HEAD})n)`;
  */
 function commandFlagRule(
   kind: string,
-  o: { tools: string; flag: string; value: FlagValue; body?: string; prefix?: string; hints: string[]; anyWord?: boolean },
+  o: { tools: string; flag: string; value: FlagValue; body?: string; prefix?: string; bareAfter?: string; hints: string[]; anyWord?: boolean },
 ): ScrubRule {
   const flag = `(?:${o.flag})`;
   const sep = FLAG_SEP[o.value];
@@ -293,7 +295,7 @@ function commandFlagRule(
   // `mysql -p db` and `-p -h` never pay for the look back.
   return {
     kind,
-    pattern: String.raw`${FLAG_LEAD}${flag}(?=${sep}\S)(?<=${tool}${o.body ?? CMD_BODY}${WS}+${flag})${sep}${argValue(o.prefix)}`,
+    pattern: String.raw`${FLAG_LEAD}${flag}(?=${sep}\S)(?<=${tool}${o.body ?? CMD_BODY}${WS}+${flag})${sep}${argValue(o.prefix, o.bareAfter)}`,
     secretGroup: 1,
     hints: o.hints,
   };
@@ -580,12 +582,15 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     prefix: 'pass:',
     hints: ['openssl'],
   }),
-  // Samba: -U user%SECRET, --user=user%SECRET; without % the tool prompts.
+  // Samba: -U user%SECRET, --user=user%SECRET; without % the tool prompts. The user may hold a
+  // backslash (`CORP\me%…`, as an argv element has it): a bare value is one whose user follows the
+  // space, `=` or `-U` before it.
   commandFlagRule('password', {
     tools: 'smbclient|rpcclient|smbcacls|smbcquotas|smbget|smbtree|smbtar|net|winexe',
     flag: '-U|--user',
     value: 'either',
     prefix: String.raw`[^\s%"']{0,128}%`,
+    bareAfter: String.raw`(?<=(?:[ \t=]|-U)[^\s%"']{0,128}%)`,
     hints: ['%'],
   }),
   // Oracle tools: user/SECRET[@connect] (EZConnect, TNS alias or none), also userid=user/SECRET.

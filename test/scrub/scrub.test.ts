@@ -126,6 +126,9 @@ describe('command lines', () => {
       ['unzip -P S3cret a.zip', `unzip -P ${P} a.zip`],
       ["openssl pkcs12 -passin 'pass:S3 cret' -passout pass:Other1 -in f", `openssl pkcs12 -passin 'pass:${P}' -passout pass:${P} -in f`],
       ["smbclient //srv/share -U 'corp\\admin%Pass word'", `smbclient //srv/share -U 'corp\\admin%${P}'`],
+      // A domain user's backslash, unquoted (as an argv element holds it): the value still follows the user's `%`.
+      ['smbclient //srv/share -U CORP\\admin%S3cret', `smbclient //srv/share -U CORP\\admin%${P}`],
+      ['rpcclient -UCORP\\admin%S3cret srv', `rpcclient -UCORP\\admin%${P} srv`],
       ['net use Z: \\\\srv\\share Passw0rd1 /user:corp\\admin', `net use Z: \\\\srv\\share ${P} /user:corp\\admin`],
       ['NET USE Z: \\\\srv\\share /USER:corp\\admin Passw0rd1', `NET USE Z: \\\\srv\\share /USER:corp\\admin ${P}`],
       ['htpasswd -bc "/etc/my file" admin \'Adm1n Pass\' 2>/dev/null', `htpasswd -bc "/etc/my file" admin '${P}' 2>/dev/null`],
@@ -629,7 +632,7 @@ describe('bounds', () => {
       // Tools as any word, Windows paths and prompts, list items, the new wrappers.
       ...['/mysql -pa', '/mysql" -pa', '"a/mysql" -pa ', 'a mysql -pa ', '-a mysql -pa ', '--n mysql -pa ', 'MySQL -p', 'docker exec a mysql -p', '"C:\\a b\\', 'C:\\> zip -P a ', 'PS C:\\a', '\n - zip -P a', '\n> zip -P a', ' -- zip -P ', 'timeout 1 zip -P a ', 'nice -n 1 zip -P ', 'sudo --user=a -E mysql -p', ' sqlplus a/b', 'x mongo -p '].map(fill),
       // docker exec as a wrapper, ssh's options before a remote command, continuations in JSON text.
-      ...['docker exec a zip -P ', 'docker exec -it -u a b zip -P a ', 'docker compose exec a ', 'ssh a -t mysql -pa ', 'ssh a -t ', 'redis-cli -a ', 'a -t redis-cli -a ', 'ssh -p 1 a -t -t mysql -pa ', 'mysql \\\\\\n-pa ', ' \\\\\\n -p', '\\\\\\', 'mysql \\\\\\\\\\\\n-pa '].map(fill),
+      ...['smbclient -U a\\b%', 'docker exec a zip -P ', 'docker exec -it -u a b zip -P a ', 'docker compose exec a ', 'ssh a -t mysql -pa ', 'ssh a -t ', 'redis-cli -a ', 'a -t redis-cli -a ', 'ssh -p 1 a -t -t mysql -pa ', 'mysql \\\\\\n-pa ', ' \\\\\\n -p', '\\\\\\', 'mysql \\\\\\\\\\\\n-pa '].map(fill),
       `mysql${fill(' -p')}`,
       `sqlplus${fill(' a/b')}`,
     );
