@@ -632,7 +632,7 @@ describe('bounds', () => {
       // Tools as any word, Windows paths and prompts, list items, the new wrappers.
       ...['/mysql -pa', '/mysql" -pa', '"a/mysql" -pa ', 'a mysql -pa ', '-a mysql -pa ', '--n mysql -pa ', 'MySQL -p', 'docker exec a mysql -p', '"C:\\a b\\', 'C:\\> zip -P a ', 'PS C:\\a', '\n - zip -P a', '\n> zip -P a', ' -- zip -P ', 'timeout 1 zip -P a ', 'nice -n 1 zip -P ', 'sudo --user=a -E mysql -p', ' sqlplus a/b', 'x mongo -p '].map(fill),
       // docker exec as a wrapper, ssh's options before a remote command, continuations in JSON text.
-      ...['smbclient -U a\\b%', 'docker exec a zip -P ', 'docker exec -it -u a b zip -P a ', 'docker compose exec a ', 'ssh a -t mysql -pa ', 'ssh a -t ', 'redis-cli -a ', 'a -t redis-cli -a ', 'ssh -p 1 a -t -t mysql -pa ', 'mysql \\\\\\n-pa ', ' \\\\\\n -p', '\\\\\\', 'mysql \\\\\\\\\\\\n-pa '].map(fill),
+      ...['mysql -pa ', 'mysql -pa -t ', 'smbclient -U a\\b%', 'docker exec a zip -P ', 'docker exec -it -u a b zip -P a ', 'docker compose exec a ', 'ssh a -t mysql -pa ', 'ssh a -t ', 'redis-cli -a ', 'a -t redis-cli -a ', 'ssh -p 1 a -t -t mysql -pa ', 'mysql \\\\\\n-pa ', ' \\\\\\n -p', '\\\\\\', 'mysql \\\\\\\\\\\\n-pa '].map(fill),
       `mysql${fill(' -p')}`,
       `sqlplus${fill(' a/b')}`,
     );
