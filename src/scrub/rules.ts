@@ -105,14 +105,16 @@ const URL_PASSWORD = String.raw`:(?:\\{0,4}/){2}[^\s:/?#"'<>\[\]\\]*:(?!\d{1,5}(
 //    a command inside JSON text), `: ` (`run: mysql …` in CI YAML, a log line's
 //    `failed: mysql …`) or a `$ `/`# ` prompt; then optionally wrappers
 //    (`sudo -u x`, `env A=1`, `nohup`, `time`, `exec`, `xargs`, `then`, `do`,
-//    `VAR=value`) and a path (`/usr/bin/`, `C:\…\`); also after ` -- `, a YAML/Markdown
-//    `- ` item or a Windows prompt at a line start;
+//    `VAR=value`, `docker exec -it CONTAINER`) and a path (`/usr/bin/`, `C:\…\`); also
+//    after ` -- `, a YAML/Markdown `- ` item or a Windows prompt at a line start;
 //  - or, for tools whose names are unambiguous as words (ANY_WORD: mysql, redis-cli, sqlplus, …),
 //    any word of the command that does not follow an option, in any letter case
-//    (`docker exec -it db mysql`, `ssh host MYSQL.EXE`);
+//    (`docker exec -it db mysql`, `ssh host MYSQL.EXE`), or that follows ssh's options
+//    without a value after its destination (`ssh host -t mysql`);
 //  - the flag must follow within the same command: nothing between the tool
 //    and the flag crosses `;`, `&`, `|`, a backtick or a line break (also a
-//    JSON-escaped one); a line continuation (backslash, line break) is whitespace.
+//    JSON-escaped one); a line continuation (backslash, line break; also one
+//    inside JSON text, `\\\n`) is whitespace.
 //
 // So `mysql db; mkdir -p x` and `echo zip -P X` are left alone (the second is
 // a documented leak). Flag rules match the flag first and check the tool with
@@ -129,10 +131,26 @@ const LINE_ITEM = String.raw`(?:^|[\r\n"']|:[ \t]|\\{1,4}[nr])[ \t]{0,64}(?:-|(?
 /** Where a command word can start (see above). Used inside lookbehinds. */
 const CMD_START = String.raw`(?:^|[\r\n;&|({\x60"']|:[ \t]|[$#][ \t]|\\{1,4}[nrt]|[ \t]--[ \t]|${LINE_ITEM})[ \t]*`;
 /**
- * Whitespace inside a command: a space, a tab, or a line continuation (a
- * backslash then a line break), which the shell reads as a space.
+ * A line continuation inside JSON text, up to its `n`: an escaped backslash then an escaped line
+ * break, `\\\n` or `\\\r\n` once escaped (three backslashes), six backslashes twice escaped
+ * (`\\\\\\r\\n`), twelve thrice (a JSON log line quoting such an event). Written without counted
+ * repetitions, which WS+ may not hold (the backtracking guard). The run of backslashes is exact:
+ * other runs before `n` (two, a line break escaped twice; five, an escaped backslash then a line
+ * break) still end the command.
  */
-const WS = String.raw`(?:[ \t]|\\\r?\n)`;
+const JSON_CONT_HEAD = String.raw`(?<!\\)\\\\\\(?:\\\\\\(?:\\\\\\\\\\\\)?)?(?:r\\\\?\\?\\?)?`;
+/**
+ * Whitespace inside a command: a space, a tab, or a line continuation (a
+ * backslash then a line break), which the shell reads as a space; also one
+ * inside JSON text (JSON_CONT_HEAD).
+ */
+const WS = String.raw`(?:[ \t]|\\\r?\n|${JSON_CONT_HEAD}n)`;
+/**
+ * WS without the JSON form, where the patterns would pass the length cap (2,048) with it: right
+ * after the tool's name (CMD_BODY reads a JSON continuation after that first space), and between
+ * the options of sshpass and of registry logins before `login`.
+ */
+const WS_PLAIN = String.raw`(?:[ \t]|\\\r?\n)`;
 /**
  * Up to three wrapper words, each with up to three options: short ones, of which only `-u`, `-g`,
  * `-n`, `-s`, `-k` take a value (`sudo -u mysql`, `nice -n 10`, `watch -n 5`, `timeout -s KILL`),
@@ -142,7 +160,21 @@ const WS = String.raw`(?:[ \t]|\\\r?\n)`;
  * -storepass …` repeated) 20× slower.
  */
 const WRAPPER_OPTS = String.raw`(?:[ \t]+-(?:[ugnsk][ \t]+[\w.@-]{1,32}|[A-Za-z]{1,4}|-[a-z][a-z-]{0,31}(?:=[\w.@-]{1,64})?)){0,3}`;
-const WRAPPERS = String.raw`(?:(?:(?:sudo|doas|env|nohup|time|exec|command|xargs|then|do|else|nice|ionice|watch|!|[A-Za-z_]\w{0,63}=[^\s;&|\x60]{0,256})${WRAPPER_OPTS}|timeout${WRAPPER_OPTS}[ \t]+\d{1,9}(?:\.\d{1,9})?[smhd]?)[ \t]+){0,3}`;
+/**
+ * `docker exec [options] CONTAINER` (also podman, nerdctl, `docker compose exec SERVICE`,
+ * docker-compose, podman-compose): the next word is the command run in the container, so it reads
+ * as a wrapper. Its options, narrow for the same reason as WRAPPER_OPTS: clusters of `-i`, `-t`,
+ * `-d`, `-T`; `-u`, `-w`, `-e` with a value (glued or after a space); `--user`, `--workdir`,
+ * `--env`, `--env-file`, `--detach-keys`, `--index` with a value (after `=` or a space); any other
+ * long option without one (`--privileged`). The container's name does not start with `-`.
+ */
+const EXEC_OPT = String.raw`[ \t]+-(?:[itdT]{1,4}|[uwe][ \t]*[^\s;&|\x60"'-][^\s;&|\x60"']{0,63}|-(?:user|workdir|env|env-file|detach-keys|index)(?:=|[ \t]+)[^\s;&|\x60"']{1,64}|-[a-z][a-z-]{0,31})`;
+const CONTAINER_EXEC = String.raw`(?:(?:docker|podman|nerdctl)(?:[ \t]+compose)?|docker-compose|podman-compose)[ \t]+exec(?:${EXEC_OPT}){0,4}[ \t]+[^\s;&|\x60"'-][^\s;&|\x60"']{0,127}`;
+const WRAPPER = String.raw`(?:sudo|doas|env|nohup|time|exec|command|xargs|then|do|else|nice|ionice|watch|!|[A-Za-z_]\w{0,63}=[^\s;&|\x60]{0,256})${WRAPPER_OPTS}|timeout${WRAPPER_OPTS}[ \t]+\d{1,9}(?:\.\d{1,9})?[smhd]?`;
+/** Up to three wrappers, for tools that may be any word (ANY_WORD: they are found after `docker exec CONTAINER` anyway). */
+const WRAPPERS = String.raw`(?:(?:${WRAPPER})[ \t]+){0,3}`;
+/** Up to three wrappers, `docker exec CONTAINER` among them, for tools anchored to the command word. */
+const EXEC_WRAPPERS = String.raw`(?:(?:${WRAPPER}|${CONTAINER_EXEC})[ \t]+){0,3}`;
 /**
  * A word that is an option (`-c`, `--name`), which may take the next word as its value: a tool
  * name right after one is that value (`docker run --name mongo -p 27017:27017`), not the tool.
@@ -151,7 +183,10 @@ const WRAPPERS = String.raw`(?:(?:(?:sudo|doas|env|nohup|time|exec|command|xargs
 const OPT_WORD = String.raw`(?<![^\s"'])-{1,2}[^\s"'=-][^\s"'=]{0,63}`;
 /** An optional directory before the tool name: `/usr/bin/`, `./`, `C:\Tools\`. */
 const TOOL_PATH = String.raw`(?:[^\s;&|()\x60"'<>]{0,256}[/\\])?`;
-const CMD = `${CMD_START}${WRAPPERS}${TOOL_PATH}`;
+/** Where an ambiguous tool (zip, openssl, …) starts: the command word, after wrappers and a directory. */
+const CMD = `${CMD_START}${EXEC_WRAPPERS}${TOOL_PATH}`;
+/** The same for an unambiguous tool, as one alternative of ANY_WORD. */
+const CMD_ANY = `${CMD_START}${WRAPPERS}${TOOL_PATH}`;
 /**
  * Where a tool whose name is unambiguous as a word (mysql, redis-cli, sqlplus, …) can start: as the
  * command word (CMD), or as ANY word of a command that does not follow an option (so `docker exec -it
@@ -161,7 +196,15 @@ const CMD = `${CMD_START}${WRAPPERS}${TOOL_PATH}`;
  * name, and that cheap lookahead is checked first (lookbehinds match backwards), so a long run of
  * `/` words without quotes does not pay for scanning the path.
  */
-const ANY_WORD = String.raw`(?:${CMD}|(?<![ \t]|${OPT_WORD})[ \t]+${TOOL_PATH}|["'](?:[^"'\r\n/\\]{0,64}[/\\]){1,8}(?=[\w.-]{1,40}\\{0,4}["']))`;
+/**
+ * ssh then up to three words, its destination, and one or two of its options that take no value
+ * (`ssh host -t`, `ssh -p 22 db -tt`): the next word is the remote command, though it follows an
+ * option word. ssh's options are known: `-46AaCfGgKkMNnqsTtVvXxYy` take no value, the others one,
+ * so the destination is a word that does not start with `-` and does not follow an option ending
+ * in one of those (in `ssh -t mysql -p2222` and `ssh -p 22 -t mysql`, `mysql` is the destination).
+ */
+const SSH_REMOTE = String.raw`(?<=(?<![^\s"'/\\])ssh(?:\.exe)?(?:[ \t]+[^\s;&|\x60]{1,128}){0,3}(?<![ \t]-[A-Za-z46]{0,7}[BbcDEeFIiJLlmOoPpQRSWw])[ \t]+[^\s;&|\x60-][^\s;&|\x60]{0,127}(?:[ \t]+-[46AaCfGgKkMNnqsTtVvXxYy]{1,8}){1,2})`;
+const ANY_WORD = String.raw`(?:${CMD_ANY}|(?<![ \t]|${OPT_WORD})[ \t]+${TOOL_PATH}|${SSH_REMOTE}[ \t]+${TOOL_PATH}|["'](?:[^"'\r\n/\\]{0,64}[/\\]){1,8}(?=[\w.-]{1,40}\\{0,4}["']))`;
 /**
  * A regex source whose ASCII letters match either case (outside escapes and classes), for tool
  * names: `MYSQL.EXE`, `Mysql`, `SQLCMD`. Flags stay case-sensitive (`-p` is not `-P`).
@@ -193,7 +236,7 @@ const CMD_SPAN = 256;
 // A backslash is part of it unless it starts a JSON-escaped line break or tab (`\n`, `\r`, `\t`, once or
 // twice escaped: the last backslash of a run before n/r/t is refused), which ends the command as the line
 // break it stands for does; a line continuation (backslash, line break) is whitespace.
-const CMD_BODY = String.raw`(?:${WS}(?:[^\\\r\n;&|\x60]|\\(?![nrt\r\n])|\\\r?\n){0,${CMD_SPAN}})?`;
+const CMD_BODY = String.raw`(?:${WS_PLAIN}(?:[^\\\r\n;&|\x60]|\\(?![nrt\r\n])|\\\r?\n|${JSON_CONT_HEAD}n){0,${CMD_SPAN}})?`;
 
 /**
  * An unquoted shell word: no whitespace, quote, backtick, `;`, `&`, `|`, and
@@ -209,10 +252,12 @@ const BARE_WORD = String.raw`(?:[^\s"'\x60;&|()<>\\]|\\[^\s"'\x60;&|()<>nrt\\]|\
  * stay, the content goes, as in VALUE), JSON-escaped quoted (`\"…\"`), or
  * bash ANSI-C quoted (`$'…'`, the `$'` and `'` stay), or a bare word (BARE_WORD)
  * that is not a command substitution (`$(cat pw)` names no secret). `prefix` is a literal part between the opening
- * quote and the secret that stays (`pass:` of openssl, `user%` of smbclient).
+ * quote and the secret that stays (`pass:` of openssl, `user%` of smbclient). A bare value is one
+ * that no quote or backslash precedes; `bareAfter` (a lookbehind) says that otherwise, where the
+ * prefix may hold a backslash (`CORP\me%` of smbclient).
  */
-function argValue(prefix = ''): string {
-  return String.raw`(?:\\{0,4}["']|\$')?${prefix}((?<=(?<!\\)"${prefix})(?:[^"\\\r\n]|\\.)+|(?<=\\"${prefix})[^"\\\r\n]+|(?<=\$'${prefix})(?:[^'\\\r\n]|\\[^\r\n])+|(?<=(?<!\$)'${prefix})[^'\r\n]+|(?<![\\"']${prefix})(?!\$\()${BARE_WORD})`;
+function argValue(prefix = '', bareAfter = String.raw`(?<![\\"']${prefix})`): string {
+  return String.raw`(?:\\{0,4}["']|\$')?${prefix}((?<=(?<!\\)"${prefix})(?:[^"\\\r\n]|\\.)+|(?<=\\"${prefix})[^"\\\r\n]+|(?<=\$'${prefix})(?:[^'\\\r\n]|\\[^\r\n])+|(?<=(?<!\$)'${prefix})[^'\r\n]+|${bareAfter}(?!\$\()${BARE_WORD})`;
 }
 
 /** How a flag takes its value: glued only (`-pSECRET`), after spaces only, or either (also `-p=SECRET`). */
@@ -226,9 +271,10 @@ const FLAG_SEP: Record<FlagValue, string> = {
 };
 /**
  * Where a flag starts: after a space or tab, or at the line break of a line
- * continuation (`mysql \` then `-pX` on the next line, unindented).
+ * continuation (`mysql \` then `-pX` on the next line, unindented), also one
+ * inside JSON text (the `n` of `\\\n`).
  */
-const FLAG_LEAD = String.raw`(?:[ \t]|(?<=\\\r?)\n)`;
+const FLAG_LEAD = String.raw`(?:[ \t]|(?<=\\\r?)\n|(?<=${JSON_CONT_HEAD})n)`;
 
 /**
  * A tool-anchored short flag whose value is a secret (see the block comment
@@ -239,7 +285,7 @@ const FLAG_LEAD = String.raw`(?:[ \t]|(?<=\\\r?)\n)`;
  */
 function commandFlagRule(
   kind: string,
-  o: { tools: string; flag: string; value: FlagValue; body?: string; prefix?: string; hints: string[]; anyWord?: boolean },
+  o: { tools: string; flag: string; value: FlagValue; body?: string; prefix?: string; bareAfter?: string; hints: string[]; anyWord?: boolean },
 ): ScrubRule {
   const flag = `(?:${o.flag})`;
   const sep = FLAG_SEP[o.value];
@@ -249,7 +295,7 @@ function commandFlagRule(
   // `mysql -p db` and `-p -h` never pay for the look back.
   return {
     kind,
-    pattern: String.raw`${FLAG_LEAD}${flag}(?=${sep}\S)(?<=${tool}${o.body ?? CMD_BODY}${WS}+${flag})${sep}${argValue(o.prefix)}`,
+    pattern: String.raw`${FLAG_LEAD}${flag}(?=${sep}\S)(?<=${tool}${o.body ?? CMD_BODY}${WS}+${flag})${sep}${argValue(o.prefix, o.bareAfter)}`,
     secretGroup: 1,
     hints: o.hints,
   };
@@ -262,13 +308,13 @@ function commandFlagRule(
  * `docker run -p 8080:80 …` is not a login, and `docker login -u bot
  * --password-stdin` has no `-p`.
  */
-const LOGIN_BODY = String.raw`(?:${WS}+(?:-[^\s;&|\x60]{1,64}(?:${WS}+[^\s;&|\x60-][^\s;&|\x60]{0,255})?|registry|auth|acr)){0,3}${WS}+login${CMD_BODY}`;
+const LOGIN_BODY = String.raw`(?:${WS_PLAIN}+(?:-[^\s;&|\x60]{1,64}(?:${WS_PLAIN}+[^\s;&|\x60-][^\s;&|\x60]{0,255})?|registry|auth|acr)){0,3}${WS_PLAIN}+login${CMD_BODY}`;
 /**
  * Between sshpass and `-p`: only sshpass's own options (`-f FILE`, `-d FD`,
  * `-P PROMPT`, `-e`, `-v`). The first other word is the command sshpass runs,
  * whose `-p` is not sshpass's (`sshpass -f pw.txt ssh -p 2222 host`).
  */
-const SSHPASS_OPTS = String.raw`(?:${WS}+(?:-[fdP][ \t]*[^\s;&|\x60]{1,256}|-[evhV][^\s;&|\x60]{0,63})){0,4}`;
+const SSHPASS_OPTS = String.raw`(?:${WS_PLAIN}+(?:-[fdP][ \t]*[^\s;&|\x60]{1,256}|-[evhV][^\s;&|\x60]{0,63})){0,4}`;
 /** Oracle's `user/` before a password (also `userid=user/`, `"user/…"`), as in `sqlplus scott/tiger@db`. */
 const ORACLE_USER = String.raw`(?:\\{0,4}["'])?(?:[Uu][Ss][Ee][Rr][Ii][Dd]=(?:\\{0,4}["'])?)?[A-Za-z][\w$#]{0,127}/`;
 /** Oracle's `user/SECRET` words after a tool (`tool`: the lookbehind source up to the tool's name). */
@@ -536,12 +582,15 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     prefix: 'pass:',
     hints: ['openssl'],
   }),
-  // Samba: -U user%SECRET, --user=user%SECRET; without % the tool prompts.
+  // Samba: -U user%SECRET, --user=user%SECRET; without % the tool prompts. The user may hold a
+  // backslash (`CORP\me%…`, as an argv element has it): a bare value is one whose user follows the
+  // space, `=` or `-U` before it.
   commandFlagRule('password', {
     tools: 'smbclient|rpcclient|smbcacls|smbcquotas|smbget|smbtree|smbtar|net|winexe',
     flag: '-U|--user',
     value: 'either',
     prefix: String.raw`[^\s%"']{0,128}%`,
+    bareAfter: String.raw`(?<=(?:[ \t=]|-U)[^\s%"']{0,128}%)`,
     hints: ['%'],
   }),
   // Oracle tools: user/SECRET[@connect] (EZConnect, TNS alias or none), also userid=user/SECRET.

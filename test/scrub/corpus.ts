@@ -247,6 +247,14 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('kubectl exec … -- zip -P SECRET', 'password', 'kubectl exec pod -- zip -P ', gen(ALNUM, 14), ' a.zip f'),
   simple('YAML list item - htpasswd -b', 'password', '  - htpasswd -b .htpasswd admin ', gen(ALNUM, 14), ''),
   simple('PS C:\\> net use … SECRET', 'password', 'PS C:\\> net use Z: \\\\srv\\share ', gen(ALNUM, 14), ''),
+  // An ambiguous tool run by `docker exec CONTAINER` without `--`; an unambiguous one after ssh's own
+  // options (`ssh host -t mysql`); a line continuation inside JSON text (an escaped backslash, then an
+  // escaped line break: once escaped three backslashes before `n`, twice escaped six).
+  simple('docker exec … zip -P SECRET (no --)', 'password', 'docker exec -it db zip -P ', gen(ALNUM, 14), ' a.zip f'),
+  simple('docker compose exec -T … openssl -k SECRET', 'password', 'docker compose exec -T app openssl enc -aes-256-cbc -k ', gen(ALNUM, 14), ' -in f'),
+  simple('ssh host -t mysql -pSECRET', 'password', 'ssh deploy@db1 -t mysql -p', gen(ALNUM, 14), ' app'),
+  simple('mysql over a continued line in JSON text', 'password', '{"command":"mysql -h db \\\\\\n-p', gen(ALNUM, 14), ' app"}'),
+  simple('sshpass over a continued line in twice-escaped JSON', 'password', '{"tool_input":"{\\"command\\":\\"sshpass \\\\\\\\\\\\n  -p ', gen(ALNUM, 12), ' ssh h\\"}"}'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -458,4 +466,16 @@ export const NOT_SECRETS: readonly string[] = [
   'C:\\> dir /p',
   '- mkdir -p dir',
   'timeout 30 ssh -p 2222 host',
+  // ssh's destination named like a tool (`-t` takes no value, `-p` one), and a tool name as an option's value.
+  'ssh -t mysql -p2222',
+  'ssh -p 22 -t mysql -p2222',
+  'ssh -l mysql -t host',
+  'pg_dump -t mysql -p5432 db',
+  // After `docker exec`, only the word after the container is its command; `docker run` is not read.
+  'docker exec --user zip db ls -P x',
+  'docker exec db ls zip -P x',
+  'docker exec -it zip -P x',
+  'docker run -p 8080:80 zip',
+  // In JSON text, an escaped backslash then an escaped line break (five backslashes) still ends the command.
+  '{"cmd":"mysql db\\\\\\\\\\nmkdir -pdir"}',
 ];

@@ -126,6 +126,9 @@ describe('command lines', () => {
       ['unzip -P S3cret a.zip', `unzip -P ${P} a.zip`],
       ["openssl pkcs12 -passin 'pass:S3 cret' -passout pass:Other1 -in f", `openssl pkcs12 -passin 'pass:${P}' -passout pass:${P} -in f`],
       ["smbclient //srv/share -U 'corp\\admin%Pass word'", `smbclient //srv/share -U 'corp\\admin%${P}'`],
+      // A domain user's backslash, unquoted (as an argv element holds it): the value still follows the user's `%`.
+      ['smbclient //srv/share -U CORP\\admin%S3cret', `smbclient //srv/share -U CORP\\admin%${P}`],
+      ['rpcclient -UCORP\\admin%S3cret srv', `rpcclient -UCORP\\admin%${P} srv`],
       ['net use Z: \\\\srv\\share Passw0rd1 /user:corp\\admin', `net use Z: \\\\srv\\share ${P} /user:corp\\admin`],
       ['NET USE Z: \\\\srv\\share /USER:corp\\admin Passw0rd1', `NET USE Z: \\\\srv\\share /USER:corp\\admin ${P}`],
       ['htpasswd -bc "/etc/my file" admin \'Adm1n Pass\' 2>/dev/null', `htpasswd -bc "/etc/my file" admin '${P}' 2>/dev/null`],
@@ -148,9 +151,9 @@ describe('command lines', () => {
   });
 
   it('anchors an ambiguous tool to the command word (a documented leak)', () => {
-    // zip is a word too common to take anywhere: after `docker exec CONTAINER` (no `--`) it is not found.
-    expect(scrubText('docker exec db zip -P S3cret a.zip f', rules)).toBe('docker exec db zip -P S3cret a.zip f');
+    // zip is a word too common to take anywhere: as an argument, or as a `docker run` image's command, it is not found.
     expect(scrubText('echo zip -P S3cret', rules)).toBe('echo zip -P S3cret');
+    expect(scrubText('docker run --rm alpine zip -P S3cret a.zip f', rules)).toBe('docker run --rm alpine zip -P S3cret a.zip f');
   });
 
   it('finds an unambiguous tool as any word of the command, in any case, at a Windows path or prompt', () => {
@@ -242,6 +245,87 @@ describe('command lines', () => {
       [`shpss_${'0a1b2c3d'.repeat(4)}`, 'shopify_token'],
     ];
     for (const [token, kind] of cases) expect(scrubTextDetailed(`x ${token} y`, rules), token).toEqual({ text: `x ${R(kind)} y`, kinds: [kind] });
+  });
+});
+
+describe('command lines: docker exec without --, ssh options before the remote command, continuations in JSON text', () => {
+  const P = '[REDACTED:password]';
+  const check = (cases: [string, string][]) => {
+    for (const [text, want] of cases) {
+      expect(scrubText(text, rules), JSON.stringify(text)).toBe(want);
+      expect(scrubText(want, rules), JSON.stringify(want)).toBe(want);
+    }
+  };
+
+  it('reads the word after `docker exec [options] CONTAINER` as the command word', () => {
+    check([
+      ['docker exec db zip -P S3cret f.zip x', `docker exec db zip -P ${P} f.zip x`],
+      ['docker exec -it db unzip -P S3cret a.zip', `docker exec -it db unzip -P ${P} a.zip`],
+      ['docker exec -u root -e A=1 --workdir /srv --privileged db 7z a -pS3cret a.7z f', `docker exec -u root -e A=1 --workdir /srv --privileged db 7z a -p${P} a.7z f`],
+      ['podman exec --user=app db openssl enc -k S3cret -in f', `podman exec --user=app db openssl enc -k ${P} -in f`],
+      ['docker compose exec -T web htpasswd -b .htpasswd admin S3cret', `docker compose exec -T web htpasswd -b .htpasswd admin ${P}`],
+      ['docker-compose exec web zip -P S3cret a.zip f', `docker-compose exec web zip -P ${P} a.zip f`],
+      ['sudo docker exec vault-0 vault login s.AbCdEf1234567890abcdefgh', 'sudo docker exec vault-0 vault login [REDACTED:vault_token]'],
+      ['cd /srv && nerdctl exec db zip -P S3cret a.zip f', `cd /srv && nerdctl exec db zip -P ${P} a.zip f`],
+    ]);
+    // Only the word right after the container: an option's value is not the container, an argument is not the command.
+    for (const s of ['docker exec --user zip db ls -P x', 'docker exec -e zip db ls -P x', 'docker exec db ls zip -P x', 'docker exec -it zip -P x', 'docker run -it db zip -P x']) {
+      expect(scrubText(s, rules), s).toBe(s);
+    }
+  });
+
+  it("reads an unambiguous tool after ssh's destination and its options that take no value", () => {
+    check([
+      ['ssh host -t mysql -pS3cret', `ssh host -t mysql -p${P}`],
+      ['ssh -p 22 deploy@db1 -tt mysqldump -pS3cret app', `ssh -p 22 deploy@db1 -tt mysqldump -p${P} app`],
+      ['ssh -i key.pem user@host -t -q redis-cli -a S3cret ping', `ssh -i key.pem user@host -t -q redis-cli -a ${P} ping`],
+      ['sshpass -f pw ssh -o StrictHostKeyChecking=no h -t sqlplus scott/Tiger1@db', `sshpass -f pw ssh -o StrictHostKeyChecking=no h -t sqlplus scott/${P}@db`],
+      ['/usr/bin/ssh h -T keytool -list -storepass S3cret', `/usr/bin/ssh h -T keytool -list -storepass ${P}`],
+    ]);
+    // The word after ssh's options is its destination, not a command; an option of another tool may take a tool name as its value.
+    for (const s of ['ssh -t mysql -p2222', 'ssh -tt mysql -p2222 ls', 'ssh -p 22 -t mysql -p2222', 'ssh -l mysql -t host', 'pg_dump -t mysql -p5432 db', 'tmux send-keys -t mysql -p5432']) {
+      expect(scrubText(s, rules), s).toBe(s);
+    }
+  });
+
+  it('reads a line continuation inside JSON text as whitespace, once or twice escaped', () => {
+    const once = (cmd: string) => JSON.stringify({ command: cmd });
+    const twice = (cmd: string) => JSON.stringify({ tool_input: once(cmd) });
+    const cases: [string, string][] = [
+      ['mysql -h db \\\n-pS3cret app', `mysql -h db \\\n-p${P} app`],
+      ['mysql -h db \\\n  -u root \\\n  -pS3cret app', `mysql -h db \\\n  -u root \\\n  -p${P} app`],
+      ['mysql -h db \\\r\n-pS3cret app', `mysql -h db \\\r\n-p${P} app`],
+      ['sshpass \\\n  -p S3cret ssh h', `sshpass \\\n  -p ${P} ssh h`],
+      ['sqlplus \\\nscott/Tiger1@db', `sqlplus \\\nscott/${P}@db`],
+      ['docker login reg.io \\\n  -u bot \\\n  -p S3cret', `docker login reg.io \\\n  -u bot \\\n  -p ${P}`],
+      ['keytool -importkeystore \\\n  -srcstorepass S3cret \\\n  -deststorepass \\\n  Other1', `keytool -importkeystore \\\n  -srcstorepass ${P} \\\n  -deststorepass \\\n  ${P}`],
+    ];
+    check(cases.flatMap(([text, want]) => [[once(text), once(want)], [twice(text), twice(want)]] as [string, string][]));
+    // An escaped backslash before an escaped line break (the shell's `\\` then a new line) still ends the command.
+    for (const s of [once('mysql db \\\\\nmkdir -pdir'), twice('mysql db \\\\\nmkdir -pdir'), once('mysql db\nmkdir -pdir')]) {
+      expect(scrubText(s, rules), s).toBe(s);
+    }
+  });
+
+  it('closes these forms in an event: the stored value loses the secret, the path and kind are recorded, the rest stays', () => {
+    const event = {
+      action: { type: 'tool.call', name: 'Bash' },
+      metadata: {
+        tool_input: JSON.stringify({ command: 'mysql -h db.internal \\\n  -u app \\\n  -pZq81xR7tLm app < migrate.sql', description: 'run the migration' }),
+        steps: [{ run: 'docker exec -it db zip -P Hy62pQ0sWn backup.zip /var/lib/data' }, { run: 'ssh deploy@db1 -t mysqldump -pVb47nK2cTe app' }],
+      },
+    };
+    const r = scrubEvent(event, rules);
+    const out = JSON.stringify(r.event);
+    for (const secret of ['Zq81xR7tLm', 'Hy62pQ0sWn', 'Vb47nK2cTe']) expect(out).not.toContain(secret);
+    expect(r.event.metadata.tool_input).toBe(JSON.stringify({ command: `mysql -h db.internal \\\n  -u app \\\n  -p${P} app < migrate.sql`, description: 'run the migration' }));
+    expect(r.event.metadata.steps).toEqual([{ run: `docker exec -it db zip -P ${P} backup.zip /var/lib/data` }, { run: `ssh deploy@db1 -t mysqldump -p${P} app` }]);
+    expect(r.event.action).toEqual(event.action);
+    expect(r.scrubbed).toEqual([
+      { path: 'metadata.tool_input', kind: 'password' },
+      { path: 'metadata.steps[0].run', kind: 'password' },
+      { path: 'metadata.steps[1].run', kind: 'password' },
+    ]);
   });
 });
 
@@ -547,6 +631,8 @@ describe('bounds', () => {
       ...['mysql \\\n', ' \\\n -p', '\\nmysql -p', 'mysql -pa\\b', "mysql -p$'a\\'", 'sqlplus \\\n a/', 'keytool \\\n -storepass \\\n', '\n_auth=a ', 'npm_config__auth=', '\\nghp_', ' SSHPASS=', 'openssl -pass=pass:'].map(fill),
       // Tools as any word, Windows paths and prompts, list items, the new wrappers.
       ...['/mysql -pa', '/mysql" -pa', '"a/mysql" -pa ', 'a mysql -pa ', '-a mysql -pa ', '--n mysql -pa ', 'MySQL -p', 'docker exec a mysql -p', '"C:\\a b\\', 'C:\\> zip -P a ', 'PS C:\\a', '\n - zip -P a', '\n> zip -P a', ' -- zip -P ', 'timeout 1 zip -P a ', 'nice -n 1 zip -P ', 'sudo --user=a -E mysql -p', ' sqlplus a/b', 'x mongo -p '].map(fill),
+      // docker exec as a wrapper, ssh's options before a remote command, continuations in JSON text.
+      ...['mysql -pa ', 'mysql -pa -t ', 'smbclient -U a\\b%', 'docker exec a zip -P ', 'docker exec -it -u a b zip -P a ', 'docker compose exec a ', 'ssh a -t mysql -pa ', 'ssh a -t ', 'redis-cli -a ', 'a -t redis-cli -a ', 'ssh -p 1 a -t -t mysql -pa ', 'mysql \\\\\\n-pa ', ' \\\\\\n -p', '\\\\\\', 'mysql \\\\\\\\\\\\n-pa '].map(fill),
       `mysql${fill(' -p')}`,
       `sqlplus${fill(' a/b')}`,
     );
@@ -618,6 +704,11 @@ describe('idempotence (property)', () => {
     '--name ',
     ' -- ',
     'zip -P ',
+    'docker exec -it db ',
+    'ssh host -t ',
+    ' -t ',
+    ' \\\\\\n',
+    '\\\\\\n',
   ];
   const text = fc.array(fc.oneof(fc.constantFrom(...fragments), fc.string({ maxLength: 12 })), { maxLength: 8 }).map((a) => a.join(''));
 
