@@ -159,7 +159,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
       ? setInterval(() => {
           // A sweep still running (a large log) is not queued behind: the next tick comes soon enough.
           if (privacy.retentionRunning) return;
-          sweeping = privacy.retention({ dryRun: false, entries: config.pruneEntries }).catch((e: unknown) => logger.error({ err: e }, 'retention sweep failed'));
+          sweeping = privacy.retention({ dryRun: false, entries: config.pruneEntries, scheduled: true }).catch((e: unknown) => logger.error({ err: e }, 'retention sweep failed'));
         }, config.retentionSweepSeconds * 1000).unref()
       : undefined;
 

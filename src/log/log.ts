@@ -576,14 +576,20 @@ export class Log {
     }
     const ix = this.opts.indexer;
     if (!ix) return this.store.prune(entries);
-    const batch = async () => {
+    const batch = async (part: typeof entries) => {
+      if (part.length === 0) return;
       // Under the exclusive turn the head cannot move: `size` is the indexer's too.
-      const staged = await ix.stagePrune(this.store, indexes, this.head.treeSize);
-      await this.store.prune(entries, staged);
+      const staged = await ix.stagePrune(this.store, part.map((e) => e.index), this.head.treeSize);
+      await this.store.prune(part, staged);
       staged.apply();
     };
-    // The open block only moves on: a prune that misses it now misses it for good.
-    await (ix.touchesOpen(indexes) ? this.sequencer.exclusive(batch) : batch());
+    // The open block only moves on: entries below its start now are in closed blocks for good,
+    // and go without holding commits back; only the rest (a quiet log's open block) is pruned
+    // exclusive of commits, so appends wait for that part alone.
+    const open = ix.openStart();
+    await batch(entries.filter((e) => e.index < open));
+    const rest = entries.filter((e) => e.index >= open);
+    if (rest.length > 0) await this.sequencer.exclusive(() => batch(rest));
   }
 
   /** Before the first deletion of a prune: the leaves go to a table file of their own (LogStore.beginPrune). */
@@ -597,15 +603,20 @@ export class Log {
    * prune's batches recorded (`P`): every batch of this run, and any earlier
    * prune cut off before its compaction.
    */
-  async purgePruned(): Promise<void> {
-    await this.finishPendingPurge();
+  async purgePruned(opts: { index: boolean } = { index: true }): Promise<void> {
+    await this.finishPendingPurge(opts);
   }
 
-  /** Finishes the compaction of a prune that a crash, a stop or an error cut off; true if there was one. */
-  async finishPendingPurge(): Promise<boolean> {
+  /**
+   * Finishes the compaction of a prune that a crash, a stop or an error cut
+   * off; true if there was one. With `index: false` the whole-index-range
+   * compaction waits (it stays pending in `P`): it costs time in proportion
+   * to the index's size, so scheduled sweeps run it at most once a day.
+   */
+  async finishPendingPurge(opts: { index: boolean } = { index: true }): Promise<boolean> {
     const pending = await this.store.pendingPurge();
     if (!pending) return false;
-    await this.store.purgeEntries(pending);
+    await this.store.purgeEntries({ ...pending, index: pending.index && opts.index });
     return true;
   }
 

@@ -77,12 +77,13 @@ export interface Indexer {
   /**
    * The index changes of pruning the entries `indexes` (ascending, below the
    * durable `size`): they join the prune's batch, and `apply` runs once it is
-   * durable. When `touchesOpen(indexes)`, a commit may rewrite the same
-   * block: the caller runs stagePrune, the batch and apply in
+   * durable. For indexes at or past `openStart()`, a commit may rewrite the
+   * same block: the caller runs stagePrune, the batch and apply in
    * `Sequencer.exclusive`.
    */
   stagePrune(store: LogStore, indexes: readonly number[], size: number): Promise<StagedPrune>;
-  touchesOpen(indexes: readonly number[]): boolean;
+  /** The first index of the open block (it only grows: a block below it is never rewritten by a commit). */
+  openStart(): number;
 }
 export interface StagedIndex {
   readonly writes: readonly IndexWrite[];

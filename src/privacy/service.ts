@@ -61,6 +61,9 @@ export const DETAILS_MAX = 1000;
 
 type Counted = { subjects: number; values: number; held: number; details?: SweepDetail[]; details_truncated?: true };
 
+/** Scheduled sweeps compact the query-index range after a prune at most this often. */
+const INDEX_COMPACTION_EVERY = 86_400_000;
+
 export class PrivacyService {
   /**
    * Hold changes and each batch of an entry prune take turns here: a batch
@@ -88,13 +91,26 @@ export class PrivacyService {
 
   /** The retention run in progress, if any: runs go one at a time (the timer's and requested ones). */
   private retaining: Promise<unknown> | undefined;
+  /**
+   * When a retention run last compacted the query-index range (the first
+   * scheduled run counts from itself: start-up finishes a pending compaction,
+   * LogStore.recoverPurge). Its cost grows with the
+   * index (~10 ms per MB here), so hourly sweeps would rewrite a large index
+   * every hour.
+   */
+  private indexCompactedAt: number | undefined;
 
   get retentionRunning(): boolean {
     return this.retaining !== undefined;
   }
 
-  /** One retention run: personal values past retention, then (when asked) entries past retention. */
-  async retention(opts: { dryRun: boolean; entries: boolean }): Promise<{ pii: SweepReport; entries?: PruneReport }> {
+  /**
+   * One retention run: personal values past retention, then (when asked)
+   * entries past retention. `scheduled` (the timer's runs) compacts the
+   * query-index range at most once a day (INDEX_COMPACTION_EVERY); a
+   * requested run always does.
+   */
+  async retention(opts: { dryRun: boolean; entries: boolean; scheduled?: boolean }): Promise<{ pii: SweepReport; entries?: PruneReport }> {
     // One at a time: two prunes of one range would read and write the same entries twice.
     while (this.retaining) await this.retaining.catch(() => {});
     const run = this.retentionNow(opts);
@@ -106,11 +122,13 @@ export class PrivacyService {
     }
   }
 
-  private async retentionNow(opts: { dryRun: boolean; entries: boolean }): Promise<{ pii: SweepReport; entries?: PruneReport }> {
+  private async retentionNow(opts: { dryRun: boolean; entries: boolean; scheduled?: boolean }): Promise<{ pii: SweepReport; entries?: PruneReport }> {
     const now = this.now();
     const pii = await this.sweep({ dryRun: opts.dryRun, now });
     if (!opts.entries) return { pii };
-    const entries = await pruneEntries(this.log, this.vault, this.entryRetention, { dryRun: opts.dryRun, now, holdTurn: this.inHoldTurn });
+    const compactIndex = !opts.scheduled || now - (this.indexCompactedAt ??= now) >= INDEX_COMPACTION_EVERY;
+    const entries = await pruneEntries(this.log, this.vault, this.entryRetention, { dryRun: opts.dryRun, now, holdTurn: this.inHoldTurn, compactIndex });
+    if (!opts.dryRun && compactIndex) this.indexCompactedAt = now;
     if (!opts.dryRun && entries.pruned > 0) this.logger.info({ pruned: entries.pruned, held: entries.held }, 'pruned entries past retention');
     return { pii, entries };
   }

@@ -205,10 +205,8 @@ export class BlockIndexer implements Indexer {
     this.commit(plan(items, { block: this.block, lists: this.lists }), size);
   }
 
-  /** Whether a commit may still rewrite the block of one of `indexes`: the open block (or a later one). */
-  touchesOpen(indexes: readonly number[]): boolean {
-    const open = Math.floor(this.size / BLOCK);
-    return indexes.some((i) => Math.floor(i / BLOCK) >= open);
+  openStart(): number {
+    return this.block * BLOCK;
   }
 
   /**
@@ -229,21 +227,14 @@ export class BlockIndexer implements Indexer {
     const put: IndexWrite[] = [];
     const gone = new Set(indexes);
     let open: IndexItem[] | undefined;
-    // The blocks touched, in runs of consecutive ones: one read per run.
-    const blocks = [...new Set(indexes.map((i) => Math.floor(i / BLOCK)))];
-    for (let k = 0; k < blocks.length; ) {
-      const from = blocks[k]!;
-      let to = from + 1;
-      while (blocks[++k] === to) to++;
-      const stored = await storedLeaves(store, from * BLOCK, Math.min(to * BLOCK, size));
-      for (let b = from, j = 0; b < to; b++) {
-        const leaves: IndexItem[] = [];
-        for (; j < stored.length && stored[j]!.index < (b + 1) * BLOCK; j++) leaves.push(stored[j]!);
-        const change = pruneBlock(leaves, (i) => gone.has(i));
-        for (const d of change.del) del.push(d);
-        for (const w of change.put) put.push(w);
-        if (b === this.block) open = leaves.filter((l) => !gone.has(l.index));
-      }
+    // One block's leaves at a time: a batch of sparse candidates spans many blocks, and
+    // holding all their leaves at once cost hundreds of MB (the caller also caps the span).
+    for (const b of new Set(indexes.map((i) => Math.floor(i / BLOCK)))) {
+      const leaves = await storedLeaves(store, b * BLOCK, Math.min((b + 1) * BLOCK, size));
+      const change = pruneBlock(leaves, (i) => gone.has(i));
+      for (const d of change.del) del.push(d);
+      for (const w of change.put) put.push(w);
+      if (b === this.block) open = leaves.filter((l) => !gone.has(l.index));
     }
     return {
       del,

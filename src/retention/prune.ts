@@ -36,6 +36,8 @@ const RANGES_MAX = 1000;
 
 const DAY = 86_400_000;
 const BATCH = 1000;
+/** Most query-index blocks one prune batch touches (see the scan). */
+const SPAN = 16;
 
 /** Runs `fn` in the turn that hold changes also take (PrivacyService). */
 export type HoldTurn = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -44,16 +46,19 @@ export async function pruneEntries(
   log: Log,
   vault: Vault,
   policy: EntryRetention,
-  opts: { dryRun: boolean; now: number; holdTurn?: HoldTurn },
+  opts: { dryRun: boolean; now: number; holdTurn?: HoldTurn; compactIndex?: boolean },
 ): Promise<PruneReport> {
+  const index = { index: opts.compactIndex ?? true };
   // A prune cut off before its compaction (a crash, a stop, an error) is finished first.
-  if (!opts.dryRun) await log.finishPendingPurge();
+  if (!opts.dryRun) await log.finishPendingPurge(index);
   const oldest = opts.now - Math.min(policy.days.operational, policy.days.compliance) * DAY;
   const size = log.head.treeSize;
   const holdTurn: HoldTurn = opts.holdTurn ?? ((fn) => fn());
   let pruned = 0;
   let held = 0;
   let batch: { index: number; tenant: string; event: { run_id?: string } }[] = [];
+  /** Block edges crossed by the current batch. */
+  let spanned = 0;
   // A dry run lists what it would prune (consecutive indexes as one range).
   const ranges: [number, number][] | undefined = opts.dryRun ? [] : undefined;
   let truncated = false;
@@ -104,12 +109,20 @@ export async function pruneEntries(
     // A batch ends at a query-index block's edge (BLOCK entries): a block touched by two
     // batches of one run would have its keys rewritten by one and deleted by the next in one
     // memtable, and a table file holding a key and its deletion can keep both (LogStore.flushMemtable).
+    // A batch also ends once it spans SPAN blocks: each block touched is read and planned again
+    // (block-indexer.ts stagePrune), so sparse candidates (a few operational events among
+    // compliance ones) would make a 1,000-entry batch cost ~7 ms for each of up to 1,000 blocks.
     const prev = batch[batch.length - 1];
-    if (batch.length >= BATCH && prev && Math.floor(prev.index / BLOCK) !== Math.floor(index / BLOCK)) await flush();
+    if (prev && Math.floor(prev.index / BLOCK) !== Math.floor(index / BLOCK)) {
+      if (batch.length >= BATCH || ++spanned >= SPAN) {
+        await flush();
+        spanned = 0;
+      }
+    }
     batch.push({ index, tenant: record.tenant, event: record.event });
   }
   await flush();
-  if (pruning) await log.purgePruned();
+  if (pruning) await log.purgePruned(index);
   return { pruned, held, ...(ranges ? { ranges } : {}), ...(truncated ? { ranges_truncated: true as const } : {}) };
 }
 

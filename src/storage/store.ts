@@ -143,7 +143,8 @@ export class LogStore {
     // The ranges whose bytes still wait for purgeEntries, in the same batch as the deletions:
     // a crash before the compaction leaves them for start-up (pendingPurge) to finish.
     const pending = await this.pendingPurge();
-    if (pending) {
+    // (An empty range, last < first: only the index compaction was left, deferred.)
+    if (pending && pending.last >= pending.first) {
       first = Math.min(first, pending.first);
       last = Math.max(last, pending.last);
     }
@@ -282,11 +283,14 @@ export class LogStore {
    */
   async purgeEntries(range: PurgeRange): Promise<void> {
     await this.flushMemtable();
-    await this.compact(entryKey(range.first), entryKey(range.last + 1));
+    if (range.last >= range.first) await this.compact(entryKey(range.first), entryKey(range.last + 1));
     // LevelDB's bounds are inclusive: the fence is in the range, so each level's last table compacted ends with it.
     if (range.index) await this.compact(prefixRange(PREFIX.index).gte, FENCE_KEY);
     const pending = await this.pendingPurge();
-    if (pending && pending.first >= range.first && pending.last <= range.last && (range.index || !pending.index)) await this.db.del(PRUNE_PURGE_KEY);
+    if (!pending || (pending.last >= pending.first && (pending.first < range.first || pending.last > range.last))) return;
+    if (range.index || !pending.index) await this.db.del(PRUNE_PURGE_KEY);
+    // The entries are done and the index compaction deferred (a scheduled sweep): only that stays pending.
+    else await this.db.put(PRUNE_PURGE_KEY, new TextEncoder().encode(JSON.stringify({ first: 0, last: -1, index: true })));
   }
 
   /**
@@ -303,7 +307,7 @@ export class LogStore {
     if (!pending) return false;
     await this.purgeEntries(pending);
     await this.db.close();
-    await this.db.open();
+    await openDb(this.db, (this.db as unknown as { location: string }).location);
     return true;
   }
 

@@ -8,6 +8,7 @@
  * off before its compaction.
  */
 
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEvent } from '../../src/events/index.js';
@@ -236,9 +237,108 @@ describe('a prune cut off before its compaction, with indexed values', () => {
   });
 });
 
+describe('prune batches over sparse candidates', () => {
+  let t: TestServer;
+  let now = Date.UTC(2026, 0, 1);
+
+  beforeAll(async () => {
+    t = await startTestServer(RETENTION, undefined, { now: () => now });
+  });
+  afterAll(() => t.close());
+
+  it('span at most 16 blocks each, and only the open block is pruned holding commits back', async () => {
+    // 40 blocks and a bit, one operational entry per block: the candidates are 256 apart.
+    const r = rng(5);
+    const size = 40 * BLOCK + 10;
+    for (let i = t.server.log.head.treeSize; i < size; ) {
+      const pending: Promise<number>[] = [];
+      for (let k = 0; k < 500 && i < size; k++, i++) {
+        const e = randomEvent(r, i);
+        e.retention = i % BLOCK === 7 ? 'operational' : 'compliance';
+        pending.push(append(t, 'acme', e));
+      }
+      await Promise.all(pending);
+    }
+    const store = t.server.log.store;
+    const batches: number[][] = [];
+    const prune = store.prune.bind(store);
+    store.prune = async (entries, index) => {
+      batches.push(entries.map((e) => e.index));
+      return prune(entries, index);
+    };
+    const exclusive = t.server.log['sequencer'].exclusive.bind(t.server.log['sequencer']);
+    let exclusiveRuns = 0;
+    t.server.log['sequencer'].exclusive = (fn: () => Promise<unknown>) => {
+      exclusiveRuns++;
+      return exclusive(fn);
+    };
+    now += 31 * DAY;
+    const { pruned } = await retentionRun(t);
+    expect(pruned).toBe(41);
+    expect(batches.flat()).toHaveLength(41);
+    for (const b of batches) expect(Math.floor(b[b.length - 1]! / BLOCK) - Math.floor(b[0]! / BLOCK)).toBeLessThan(16);
+    // The open block's candidate went in a batch of its own, under the exclusive turn.
+    expect(batches[batches.length - 1]).toEqual([40 * BLOCK + 7]);
+    expect(exclusiveRuns).toBe(1);
+    await expectDerived(t);
+  }, 60_000);
+});
+
+describe('scheduled sweeps', () => {
+  let t: TestServer;
+  let now = Date.UTC(2026, 0, 1);
+
+  beforeAll(async () => {
+    t = await startTestServer({ ...RETENTION, pruneEntries: true }, undefined, { now: () => now });
+  });
+  afterAll(() => t.close());
+
+  it('compact the query-index range at most once a day; until then it stays pending', async () => {
+    const e = randomEvent(rng(9), 0);
+    e.retention = 'operational';
+    e.reasoning = { summary: 'the numbatdeferred ledger' };
+    await append(t, 'acme', e);
+    const kept = randomEvent(rng(10), 1);
+    kept.retention = 'compliance';
+    await append(t, 'acme', kept);
+    now += 31 * DAY;
+    const store = t.server.log.store;
+    await t.server.privacy.retention({ dryRun: false, entries: true, scheduled: true });
+    expect(await keysWith(t, 'numbatdeferred')).toBe(0);
+    // Deleted from the index; the whole-range compaction waits for its day, recorded in P (the
+    // entries' compaction may take the key's bytes with it anyway: here they share table files).
+    expect(await store.pendingPurge()).toEqual({ first: 0, last: -1, index: true });
+    now += DAY / 2;
+    await t.server.privacy.retention({ dryRun: false, entries: true, scheduled: true });
+    expect(await store.pendingPurge()).toEqual({ first: 0, last: -1, index: true });
+    now += DAY / 2;
+    await t.server.privacy.retention({ dryRun: false, entries: true, scheduled: true });
+    expect(await store.pendingPurge()).toBeUndefined();
+    expect(await byteSearch(t.dataDir, { w: 'numbatdeferred' })).toEqual([]);
+  });
+});
+
 describe('the pending purge record', () => {
+  it('a deferred index compaction ({first: 0, last: -1, index: true}) joins the next prune and is finished with it', async () => {
+    const dir = await tempDir('tlog-purge-');
+    const store = await LogStore.open(join(dir, 'log'));
+    try {
+      await store.db.put(PRUNE_PURGE_KEY, new TextEncoder().encode(JSON.stringify({ first: 0, last: -1, index: true })));
+      await store.prune([{ index: 5, leafHash: new Uint8Array(32), prunedAt: 1 }], { del: [], put: [] });
+      expect(await store.pendingPurge()).toEqual({ first: 5, last: 5, index: true });
+      await store.purgeEntries({ first: 5, last: 5, index: false });
+      expect(await store.pendingPurge()).toEqual({ first: 0, last: -1, index: true });
+      await store.purgeEntries({ first: 0, last: -1, index: true });
+      expect(await store.pendingPurge()).toBeUndefined();
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('written before index keys were deleted ({first, last}) is still read and finished', async () => {
-    const store = await LogStore.open(join(await tempDir('tlog-purge-'), 'log'));
+    const dir = await tempDir('tlog-purge-');
+    const store = await LogStore.open(join(dir, 'log'));
     try {
       await store.db.put(PRUNE_PURGE_KEY, new TextEncoder().encode(JSON.stringify({ first: 3, last: 9 })));
       const p = await store.pendingPurge();
@@ -247,6 +347,7 @@ describe('the pending purge record', () => {
       expect(await store.pendingPurge()).toBeUndefined();
     } finally {
       await store.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
