@@ -276,7 +276,9 @@ export function scrubText(s: string, c: CompiledRules): string {
 // (`["mysql", "-u", "root", "-pS3cret"]`, MCP's `{"command": "mysql", "args":
 // […]}`), and the command-line rules need the tool before its flag: scrubbed
 // one by one, no element has both. So an array of two or more strings is also
-// read as ONE command line, its elements joined by spaces.
+// read as ONE command line, its elements joined by spaces, by the command-line
+// rules only (CompiledRule.argv): the others read each element alone, since an
+// array is as often a list of lines (`["Password:", "Sorry, try again."]`).
 //
 // An element is one argument, whatever it holds: one with whitespace, a quote
 // or a shell operator is written as one quoted word, `'…'`, after a bare flag
