@@ -148,3 +148,20 @@ describe('redis-server --requirepass', () => {
     expect(scrubbedArray(['redis-server', '--requirepass', 'S3cret'])).toEqual(['redis-server', '--requirepass', P]);
   });
 });
+
+describe('operator rules and the joined line', () => {
+  it('reads an argv rule of a rules file jointly, and a rule without argv element by element', async () => {
+    const { loadRulesFile, withDefaults } = await import('../../src/scrub/index.js');
+    const file = (argv: boolean | undefined) =>
+      compileRules(
+        withDefaults(
+          loadRulesFile(JSON.stringify({ version: 1, rules: [{ kind: 'acme_pin', pattern: String.raw`acme-cli --pin (\S+)`, secretGroup: 1, hints: ['acme-cli'], ...(argv === undefined ? {} : { argv }) }] })),
+        ),
+      );
+    const argv = ['acme-cli', '--pin', '1234'];
+    expect(scrubEvent({ argv }, file(true)).event.argv).toEqual(['acme-cli', '--pin', R('acme_pin')]);
+    expect(scrubEvent({ argv }, file(undefined)).event.argv).toEqual(argv);
+    expect(scrubEvent({ argv }, file(false)).event.argv).toEqual(argv);
+    expect(() => loadRulesFile(JSON.stringify({ version: 1, rules: [{ kind: 'x', pattern: 'x', argv: 'yes' }] }))).toThrow();
+  });
+});
