@@ -31,6 +31,8 @@ export interface CompiledRule {
   /** True when the rule only runs on strings where one of its hints occurs. */
   readonly hinted: boolean;
   readonly hints: readonly string[];
+  /** A command-line rule: it also reads an argument array's joined line (ScrubRule.argv). */
+  readonly argv: boolean;
 }
 
 /** A checked rule set, as scrubText and scrubEvent take it. Immutable; share it. */
@@ -348,7 +350,7 @@ function checkRule(rule: ScrubRule, at: string): { issues: string[]; compiled?: 
   }
   if (issues.length > 0) return { issues };
   const re = new RegExp(rule.pattern, `${flags}g${group === 0 ? '' : 'd'}`);
-  return { issues, compiled: { kind: rule.kind, re, group, hinted: hints !== undefined, hints: hints ?? [] } };
+  return { issues, compiled: { kind: rule.kind, re, group, hinted: hints !== undefined, hints: hints ?? [], argv: rule.argv === true } };
 }
 
 function checkKeyRule(rule: SecretKeyRule, at: string): string[] {

@@ -20,6 +20,7 @@ const RuleSchema = z.strictObject({
     .optional(),
   secretGroup: z.union([z.number().int().min(0), z.string().min(1)]).optional(),
   hints: z.array(z.string().min(1).max(64)).min(1).optional(),
+  argv: z.boolean().optional(),
 });
 
 const KeyRuleSchema = z.strictObject({

@@ -31,6 +31,14 @@ export interface ScrubRule {
    * without any; a rule without hints runs on every string.
    */
   hints?: string[];
+  /**
+   * A command-line rule: it also reads the joined line of an argument array (`["mysql", "-p…"]`,
+   * a `command` with its `args`), where its match may need several elements (a tool and its
+   * flag, a flag and its value). Default false: key=value, `key:`, header and token rules read
+   * each element alone, so an array of lines (`["Password:", "Sorry, try again."]`) keeps its
+   * lines.
+   */
+  argv?: boolean;
 }
 
 /** A rule that names object keys whose values are secrets. */
@@ -64,18 +72,23 @@ export function normalizeKey(key: string): string {
 const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")(?:[^"\\\r\n]|\\.)+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+|(?<![\\"'])[^\s"'\x60,;&]*[^\s"'\x60,;&\\])`;
 
 /**
- * A `key=value` rule. `keys` is matched case-insensitively where it ends an
+ * A `key=value` rule, as two: `keys` is matched case-insensitively where it ends an
  * identifier (`DB_PASSWORD=`, `clientSecret:`); `flags` are CLI long options
  * whose value may follow a space (`--password hunter2`), with any `word-`
  * prefix (`--db-password`). A value starting with `-` after a space is the
  * next option, not a value. A key inside a URL's user info
  * (`https://x-access-token:…@host`) is left to the URL rules, which keep the host.
+ * The flag rule is a command-line rule (argv: `["pg_dump", "--password", "…"]`); the key rule is
+ * not (`["Password:", "Sorry, try again."]` are two lines).
  */
-function keyValueRule(kind: string, keys: string, flags: string, hints: string[]): ScrubRule {
+function keyValueRule(kind: string, keys: string, flags: string, hints: string[]): ScrubRule[] {
   const flag = String.raw`(?<![\w-])--(?:[a-z0-9-]*-)?(?:${flags})(?:=|[ \t]+(?!-))["']?`;
   // The URL check is a bounded lookbehind AFTER the key, so it only runs where a key matched.
   const assign = String.raw`(?:${keys})(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\{0,4}["']?`;
-  return { kind, pattern: `(?:${flag}|${assign})${VALUE}`, flags: 'i', secretGroup: 1, hints };
+  return [
+    { kind, pattern: `${flag}${VALUE}`, flags: 'i', secretGroup: 1, hints, argv: true },
+    { kind, pattern: `${assign}${VALUE}`, flags: 'i', secretGroup: 1, hints },
+  ];
 }
 
 /**
@@ -298,6 +311,7 @@ function commandFlagRule(
     pattern: String.raw`${FLAG_LEAD}${flag}(?=${sep}\S)(?<=${tool}${o.body ?? CMD_BODY}${WS}+${flag})${sep}${argValue(o.prefix, o.bareAfter)}`,
     secretGroup: 1,
     hints: o.hints,
+    argv: true,
   };
 }
 
@@ -324,6 +338,7 @@ function oracleRule(tool: string, hints: string[]): ScrubRule {
     pattern: String.raw`${FLAG_LEAD}${ORACLE_USER}(?<=${tool}${CMD_BODY}${WS}+${ORACLE_USER})(?:\\{0,4}")?((?<=/\\{0,4}")[^"\\\r\n]+|(?<=/)[^\s"'\x60;&|@\\]+)`,
     secretGroup: 1,
     hints,
+    argv: true,
   };
 }
 /** htpasswd's options (`-C 10` takes a number) and its positional words. */
@@ -400,10 +415,19 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // .npmrc credentials, whatever their shape (legacy tokens are UUIDs): `//registry/:_authToken=…`,
   // and `npm config set //registry/:_authToken VALUE` (a space after the registry-scoped key).
   // Also npm's environment form npm_config__authToken= (any case). Only where an .npmrc key can be
-  // (NPMRC_KEY_START), so `this._authToken = token` in code is not one.
+  // (NPMRC_KEY_START), so `this._authToken = token` in code is not one. The `npm config set` form
+  // is a command-line rule (argv: the key and the value are two elements), the key forms are not.
   {
     kind: 'npm_token',
-    pattern: String.raw`(?:(?<=:)_authToken[ \t]+(?!-)|${NPMRC_KEY_START}_authToken[ \t]*=[ \t]*|(?<=[ \t])_authToken=|(?<![\w.$-])npm_config__authToken[ \t]*=[ \t]*)${NOT_LITERAL}${argValue()}`,
+    pattern: String.raw`(?<=:)_authToken[ \t]+(?!-)${NOT_LITERAL}${argValue()}`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['_authtoken'],
+    argv: true,
+  },
+  {
+    kind: 'npm_token',
+    pattern: String.raw`(?:${NPMRC_KEY_START}_authToken[ \t]*=[ \t]*|(?<=[ \t])_authToken=|(?<![\w.$-])npm_config__authToken[ \t]*=[ \t]*)${NOT_LITERAL}${argValue()}`,
     flags: 'i',
     secretGroup: 1,
     hints: ['_authtoken'],
@@ -411,7 +435,15 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // .npmrc `_auth` is base64(user:password), as in a Basic header.
   {
     kind: 'basic_auth',
-    pattern: String.raw`(?:(?<=:)_auth[ \t]+(?!-)|${NPMRC_KEY_START}_auth[ \t]*=[ \t]*|(?<=[ \t])_auth=|(?<![\w.$-])npm_config__auth[ \t]*=[ \t]*)${NOT_LITERAL}${argValue()}`,
+    pattern: String.raw`(?<=:)_auth[ \t]+(?!-)${NOT_LITERAL}${argValue()}`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['_auth'],
+    argv: true,
+  },
+  {
+    kind: 'basic_auth',
+    pattern: String.raw`(?:${NPMRC_KEY_START}_auth[ \t]*=[ \t]*|(?<=[ \t])_auth=|(?<![\w.$-])npm_config__auth[ \t]*=[ \t]*)${NOT_LITERAL}${argValue()}`,
     flags: 'i',
     secretGroup: 1,
     hints: ['_auth'],
@@ -448,6 +480,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     flags: 'i',
     secretGroup: 1,
     hints: ['aws'],
+    argv: true,
   },
   {
     kind: 'basic_auth',
@@ -457,11 +490,13 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     hints: ['authorization'],
   },
   // curl -u user:password (other tools use -u for uid:gid, so only within 512 characters after "curl").
+  // A quoted value runs to its closing quote (`-u 'me:pa ss'`), a JSON-escaped one to its `\"`.
   {
     kind: 'basic_auth',
-    pattern: String.raw`${WORD_START}curl\b[^\r\n]{0,512}?[ \t](?:-u|--user)[ \t]+["']?[^\s:"']*:([^\s"']+)`,
+    pattern: String.raw`${WORD_START}curl\b[^\r\n]{0,512}?[ \t](?:-u|--user)[ \t]+(?:\\{0,4}["'])?[^\s:"']*:((?<=(?<!\\)["'][^\s:"']*:)[^"'\r\n]+|(?<=\\{1,4}"[^\s:"']*:)[^"\\\r\n]+|[^\s"']+)`,
     secretGroup: 1,
     hints: ['curl'],
+    argv: true,
   },
   // Standalone "Bearer <token>": the token must hold a digit, so "bearer authentication" is prose.
   {
@@ -605,6 +640,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     pattern: String.raw`htpasswd(?<=${CMD}htpasswd)(?:\.exe)?(?=(?:${HT_OPT}){0,8}?[ \t]+-[A-Za-z]{0,7}b)(?:(?=(?:${HT_OPT}){0,8}?[ \t]+-[A-Za-z]{0,7}n)(?:${HT_OPT}){0,8}|(?!(?:${HT_OPT}){0,8}?[ \t]+-[A-Za-z]{0,7}n)(?:${HT_OPT}){0,8}${HT_WORD})${HT_WORD}${FLAG_SEP.spaced}${argValue()}`,
     secretGroup: 1,
     hints: ['htpasswd'],
+    argv: true,
   },
   // Windows: net use [D:] \\server\share SECRET, net use … /user:[DOMAIN\]NAME SECRET, net user NAME SECRET.
   // `*` prompts; a word starting with / is an option.
@@ -614,6 +650,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     flags: 'i',
     secretGroup: 1,
     hints: ['net use'],
+    argv: true,
   },
   // vault login TOKEN: the positional, whatever its shape (legacy s.…, a dev root token). Not `-` (stdin)
   // nor a method's key=value (username=…; password=… is the password rule's).
@@ -622,6 +659,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     pattern: String.raw`[ \t]login(?<=${CMD}vault(?:\.exe)?(?:[ \t]+-[^\s;&|\x60]{1,64}){0,4}[ \t]+login)(?:[ \t]+-[^\s;&|\x60]{1,64}){0,8}${FLAG_SEP.spaced}(?![^\s"'=]*=)${argValue()}`,
     secretGroup: 1,
     hints: ['vault'],
+    argv: true,
   },
   // ADO.NET / ODBC connection strings: the value runs to the next ";" and may hold spaces.
   {
@@ -633,15 +671,15 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   },
   // key=value forms, JSON-ish "key": "value", ADO/JDBC Password=…; and CLI flags.
   // SSHPASS (sshpass -e) and REDISCLI_AUTH (redis-cli) hold passwords in the environment.
-  keyValueRule(
+  ...keyValueRule(
     'password',
     String.raw`pass(?:word|wd|phrase)|(?:(?<![a-z])|(?<=\\[nrt]))(?:pwd|sshpass)|rediscli_auth`,
-    'password|passwd|pass|passphrase',
+    'password|passwd|pass|passphrase|requirepass',
     ['pass', 'pwd', 'rediscli_auth'],
   ),
-  keyValueRule('api_key', String.raw`api[_-]?key`, 'api-key|apikey', ['apikey', 'api_key', 'api-key']),
-  keyValueRule('token', 'token', 'token', ['token']),
-  keyValueRule('secret', String.raw`secret(?:[_-]?key)?|private[_-]?key|access[_-]?key`, 'secret|secret-key|private-key|access-key', [
+  ...keyValueRule('api_key', String.raw`api[_-]?key`, 'api-key|apikey', ['apikey', 'api_key', 'api-key']),
+  ...keyValueRule('token', 'token', 'token', ['token']),
+  ...keyValueRule('secret', String.raw`secret(?:[_-]?key)?|private[_-]?key|access[_-]?key`, 'secret|secret-key|private-key|access-key', [
     'secret',
     'private',
     'access',

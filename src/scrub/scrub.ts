@@ -276,7 +276,9 @@ export function scrubText(s: string, c: CompiledRules): string {
 // (`["mysql", "-u", "root", "-pS3cret"]`, MCP's `{"command": "mysql", "args":
 // […]}`), and the command-line rules need the tool before its flag: scrubbed
 // one by one, no element has both. So an array of two or more strings is also
-// read as ONE command line, its elements joined by spaces.
+// read as ONE command line, its elements joined by spaces, by the command-line
+// rules only (CompiledRule.argv): the others read each element alone, since an
+// array is as often a list of lines (`["Password:", "Sorry, try again."]`).
 //
 // An element is one argument, whatever it holds: one with whitespace, a quote
 // or a shell operator is written as one quoted word, `'…'`, after a bare flag
@@ -349,18 +351,79 @@ function needsQuote(s: string): boolean {
  */
 const BARE_PREFIX = /^(?:--?[A-Za-z0-9][\w.-]*=|-[A-Za-z0-9])/;
 
+/**
+ * How an element stands in the joined line when it is left out of it (a HOLE): one opaque word,
+ * so the words around it stay apart and a flag after it still reads as in the same command.
+ */
+const HOLE = OPAQUE;
+/** What ends a string cut at the scan bound (scrubString). */
+const UNSCANNED_END = marker(UNSCANNED_KIND);
+/** lineHoles' marks: an element left out of the line to make it fit, or one read as a long string (cut). */
+const HOLE_FIT = 1;
+const HOLE_CUT = 2;
+
+/** The length of element `a`'s word in the joined line (see joinArgs). */
+function wordLength(a: string): number {
+  return needsQuote(a) ? a.length + 2 : a.length;
+}
+
+/**
+ * Which elements the joined line leaves out (HOLE), by their lengths alone: null when the whole
+ * line fits the scan bound `max`; undefined when even one made of holes would not. An element
+ * longer than the bound, or cut at it by an earlier scrub (ending with the unscanned marker), is
+ * HOLE_CUT: it is read alone, as a string is (scrubString), and never in the line, so a second
+ * scrub reads the line as the first did. Then, while the line is too long, the longest elements
+ * are HOLE_FIT: read alone only. The choice is a function of the elements, made again at every
+ * pass, so the passes' fixpoint is the scrub's: elements read alone may shrink the line and let
+ * a later pass read more of it, and scrubbing the result again changes nothing.
+ */
+function lineHoles(args: readonly string[], max: number): Uint8Array | null | undefined {
+  // Cheap bound first (the usual case): every element quoted.
+  let bound = args.length - 1;
+  let cut = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    bound += a.length + 2;
+    if (a.length > max || (a.length >= UNSCANNED_END.length && a.endsWith(UNSCANNED_END))) cut = true;
+  }
+  if (bound <= max && !cut) return null;
+  const holes = new Uint8Array(args.length);
+  const words: number[] = new Array(args.length);
+  let total = args.length - 1;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.length > max || a.endsWith(UNSCANNED_END)) {
+      holes[i] = HOLE_CUT;
+      words[i] = HOLE.length;
+    } else {
+      words[i] = wordLength(a);
+    }
+    total += words[i]!;
+  }
+  if (total <= max) return holes;
+  const order: number[] = [];
+  for (let i = 0; i < args.length; i++) if (holes[i] === 0 && words[i]! > HOLE.length) order.push(i);
+  order.sort((x, y) => words[y]! - words[x]! || x - y);
+  for (const i of order) {
+    if (total <= max) break;
+    holes[i] = HOLE_FIT;
+    total -= words[i]! - HOLE.length;
+  }
+  return total <= max ? holes : undefined;
+}
+
 /** An array read as one command line. */
 interface JoinedArgs {
   text: string;
   /** Where each element's word starts in `text` (prefix and quotes included), and where it ends. */
   from: number[];
   to: number[];
-  /** -1 for an element written as it is; else the length of its bare prefix, before its quote. */
+  /** -1 for an element written as it is, -2 for a hole; else the length of its bare prefix, before its quote. */
   pre: number[];
 }
 
-/** Joins `args` (see above); undefined when the line would be longer than `max`. */
-function joinArgs(args: readonly string[], max: number): JoinedArgs | undefined {
+/** Joins `args` (see above), leaving out the `holes` (lineHoles, which makes it fit the scan bound). */
+function joinArgs(args: readonly string[], holes: Uint8Array | null): JoinedArgs {
   let text = '';
   const from: number[] = [];
   const to: number[] = [];
@@ -369,7 +432,10 @@ function joinArgs(args: readonly string[], max: number): JoinedArgs | undefined 
     if (i !== 0) text += ' ';
     const a = args[i]!;
     from.push(text.length);
-    if (!needsQuote(a)) {
+    if (holes !== null && holes[i] !== 0) {
+      text += HOLE;
+      pre.push(-2);
+    } else if (!needsQuote(a)) {
       text += a;
       pre.push(-1);
     } else {
@@ -378,7 +444,6 @@ function joinArgs(args: readonly string[], max: number): JoinedArgs | undefined 
       pre.push(p);
     }
     to.push(text.length);
-    if (text.length > max) return undefined;
   }
   return { text, from, to, pre };
 }
@@ -413,12 +478,12 @@ function wordToArg(j: JoinedArgs, k: number, start: number, end: number, sp: Spa
   return e > s ? { start: s, end: e, kind: sp.kind, prio: sp.prio } : undefined;
 }
 
-/** Spans found in the joined line, as spans of the elements they start in (see wordToArg). */
+/** Spans found in the joined line, as spans of the elements they start in (see wordToArg); none in a hole. */
 function spansPerArg(j: JoinedArgs, spans: readonly Span[]): Array<Span[] | undefined> {
   const per: Array<Span[] | undefined> = [];
   for (const sp of spans) {
     const k = argAt(j, sp);
-    if (k < 0) continue;
+    if (k < 0 || j.pre[k] === -2) continue;
     const mapped = wordToArg(j, k, sp.start - j.from[k]!, sp.end - j.from[k]!, sp);
     if (mapped !== undefined) (per[k] ??= []).push(mapped);
   }
@@ -426,23 +491,60 @@ function spansPerArg(j: JoinedArgs, spans: readonly Span[]): Array<Span[] | unde
 }
 
 /**
+ * Every match of the command-line rules (CompiledRule.argv) in a joined line: findSpans for those
+ * rules only. Apart from findSpans so that its clean path, which every string takes, stays as it is.
+ */
+function findJointSpans(s: string, c: CompiledRules): Span[] {
+  const active = hintedRules(s, c);
+  if (active === undefined && !c.hasUnhinted) return NO_SPANS;
+  const spans: Span[] = [];
+  const rules = c.rules;
+  for (let prio = 0; prio < rules.length; prio++) {
+    const rule = rules[prio]!;
+    if (!rule.argv || (rule.hinted && active?.[prio] !== 1)) continue;
+    const re = rule.re;
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(s)) !== null) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      let start = m.index;
+      let end = start + m[0].length;
+      if (rule.group !== 0) {
+        const ind = typeof rule.group === 'number' ? m.indices?.[rule.group] : m.indices?.groups?.[rule.group];
+        if (ind === undefined) continue;
+        [start, end] = ind;
+      }
+      if (end > start) spans.push({ start, end, kind: rule.kind, prio });
+    }
+  }
+  return spans;
+}
+
+/**
  * The matches of element k's joined-line spans that need the other elements: a match that the
  * element's word finds in isolation, by the same rule at the same place, is the element's own
  * reading's business (`alone`: its spans read alone, when the word is the element itself). For an
- * element with a flag prefix every match stands (see above).
+ * element with a flag prefix every match stands (see above). In an element written in quotes (one
+ * argument holding whitespace or a quote) a match that stands runs to the element's end: the
+ * value of `user/password` or `user:password` may hold spaces and quotes (`["sqlplus",
+ * "scott/\"ti ger\"@db"]`), whose quotes the line makes opaque.
  */
-function jointOnly(j: JoinedArgs, k: number, joint: Span[], alone: Span[], c: CompiledRules): Span[] {
+function jointOnly(j: JoinedArgs, k: number, joint: Span[], alone: Span[], c: CompiledRules, length: number): Span[] {
   const p = j.pre[k]!;
-  if (p > 0) return joint;
+  const toEnd = (spans: Span[]) => (p < 0 ? spans : spans.map((sp) => ({ ...sp, end: length })));
+  if (p > 0) return toEnd(joint);
   let own = alone;
   if (p === 0) {
     own = [];
-    for (const sp of findSpans(j.text.slice(j.from[k]!, j.to[k]!), c)) {
+    for (const sp of findJointSpans(j.text.slice(j.from[k]!, j.to[k]!), c)) {
       const mapped = wordToArg(j, k, sp.start, sp.end, sp);
       if (mapped !== undefined) own.push(mapped);
     }
   }
-  if (own.length === 0) return joint;
+  if (own.length === 0) return toEnd(joint);
   // findSpans lists a rule's spans together, in order: one binary search per joint span.
   const byRule = new Map<number, Span[]>();
   for (const a of own) {
@@ -450,40 +552,44 @@ function jointOnly(j: JoinedArgs, k: number, joint: Span[], alone: Span[], c: Co
     if (list === undefined) byRule.set(a.prio, (list = []));
     list.push(a);
   }
-  return joint.filter((sp) => {
-    const list = byRule.get(sp.prio);
-    if (list === undefined) return true;
-    // The last of the rule's own spans starting before this one ends: the one that can overlap it.
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (list[mid]!.start < sp.end) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo === 0 || list[lo - 1]!.end <= sp.start;
-  });
+  return toEnd(
+    joint.filter((sp) => {
+      const list = byRule.get(sp.prio);
+      if (list === undefined) return true;
+      // The last of the rule's own spans starting before this one ends: the one that can overlap it.
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (list[mid]!.start < sp.end) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo === 0 || list[lo - 1]!.end <= sp.start;
+    }),
+  );
 }
 
 /**
- * The hint automaton run over the line joinArgs would build, without building it: true when a
- * hint occurs there or in a quoted element (whose own reading the line does not hold); undefined
- * when the line would be longer than `max`. Runs for every array of strings, so an element that
- * needs no quotes (the usual case) is read once: the automaton and the quoting check in one loop.
+ * The hint automaton run over the line joinArgs would build with `holes`, without building it:
+ * true when a hint occurs there, in a quoted element or in a hole (whose own readings the line
+ * does not hold). Runs for every array of strings, so an element that needs no quotes (the usual
+ * case) is read once: the automaton and the quoting check in one loop.
  */
-function argsHinted(args: readonly string[], ac: HintAutomaton, max: number): boolean | undefined {
+function argsHinted(args: readonly string[], ac: HintAutomaton, holes: Uint8Array | null): boolean {
   const { classes, next } = ac;
   let row = 0;
-  // The line's length so far, as joinArgs counts it (a quoted element's quotes added below).
-  let length = -1;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    length += a.length + 1;
-    if (length > max) return undefined;
     if (i !== 0) {
       const v = next[row + classes[0x20]!]!;
       if ((v & 1) !== 0) return true;
       row = v >>> 1;
+    }
+    if (holes !== null && holes[i] !== 0) {
+      if (feedRange(ac, 0, a, 0, a.length, false) < 0) return true;
+      row = feedRange(ac, row, HOLE, 0, HOLE.length, false);
+      if (row < 0) return true;
+      continue;
     }
     const from = row;
     let bare = a.length !== 0;
@@ -509,8 +615,6 @@ function argsHinted(args: readonly string[], ac: HintAutomaton, max: number): bo
     if (row >= 0) row = feedRange(ac, row, a, p, a.length, true);
     if (row >= 0) row = feedRange(ac, row, "'", 0, 1, false);
     if (row < 0) return true;
-    length += 2;
-    if (length > max) return undefined;
   }
   return false;
 }
@@ -530,6 +634,49 @@ function feedRange(ac: HintAutomaton, row: number, s: string, from: number, to: 
   return row;
 }
 
+/** True when some element may hold a match: a hint in the joined line (`holes`), in a quoted element or a hole. */
+function mayMatch(args: readonly string[], c: CompiledRules, holes: Uint8Array | null | undefined): boolean {
+  if (c.hasUnhinted) return true;
+  if (holes !== null && holes !== undefined && holes.includes(HOLE_CUT)) return true;
+  const ac = c.hintAutomaton;
+  if (holes === undefined) return args.some((a) => hintedRules(a, c) !== undefined);
+  if (ac !== null) return argsHinted(args, ac, holes);
+  // A hint that is not ASCII: the same on the built line, with the regex.
+  const j = joinArgs(args, holes);
+  return hintedRules(j.text, c) !== undefined || args.some((a, i) => j.pre[i]! !== -1 && hintedRules(a, c) !== undefined);
+}
+
+/** The END line of a PEM private key block, as the private_key rule has it. */
+const PEM_END = /-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
+/**
+ * An element that can be a line (or lines) of a key's body: base64, empty, or an encrypted PEM's
+ * header (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: …`). A block without its END goes on only through
+ * such elements, so a truncated key in a shell history does not take the next command.
+ */
+function isPemBody(a: string): boolean {
+  for (const line of a.split('\n')) {
+    const t = line.trim();
+    if (!PEM_BASE64.test(t) && !PEM_HEADER.test(t)) return false;
+  }
+  return true;
+}
+const PEM_BASE64 = /^[A-Za-z0-9+/=]*$/;
+const PEM_HEADER = /^(?:Proc-Type|DEK-Info|Comment):/;
+/** The kind whose match, when it runs to the end of its element, goes on in the next elements. */
+const PRIVATE_KEY_KIND = 'private_key';
+
+/**
+ * A private-key span of `alone` (element `a` read alone) that runs to the element's end without
+ * an END line after `from`: a block the next elements go on with (Ansible's stdout_lines of `cat
+ * id_ed25519`). The span, or undefined.
+ */
+function openKeySpan(a: string, alone: readonly Span[], from: number): Span | undefined {
+  for (const sp of alone) {
+    if (sp.kind === PRIVATE_KEY_KIND && sp.end === a.length && sp.start >= from && !PEM_END.test(a.slice(sp.start, sp.end))) return sp;
+  }
+  return undefined;
+}
+
 /** What scrubArgs found: the elements (the same string where unchanged) and each one's kinds. */
 interface ScrubbedArgs {
   args: string[];
@@ -538,45 +685,68 @@ interface ScrubbedArgs {
 
 /**
  * Scrubs an array of strings read as one command line (see above). Returns null when nothing
- * was found, undefined when the joined line would pass the scan bound (the caller scrubs the
- * elements one by one, as before).
+ * was found.
  *
  * Most arrays are not commands and hold no hint: one automaton pass over the joined line (not
  * built) tells, and then no element needs a scan of its own (an element written as it is is a run
- * of the line, and a rule matches only where a hint of it occurs; a quoted one is read alone too).
+ * of the line, and a rule matches only where a hint of it occurs; a quoted one and a hole are read
+ * alone too).
+ *
+ * A private-key block split over elements (`["-----BEGIN … PRIVATE KEY-----", "b3Bl…", …,
+ * "-----END … PRIVATE KEY-----"]`) goes whole: the elements after the one it starts in, up to
+ * and including its END (or to the array's end), as a string's block goes to its END or its end.
  */
-function scrubArgs(args: readonly string[], c: CompiledRules): ScrubbedArgs | null | undefined {
-  const ac = c.hintAutomaton;
-  if (ac !== null && !c.hasUnhinted) {
-    const hinted = argsHinted(args, ac, c.maxScanChars);
-    if (hinted === undefined) return undefined;
-    if (!hinted) return null;
-  }
-  const first = joinArgs(args, c.maxScanChars);
-  // Too long (the hint pass may stop at a hint before it sees that): element by element, each within its bound.
-  if (first === undefined) return undefined;
-  // Without the automaton (a hint that is not ASCII), the same pre-check on the built line.
-  if (ac === null && !c.hasUnhinted && hintedRules(first.text, c) === undefined && args.every((a, i) => first.pre[i]! < 0 || hintedRules(a, c) === undefined)) {
-    return null;
-  }
+function scrubArgs(args: readonly string[], c: CompiledRules): ScrubbedArgs | null {
+  const max = c.maxScanChars;
+  const firstHoles = lineHoles(args, max);
+  if (!mayMatch(args, c, firstHoles)) return null;
   const cur = args.slice();
   const kinds: string[][] = args.map(() => []);
+  let changedAny = false;
+  // Elements past the scan bound are read as strings are, once: cut at it (scrubString).
+  if (firstHoles) {
+    for (let i = 0; i < cur.length; i++) {
+      if (firstHoles[i] !== HOLE_CUT) continue;
+      const r = scrubString(cur[i]!, c, kinds[i]!);
+      if (r !== null) {
+        cur[i] = r;
+        changedAny = true;
+      }
+    }
+  }
   const last = new Int8Array(args.length).fill(-1);
   for (let p = 0; p < MAX_PASSES; p++) {
-    // Markers can make a later pass's line too long: then only the elements' own readings.
-    const j = p === 0 ? first : joinArgs(cur, c.maxScanChars);
-    const per = j === undefined ? [] : spansPerArg(j, findSpans(j.text, c));
+    const holes = p === 0 ? firstHoles : lineHoles(cur, max);
+    const j = holes === undefined ? undefined : joinArgs(cur, holes);
+    const per = j === undefined ? [] : spansPerArg(j, findJointSpans(j.text, c));
     let changed = false;
+    // A private-key block open from an earlier element, with its rule's priority.
+    let openKey: Span | undefined;
     for (let i = 0; i < cur.length; i++) {
-      const alone = findSpans(cur[i]!, c);
-      const joint = per[i] === undefined ? undefined : jointOnly(j!, i, per[i]!, alone, c);
-      const spans = mergeSpans(subtractMarkers(cur[i]!, joint === undefined || joint.length === 0 ? alone : alone.length === 0 ? joint : alone.concat(joint)));
+      const a = cur[i]!;
+      const isCut = holes != null && holes[i] === HOLE_CUT;
+      const alone = isCut ? NO_SPANS : findSpans(a, c);
+      const joint = per[i] === undefined ? undefined : jointOnly(j!, i, per[i]!, alone, c, a.length);
+      let all = joint === undefined || joint.length === 0 ? alone : alone.length === 0 ? joint : alone.concat(joint);
+      let keyFrom = 0;
+      if (openKey !== undefined) {
+        const end = PEM_END.exec(a);
+        const body = end !== null || isPemBody(a);
+        if (body) {
+          keyFrom = end === null ? a.length : end.index + end[0].length;
+          if (keyFrom > 0) all = all.concat({ start: 0, end: keyFrom, kind: openKey.kind, prio: openKey.prio });
+        }
+        if (end !== null || !body) openKey = undefined;
+      }
+      if (!isCut) openKey = openKeySpan(a, alone, keyFrom) ?? openKey;
+      const spans = mergeSpans(subtractMarkers(a, all));
       if (spans.length === 0) continue;
-      cur[i] = replaceSpans(cur[i]!, spans, kinds[i]!);
+      cur[i] = replaceSpans(a, spans, kinds[i]!);
       last[i] = p;
       changed = true;
     }
-    if (!changed) return p === 0 ? null : { args: cur, kinds };
+    if (!changed) return p === 0 && !changedAny ? null : { args: cur, kinds };
+    changedAny = true;
   }
   // Still matching after MAX_PASSES (only an odd operator rule can do this): those elements go whole.
   for (let i = 0; i < cur.length; i++) if (last[i] === MAX_PASSES - 1) cur[i] = marker(kinds[i]![0]!);
@@ -675,13 +845,12 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
 
   /**
    * `command` and `args` of an object, scrubbed as one command line (commandAndArgs), their paths
-   * recorded; undefined when they are not such a pair or the line is too long.
+   * recorded; undefined when they are not such a pair.
    */
   const walkCommandArgs = (o: Record<string, unknown>): { command: unknown; args: unknown } | undefined => {
     const parts = commandAndArgs(o);
     if (parts === undefined) return undefined;
     const r = scrubArgs(parts, c);
-    if (r === undefined) return undefined;
     const cmd = o.command as string | string[];
     const n = typeof cmd === 'string' ? 1 : cmd.length;
     const out = r === null ? parts : r.args;
@@ -691,13 +860,12 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
 
   /**
    * An array of two or more strings, read as one command line too (argv); undefined when it holds
-   * something else or the line would be too long (then it is walked item by item).
+   * something else (then it is walked item by item).
    */
   const walkArgv = (v: unknown[]): string[] | undefined => {
     if (!allStrings(v)) return undefined;
     const r = scrubArgs(v, c);
     if (r === null) return v.slice();
-    if (r === undefined) return undefined;
     recordArgs(r, (i) => [i]);
     return r.args;
   };

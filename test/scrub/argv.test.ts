@@ -138,20 +138,28 @@ describe('argv arrays', () => {
     }
   });
 
-  it('scrubs elements one by one when the joined line would pass the scan bound', () => {
+  it('leaves the longest elements out of a joined line that would pass the scan bound', () => {
     const small = compileRules(undefined, { maxScanChars: 1024 });
     const filler = Array.from({ length: 200 }, (_, i) => `file-${i}.txt`);
     const r = scrubEvent({ argv: ['mysql', '-pS3cret', ...filler, 'password=hunter2'] }, small);
-    // The glued password needs the tool two elements back: past the bound it is not found (a documented leak);
-    // each element's own secrets still are.
-    expect(r.event.argv[1]).toBe('-pS3cret');
+    // The glued password needs the tool two elements back: the line without the longest elements
+    // (read alone) has both; each element's own secrets are found too.
+    expect(r.event.argv[1]).toBe(`-p${P}`);
     expect(r.event.argv.at(-1)).toBe(`password=${P}`);
     expect(r.event.argv).toHaveLength(203);
-    // An element longer than the bound is cut as a string is, even after a hint in an earlier element.
+    expect(r.event.argv.slice(2, -1)).toEqual(filler);
+    // An element longer than the bound is cut as a string is, and stands in the line as one word.
     const long = scrubEvent({ argv: ['mysql', '-pS3cret', `${'word '.repeat(300)}tail`] }, small);
-    expect(long.event.argv.slice(0, 2)).toEqual(['mysql', '-pS3cret']);
+    expect(long.event.argv.slice(0, 2)).toEqual(['mysql', `-p${P}`]);
     expect(long.event.argv[2]!.endsWith(' [REDACTED:unscanned]')).toBe(true);
-    expect(long.scrubbed).toEqual([{ path: 'argv[2]', kind: 'unscanned' }]);
+    expect(long.scrubbed).toEqual([
+      { path: 'argv[1]', kind: 'password' },
+      { path: 'argv[2]', kind: 'unscanned' },
+    ]);
+    // Past the bound even with every element left out (one-letter elements): each is read alone.
+    const many = scrubEvent({ argv: ['mysql', '-pS3cret', ...Array.from({ length: 600 }, () => 'x'), 'password=hunter2'] }, small);
+    expect(many.event.argv[1]).toBe('-pS3cret');
+    expect(many.event.argv.at(-1)).toBe(`password=${P}`);
   });
 });
 
