@@ -773,6 +773,186 @@ function commandAndArgs(o: Record<string, unknown>): string[] | undefined {
   return undefined;
 }
 
+// ---------------------------------------------------------------------------
+// Argument arrays written as JSON text. Tool call arguments are often a JSON string (OpenAI's
+// `function_call.arguments`, a serialized `tool_input`): `"{\"argv\":[\"mysql\",\"-pS3cret\"]}"`.
+// The string rules read it as text, where every element follows a quote, so no array is read as a
+// command line. A string that is a JSON object or array (first non-whitespace character `{` or `[`,
+// within the scan bound, JSON.parse accepts it) is also read as the event is: each array of two or
+// more strings and each `command` + `args` pair in it, at any depth, by scrubArgs. A changed
+// element's token (quotes included) is replaced in place by the JSON of its scrubbed value; the
+// rest of the text stays byte for byte, so the string is still JSON of the same shape. One level:
+// a JSON string inside that JSON is text to it.
+
+/** True when `s` may be a JSON object or array: its first non-whitespace character is `{` or `[`. */
+function mayBeJsonText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const u = s.charCodeAt(i);
+    if (u === 0x7b || u === 0x5b) return true;
+    if (u !== 0x20 && u !== 0x0a && u !== 0x0d && u !== 0x09) return false;
+  }
+  return false;
+}
+
+/** A string token of the JSON text: `[start, end)` with its quotes. */
+interface JsonStr {
+  start: number;
+  end: number;
+}
+/** An array or object of the JSON text: its values in text order, an object's keys beside them (duplicates kept). */
+interface JsonBox {
+  items: JsonItem[];
+  /** null for an array. */
+  keys: string[] | null;
+  /** An object's key waiting for its value. */
+  key: string | undefined;
+}
+/** A value of the JSON text: a string token, a box, or null for a number, boolean or null. */
+type JsonItem = JsonStr | JsonBox | null;
+
+const isBox = (x: JsonItem): x is JsonBox => x !== null && 'items' in x;
+const isStr = (x: JsonItem): x is JsonStr => x !== null && 'start' in x;
+
+/** The value of the string token `[start, end)` of valid JSON text `t`. */
+function jsonString(t: string, start: number, end: number): string {
+  const raw = t.slice(start + 1, end - 1);
+  return raw.includes('\\') ? (JSON.parse(t.slice(start, end)) as string) : raw;
+}
+
+/**
+ * Scrubs the argument arrays of JSON text `t` (see above); null when `t` is not JSON or nothing
+ * was found. Kinds found are added to `kinds`. Linear: JSON.parse checks the text, one pass with
+ * an explicit stack (no recursion, any depth) finds the tokens, and each array is read once, when
+ * the box holding it closes (an object's `command` and `args` are then read as a pair instead).
+ */
+function scrubJsonArgs(t: string, c: CompiledRules, kinds: string[]): string | null {
+  if (t.length > c.maxScanChars || !mayBeJsonText(t)) return null;
+  try {
+    JSON.parse(t);
+  } catch {
+    return null;
+  }
+  const edits: Array<{ start: number; end: number; text: string }> = [];
+  /** Scrubs string tokens `toks` read as one command line, queuing an edit per changed element. */
+  const read = (toks: readonly JsonStr[]) => {
+    const args = toks.map((s) => jsonString(t, s.start, s.end));
+    const r = scrubArgs(args, c);
+    if (r === null) return;
+    for (let i = 0; i < toks.length; i++) {
+      if (r.args[i] === args[i]) continue;
+      edits.push({ start: toks[i]!.start, end: toks[i]!.end, text: JSON.stringify(r.args[i]) });
+      for (const k of r.kinds[i]!) if (!kinds.includes(k)) kinds.push(k);
+    }
+  };
+  /** An array of two or more string tokens: its tokens, else undefined. */
+  const argv = (x: JsonItem): JsonStr[] | undefined => (isBox(x) && x.keys === null && x.items.length >= 2 && x.items.every(isStr) ? (x.items as JsonStr[]) : undefined);
+  /** Reads the arrays among a box's items, an object's `command` + `args` as one line (commandAndArgs). */
+  const close = (b: JsonBox) => {
+    let skip = -1;
+    let skip2 = -1;
+    if (b.keys !== null) {
+      const ci = b.keys.lastIndexOf('command');
+      const ai = b.keys.lastIndexOf('args');
+      const cmd = ci < 0 ? undefined : b.items[ci]!;
+      const args = ai < 0 ? undefined : b.items[ai]!;
+      const argToks = args !== undefined && isBox(args) && args.keys === null && args.items.length > 0 && args.items.every(isStr) ? (args.items as JsonStr[]) : undefined;
+      const cmdToks = cmd === undefined ? undefined : isStr(cmd) ? [cmd] : isBox(cmd) && cmd.keys === null && cmd.items.length > 0 && cmd.items.every(isStr) ? (cmd.items as JsonStr[]) : undefined;
+      if (argToks !== undefined && cmdToks !== undefined) {
+        read([...cmdToks, ...argToks]);
+        skip = ci;
+        skip2 = ai;
+      }
+    }
+    for (let i = 0; i < b.items.length; i++) {
+      if (i === skip || i === skip2) continue;
+      const toks = argv(b.items[i]!);
+      if (toks !== undefined) read(toks);
+    }
+  };
+  const stack: JsonBox[] = [];
+  let root: JsonItem = null;
+  const put = (x: JsonItem) => {
+    const top = stack[stack.length - 1];
+    if (top === undefined) {
+      root = x;
+      return;
+    }
+    if (top.keys !== null) {
+      top.keys.push(top.key!);
+      top.key = undefined;
+    }
+    top.items.push(x);
+  };
+  for (let i = 0; i < t.length; ) {
+    const u = t.charCodeAt(i);
+    if (u === 0x7b || u === 0x5b) {
+      stack.push({ items: [], keys: u === 0x7b ? [] : null, key: undefined });
+      i++;
+    } else if (u === 0x7d || u === 0x5d) {
+      const b = stack.pop()!;
+      close(b);
+      put(b);
+      i++;
+    } else if (u === 0x22) {
+      let j = i + 1;
+      for (;;) {
+        const v = t.charCodeAt(j);
+        if (v === 0x5c) j += 2;
+        else if (v === 0x22) break;
+        else j++;
+      }
+      const top = stack[stack.length - 1];
+      if (top !== undefined && top.keys !== null && top.key === undefined) top.key = jsonString(t, i, j + 1);
+      else put({ start: i, end: j + 1 });
+      i = j + 1;
+    } else if (u === 0x2c || u === 0x3a || u === 0x20 || u === 0x0a || u === 0x0d || u === 0x09) {
+      i++;
+    } else {
+      // A number, true, false or null: to the next delimiter.
+      let j = i + 1;
+      for (; j < t.length; j++) {
+        const v = t.charCodeAt(j);
+        if (v === 0x2c || v === 0x5d || v === 0x7d || v === 0x20 || v === 0x0a || v === 0x0d || v === 0x09) break;
+      }
+      put(null);
+      i = j;
+    }
+  }
+  const top = argv(root);
+  if (top !== undefined) read(top);
+  if (edits.length === 0) return null;
+  edits.sort((a, b) => a.start - b.start);
+  let out = '';
+  let at = 0;
+  for (const e of edits) {
+    out += t.slice(at, e.start) + e.text;
+    at = e.end;
+  }
+  return out + t.slice(at);
+}
+
+/**
+ * A string of an event: the string rules, then, for JSON text, its argument arrays
+ * (scrubJsonArgs), the two again on what changed until neither finds anything (at most MAX_PASSES
+ * rounds; still changing after that, it goes whole). Null when unchanged.
+ */
+function scrubValueString(s: string, c: CompiledRules, kinds: string[]): string | null {
+  const r = scrubString(s, c, kinds);
+  const u = (r ?? s).charCodeAt(0);
+  // Anything but `{`, `[` or whitespace first: no JSON text (the common case, one comparison).
+  if (u !== 0x7b && u !== 0x5b && u > 0x20) return r;
+  let cur = r ?? s;
+  let j = scrubJsonArgs(cur, c, kinds);
+  if (j === null) return r;
+  for (let round = 1; round < MAX_PASSES; round++) {
+    cur = j;
+    const again = scrubString(cur, c, kinds);
+    j = scrubJsonArgs(again ?? cur, c, kinds);
+    if (j === null) return again ?? cur;
+  }
+  return marker(kinds[0]!);
+}
+
 /** The kind of secret a key names, after the key rules; undefined for an ordinary key. */
 export function secretKeyKind(key: string, c: CompiledRules): string | undefined {
   let kind = c.keyCache.get(key);
@@ -878,7 +1058,7 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
         return marker(secretKind);
       }
       if (kinds.length !== 0) kinds.length = 0;
-      const r = scrubString(v, c, kinds);
+      const r = scrubValueString(v, c, kinds);
       if (r === null) return v;
       for (const k of kinds) record(k);
       return r;

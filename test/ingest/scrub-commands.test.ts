@@ -63,4 +63,20 @@ describe('commands reach the leaf scrubbed', () => {
       { path: 'metadata.tool_input', kind: 'password' },
     ]);
   });
+
+  it('argument arrays inside JSON text: tool call arguments, a serialized command/args pair', async () => {
+    const { text, stored } = await append({
+      metadata: {
+        function_call: { name: 'run', arguments: JSON.stringify({ argv: ['mysql', '-uroot', '-pKv8sN2mQw5'] }) },
+        tool_input: JSON.stringify({ command: 'redis-cli', args: ['-a', 'Jd3fR7tYu1'] }),
+      },
+    });
+    for (const secret of ['Kv8sN2mQw5', 'Jd3fR7tYu1']) expect(text).not.toContain(secret);
+    expect(stored.metadata.function_call.arguments).toBe(`{"argv":["mysql","-uroot","-p${P}"]}`);
+    expect(stored.metadata.tool_input).toBe(`{"command":"redis-cli","args":["-a","${P}"]}`);
+    expect(stored.scrubbed).toEqual([
+      { path: 'metadata.function_call.arguments', kind: 'password' },
+      { path: 'metadata.tool_input', kind: 'password' },
+    ]);
+  });
 });
