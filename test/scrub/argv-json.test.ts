@@ -73,14 +73,18 @@ describe('argument arrays in JSON text', () => {
   it('text that only starts like JSON is left to the string rules', () => {
     for (const s of [
       '[INFO] mysql -p db started',
+      '[2026-12-07 12:00:00] mysql -pS3cret db: started [ok]', // starts and ends like an array
+      '{mysql -pS3cret}',
+      '[1] mysql -p db [2]',
       '{"argv": ["mysql", "-pS3cret"]', // cut short
       '["mysql", "-pS3cret",]', // trailing comma
       "['mysql', '-pS3cret']", // Python's repr
       '{argv: ["mysql", "-pS3cret"]}',
     ]) {
       const r = scrubEvent({ s }, rules);
-      expect(r.event.s).toBe(s);
+      expect(r.event.s).toBe(scrubText(s, rules));
     }
+    expect(scrubText('[INFO] mysql -p db started', rules)).toBe('[INFO] mysql -p db started');
   });
 
   it('an array holding anything but strings is not a command line, as in an event', () => {
