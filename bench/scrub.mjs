@@ -29,6 +29,11 @@ const dirty = structuredClone(clean);
 dirty.command.text = "curl -H 'Authorization: Bearer ghp_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5' https://api.example.com/x";
 dirty.metadata.password = 'hunter2';
 
+// The clean event with its tool call's arguments as JSON text (OpenAI-style), no secret: the
+// string is parsed and its arrays read as command lines.
+const withJson = structuredClone(clean);
+withJson.metadata.arguments = JSON.stringify({ argv: ['erp-cli', 'invoices', 'approve', 'INV-2026-0042', '--comment', 'auto-approved'], cwd: '/srv/agents/invoice', timeout_ms: 120000 });
+
 function measure(name, fn) {
   for (let i = 0; i < 2000; i++) fn(); // warm up
   let n = 0;
@@ -50,6 +55,7 @@ const rows = [
   measure('baseline: JSON.parse(JSON.stringify(event)) (deep copy)', () => JSON.parse(JSON.stringify(clean))),
   measure('scrubEvent, clean event', () => scrubEvent(clean, rules)),
   measure('scrubEvent, event with 2 secrets', () => scrubEvent(dirty, rules)),
+  measure('scrubEvent, clean event + JSON tool arguments string', () => scrubEvent(withJson, rules)),
   measure('scrubText, clean log line', () => scrubText(line, rules)),
 ];
 console.log(`event: ${bytes} bytes of JSON; ${rules.rules.length} text rules`);
