@@ -112,26 +112,31 @@ function findSpans(s: string, c: CompiledRules): Span[] {
   for (let prio = 0; prio < rules.length; prio++) {
     const rule = rules[prio]!;
     if (rule.hinted && active?.[prio] !== 1) continue;
-    const re = rule.re;
-    re.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(s)) !== null) {
-      if (m[0].length === 0) {
-        // A zero-width match (lookarounds only) redacts nothing; step past it.
-        re.lastIndex++;
-        continue;
-      }
-      let start = m.index;
-      let end = start + m[0].length;
-      if (rule.group !== 0) {
-        const ind = typeof rule.group === 'number' ? m.indices?.[rule.group] : m.indices?.groups?.[rule.group];
-        if (ind === undefined) continue;
-        [start, end] = ind;
-      }
-      if (end > start) spans.push({ start, end, kind: rule.kind, prio });
-    }
+    matchRule(rule, prio, s, spans);
   }
   return spans;
+}
+
+/** Every match of one rule in `s`, as spans (the rule's group, if it names one). */
+function matchRule(rule: CompiledRules['rules'][number], prio: number, s: string, spans: Span[]): void {
+  const re = rule.re;
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s)) !== null) {
+    if (m[0].length === 0) {
+      // A zero-width match (lookarounds only) redacts nothing; step past it.
+      re.lastIndex++;
+      continue;
+    }
+    let start = m.index;
+    let end = start + m[0].length;
+    if (rule.group !== 0) {
+      const ind = typeof rule.group === 'number' ? m.indices?.[rule.group] : m.indices?.groups?.[rule.group];
+      if (ind === undefined) continue;
+      [start, end] = ind;
+    }
+    if (end > start) spans.push({ start, end, kind: rule.kind, prio });
+  }
 }
 
 /** Removes marker ranges from spans, so a marker is never re-redacted. */
@@ -502,23 +507,7 @@ function findJointSpans(s: string, c: CompiledRules): Span[] {
   for (let prio = 0; prio < rules.length; prio++) {
     const rule = rules[prio]!;
     if (!rule.argv || (rule.hinted && active?.[prio] !== 1)) continue;
-    const re = rule.re;
-    re.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(s)) !== null) {
-      if (m[0].length === 0) {
-        re.lastIndex++;
-        continue;
-      }
-      let start = m.index;
-      let end = start + m[0].length;
-      if (rule.group !== 0) {
-        const ind = typeof rule.group === 'number' ? m.indices?.[rule.group] : m.indices?.groups?.[rule.group];
-        if (ind === undefined) continue;
-        [start, end] = ind;
-      }
-      if (end > start) spans.push({ start, end, kind: rule.kind, prio });
-    }
+    matchRule(rule, prio, s, spans);
   }
   return spans;
 }

@@ -268,7 +268,7 @@ describe('prune batches over sparse candidates', () => {
     };
     const exclusive = t.server.log['sequencer'].exclusive.bind(t.server.log['sequencer']);
     let exclusiveRuns = 0;
-    t.server.log['sequencer'].exclusive = (fn: () => Promise<unknown>) => {
+    t.server.log['sequencer'].exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
       exclusiveRuns++;
       return exclusive(fn);
     };
