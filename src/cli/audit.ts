@@ -78,18 +78,20 @@ function verifierKey(o: { key?: string }): string {
  */
 export function receiptProofText(text: string): string {
   const t = text.trimStart();
-  if (t.startsWith('{')) {
-    let j: unknown;
-    try {
-      j = JSON.parse(t);
-    } catch (e) {
-      throw new TlogError('MALFORMED', 'the receipt file starts with "{" but is not JSON', { cause: e });
-    }
-    const p = (j as { tlog_proof?: unknown } | null)?.tlog_proof;
-    if (typeof p !== 'string') throw new TlogError('MALFORMED', 'the receipt JSON has no "tlog_proof" string');
-    return p;
-  }
+  if (t.startsWith('{')) return receiptJson(t).tlog_proof;
   return text.replace(/\n{2,}$/, '\n');
+}
+
+/** A receipt as JSON (POST /v1/events's answer, or a line of an export --proofs file). */
+function receiptJson(t: string): { tlog_proof: string; index?: unknown; leaf_hash?: unknown; event_id?: unknown } {
+  let j: unknown;
+  try {
+    j = JSON.parse(t);
+  } catch (e) {
+    throw new TlogError('MALFORMED', 'the receipt file starts with "{" but is not JSON', { cause: e });
+  }
+  if (typeof (j as { tlog_proof?: unknown } | null)?.tlog_proof !== 'string') throw new TlogError('MALFORMED', 'the receipt JSON has no "tlog_proof" string');
+  return j as { tlog_proof: string };
 }
 
 /**
@@ -129,9 +131,9 @@ async function verifyProofLines(file: string, vkey: string, o: KeyOpts): Promise
     if (line.trim() === '') continue;
     let r;
     try {
-      r = await verifyReceiptAsync(receiptProofText(line), vkey, o.origin ? { origin: o.origin } : {});
+      const j = receiptJson(line.trimStart());
+      r = await verifyReceiptAsync(j.tlog_proof, vkey, o.origin ? { origin: o.origin } : {});
       // The line's own labels must name what its proof proves, or a reader trusting them is misled.
-      const j = JSON.parse(line) as { index?: unknown; leaf_hash?: unknown; event_id?: unknown };
       if (j.index !== undefined && j.index !== r.index) throw new TlogError('BAD_PROOF', `the line says index ${String(j.index)}, its proof is for entry ${r.index}`);
       if (j.leaf_hash !== undefined && j.leaf_hash !== toBase64(r.leafHash)) throw new TlogError('BAD_PROOF', `the line's leaf_hash is not its proof's leaf hash`);
       if (j.event_id !== undefined && j.event_id !== r.record.event.event_id) throw new TlogError('BAD_PROOF', `the line's event_id is not the event its proof holds`);

@@ -154,13 +154,9 @@ export function checkpointSigners(keys: LogKeys, now: number): LogSigner[] {
   return keys.previous && now < keys.previous.cosignUntil ? [keys.active, keys.previous.signer] : [keys.active];
 }
 
-/** Opens and closes the store: LevelDB's lock makes this fail while a server uses the folder. */
+/** Opens the store: LevelDB's lock makes this fail while a server uses the folder ("in use": storage/open-db.ts). */
 async function assertNotServing(dir: string): Promise<LogStore> {
-  try {
-    return await LogStore.open(join(dir, 'log'));
-  } catch (e) {
-    throw new TlogError('LOG_UNAVAILABLE', `the log in ${dir} is in use: stop the server first`, { cause: e });
-  }
+  return LogStore.open(join(dir, 'log'));
 }
 
 /** Re-signs the stored head with `signers`, so the folder is consistent before the server starts again. */

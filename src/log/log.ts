@@ -4,6 +4,7 @@
  * entries, receipts). Sequencing itself lives in sequencer.ts.
  */
 
+import { turns } from '../turns.js';
 import { bytesEqual } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { decodeRecord, encodeCanonical, encodeRecordFromEventBytes, type AuditEvent } from '../events/index.js';
@@ -113,7 +114,7 @@ export class Log {
   /** The latest logged_at handed out (see stamp). */
   private lastLoggedAt = 0;
   /** Prune batches take turns (see prune). */
-  private pruning: Promise<void> = Promise.resolve();
+  private readonly pruning = turns();
 
   private constructor(
     readonly store: LogStore,
@@ -560,12 +561,7 @@ export class Log {
    * lists are rebuilt from storage at start-up anyway.
    */
   async prune(indexes: readonly number[], prunedAt: number): Promise<void> {
-    const turn = this.pruning.then(() => this.pruneNow(indexes, prunedAt));
-    this.pruning = turn.then(
-      () => {},
-      () => {},
-    );
-    await turn;
+    await this.pruning(() => this.pruneNow(indexes, prunedAt));
   }
 
   private async pruneNow(indexes: readonly number[], prunedAt: number): Promise<void> {

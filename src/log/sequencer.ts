@@ -13,6 +13,7 @@
  * the pool nor push another tenant's appends behind its own.
  */
 
+import { turns } from '../turns.js';
 import { TlogError } from '../errors.js';
 import { type EdgeTile, type Hasher, TileEdge } from '../merkle/index.js';
 import type { LogRecord } from '../events/index.js';
@@ -120,8 +121,8 @@ export class Sequencer {
   private failure: TlogError | undefined;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
-  /** The tail of the commit / exclusive turn chain (inTurn). */
-  private turn: Promise<void> = Promise.resolve();
+  /** Commits and `exclusive` callers take turns, in call order (one promise per flush). */
+  private readonly inTurn = turns();
 
   constructor(
     private readonly store: LogStore,
@@ -178,16 +179,6 @@ export class Sequencer {
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     return this.inTurn(fn);
-  }
-
-  /** Commits and `exclusive` callers take turns, in call order (one promise per flush). */
-  private inTurn<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.turn.then(fn);
-    this.turn = run.then(
-      () => {},
-      () => {},
-    );
-    return run;
   }
 
   /** Waits for the pool to drain (used on shutdown). */

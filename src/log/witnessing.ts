@@ -81,10 +81,15 @@ export class Witnessing {
    */
   cover(head: StoredHead, opts: { refresh?: boolean } = {}): Promise<void> {
     if (this.closed || (!opts.refresh && this.current !== undefined && this.current.treeSize >= head.treeSize)) return Promise.resolve();
-    if (this.next === undefined || head.treeSize > this.next.treeSize) this.next = head;
     const p = new Promise<void>((done) => this.waiters.push({ treeSize: head.treeSize, done }));
-    this.loop ??= this.run();
+    this.queue(head);
     return p;
+  }
+
+  /** `head` goes into the next round (unless a newer head is queued); a round loop runs. */
+  private queue(head: StoredHead): void {
+    if (this.next === undefined || head.treeSize > this.next.treeSize) this.next = head;
+    this.loop ??= this.run();
   }
 
   /** Stops starting rounds and waits for the running one (bounded by its deadline). */
@@ -134,8 +139,7 @@ export class Witnessing {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (this.closed || (this.current !== undefined && this.current.treeSize >= head.treeSize)) return;
-      if (this.next === undefined || head.treeSize > this.next.treeSize) this.next = head;
-      this.loop ??= this.run();
+      this.queue(head);
     }, delay);
     // A pending retry never keeps the process alive.
     this.retryTimer.unref?.();

@@ -4,7 +4,7 @@
  * is unverified: callers check it against a signed checkpoint.
  */
 
-import { fromBase64 } from '../bytes/index.js';
+import { concatBytes, fromBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { tilePath, type TileId } from '../merkle/index.js';
 
@@ -44,7 +44,7 @@ async function saidBy(res: Response): Promise<string> {
   } finally {
     void reader.cancel().catch(() => {});
   }
-  const text = new TextDecoder().decode(concat(parts).subarray(0, 4096));
+  const text = new TextDecoder().decode(concatBytes(...parts).subarray(0, 4096));
   try {
     const e = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
     // Printed to a terminal: no control characters from a log's answer.
@@ -53,16 +53,6 @@ async function saidBy(res: Response): Promise<string> {
     // not JSON: the status says it
   }
   return '';
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** The log answered 410 Gone: the entry, or an entry of the bundle, was pruned past retention (spec/privacy.md §6). */
@@ -145,18 +135,12 @@ export class LogClient {
    */
   async entryLeaf(index: number): Promise<Uint8Array | undefined> {
     const path = `v1/entries/${index}`;
-    let res: Response;
+    let leaf: unknown;
     try {
-      res = await this.get(path);
+      leaf = (await this.json(path)).leaf;
     } catch (e) {
       if (isGone(e)) return undefined;
       throw e;
-    }
-    let leaf: unknown;
-    try {
-      leaf = ((await res.json()) as { leaf?: unknown }).leaf;
-    } catch (e) {
-      throw new TlogError('MALFORMED', `${path}: the answer is not JSON`, { cause: e });
     }
     const b = typeof leaf === 'string' ? fromBase64(leaf) : undefined;
     if (b === undefined) throw new TlogError('MALFORMED', `${path}: no base64 leaf`);

@@ -6,6 +6,7 @@
  * Logged events name the subject only by pseudonym, never by id.
  */
 
+import { turns } from '../turns.js';
 import { TlogError } from '../errors.js';
 import type { AuditEvent } from '../events/index.js';
 import type { Log, Receipt } from '../log/log.js';
@@ -71,12 +72,7 @@ export class PrivacyService {
    * is written inside one, so a hold acknowledged before a batch's turn is
    * seen by it, and a batch that went first pruned before the hold existed.
    */
-  private holdTurn: Promise<unknown> = Promise.resolve();
-  private readonly inHoldTurn = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = this.holdTurn.then(fn, fn);
-    this.holdTurn = run.catch(() => {});
-    return run;
-  };
+  private readonly inHoldTurn = turns();
 
   constructor(
     private readonly log: Log,

@@ -33,9 +33,9 @@
  */
 
 import { concatBytes } from '../bytes/index.js';
-import { writeU64 } from '../storage/layout.js';
+import { PREFIX, writeU64 } from '../storage/layout.js';
 
-export const INDEX_PREFIX = 0x78; // 'x'
+export const INDEX_PREFIX = PREFIX.index; // 'x'
 
 export const LIST = {
   all: 0x65, // 'e'

@@ -32,7 +32,7 @@ export const PREFIX = {
   key: 0x6b, // 'k'
   pruned: 0x70, // 'p'
   prunePurge: 0x50, // 'P'
-  index: 0x78, // 'x': src/query/keys.ts INDEX_PREFIX
+  index: 0x78, // 'x': query indexes (src/query/keys.ts)
   fence: 0x79, // 'y'
 } as const;
 
