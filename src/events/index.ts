@@ -28,7 +28,7 @@ export {
 export { EVENT_LIMITS, DEFAULT_MAX_DEPTH, MAX_EVENT_DEPTH, MAX_CBOR_DEPTH } from './limits.js';
 export { MAX_KEY_LENGTH, sanitizeJson } from './sanitize.js';
 export { type SchemaIssue, MAX_ISSUES } from './issues.js';
-export { type JsonValue, type JsonObject, type JsonPrimitive, isPlainObject } from './json.js';
+export { type JsonValue, type JsonObject, type JsonPrimitive, isPlainObject, setOwn } from './json.js';
 export {
   uuidv7,
   createUuidV7Generator,

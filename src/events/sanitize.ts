@@ -42,7 +42,10 @@ interface Frame {
 function pathOf(frame: Frame | undefined, last?: PathSegment): string {
   const segs: PathSegment[] = last === undefined ? [] : [last];
   for (let f = frame; f !== undefined && f.at !== undefined; f = f.parent) segs.push(f.at);
-  return formatPath(segs.reverse());
+  segs.reverse();
+  // Inside a personal value (`pii.<name>.value`) the keys can be personal data themselves
+  // (an email as a key): an error names the value, never a place inside it.
+  return formatPath(segs.length > 3 && segs[0] === 'pii' && segs[2] === 'value' ? segs.slice(0, 3) : segs);
 }
 
 function violation(path: string, message: string): TlogError {

@@ -7,7 +7,9 @@
  * path, filed under the subject id found at the second). Without `@…` the
  * value itself names the subject (an email address, a phone number).
  *
- * Paths are dotted object keys (no array indexes). A required field
+ * Paths are dotted object keys (no array indexes): a path that meets an
+ * array or another non-object before its end refuses the event (blockedAt).
+ * A required field
  * (actor.type, actor.id, action.type) cannot be moved: the event would no
  * longer validate.
  */
@@ -73,6 +75,25 @@ export function parsePiiPaths(text: string): PiiPath[] {
     out.push({ path: s, text: s.join('.') });
   }
   return out;
+}
+
+/**
+ * Where a configured path cannot be followed: the first segment holding
+ * something other than an object (an array, a string, a number, a boolean)
+ * with the path going on below it, or undefined. `null` there reads as
+ * absent. Such a path is not skipped as absent: the value it was meant to
+ * find may be inside (`customer: [{phone}]`), and skipping would leave it in
+ * the leaf, which erasure cannot reach.
+ */
+export function blockedAt(root: unknown, path: readonly string[]): { depth: number; kind: string } | undefined {
+  let v: unknown = root;
+  for (let i = 0; i < path.length; i++) {
+    if (v === null || v === undefined) return undefined;
+    if (!isPlainObject(v)) return i === 0 ? undefined : { depth: i, kind: Array.isArray(v) ? 'an array' : `a ${typeof v}` };
+    if (!Object.prototype.hasOwnProperty.call(v, path[i]!)) return undefined;
+    v = v[path[i]!];
+  }
+  return undefined;
 }
 
 export function getPath(root: unknown, path: readonly string[]): JsonValue | undefined {

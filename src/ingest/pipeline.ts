@@ -21,15 +21,15 @@ import { formatPath } from '../events/path.js';
 import type { PiiRef } from '../events/pii.js';
 import type { AppendOptions, SealedEvent } from '../log/log.js';
 import type { PiiItem, Vault } from '../vault/vault.js';
-import { deletePath, getPath, type PiiPath } from './pii-paths.js';
-import { EVENT_LIMITS, isPlainObject, sanitizeJson } from '../events/index.js';
+import { blockedAt, deletePath, getPath, type PiiPath } from './pii-paths.js';
+import { EVENT_LIMITS, isPlainObject, sanitizeJson, setOwn } from '../events/index.js';
 import { jsonTextLength } from '../events/schema.js';
 import { isPrintable } from '../events/strings.js';
 
 /** Nesting allowed inside one moved value (the event allows 32 overall). */
 const MAX_VALUE_DEPTH = 16;
 import { TlogError } from '../errors.js';
-import { scrubEvent, scrubText, type CompiledRules } from '../scrub/index.js';
+import { marker, scrubEvent, scrubText, type CompiledRules } from '../scrub/index.js';
 
 export interface Prepared {
   readonly event: AuditEvent;
@@ -65,22 +65,21 @@ function subjectOf(p: PiiPath, input: unknown, value: JsonValue): string {
 
 /**
  * A value from a configured path, checked like free-form JSON. Its problems
- * are reported at their place in the request (`target.email.a[2]`), not
- * relative to the value.
+ * are reported at the configured path (`target.email`), never at a place
+ * inside the value: the value is personal data, and so may be its keys (an
+ * email as an object key).
  */
 function checkedValue(p: PiiPath, raw: unknown): JsonValue {
   try {
     return sanitizeJson(raw, MAX_VALUE_DEPTH);
   } catch (e) {
     if (!(e instanceof TlogError)) throw e;
-    const base = formatPath(p.path);
-    const under = (rel: unknown) => (typeof rel !== 'string' || rel === '' ? base : rel.startsWith('[') ? base + rel : `${base}.${rel}`);
+    const path = formatPath(p.path);
     if (e.code === 'NESTING_TOO_DEEP') {
-      const path = under(e.details?.path);
       throw new TlogError('NESTING_TOO_DEEP', `nesting deeper than ${MAX_VALUE_DEPTH} levels at ${path}`, { details: { max_depth: MAX_VALUE_DEPTH, path } });
     }
     if (e.code === 'SCHEMA_VIOLATION') {
-      const issues = ((e.details?.issues ?? []) as { path: string; message: string }[]).map((i) => ({ path: under(i.path), message: i.message }));
+      const issues = ((e.details?.issues ?? []) as { path: string; message: string }[]).map((i) => ({ path, message: i.message }));
       throw new TlogError('SCHEMA_VIOLATION', `personal-data path ${p.text}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { details: { issues } });
     }
     throw e;
@@ -120,10 +119,12 @@ export class Ingest {
     const piiRoots = r.scrubbed.length > 0 && parsed.pii ? Object.keys(parsed.pii).map((name) => formatPath(['pii', name, 'value'])) : [];
     const atRoot = (path: string) => piiRoots.find((root) => path === root || path.startsWith(`${root}.`) || path.startsWith(`${root}[`)) ?? path;
     const found: { path: string; kind: string }[] = piiRoots.length === 0 ? [...r.scrubbed] : r.scrubbed.map((s) => ({ path: atRoot(s.path), kind: s.kind }));
+    // A moved value is scrubbed where it stood in the request, so the rules that read its key
+    // and its parents' keys apply as they would in place (`metadata.auth` is redacted whole).
     const extracted = moved.map((x) => {
-      const v = scrubEvent({ value: x.value }, this.opts.scrub);
+      const v = scrubEvent(nested(x.at, x.value), this.opts.scrub);
       for (const s of v.scrubbed) found.push({ path: x.path, kind: s.kind });
-      return v.scrubbed.length === 0 ? x : { ...x, value: v.event.value as JsonValue };
+      return v.scrubbed.length === 0 ? x : { ...x, value: valueAt(v.event, x.at) };
     });
     if (found.length === 0) return { event: parsed, extracted };
     const seen = new Set<string>();
@@ -140,6 +141,13 @@ export class Ingest {
    */
   extract(input: unknown): Extracted {
     if (this.opts.piiPaths.length === 0 || !isPlainObject(input)) return [];
+    for (const p of this.opts.piiPaths) {
+      const blocked = blockedAt(input, p.path);
+      if (blocked === undefined) continue;
+      const where = p.path.slice(0, blocked.depth).join('.');
+      const message = `must be an object (it is ${blocked.kind}): the personal-data path ${p.path.join('.')} goes through it`;
+      throw new TlogError('SCHEMA_VIOLATION', `${where}: ${message}`, { details: { issues: [{ path: where, message }] } });
+    }
     const out: Placed[] = [];
     for (const p of this.opts.piiPaths) {
       const raw = getPath(input, p.path);
@@ -177,6 +185,26 @@ export class Ingest {
     for (const x of extracted) mac.update(encodeCanonical([x.path, x.subject, x.value]));
     return { event, append: { assignedId, contentHash: new Uint8Array(mac.digest()), seal } };
   }
+}
+
+/** `value` at `path` in otherwise empty objects. */
+function nested(path: readonly string[], value: JsonValue): Record<string, unknown> {
+  let v: unknown = value;
+  for (let i = path.length - 1; i >= 0; i--) {
+    const o: Record<string, unknown> = {};
+    setOwn(o, path[i]!, v);
+    v = o;
+  }
+  return v as Record<string, unknown>;
+}
+
+/**
+ * The scrubbed value back from `nested`'s shape. A path segment is a plain
+ * field name, which no rule renames; were one renamed, the whole value is
+ * withheld rather than kept unscrubbed.
+ */
+function valueAt(scrubbed: unknown, path: readonly string[]): JsonValue {
+  return getPath(scrubbed, path) ?? marker('authorization');
 }
 
 /** A copy of `event` with each personal value replaced by its reference. */

@@ -142,17 +142,55 @@ describe('personal-data parameters and subject ids', () => {
     expect(access.json.values.map((v: any) => v.value).sort()).toEqual(['\tgina@x.org', 'gina@x.org', 'gina@x.org ']);
   });
 
-  it("reports a configured path's value problems at their place in the request", async () => {
+  it("reports a personal value's problems at the value, never at a key inside it (keys can be personal data)", async () => {
     let deep: unknown = 'x';
     for (let i = 0; i < 20; i++) deep = [deep];
     const base = sampleEvent(3);
-    const nested = await post(`${t.url}/v1/events`, t.agentToken, { ...base, metadata: { customer: { id: 'c-1', phone: { numbers: deep } } } });
+    const nested = await post(`${t.url}/v1/events`, t.agentToken, { ...base, metadata: { customer: { id: 'c-1', phone: { 'ivy@example.org': deep } } } });
     expect(nested.status).toBe(413);
     expect(nested.json.error.code).toBe('NESTING_TOO_DEEP');
-    expect(nested.json.error.path).toMatch(/^metadata\.customer\.phone\.numbers\[0\]/);
-    const odd = await post(`${t.url}/v1/events`, t.agentToken, { ...base, metadata: { customer: { id: 'c-1', phone: { ['k'.repeat(300)]: 1 } } } });
-    expect(odd.status).toBe(422);
-    expect(odd.json.error.issues[0].path).toMatch(/^metadata\.customer\.phone\["k/);
+    expect(nested.json.error.path).toBe('metadata.customer.phone');
+    const bodies = [
+      { ...base, metadata: { customer: { id: 'c-1', phone: { ['ivy@example.org'.repeat(20)]: 1 } } } }, // a key too long
+      { ...base, metadata: { customer: { id: 'c-1', phone: { 'ivy@example.org': { $pii: 'x' } } } } }, // a reserved key
+      sampleEvent(4, { pii: { c: { subject: 's', value: { 'ivy@example.org': { $pii: 'x' } } } } }),
+      sampleEvent(5, { pii: { c: { subject: 's', value: { 'ivy@example.org': { ['ivy\ud800']: 1 } } } } }), // an unpaired surrogate in a key
+    ];
+    for (const body of bodies) {
+      const r = await post(`${t.url}/v1/events`, t.agentToken, body);
+      expect(r.status).toBe(422);
+      expect(r.json.error.issues[0].path).toMatch(/^(metadata\.customer\.phone|pii\.c\.value)$/);
+      expect(JSON.stringify(r.json)).not.toContain('ivy');
+    }
+    let deeper: unknown = 'x';
+    for (let i = 0; i < 40; i++) deeper = { 'ivy@example.org': deeper };
+    const tooDeep = await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(6, { pii: { c: { subject: 's', value: deeper } } }));
+    expect(tooDeep.status).toBe(413);
+    expect(tooDeep.json.error.path).toBe('pii.c.value');
+    expect(JSON.stringify(tooDeep.json)).not.toContain('ivy');
+  });
+
+  it('refuses an event where a configured path meets an array or a string before its end, instead of leaving the value in the leaf', async () => {
+    const base = sampleEvent(7);
+    const blocked = [
+      { ...base, metadata: { customer: [{ id: 'jay-1', phone: '+1-555-0142' }] } },
+      { ...base, metadata: { customer: 'jay-1 +1-555-0142' } },
+      { ...base, metadata: { customer: 42 } },
+      { ...base, metadata: ['jay-1'] },
+    ];
+    for (const body of blocked) {
+      const r = await post(`${t.url}/v1/events`, t.agentToken, body);
+      expect(r.status, JSON.stringify(body.metadata)).toBe(422);
+      expect(r.json.error.code).toBe('SCHEMA_VIOLATION');
+      expect(r.json.error.issues[0].path).toMatch(/^metadata(\.customer)?$/);
+      expect(r.json.error.message).toContain('personal-data path metadata.customer');
+      expect(JSON.stringify(r.json)).not.toMatch(/jay|555/);
+    }
+    // Absent or null on the way still reads as absent.
+    for (const metadata of [{ customer: null }, { other: 1 }]) {
+      const r = await post(`${t.url}/v1/events`, t.agentToken, { ...base, metadata });
+      expect(r.status, JSON.stringify(metadata)).toBe(201);
+    }
   });
 });
 
