@@ -12,7 +12,7 @@
 
 import { TlogError } from '../errors.js';
 import type { ApiKey } from './keyring.js';
-import { ALL_TENANTS } from './roles.js';
+import { ALL_TENANTS, TENANT_PATTERN } from './roles.js';
 
 export const TENANT_SCOPES = ['none', 'own-tenant', 'own-tenant-write', 'all-tenants'] as const;
 export type TenantScope = (typeof TENANT_SCOPES)[number];
@@ -55,6 +55,9 @@ export function admitTenant(scope: TenantScope, key: Pick<ApiKey, 'tenant'>, que
         if (queryTenant !== undefined && queryTenant !== key.tenant) throw new TlogError('NOT_FOUND', 'no such tenant');
         return key.tenant;
       }
+      // The same rule as the query routes' (readTenant): a name no key can have is a bad parameter, not "nothing there".
+      if (queryTenant !== undefined && !TENANT_PATTERN.test(queryTenant))
+        throw new TlogError('INVALID_PARAMETER', `tenant must match ${TENANT_PATTERN}`, { details: { parameter: 'tenant' } });
       return queryTenant;
     }
   }

@@ -100,8 +100,10 @@ export function decodeRequestBody(contentType: string | undefined, bytes: Uint8A
       return JSON.parse(text) as unknown;
     } catch (e) {
       // V8's message quotes the body, which may hold secrets: keep only the position.
+      // V8 counts UTF-16 code units; the message names the byte in the body as sent (UTF-8).
       const at = /position (\d+)/.exec((e as Error).message)?.[1];
-      throw new TlogError('MALFORMED_JSON', `the request body is not valid JSON${at !== undefined ? ` (at byte offset ${at})` : ''}`);
+      const offset = at === undefined ? undefined : new TextEncoder().encode(text.slice(0, Number(at))).length;
+      throw new TlogError('MALFORMED_JSON', `the request body is not valid JSON${offset !== undefined ? ` (at byte offset ${offset})` : ''}`);
     }
   }
   if (type === 'application/cbor') return decodeCborBody(bytes);

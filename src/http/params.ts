@@ -6,6 +6,7 @@ import { TlogError } from '../errors.js';
 /** A non-negative safe integer in canonical decimal (no sign, no leading zeros, no exponent). */
 export function parseCount(value: unknown, name: string): number {
   if (value === undefined) throw new TlogError('MISSING_PARAMETER', `${name} is required`);
+  if (Array.isArray(value)) throw new TlogError('INVALID_PARAMETER', `${name} must be given once`);
   if (typeof value !== 'string' || !/^(0|[1-9]\d{0,15})$/.test(value))
     throw new TlogError('INVALID_PARAMETER', `${name} must be a non-negative integer in decimal`);
   const n = Number(value);
@@ -15,6 +16,7 @@ export function parseCount(value: unknown, name: string): number {
 
 export function parseHashParam(value: unknown, name: string): Uint8Array {
   if (value === undefined) throw new TlogError('MISSING_PARAMETER', `${name} is required`);
+  if (Array.isArray(value)) throw new TlogError('INVALID_PARAMETER', `${name} must be given once`);
   const h = typeof value === 'string' && value.length === 44 ? fromBase64(value) : undefined;
   if (!h || h.length !== 32) throw new TlogError('INVALID_PARAMETER', `${name} must be a 32-byte hash in standard base64`);
   return h;

@@ -48,6 +48,14 @@ export function parseTime(s: string): number | undefined {
     return Number.isSafeInteger(n) ? n : undefined;
   }
   if (!ISO.test(s)) return undefined;
+  // Date.parse rolls impossible dates over (2026-02-30 is March 2nd) and takes 24:00: both are
+  // refused, like an event's `ts`.
+  const [y, mo, d] = [Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10))];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return undefined;
+  if (s.length > 10 && (Number(s.slice(11, 13)) > 23 || Number(s.slice(14, 16)) > 59 || (s[16] === ':' && Number(s.slice(17, 19)) > 59))) return undefined;
+  const zone = /[+-](\d{2}):(\d{2})$/.exec(s);
+  if (zone && (Number(zone[1]) > 23 || Number(zone[2]) > 59)) return undefined;
   const n = Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s);
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }

@@ -205,6 +205,13 @@ describe('GET /v1/events: tenants and bad parameters', () => {
     ['risk_min=50&risk_max=10', 'INVALID_PARAMETER'],
     ['from=yesterday', 'INVALID_PARAMETER'],
     ['from=2026-13-45T99:00:00Z', 'INVALID_PARAMETER'],
+    // Dates Date.parse would roll over to another day, and hours or offsets out of range.
+    ['from=2026-02-30', 'INVALID_PARAMETER'],
+    ['from=2026-02-29T10:00:00Z', 'INVALID_PARAMETER'],
+    ['to=2026-04-31', 'INVALID_PARAMETER'],
+    ['from=2026-01-01T24:00:00Z', 'INVALID_PARAMETER'],
+    ['from=2026-01-01T10:00:60Z', 'INVALID_PARAMETER'],
+    ['from=2026-01-01T10:00:00%2B24:00', 'INVALID_PARAMETER'],
     ['from=2000&to=1000', 'INVALID_PARAMETER'],
     ['q=%20%2C%3B', 'INVALID_PARAMETER'],
     ['q=' + Array.from({ length: 17 }, (_, i) => `w${i}`).join('+'), 'INVALID_PARAMETER'],
@@ -216,6 +223,13 @@ describe('GET /v1/events: tenants and bad parameters', () => {
     const r = await get(`${qs.url}/v1/events?${query}`, auditor);
     expect(r.status).toBe(400);
     expect(r.json.error.code).toBe(code);
+  });
+
+  it('takes real calendar dates, leap days included', async () => {
+    for (const q of ['from=2028-02-29', 'from=2026-12-31T23:59:59.999Z', 'from=2026-01-01T10:00%2B05:30', 'to=2026-04-30']) {
+      const r = await get(`${qs.url}/v1/events?${q}`, auditor);
+      expect(r.status, q).toBe(200);
+    }
   });
 
   it('a cursor is bound to its filters and order', async () => {

@@ -22,6 +22,10 @@ describe('bad input gets a clear JSON error', () => {
     const url = `${t.url}/v1/events`;
     expectError(await post(url, t.agentToken, '{"actor":'), 400, 'MALFORMED_JSON');
     expectError(await post(url, t.agentToken, ''), 400, 'MALFORMED_JSON');
+    // The offset counts the body's UTF-8 bytes (the 4 emoji are 16 bytes, 8 UTF-16 code units), not characters.
+    const emoji = await post(url, t.agentToken, '{"a":"😀😀😀😀", x}');
+    expectError(emoji, 400, 'MALFORMED_JSON');
+    expect(emoji.json.error.message).toContain('at byte offset 25');
     expectError(await post(url, t.agentToken, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), 400, 'MALFORMED_JSON');
     expectError(await post(url, t.agentToken, 'null'), 422, 'SCHEMA_VIOLATION');
     expectError(await post(url, t.agentToken, '[]'), 422, 'SCHEMA_VIOLATION');
@@ -99,6 +103,8 @@ describe('bad input gets a clear JSON error', () => {
       expect(r.status, path).toBe(400);
       expect(['INVALID_PARAMETER', 'MISSING_PARAMETER']).toContain(r.json.error.code);
     }
+    for (const path of ['/v1/proofs/inclusion?index=0&index=1&tree_size=1', '/v1/proofs/consistency?from=1&from=1&to=2', `/v1/proofs/inclusion?leaf_hash=${'A'.repeat(43)}%3D&leaf_hash=x&tree_size=1`])
+      expect((await get(`${t.url}${path}`)).json.error.message, path).toMatch(/must be given once$/);
     const unknownLeaf = await get(`${t.url}/v1/proofs/inclusion?leaf_hash=${encodeURIComponent('A'.repeat(43) + '=')}&tree_size=1`);
     expectError(unknownLeaf, 404, 'NOT_FOUND');
   });
@@ -106,7 +112,14 @@ describe('bad input gets a clear JSON error', () => {
   it('tiles, entries and ids: garbage paths are 400/404 with a code', async () => {
     for (const p of ['/tile/x/000', '/tile/0/0', '/tile/0/000.p/0', '/tile/64/000', '/tile/0/x001', '/tile/0/000.p/', '/tile/0/..%2f..%2fetc'])
       expect([400, 404], p).toContain((await get(`${t.url}${p}`)).status);
+    // A tile under a second, escaped URL is not canonical: never answered (let alone as immutable).
+    expect((await get(`${t.url}/tile/0/000.p/1`)).status).toBe(200);
+    for (const p of ['/tile/0%2f000.p%2f1', '/tile/0/000%2ep/1', '/tile/0/000.p/%31', '/tile/%30/000.p/1', '/tile/entries/000.p%2f1'])
+      expectError(await get(`${t.url}${p}`, t.adminToken), 400, 'INVALID_PARAMETER');
     expectError(await get(`${t.url}/v1/entries/abc`, t.auditorToken), 400, 'INVALID_PARAMETER');
+    // A cross-tenant key naming a tenant no key can have: a bad parameter on every route, as on the query routes.
+    for (const p of ['/v1/entries/0?tenant=acme%00', '/v1/entries/0?tenant=a%20b', '/v1/events?tenant=acme%00'])
+      expectError(await get(`${t.url}${p}`, t.adminToken), 400, 'INVALID_PARAMETER');
     expectError(await get(`${t.url}/v1/entries/999999`, t.auditorToken), 404, 'NOT_FOUND');
     expectError(await get(`${t.url}/v1/events/..%2F..%2Fetc%2Fpasswd/receipt`, t.agentToken), 400, 'INVALID_PARAMETER');
     expectError(await get(`${t.url}/v1/nope`), 404, 'NOT_FOUND');
@@ -123,6 +136,10 @@ describe('bad input gets a clear JSON error', () => {
   it('keys: create, list without tokens, rotate, revoke', async () => {
     expectError(await post(`${t.url}/v1/keys`, t.adminToken, { role: 'root', tenant: 'a' }), 422, 'SCHEMA_VIOLATION');
     expectError(await post(`${t.url}/v1/keys`, t.adminToken, { role: 'agent', tenant: 'A B' }), 422, 'SCHEMA_VIOLATION');
+    // A note that a strict JSON reader of GET /v1/keys could not read, or that hides characters.
+    for (const note of ['\ud800', 'a\u0000b', 'ci\u202ebot', 'line\nbreak', ' ci'])
+      expectError(await post(`${t.url}/v1/keys`, t.adminToken, { role: 'agent', tenant: 'initech', note }), 422, 'SCHEMA_VIOLATION');
+    expect((await post(`${t.url}/v1/keys`, t.adminToken, { role: 'agent', tenant: 'initech', note: 'CI bot – nightly 🌙' })).status).toBe(201);
     const k = await post(`${t.url}/v1/keys`, t.adminToken, { role: 'agent', tenant: 'initech', note: 'ci' });
     expect(k.status).toBe(201);
     expect(k.json.token).toMatch(/^atlk_/);

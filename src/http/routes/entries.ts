@@ -23,7 +23,8 @@ export const getEntry = (ctx: AppContext): RequestHandler => async (req, res) =>
 
 export const getEntryBundle = (ctx: AppContext): RequestHandler => async (req, res) => {
   // Bundles hold every tenant's entries: the route is 'all-tenants' in the table.
-  const id = parseTilePath(`entries/${restPath(req.params)}`);
+  const rest = restPath(req);
+  const id = rest === undefined ? undefined : parseTilePath(`entries/${rest}`);
   if (!id) throw new TlogError('INVALID_PARAMETER', 'not an entry bundle path: tile/entries/<N>[.p/<W>] (C2SP tlog-tiles)');
   const data = await ctx.log.entryBundle(id.index, id.width);
   if (!data) throw new TlogError('NOT_FOUND', 'the entry bundle is beyond the current tree');

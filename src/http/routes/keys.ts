@@ -6,6 +6,8 @@ import { logKeyEvent } from '../../auth/key-events.js';
 import { describeKey } from '../../auth/keyring.js';
 import { ALL_TENANTS, ROLES, TENANT_PATTERN } from '../../auth/roles.js';
 import { fromBase64 } from '../../bytes/index.js';
+import { isWellFormedString } from '../../events/json.js';
+import { isPrintable } from '../../events/strings.js';
 import { ed25519PublicKeyProblem } from '../../note/ed25519.js';
 import { TlogError } from '../../errors.js';
 import { callerKey, tenantGate } from '../auth.js';
@@ -28,7 +30,12 @@ const CreateKey = z
   .strictObject({
     role: z.enum(ROLES),
     tenant: z.string().refine((t) => t === ALL_TENANTS || TENANT_PATTERN.test(t), `tenant must match ${TENANT_PATTERN} or be "${ALL_TENANTS}"`),
-    note: z.string().max(200).optional(),
+    // A label shown by GET /v1/keys: printable, and well-formed Unicode, so every JSON reader of that list can read it.
+    note: z
+      .string()
+      .max(200)
+      .refine((n) => n === '' || (isPrintable(n) && isWellFormedString(n)), 'note must be printable: no control or format characters, no unpaired surrogates, no leading or trailing whitespace')
+      .optional(),
     expires_at: futureTime.optional(),
     agent_public_key: agentPublicKey.optional(),
   })

@@ -1,6 +1,6 @@
 /** Public, unauthenticated reads: checkpoint, hash tiles, log info, proofs. */
 
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { toBase64 } from '../../bytes/index.js';
 import { TlogError } from '../../errors.js';
 import { parseTilePath } from '../../merkle/index.js';
@@ -16,14 +16,22 @@ export const getCheckpoint = (ctx: AppContext): RequestHandler => (_req, res) =>
   sendBytes(res, 'text/plain; charset=utf-8', ctx.log.checkpoint);
 };
 
-/** The `*rest` wildcard of a route, rejoined (express 5 gives the segments). */
-export function restPath(params: Record<string, unknown>): string {
-  const rest = params.rest;
+/**
+ * The `*rest` wildcard of a route, rejoined (express 5 gives the segments);
+ * undefined if the path as sent holds a percent-escape. Express decodes each
+ * segment (`0%2f000.p%2f5` would read as `0/000.p/5`), and a tile path is
+ * digits, `x`, `.p` and `/` only: an escaped one is not canonical, and must
+ * not be answered as immutable under a second URL.
+ */
+export function restPath(req: Request): string | undefined {
+  if (req.path.includes('%')) return undefined;
+  const rest = req.params.rest as unknown;
   return Array.isArray(rest) ? rest.join('/') : String(rest ?? '');
 }
 
 export const getTile = (ctx: AppContext): RequestHandler => async (req, res) => {
-  const id = parseTilePath(restPath(req.params));
+  const rest = restPath(req);
+  const id = rest === undefined ? undefined : parseTilePath(rest);
   if (!id || id.level === 'entries') throw new TlogError('INVALID_PARAMETER', 'not a tile path: tile/<L>/<N>[.p/<W>] (C2SP tlog-tiles)');
   const data = await ctx.log.tile(id.level, id.index, id.width);
   if (!data) throw new TlogError('NOT_FOUND', 'the tile is beyond the current tree');
