@@ -1,19 +1,49 @@
-/** Writing the server's secret files (keys, the first admin token): mode 0600, fsynced before use. */
+/**
+ * Writing the server's key and state files whole or not at all: a crash
+ * never leaves one empty or half written (an empty `log.key` or `vault.key`
+ * would stop every later start, an empty `admin.token` would lock the
+ * operator out).
+ */
 
-import { chmod, open } from 'node:fs/promises';
+import { chmod, link, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 /**
- * Writes `text` to `path` with mode 0600 and fsyncs it. `exclusive` (the
- * default) refuses to overwrite: a key another process just created must
- * never be replaced. The chmod covers a umask that narrowed the mode.
+ * Writes `text` to `path`: a temporary file beside it (this process's own
+ * name, mode set before anything is written), fsynced, then moved into
+ * place, and the folder fsynced so the new name survives a power loss.
+ * `exclusive` refuses to replace an existing file (EEXIST): a key another
+ * process just created must never be overwritten; it is linked into place,
+ * which fails if the name exists, where a rename would replace it.
+ * A crash leaves at most the temporary file, never `path` in part.
  */
-export async function writeSecretFile(path: string, text: string, opts: { exclusive?: boolean } = {}): Promise<void> {
-  const fh = await open(path, opts.exclusive === false ? 'w' : 'wx', 0o600);
+export async function writeFileAtomic(path: string, text: string, opts: { mode: number; exclusive?: boolean }): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await rm(tmp, { force: true });
+  const fh = await open(tmp, 'wx', opts.mode);
   try {
     await fh.writeFile(text);
     await fh.sync();
   } finally {
     await fh.close();
   }
-  await chmod(path, 0o600);
+  // A umask may have narrowed the mode; a wider one cannot have widened it.
+  await chmod(tmp, opts.mode);
+  try {
+    if (opts.exclusive) await link(tmp, path);
+    else await rename(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  const d = await open(dirname(path), 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
+/** A secret (a key, the first admin token): mode 0600; `exclusive` by default. */
+export async function writeSecretFile(path: string, text: string, opts: { exclusive?: boolean } = {}): Promise<void> {
+  await writeFileAtomic(path, text, { mode: 0o600, exclusive: opts.exclusive ?? true });
 }

@@ -115,10 +115,13 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
   if (keys.size === 0) {
     // First start: an admin key whose token only the operator can read.
-    const { key, token } = await keys.create({ role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' });
-    await logKeyEvent(log, { generateId }, 'key.create', key, undefined);
+    // The token file first, replacing one left by a start that crashed before storing its key.
     const path = join(dataDir, 'admin.token');
-    await writeSecretFile(path, token + '\n', { exclusive: false });
+    const { key } = await keys.create(
+      { role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' },
+      { beforeStore: (token) => writeSecretFile(path, token + '\n', { exclusive: false }) },
+    );
+    await logKeyEvent(log, { generateId }, 'key.create', key, undefined);
     logger.info({ path }, 'created the first admin key; its token is in this file (mode 0600)');
   }
 

@@ -179,7 +179,16 @@ export class KeyRing {
   }
 
   /** Creates a key; the token is returned only here. */
-  async create(spec: { role: Role; tenant: string; note?: string; expires_at?: string; agent_public_key?: string }): Promise<{ key: ApiKey; token: string }> {
+  /**
+   * `beforeStore` receives the token before the key is stored: the first
+   * admin key's token is written to its file first, so a crash can leave a
+   * file whose key was never stored (replaced at the next start), never a
+   * stored key whose token is lost.
+   */
+  async create(
+    spec: { role: Role; tenant: string; note?: string; expires_at?: string; agent_public_key?: string },
+    opts: { beforeStore?: (token: string) => Promise<void> } = {},
+  ): Promise<{ key: ApiKey; token: string }> {
     const { token, hash } = this.newToken();
     const key: ApiKey = {
       id: `key_${toHex(new Uint8Array(randomBytes(8)))}`,
@@ -191,6 +200,7 @@ export class KeyRing {
       ...(spec.expires_at !== undefined ? { expires_at: spec.expires_at } : {}),
       ...(spec.agent_public_key !== undefined ? { agent_public_key: spec.agent_public_key } : {}),
     };
+    await opts.beforeStore?.(token);
     await this.persist(key);
     this.index(key);
     return { key, token };

@@ -21,12 +21,13 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { chmod, open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TlogError } from '../errors.js';
 import { decodeSignerKey, formatCheckpoint, formatSignerKey, parseCheckpoint, parseNote, signNote } from '../note/index.js';
 import { LogStore } from '../storage/store.js';
 import { loadOrCreateSigningKey, nodeEd25519Signer, type LogSigner } from './signing-key.js';
+import { writeFileAtomic } from '../secret-file.js';
 
 export type LogKeyStatus = 'active' | 'previous' | 'retired';
 
@@ -85,27 +86,6 @@ async function readHistory(dir: string): Promise<PublishedLogKey[]> {
     return j.keys;
   } catch (e) {
     throw new TlogError('STORE_CORRUPT', `couldn't read ${join(dir, HISTORY)}`, { cause: e });
-  }
-}
-
-/** Writes a file whole or not at all: temp file, fsync, rename. */
-async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await rm(tmp, { force: true });
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await chmod(tmp, mode);
-  await rename(tmp, path);
-  const d = await open(join(path, '..'), 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
   }
 }
 
@@ -188,25 +168,28 @@ export async function rotateLogKey(dir: string, origin: string, opts: { overlapM
     if (prevText !== undefined && signerFrom(prevText, join(dir, PREVIOUS), origin).keyId !== old.keyId)
       throw new TlogError('LOG_UNAVAILABLE', 'the previous rotation is still in its overlap: run `agent-tlog rotate-log-key --finish` first');
     const history = await readHistory(dir);
-    // 1. Keep the old key as the previous one (a crash here leaves previous == active: ignored).
-    await writeAtomic(join(dir, PREVIOUS), activeText + '\n', 0o600);
-    // 2. The new active key, whole or not at all.
     const seed = new Uint8Array(randomBytes(32));
     const next = nodeEd25519Signer(origin, seed);
-    await writeAtomic(join(dir, ACTIVE), formatSignerKey(origin, seed) + '\n', 0o600);
-    seed.fill(0);
-    // 3. The public history.
     const cosignUntil = new Date(now + opts.overlapMs).toISOString();
-    const nowIso = new Date(now).toISOString();
     const kept = history.filter((k) => k.verifier_key !== old.verifierKey && k.verifier_key !== next.verifierKey);
     const oldEntry = history.find((k) => k.verifier_key === old.verifierKey);
-    const keys: PublishedLogKey[] = [
+    const before: PublishedLogKey[] = [
       ...kept.map((k) => ({ ...k, status: 'retired' as const })),
       { ...oldEntry, verifier_key: old.verifierKey, status: 'previous', cosign_until: cosignUntil },
-      { verifier_key: next.verifierKey, status: 'active', added_at: nowIso },
     ];
-    await writeAtomic(join(dir, HISTORY), JSON.stringify({ keys }, null, 2) + '\n', 0o644);
-    // 4. The current checkpoint, co-signed, so clients with either key verify it at once.
+    // Each step leaves a folder the server starts from (the key files decide the statuses, see publish):
+    // 1. Keep the old key as the previous one (a crash here leaves previous == active: ignored).
+    await writeFileAtomic(join(dir, PREVIOUS), activeText + '\n', { mode: 0o600 });
+    // 2. The old key's overlap end, before a new key exists: a crash after step 3 must not leave
+    //    a previous key without one (it would co-sign for ever).
+    await writeFileAtomic(join(dir, HISTORY), JSON.stringify({ keys: before }, null, 2) + '\n', { mode: 0o644 });
+    // 3. The new active key, whole or not at all.
+    await writeFileAtomic(join(dir, ACTIVE), formatSignerKey(origin, seed) + '\n', { mode: 0o600 });
+    seed.fill(0);
+    // 4. The public history with the new key's date.
+    const keys: PublishedLogKey[] = [...before, { verifier_key: next.verifierKey, status: 'active', added_at: new Date(now).toISOString() }];
+    await writeFileAtomic(join(dir, HISTORY), JSON.stringify({ keys }, null, 2) + '\n', { mode: 0o644 });
+    // 5. The current checkpoint, co-signed, so clients with either key verify it at once.
     await resignHead(store, [next, old]);
     return { previous: old.verifierKey, active: next.verifierKey, cosignUntil };
   } finally {
@@ -228,7 +211,7 @@ export async function finishLogKeyRotation(dir: string, origin: string, opts: { 
     if (!keys.some((k) => k.verifier_key === prev.verifierKey)) keys.unshift({ verifier_key: prev.verifierKey, status: 'retired', retired_at: retiredAt });
     // A retired key no longer co-signs: drop its overlap end.
     const clean = keys.map(({ cosign_until, ...k }) => (k.status === 'retired' ? k : { ...k, ...(cosign_until !== undefined ? { cosign_until } : {}) }));
-    await writeAtomic(join(dir, HISTORY), JSON.stringify({ keys: clean }, null, 2) + '\n', 0o644);
+    await writeFileAtomic(join(dir, HISTORY), JSON.stringify({ keys: clean }, null, 2) + '\n', { mode: 0o644 });
     // Overwrite before unlinking: the private key should not linger in free blocks of simple filesystems.
     const fh = await open(path, 'r+');
     try {
