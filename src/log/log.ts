@@ -341,11 +341,10 @@ export class Log {
 
   /** logged_at of the newest entry whose contents are still stored (pruned ones are skipped). */
   private async lastLoggedAtOnDisk(index: number): Promise<number> {
-    for (let i = index; i >= 0; i--) {
-      const leaf = await this.store.readEntry(i);
-      if (leaf !== undefined) return decodeRecord(leaf).logged_at;
-    }
-    return 0;
+    // Entries at the end may be pruned: the last stored one, found with one seek (a start-up
+    // after everything was pruned must not read each pruned index).
+    const last = await this.store.lastStoredEntry(index + 1);
+    return last === undefined ? 0 : decodeRecord(last[1]).logged_at;
   }
 
   private async deduplicated(tenant: string, eventId: string, eventHash: Uint8Array, storedBytes: () => Promise<Stored>): Promise<Appended> {

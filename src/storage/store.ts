@@ -185,6 +185,17 @@ export class LogStore {
     }
   }
 
+  /** The last stored leaf below `end` (pruned entries have none), with its index: one seek, however many were pruned. */
+  async lastStoredEntry(end: number): Promise<[number, Bytes] | undefined> {
+    const it = this.db.iterator({ gte: entryKey(0), lt: entryKey(end), reverse: true, limit: 1 });
+    try {
+      const got = await it.next();
+      return got === undefined ? undefined : [readU64(got[0], 1), got[1]];
+    } finally {
+      await it.close();
+    }
+  }
+
   /** The stored leaves of [start, end) with their indexes, as one array (scanEntries without a promise per leaf). */
   async readStoredEntries(start: number, end: number): Promise<[number, Bytes][]> {
     const it = this.db.iterator({ gte: entryKey(start), lt: entryKey(end) });
