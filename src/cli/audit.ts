@@ -62,13 +62,29 @@ function fail(e: unknown): void {
   }
 }
 
-/** `--key` takes the verifier key itself or a file holding it. */
+/**
+ * `--key` takes the verifier key itself or a file holding it. Whatever parses as a
+ * verifier key IS the key, never a path: a key string is also a valid relative path
+ * (`log.example.com/agents+ad6c29f7+AW…`), and a file planted under that name in the
+ * working directory (an unpacked receipts archive, say) must not swap the trusted key.
+ * Only an argument that is not a key is read as a file.
+ */
+function keyArgument(k: string): string {
+  try {
+    parseVerifierKey(k);
+    return k;
+  } catch (e) {
+    if (!existsSync(k)) throw e; // MALFORMED, with the key's own message
+  }
+  const text = readFileSync(k, 'utf8').trim();
+  parseVerifierKey(text);
+  return text;
+}
+
 function verifierKey(o: { key?: string }): string {
   const k = o.key ?? process.env.TLOG_VERIFIER_KEY;
   if (!k) throw new Error('--key <verifier key> (or TLOG_VERIFIER_KEY) is required');
-  const text = existsSync(k) ? readFileSync(k, 'utf8').trim() : k;
-  parseVerifierKey(text); // MALFORMED early, with the key's own message
-  return text;
+  return keyArgument(k);
 }
 
 /**
@@ -157,7 +173,7 @@ interface KeyOpts {
 
 const keyOption = (c: Command) =>
   c
-    .option('--key <vkey>', "the log's verifier key, or a file holding it (TLOG_VERIFIER_KEY)")
+    .option('--key <vkey>', "the log's verifier key, or a file holding it (a valid key is never read as a file name; TLOG_VERIFIER_KEY)")
     .option('--origin <origin>', "expected checkpoint origin (default: the key's name)");
 
 /** For a log whose public reads need a token (TLOG_PUBLIC_READS_NEED_TOKEN). */

@@ -1,9 +1,11 @@
 /** `agent-tlog verify-receipt` and `agent-tlog proof …` as an auditor runs them, against a real server. */
 
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64, toBase64 } from '../../src/bytes/index.js';
+import { ed25519Signer, formatCheckpoint, formatTlogProof, parseTlogProof, signNote } from '../../src/note/index.js';
+import { hasher } from '../../src/verifier/index.js';
 import { get, post, sampleEvent, startTestServer, tempDir, type TestServer } from '../helpers.js';
 import { addEvents, runCli } from './helpers.js';
 
@@ -75,6 +77,25 @@ describe('verify-receipt', () => {
       expect(r.stderr, name).toContain(`agent-tlog: ${want[name as keyof typeof want]}:`);
       expect(r.stdout, name).toBe('');
     }
+  });
+
+  it('a --key that is a verifier key is never read as a file, even when a file of that name exists (a planted key)', async () => {
+    // An unpacked archive puts, at the relative path spelled by the real key, a file holding the attacker's key,
+    // and a receipt the attacker signed. Run from that folder, the real key must stay the key.
+    const dir = join(work, 'archive');
+    const attacker = ed25519Signer('test.example/log', new Uint8Array(32).fill(13));
+    await mkdir(dirname(join(dir, vkey)), { recursive: true });
+    await writeFile(join(dir, vkey), attacker.verifierKey + '\n');
+    const leaf = parseTlogProof(receipt.tlog_proof).extra!;
+    const cp = signNote(formatCheckpoint({ origin: 'test.example/log', treeSize: 1, rootHash: hasher.hashLeaf(leaf), extensions: [] }), [attacker]);
+    await writeFile(join(dir, 'forged.proof'), formatTlogProof({ extra: leaf, index: 0, inclusionProof: [], checkpoint: cp }));
+    const r = await runCli(['verify-receipt', 'forged.proof', '--key', vkey], {}, { cwd: dir });
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('UNKNOWN_KEY');
+    // The same for TLOG_VERIFIER_KEY. A path that is not a key string is still read as a file (here: the attacker's key, named on purpose).
+    expect((await runCli(['verify-receipt', 'forged.proof'], { TLOG_VERIFIER_KEY: vkey }, { cwd: dir })).code).toBe(1);
+    expect((await runCli(['verify-receipt', 'forged.proof', '--key', join(dir, vkey)], {}, { cwd: dir })).code).toBe(0);
   });
 
   it('a missing file or key is an operational error (exit 2), not a verification failure', async () => {
