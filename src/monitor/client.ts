@@ -122,10 +122,13 @@ export class LogClient {
     return hashes((await this.json(`v1/proofs/consistency?from=${from}&to=${to}`)).proof, 'consistency proof');
   }
 
+  /** The inclusion proof of an entry (by index or leaf hash) in the tree of `treeSize`. @throws TlogError BAD_PROOF if asked by index and the answer is about another entry. */
   async inclusionProof(q: { index: number } | { leafHash: string }, treeSize: number): Promise<{ index: number; proof: Uint8Array[] }> {
     const sel = 'index' in q ? `index=${q.index}` : `leaf_hash=${encodeURIComponent(q.leafHash)}`;
     const j = await this.json(`v1/proofs/inclusion?${sel}&tree_size=${treeSize}`);
     if (typeof j.index !== 'number' || !Number.isSafeInteger(j.index)) throw new TlogError('MALFORMED', 'inclusion proof: no index');
+    // A proof of another entry is no answer: it would verify (against that entry's leaf) and prove the wrong thing.
+    if ('index' in q && j.index !== q.index) throw new TlogError('BAD_PROOF', `inclusion proof: asked for entry ${q.index}, the log answered for entry ${j.index}`);
     return { index: j.index, proof: hashes(j.proof, 'inclusion proof') };
   }
 

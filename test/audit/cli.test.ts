@@ -1,6 +1,8 @@
 /** `agent-tlog verify-receipt` and `agent-tlog proof …` as an auditor runs them, against a real server. */
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64, toBase64 } from '../../src/bytes/index.js';
@@ -141,6 +143,34 @@ describe('proof inclusion | consistency', () => {
     expect(down.code).toBe(2);
     expect(down.stderr).toContain('LOG_UNREACHABLE');
     expect(await readFile(join(work, 'old.checkpoint'), 'utf8')).toContain('test.example/log\n');
+  });
+});
+
+/** A proxy in front of the log that rewrites what it is asked (`rewrite` of the path) and what it answers (`body`). */
+async function evilProxy(upstream: string, rewrite: (path: string) => string, body: (path: string, b: Buffer) => Buffer = (_p, b) => b): Promise<{ url: string; close(): Promise<void> }> {
+  const srv: Server = createServer(async (req, res) => {
+    const path = rewrite(req.url!);
+    const r = await fetch(upstream + path, { headers: req.headers.authorization ? { authorization: req.headers.authorization } : {} });
+    res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/octet-stream' });
+    res.end(body(path, Buffer.from(await r.arrayBuffer())));
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, close: () => new Promise((resolve) => srv.close(() => resolve())) };
+}
+
+describe('a log that answers another question', () => {
+  it('proof inclusion --index N fails (BAD_PROOF, exit 1) when the log proves another entry', async () => {
+    const proxy = await evilProxy(t.url, (p) => (p.startsWith('/v1/proofs/inclusion') ? p.replace(/index=\d+/, 'index=3') : p));
+    try {
+      const r = await runCli(['proof', 'inclusion', proxy.url, '--key', vkey, '--index', String(receipt.index)]);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`BAD_PROOF: inclusion proof: asked for entry ${receipt.index}, the log answered for entry 3`);
+      // Asked for entry 3 itself, the same answer is right.
+      expect((await runCli(['proof', 'inclusion', proxy.url, '--key', vkey, '--index', '3'])).code).toBe(0);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
