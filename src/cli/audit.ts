@@ -21,7 +21,7 @@ import { catchUp, MonitorAlarm, type CheckpointCheck } from '../monitor/monitor.
 import { progressBar } from '../monitor/progress.js';
 import { loadState, saveState } from '../monitor/state.js';
 import { parseVerifierKey } from '../note/index.js';
-import { verifyCheckpoint, verifyConsistency, verifyInclusion, verifyReceipt, verifyReceiptAsync } from '../verifier/index.js';
+import { verifyCheckpoint, verifyConsistency, verifyInclusion, verifyReceipt, verifyReceiptAsync, type VerifiedReceipt } from '../verifier/index.js';
 
 /** node:crypto SHA-256: the monitor hashes every leaf, and this is 2–4× faster than noble. */
 const nodeSha256 = (d: Uint8Array): Uint8Array => hash('sha256', d, 'buffer');
@@ -87,19 +87,31 @@ function verifierKey(o: { key?: string }): string {
   return keyArgument(k);
 }
 
-/**
- * A receipt file: the tlog-proof text, or the JSON answer of POST /v1/events (its `tlog_proof`).
- * Blank lines after a bare proof are dropped (`jq -r .tlog_proof` adds one): the note's
- * signatures end at its last line, so nothing signed changes.
- */
-export function receiptProofText(text: string): string {
-  const t = text.trimStart();
-  if (t.startsWith('{')) return receiptJson(t).tlog_proof;
-  return text.replace(/\n{2,}$/, '\n');
+/** A receipt as JSON: POST /v1/events's answer, or a line of an export --proofs file. Only `tlog_proof` is needed. */
+interface ReceiptJson {
+  tlog_proof: string;
+  index?: unknown;
+  leaf_hash?: unknown;
+  event_id?: unknown;
+  tree_size?: unknown;
+  logged_at?: unknown;
 }
 
-/** A receipt as JSON (POST /v1/events's answer, or a line of an export --proofs file). */
-function receiptJson(t: string): { tlog_proof: string; index?: unknown; leaf_hash?: unknown; event_id?: unknown } {
+/**
+ * A receipt file: the tlog-proof text, or the JSON answer of POST /v1/events (its `tlog_proof`,
+ * and its labels, which must then match the proof). Blank lines after a bare proof are dropped
+ * (`jq -r .tlog_proof` adds one): the note's signatures end at its last line, so nothing signed changes.
+ */
+function receiptFile(text: string): { proof: string; labels?: ReceiptJson } {
+  const t = text.trimStart();
+  if (t.startsWith('{')) {
+    const j = receiptJson(t);
+    return { proof: j.tlog_proof, labels: j };
+  }
+  return { proof: text.replace(/\n{2,}$/, '\n') };
+}
+
+function receiptJson(t: string): ReceiptJson {
   let j: unknown;
   try {
     j = JSON.parse(t);
@@ -107,7 +119,20 @@ function receiptJson(t: string): { tlog_proof: string; index?: unknown; leaf_has
     throw new TlogError('MALFORMED', 'the receipt file starts with "{" but is not JSON', { cause: e });
   }
   if (typeof (j as { tlog_proof?: unknown } | null)?.tlog_proof !== 'string') throw new TlogError('MALFORMED', 'the receipt JSON has no "tlog_proof" string');
-  return j as { tlog_proof: string };
+  return j as ReceiptJson;
+}
+
+/**
+ * A receipt's own labels (those present) must name what its proof proves, or a reader trusting
+ * them is misled: the entry's index, leaf hash, event id, log time, and the size of the signed tree.
+ */
+function checkLabels(j: ReceiptJson, r: VerifiedReceipt, who: string): void {
+  const bad = (what: string) => new TlogError('BAD_PROOF', `${who}'s ${what}`);
+  if (j.index !== undefined && j.index !== r.index) throw bad(`index ${String(j.index)} is not its proof's entry ${r.index}`);
+  if (j.leaf_hash !== undefined && j.leaf_hash !== toBase64(r.leafHash)) throw bad(`leaf_hash is not its proof's leaf hash`);
+  if (j.event_id !== undefined && j.event_id !== r.record.event.event_id) throw bad(`event_id is not the event its proof holds`);
+  if (j.logged_at !== undefined && j.logged_at !== r.record.logged_at) throw bad(`logged_at is not the one in the entry its proof holds`);
+  if (j.tree_size !== undefined && j.tree_size !== r.checkpoint.treeSize) throw bad(`tree_size ${String(j.tree_size)} is not its proof's signed tree size ${r.checkpoint.treeSize}`);
 }
 
 /**
@@ -149,10 +174,7 @@ async function verifyProofLines(file: string, vkey: string, o: KeyOpts): Promise
     try {
       const j = receiptJson(line.trimStart());
       r = await verifyReceiptAsync(j.tlog_proof, vkey, o.origin ? { origin: o.origin } : {});
-      // The line's own labels must name what its proof proves, or a reader trusting them is misled.
-      if (j.index !== undefined && j.index !== r.index) throw new TlogError('BAD_PROOF', `the line says index ${String(j.index)}, its proof is for entry ${r.index}`);
-      if (j.leaf_hash !== undefined && j.leaf_hash !== toBase64(r.leafHash)) throw new TlogError('BAD_PROOF', `the line's leaf_hash is not its proof's leaf hash`);
-      if (j.event_id !== undefined && j.event_id !== r.record.event.event_id) throw new TlogError('BAD_PROOF', `the line's event_id is not the event its proof holds`);
+      checkLabels(j, r, 'the line');
     } catch (e) {
       if (e instanceof TlogError) throw new TlogError(e.code, `line ${n}: ${e.message}`, { cause: e });
       throw e;
@@ -196,8 +218,9 @@ export function registerAudit(program: Command): void {
         await verifyProofLines(file, vkey, o);
         return;
       }
-      const proof = receiptProofText(await readFile(file, 'utf8'));
+      const { proof, labels } = receiptFile(await readFile(file, 'utf8'));
       const r = verifyReceipt(proof, vkey, o.origin ? { origin: o.origin } : {});
+      if (labels) checkLabels(labels, r, 'the receipt');
       print({
         index: r.index,
         leaf_hash: toBase64(r.leafHash),

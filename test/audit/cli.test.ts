@@ -81,6 +81,23 @@ describe('verify-receipt', () => {
     }
   });
 
+  it("a receipt JSON's own labels must match its proof, as on an NDJSON line (exit 1, BAD_PROOF)", async () => {
+    const other = (await addEvents(t, 1, 900))[0];
+    const lies: Array<[string, unknown]> = [
+      ['index', other.index],
+      ['leaf_hash', other.leaf_hash],
+      ['event_id', other.event_id],
+      ['logged_at', receipt.logged_at + 1],
+      ['tree_size', receipt.tree_size + 1],
+    ];
+    for (const [k, v] of lies) {
+      const r = await runCli(['verify-receipt', await file(`lie-${k}.json`, JSON.stringify({ ...receipt, [k]: v })), '--key', vkey]);
+      expect(r.stdout, k).toBe('');
+      expect(r.code, k).toBe(1);
+      expect(r.stderr, k).toContain(`BAD_PROOF: the receipt's ${k}`);
+    }
+  });
+
   it('a --key that is a verifier key is never read as a file, even when a file of that name exists (a planted key)', async () => {
     // An unpacked archive puts, at the relative path spelled by the real key, a file holding the attacker's key,
     // and a receipt the attacker signed. Run from that folder, the real key must stay the key.
