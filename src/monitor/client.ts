@@ -7,6 +7,7 @@
 import { concatBytes, fromBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { tilePath, type TileId } from '../merkle/index.js';
+import { decodeNoteBytes } from '../note/index.js';
 
 export interface LogClientOptions {
   /**
@@ -108,9 +109,12 @@ export class LogClient {
     }
   }
 
-  /** The latest signed checkpoint, as text. */
+  /**
+   * The latest signed checkpoint, as text: strict UTF-8, a byte-order mark kept (decodeNoteBytes),
+   * so bytes that are not exactly a note fail as MALFORMED instead of being mended into one.
+   */
   async checkpoint(): Promise<string> {
-    return new TextDecoder().decode(await this.bytes('checkpoint'));
+    return decodeNoteBytes(await this.bytes('checkpoint'));
   }
 
   /** `{ origin, verifier_key, tree_size, root_hash }` (unauthenticated: never trust the key from here). */

@@ -191,6 +191,25 @@ describe('a log that answers another question', () => {
   });
 });
 
+describe('a log that serves a mended checkpoint', () => {
+  it('a checkpoint with a byte-order mark, or invalid UTF-8, is refused (strict note decoding), not mended into a note', async () => {
+    for (const [name, mend, want] of [
+      // Kept, the mark is part of the origin line.
+      ['bom', (b: Buffer) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), b]), /WRONG_ORIGIN/],
+      ['bad utf-8', (b: Buffer) => Buffer.concat([b.subarray(0, 5), Buffer.from([0xff]), b.subarray(5)]), /MALFORMED: malformed note: not valid UTF-8/],
+    ] as const) {
+      const proxy = await evilProxy(t.url, (p) => p, (p, b) => (p === '/checkpoint' ? mend(b) : b));
+      try {
+        const r = await runCli(['proof', 'inclusion', proxy.url, '--key', vkey, '--index', '0']);
+        expect(r.code, name).toBe(1);
+        expect(r.stderr, name).toMatch(want);
+      } finally {
+        await proxy.close();
+      }
+    }
+  });
+});
+
 describe('what auditors trip over', () => {
   it('a bare proof saved with a trailing blank line (jq -r) still verifies; nothing signed changes', async () => {
     const r = await runCli(['verify-receipt', await file('nl.proof', receipt.tlog_proof + '\n'), '--key', vkey]);
