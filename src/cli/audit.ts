@@ -21,7 +21,15 @@ import { catchUp, MonitorAlarm, type CheckpointCheck } from '../monitor/monitor.
 import { progressBar } from '../monitor/progress.js';
 import { loadState, saveState } from '../monitor/state.js';
 import { parseVerifierKey } from '../note/index.js';
-import { verifyCheckpoint, verifyConsistency, verifyInclusion, verifyReceipt, verifyReceiptAsync, type VerifiedReceipt } from '../verifier/index.js';
+import {
+  verifyCheckpoint,
+  verifyCheckpointWithKeys,
+  verifyConsistency,
+  verifyInclusion,
+  verifyReceipt,
+  verifyReceiptAsync,
+  type VerifiedReceipt,
+} from '../verifier/index.js';
 
 /** node:crypto SHA-256: the monitor hashes every leaf, and this is 2–4× faster than noble. */
 const nodeSha256 = (d: Uint8Array): Uint8Array => hash('sha256', d, 'buffer');
@@ -85,6 +93,22 @@ function verifierKey(o: { key?: string }): string {
   const k = o.key ?? process.env.TLOG_VERIFIER_KEY;
   if (!k) throw new Error('--key <verifier key> (or TLOG_VERIFIER_KEY) is required');
   return keyArgument(k);
+}
+
+/**
+ * `--key` and any `--previous-key`s: the log's keys from before a rotation (spec/security.md §5).
+ * They verify only checkpoints the auditor already holds (a monitor's state, `--old`); every
+ * checkpoint the log serves now must be signed by `--key`, since a retired key may have leaked.
+ */
+function verifierKeys(o: KeyOpts): { key: string; previous: string[] } {
+  const key = verifierKey(o);
+  const name = parseVerifierKey(key).name;
+  const previous = (o.previousKey ?? []).map(keyArgument);
+  for (const p of previous) {
+    const other = parseVerifierKey(p).name;
+    if (other !== name) throw new Error(`--previous-key names the log "${other}", --key the log "${name}": a log's keys all carry its name`);
+  }
+  return { key, previous };
 }
 
 /** A receipt as JSON: POST /v1/events's answer, or a line of an export --proofs file. Only `tlog_proof` is needed. */
@@ -190,6 +214,7 @@ async function verifyProofLines(file: string, vkey: string, o: KeyOpts): Promise
 
 interface KeyOpts {
   key?: string;
+  previousKey?: string[];
   origin?: string;
 }
 
@@ -197,6 +222,14 @@ const keyOption = (c: Command) =>
   c
     .option('--key <vkey>', "the log's verifier key, or a file holding it (a valid key is never read as a file name; TLOG_VERIFIER_KEY)")
     .option('--origin <origin>', "expected checkpoint origin (default: the key's name)");
+
+const previousKeyOption = (c: Command) =>
+  c.option(
+    '--previous-key <vkey>',
+    "a key the log signed with before a rotation, or a file holding it (repeatable): it verifies the checkpoint you kept, never the log's new ones",
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  );
 
 /** For a log whose public reads need a token (TLOG_PUBLIC_READS_NEED_TOKEN). */
 const tokenOption = (c: Command) => c.option('--token <token>', 'token, if the log requires one for public reads (TLOG_TOKEN)');
@@ -261,17 +294,18 @@ export function registerAudit(program: Command): void {
       fail(e);
     }
   });
-  keyOption(tokenOption(
+  previousKeyOption(keyOption(tokenOption(
     proof
       .command('consistency')
       .argument('<url>', 'log server URL')
       .requiredOption('--old <file>', 'an older signed checkpoint of this log (e.g. saved from GET /checkpoint)')
-      .description('Prove that the latest signed tree extends an older signed checkpoint'),
-  )).action(async (url: string, o: KeyOpts & { old: string; token?: string }) => {
+      .description('Prove that the latest signed tree extends an older signed checkpoint (signed by --key or a --previous-key)'),
+  ))).action(async (url: string, o: KeyOpts & { old: string; token?: string }) => {
     try {
-      const vkey = verifierKey(o);
+      const { key: vkey, previous } = verifierKeys(o);
       const oldNote = await readFile(o.old, 'utf8');
-      const old = verifyCheckpoint(oldNote, vkey, o.origin);
+      // The old checkpoint may be from before a key rotation; the latest must be signed by the current key.
+      const old = verifyCheckpointWithKeys(oldNote, [vkey, ...previous], o.origin);
       const client = clientFor(url, o);
       const note = await client.checkpoint();
       const cp = verifyCheckpoint(note, vkey, o.origin);
@@ -289,7 +323,7 @@ export function registerAudit(program: Command): void {
     }
   });
 
-  const monitor = keyOption(
+  const monitor = previousKeyOption(keyOption(
     program
       .command('monitor')
       .argument('<url>', 'log server URL')
@@ -300,8 +334,8 @@ export function registerAudit(program: Command): void {
       .option('--interval <seconds>', 'seconds between polls when following', '10')
       .option('--concurrency <n>', 'tiles fetched ahead', '8')
       .option('--check-leaves', 'also check that each leaf is a canonical v1 record (2-5x slower; hashes, tiles and roots are always checked)')
-      .description('Follow a log: verify every checkpoint, its consistency, every tile and entry bundle; resumable'),
-  );
+      .description('Follow a log: verify every checkpoint, its consistency, every tile and entry bundle; resumable (across a key rotation with --previous-key)'),
+  ));
   for (const p of monitorPlugins) p.options(monitor);
   monitor.action(async (url: string, o: KeyOpts & Record<string, unknown>) => {
     try {
@@ -322,7 +356,8 @@ async function leafHashFromTile(client: LogClient, index: number, treeSize: numb
 }
 
 async function runMonitor(url: string, o: KeyOpts & Record<string, unknown>): Promise<void> {
-  const vkey = verifierKey(o);
+  const { key: vkey, previous } = verifierKeys(o);
+  const origin = o.origin as string | undefined;
   const statePath = o.state as string;
   const token = (o.token as string | undefined) ?? process.env.TLOG_TOKEN;
   const client = new LogClient(url, token ? { token } : {});
@@ -331,14 +366,16 @@ async function runMonitor(url: string, o: KeyOpts & Record<string, unknown>): Pr
   if (!(interval > 0) || !Number.isInteger(concurrency) || concurrency < 1) throw new Error('--interval and --concurrency must be positive');
   const checkpointChecks = monitorPlugins.flatMap((p) => p.checks(o));
   // Reading the state checks it: its checkpoint is re-verified and its edge must lead to its root.
-  let state = await loadState(statePath, vkey, nodeHasher);
+  // A state saved before a key rotation loads with the previous key, and the consistency proof runs from its root.
+  let state = await loadState(statePath, { current: vkey, previous, ...(origin ? { origin } : {}) }, nodeHasher);
   for (;;) {
     const bar = progressBar();
     const t0 = performance.now();
     try {
       const r = await catchUp(client, state, {
         verifierKey: vkey,
-        ...(o.origin ? { origin: o.origin as string } : {}),
+        previousVerifierKeys: previous,
+        ...(origin ? { origin } : {}),
         hasher: nodeHasher,
         decodeLeaves: o.checkLeaves === true,
         concurrency,

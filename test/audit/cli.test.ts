@@ -1,15 +1,13 @@
 /** `agent-tlog verify-receipt` and `agent-tlog proof …` as an auditor runs them, against a real server. */
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64, toBase64 } from '../../src/bytes/index.js';
 import { ed25519Signer, formatCheckpoint, formatTlogProof, parseTlogProof, signNote } from '../../src/note/index.js';
 import { hasher } from '../../src/verifier/index.js';
 import { get, post, sampleEvent, startTestServer, tempDir, type TestServer } from '../helpers.js';
-import { addEvents, runCli } from './helpers.js';
+import { addEvents, evilProxy, runCli } from './helpers.js';
 
 let t: TestServer;
 let vkey: string;
@@ -162,18 +160,6 @@ describe('proof inclusion | consistency', () => {
     expect(await readFile(join(work, 'old.checkpoint'), 'utf8')).toContain('test.example/log\n');
   });
 });
-
-/** A proxy in front of the log that rewrites what it is asked (`rewrite` of the path) and what it answers (`body`). */
-async function evilProxy(upstream: string, rewrite: (path: string) => string, body: (path: string, b: Buffer) => Buffer = (_p, b) => b): Promise<{ url: string; close(): Promise<void> }> {
-  const srv: Server = createServer(async (req, res) => {
-    const path = rewrite(req.url!);
-    const r = await fetch(upstream + path, { headers: req.headers.authorization ? { authorization: req.headers.authorization } : {} });
-    res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/octet-stream' });
-    res.end(body(path, Buffer.from(await r.arrayBuffer())));
-  });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, close: () => new Promise((resolve) => srv.close(() => resolve())) };
-}
 
 describe('a log that answers another question', () => {
   it('proof inclusion --index N fails (BAD_PROOF, exit 1) when the log proves another entry', async () => {
