@@ -21,7 +21,15 @@ import { catchUp, MonitorAlarm, type CheckpointCheck } from '../monitor/monitor.
 import { progressBar } from '../monitor/progress.js';
 import { loadState, saveState } from '../monitor/state.js';
 import { parseVerifierKey } from '../note/index.js';
-import { verifyCheckpoint, verifyConsistency, verifyInclusion, verifyReceipt, verifyReceiptAsync } from '../verifier/index.js';
+import {
+  verifyCheckpoint,
+  verifyCheckpointWithKeys,
+  verifyConsistency,
+  verifyInclusion,
+  verifyReceipt,
+  verifyReceiptAsync,
+  type VerifiedReceipt,
+} from '../verifier/index.js';
 
 /** node:crypto SHA-256: the monitor hashes every leaf, and this is 2–4× faster than noble. */
 const nodeSha256 = (d: Uint8Array): Uint8Array => hash('sha256', d, 'buffer');
@@ -62,28 +70,72 @@ function fail(e: unknown): void {
   }
 }
 
-/** `--key` takes the verifier key itself or a file holding it. */
-function verifierKey(o: { key?: string }): string {
-  const k = o.key ?? process.env.TLOG_VERIFIER_KEY;
-  if (!k) throw new Error('--key <verifier key> (or TLOG_VERIFIER_KEY) is required');
-  const text = existsSync(k) ? readFileSync(k, 'utf8').trim() : k;
-  parseVerifierKey(text); // MALFORMED early, with the key's own message
+/**
+ * `--key` takes the verifier key itself or a file holding it. Whatever parses as a
+ * verifier key IS the key, never a path: a key string is also a valid relative path
+ * (`log.example.com/agents+ad6c29f7+AW…`), and a file planted under that name in the
+ * working directory (an unpacked receipts archive, say) must not swap the trusted key.
+ * Only an argument that is not a key is read as a file.
+ */
+function keyArgument(k: string): string {
+  try {
+    parseVerifierKey(k);
+    return k;
+  } catch (e) {
+    if (!existsSync(k)) throw e; // MALFORMED, with the key's own message
+  }
+  const text = readFileSync(k, 'utf8').trim();
+  parseVerifierKey(text);
   return text;
 }
 
-/**
- * A receipt file: the tlog-proof text, or the JSON answer of POST /v1/events (its `tlog_proof`).
- * Blank lines after a bare proof are dropped (`jq -r .tlog_proof` adds one): the note's
- * signatures end at its last line, so nothing signed changes.
- */
-export function receiptProofText(text: string): string {
-  const t = text.trimStart();
-  if (t.startsWith('{')) return receiptJson(t).tlog_proof;
-  return text.replace(/\n{2,}$/, '\n');
+function verifierKey(o: { key?: string }): string {
+  const k = o.key ?? process.env.TLOG_VERIFIER_KEY;
+  if (!k) throw new Error('--key <verifier key> (or TLOG_VERIFIER_KEY) is required');
+  return keyArgument(k);
 }
 
-/** A receipt as JSON (POST /v1/events's answer, or a line of an export --proofs file). */
-function receiptJson(t: string): { tlog_proof: string; index?: unknown; leaf_hash?: unknown; event_id?: unknown } {
+/**
+ * `--key` and any `--previous-key`s: the log's keys from before a rotation (spec/security.md §5).
+ * They verify only checkpoints the auditor already holds (a monitor's state, `--old`); every
+ * checkpoint the log serves now must be signed by `--key`, since a retired key may have leaked.
+ */
+function verifierKeys(o: KeyOpts): { key: string; previous: string[] } {
+  const key = verifierKey(o);
+  const name = parseVerifierKey(key).name;
+  const previous = (o.previousKey ?? []).map(keyArgument);
+  for (const p of previous) {
+    const other = parseVerifierKey(p).name;
+    if (other !== name) throw new Error(`--previous-key names the log "${other}", --key the log "${name}": a log's keys all carry its name`);
+  }
+  return { key, previous };
+}
+
+/** A receipt as JSON: POST /v1/events's answer, or a line of an export --proofs file. Only `tlog_proof` is needed. */
+interface ReceiptJson {
+  tlog_proof: string;
+  index?: unknown;
+  leaf_hash?: unknown;
+  event_id?: unknown;
+  tree_size?: unknown;
+  logged_at?: unknown;
+}
+
+/**
+ * A receipt file: the tlog-proof text, or the JSON answer of POST /v1/events (its `tlog_proof`,
+ * and its labels, which must then match the proof). Blank lines after a bare proof are dropped
+ * (`jq -r .tlog_proof` adds one): the note's signatures end at its last line, so nothing signed changes.
+ */
+function receiptFile(text: string): { proof: string; labels?: ReceiptJson } {
+  const t = text.trimStart();
+  if (t.startsWith('{')) {
+    const j = receiptJson(t);
+    return { proof: j.tlog_proof, labels: j };
+  }
+  return { proof: text.replace(/\n{2,}$/, '\n') };
+}
+
+function receiptJson(t: string): ReceiptJson {
   let j: unknown;
   try {
     j = JSON.parse(t);
@@ -91,7 +143,20 @@ function receiptJson(t: string): { tlog_proof: string; index?: unknown; leaf_has
     throw new TlogError('MALFORMED', 'the receipt file starts with "{" but is not JSON', { cause: e });
   }
   if (typeof (j as { tlog_proof?: unknown } | null)?.tlog_proof !== 'string') throw new TlogError('MALFORMED', 'the receipt JSON has no "tlog_proof" string');
-  return j as { tlog_proof: string };
+  return j as ReceiptJson;
+}
+
+/**
+ * A receipt's own labels (those present) must name what its proof proves, or a reader trusting
+ * them is misled: the entry's index, leaf hash, event id, log time, and the size of the signed tree.
+ */
+function checkLabels(j: ReceiptJson, r: VerifiedReceipt, who: string): void {
+  const bad = (what: string) => new TlogError('BAD_PROOF', `${who}'s ${what}`);
+  if (j.index !== undefined && j.index !== r.index) throw bad(`index ${String(j.index)} is not its proof's entry ${r.index}`);
+  if (j.leaf_hash !== undefined && j.leaf_hash !== toBase64(r.leafHash)) throw bad(`leaf_hash is not its proof's leaf hash`);
+  if (j.event_id !== undefined && j.event_id !== r.record.event.event_id) throw bad(`event_id is not the event its proof holds`);
+  if (j.logged_at !== undefined && j.logged_at !== r.record.logged_at) throw bad(`logged_at is not the one in the entry its proof holds`);
+  if (j.tree_size !== undefined && j.tree_size !== r.checkpoint.treeSize) throw bad(`tree_size ${String(j.tree_size)} is not its proof's signed tree size ${r.checkpoint.treeSize}`);
 }
 
 /**
@@ -133,10 +198,7 @@ async function verifyProofLines(file: string, vkey: string, o: KeyOpts): Promise
     try {
       const j = receiptJson(line.trimStart());
       r = await verifyReceiptAsync(j.tlog_proof, vkey, o.origin ? { origin: o.origin } : {});
-      // The line's own labels must name what its proof proves, or a reader trusting them is misled.
-      if (j.index !== undefined && j.index !== r.index) throw new TlogError('BAD_PROOF', `the line says index ${String(j.index)}, its proof is for entry ${r.index}`);
-      if (j.leaf_hash !== undefined && j.leaf_hash !== toBase64(r.leafHash)) throw new TlogError('BAD_PROOF', `the line's leaf_hash is not its proof's leaf hash`);
-      if (j.event_id !== undefined && j.event_id !== r.record.event.event_id) throw new TlogError('BAD_PROOF', `the line's event_id is not the event its proof holds`);
+      checkLabels(j, r, 'the line');
     } catch (e) {
       if (e instanceof TlogError) throw new TlogError(e.code, `line ${n}: ${e.message}`, { cause: e });
       throw e;
@@ -152,13 +214,22 @@ async function verifyProofLines(file: string, vkey: string, o: KeyOpts): Promise
 
 interface KeyOpts {
   key?: string;
+  previousKey?: string[];
   origin?: string;
 }
 
 const keyOption = (c: Command) =>
   c
-    .option('--key <vkey>', "the log's verifier key, or a file holding it (TLOG_VERIFIER_KEY)")
+    .option('--key <vkey>', "the log's verifier key, or a file holding it (a valid key is never read as a file name; TLOG_VERIFIER_KEY)")
     .option('--origin <origin>', "expected checkpoint origin (default: the key's name)");
+
+const previousKeyOption = (c: Command) =>
+  c.option(
+    '--previous-key <vkey>',
+    "a key the log signed with before a rotation, or a file holding it (repeatable): it verifies the checkpoint you kept, never the log's new ones",
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  );
 
 /** For a log whose public reads need a token (TLOG_PUBLIC_READS_NEED_TOKEN). */
 const tokenOption = (c: Command) => c.option('--token <token>', 'token, if the log requires one for public reads (TLOG_TOKEN)');
@@ -180,8 +251,9 @@ export function registerAudit(program: Command): void {
         await verifyProofLines(file, vkey, o);
         return;
       }
-      const proof = receiptProofText(await readFile(file, 'utf8'));
+      const { proof, labels } = receiptFile(await readFile(file, 'utf8'));
       const r = verifyReceipt(proof, vkey, o.origin ? { origin: o.origin } : {});
+      if (labels) checkLabels(labels, r, 'the receipt');
       print({
         index: r.index,
         leaf_hash: toBase64(r.leafHash),
@@ -222,17 +294,18 @@ export function registerAudit(program: Command): void {
       fail(e);
     }
   });
-  keyOption(tokenOption(
+  previousKeyOption(keyOption(tokenOption(
     proof
       .command('consistency')
       .argument('<url>', 'log server URL')
       .requiredOption('--old <file>', 'an older signed checkpoint of this log (e.g. saved from GET /checkpoint)')
-      .description('Prove that the latest signed tree extends an older signed checkpoint'),
-  )).action(async (url: string, o: KeyOpts & { old: string; token?: string }) => {
+      .description('Prove that the latest signed tree extends an older signed checkpoint (signed by --key or a --previous-key)'),
+  ))).action(async (url: string, o: KeyOpts & { old: string; token?: string }) => {
     try {
-      const vkey = verifierKey(o);
+      const { key: vkey, previous } = verifierKeys(o);
       const oldNote = await readFile(o.old, 'utf8');
-      const old = verifyCheckpoint(oldNote, vkey, o.origin);
+      // The old checkpoint may be from before a key rotation; the latest must be signed by the current key.
+      const old = verifyCheckpointWithKeys(oldNote, [vkey, ...previous], o.origin);
       const client = clientFor(url, o);
       const note = await client.checkpoint();
       const cp = verifyCheckpoint(note, vkey, o.origin);
@@ -250,7 +323,7 @@ export function registerAudit(program: Command): void {
     }
   });
 
-  const monitor = keyOption(
+  const monitor = previousKeyOption(keyOption(
     program
       .command('monitor')
       .argument('<url>', 'log server URL')
@@ -261,8 +334,8 @@ export function registerAudit(program: Command): void {
       .option('--interval <seconds>', 'seconds between polls when following', '10')
       .option('--concurrency <n>', 'tiles fetched ahead', '8')
       .option('--check-leaves', 'also check that each leaf is a canonical v1 record (2-5x slower; hashes, tiles and roots are always checked)')
-      .description('Follow a log: verify every checkpoint, its consistency, every tile and entry bundle; resumable'),
-  );
+      .description('Follow a log: verify every checkpoint, its consistency, every tile and entry bundle; resumable (across a key rotation with --previous-key)'),
+  ));
   for (const p of monitorPlugins) p.options(monitor);
   monitor.action(async (url: string, o: KeyOpts & Record<string, unknown>) => {
     try {
@@ -283,7 +356,8 @@ async function leafHashFromTile(client: LogClient, index: number, treeSize: numb
 }
 
 async function runMonitor(url: string, o: KeyOpts & Record<string, unknown>): Promise<void> {
-  const vkey = verifierKey(o);
+  const { key: vkey, previous } = verifierKeys(o);
+  const origin = o.origin as string | undefined;
   const statePath = o.state as string;
   const token = (o.token as string | undefined) ?? process.env.TLOG_TOKEN;
   const client = new LogClient(url, token ? { token } : {});
@@ -292,14 +366,16 @@ async function runMonitor(url: string, o: KeyOpts & Record<string, unknown>): Pr
   if (!(interval > 0) || !Number.isInteger(concurrency) || concurrency < 1) throw new Error('--interval and --concurrency must be positive');
   const checkpointChecks = monitorPlugins.flatMap((p) => p.checks(o));
   // Reading the state checks it: its checkpoint is re-verified and its edge must lead to its root.
-  let state = await loadState(statePath, vkey, nodeHasher);
+  // A state saved before a key rotation loads with the previous key, and the consistency proof runs from its root.
+  let state = await loadState(statePath, { current: vkey, previous, ...(origin ? { origin } : {}) }, nodeHasher);
   for (;;) {
     const bar = progressBar();
     const t0 = performance.now();
     try {
       const r = await catchUp(client, state, {
         verifierKey: vkey,
-        ...(o.origin ? { origin: o.origin as string } : {}),
+        previousVerifierKeys: previous,
+        ...(origin ? { origin } : {}),
         hasher: nodeHasher,
         decodeLeaves: o.checkLeaves === true,
         concurrency,

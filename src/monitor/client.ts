@@ -7,6 +7,7 @@
 import { concatBytes, fromBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { tilePath, type TileId } from '../merkle/index.js';
+import { decodeNoteBytes } from '../note/index.js';
 
 export interface LogClientOptions {
   /**
@@ -108,9 +109,12 @@ export class LogClient {
     }
   }
 
-  /** The latest signed checkpoint, as text. */
+  /**
+   * The latest signed checkpoint, as text: strict UTF-8, a byte-order mark kept (decodeNoteBytes),
+   * so bytes that are not exactly a note fail as MALFORMED instead of being mended into one.
+   */
   async checkpoint(): Promise<string> {
-    return new TextDecoder().decode(await this.bytes('checkpoint'));
+    return decodeNoteBytes(await this.bytes('checkpoint'));
   }
 
   /** `{ origin, verifier_key, tree_size, root_hash }` (unauthenticated: never trust the key from here). */
@@ -122,10 +126,13 @@ export class LogClient {
     return hashes((await this.json(`v1/proofs/consistency?from=${from}&to=${to}`)).proof, 'consistency proof');
   }
 
+  /** The inclusion proof of an entry (by index or leaf hash) in the tree of `treeSize`. @throws TlogError BAD_PROOF if asked by index and the answer is about another entry. */
   async inclusionProof(q: { index: number } | { leafHash: string }, treeSize: number): Promise<{ index: number; proof: Uint8Array[] }> {
     const sel = 'index' in q ? `index=${q.index}` : `leaf_hash=${encodeURIComponent(q.leafHash)}`;
     const j = await this.json(`v1/proofs/inclusion?${sel}&tree_size=${treeSize}`);
     if (typeof j.index !== 'number' || !Number.isSafeInteger(j.index)) throw new TlogError('MALFORMED', 'inclusion proof: no index');
+    // A proof of another entry is no answer: it would verify (against that entry's leaf) and prove the wrong thing.
+    if ('index' in q && j.index !== q.index) throw new TlogError('BAD_PROOF', `inclusion proof: asked for entry ${q.index}, the log answered for entry ${j.index}`);
     return { index: j.index, proof: hashes(j.proof, 'inclusion proof') };
   }
 

@@ -2,7 +2,8 @@
  * The monitor's one job: move trust from the last checkpoint it verified to
  * the log's latest one, proving on the way that the log only appended.
  *
- *  1. the new checkpoint is signed by the log key (and passes any extra
+ *  1. the new checkpoint is signed by the log's current key (a key from
+ *     before a rotation only vouches for the trusted checkpoint; and passes any extra
  *     checkpoint checks, the seam for witness policies);
  *  2. it is not smaller than the trusted one (rollback), not a different
  *     root at the same size, and a consistency proof links the two (fork);
@@ -32,7 +33,14 @@ import type { MonitorState } from './state.js';
 export type CheckpointCheck = (signedNote: string, checkpoint: Checkpoint) => void | Promise<void>;
 
 export interface MonitorOptions {
+  /** The log's current key: every new checkpoint must be signed by it. */
   verifierKey: string;
+  /**
+   * The log's keys from before a rotation, which may have signed the trusted
+   * checkpoint (loadState checks it): named in the evidence, so a third party
+   * can re-check it. Never enough for a new checkpoint: a retired key may leak.
+   */
+  previousVerifierKeys?: readonly string[];
   /** Expected origin (default: the key's name). */
   origin?: string;
   /** RFC 6962 hasher (the CLI passes node:crypto's SHA-256 for speed). */
@@ -57,7 +65,8 @@ export interface Evidence {
   kind: 'fork' | 'rollback' | 'bad-tile' | 'bad-leaf';
   code: ErrorCode;
   message: string;
-  log: { url: string; verifier_key: string };
+  /** The log's key, and (after a rotation) its earlier keys that may have signed the trusted checkpoint. */
+  log: { url: string; verifier_key: string; previous_verifier_keys?: string[] };
   detected_at: string;
   /** Signed checkpoints, verbatim: [last trusted, newly served] (or just the served one). */
   checkpoints: string[];
@@ -108,7 +117,8 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
   const cp = verifyCheckpoint(note, opts.verifierKey, opts.origin);
   for (const check of opts.checkpointChecks ?? []) await check(note, cp);
 
-  const base = { log: { url: client.url, verifier_key: opts.verifierKey }, detected_at: new Date().toISOString() };
+  const previous = opts.previousVerifierKeys?.length ? { previous_verifier_keys: [...opts.previousVerifierKeys] } : {};
+  const base = { log: { url: client.url, verifier_key: opts.verifierKey, ...previous }, detected_at: new Date().toISOString() };
   const alarm = (e: Omit<Evidence, 'log' | 'detected_at'>) => new MonitorAlarm({ ...e, ...base });
   const trusted = state?.trusted;
   const n0 = trusted?.treeSize ?? 0;
@@ -125,7 +135,8 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
   if (trusted && n1 === n0) {
     if (!bytesEqual(trusted.rootHash, cp.rootHash))
       throw alarm({ kind: 'fork', code: 'LOG_FORK', message: `two signed trees of ${n0} entries with different roots`, checkpoints: [state.checkpoint, note] });
-    return { state, entries: 0, unchecked: 0, uncheckedIndexes: [] };
+    // The same tree: keep the newly served note, signed by the current key (the trusted one may be by a previous key only).
+    return { state: { ...state, checkpoint: note, trusted: cp }, entries: 0, unchecked: 0, uncheckedIndexes: [] };
   }
   if (trusted && n0 > 0 && opts.consistencyProofs !== false) {
     const proof = await client.consistencyProof(n0, n1);

@@ -12,7 +12,8 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { bytesEqual, fromBase64, toBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { TileEdge, type Hasher } from '../merkle/index.js';
-import { verifyCheckpoint, type Checkpoint } from '../verifier/index.js';
+import { parseVerifierKey } from '../note/index.js';
+import { verifyCheckpointWithKeys, type Checkpoint } from '../verifier/index.js';
 
 export const STATE_VERSION = 1;
 
@@ -33,8 +34,25 @@ interface StateFile {
   edge: Record<string, string>;
 }
 
-/** Loads a state file, or undefined if there is none. A damaged or foreign state file is an error, never silently reset. */
-export async function loadState(path: string, verifierKey: string, hasher: Hasher): Promise<MonitorState | undefined> {
+/** The keys (and origin) a state file is checked with. */
+export interface StateKeys {
+  /** The log's current verifier key; states are saved under it. */
+  current: string;
+  /**
+   * The same log's keys from before a rotation (spec/security.md §5): a state
+   * saved under one of them, its checkpoint signed by it, still loads, so the
+   * monitor proves the log consistent across the rotation instead of starting over.
+   */
+  previous?: readonly string[];
+  /** The expected checkpoint origin (default: the current key's name). */
+  origin?: string;
+}
+
+/**
+ * Loads a state file, or undefined if there is none. A damaged or foreign state file is an error, never silently reset.
+ * Its checkpoint must verify with one of the keys (every signature by any of them must verify), for the expected origin.
+ */
+export async function loadState(path: string, keys: StateKeys, hasher: Hasher): Promise<MonitorState | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -50,8 +68,13 @@ export async function loadState(path: string, verifierKey: string, hasher: Hashe
   }
   if (f.version !== STATE_VERSION || typeof f.checkpoint !== 'string' || typeof f.edge !== 'object' || f.edge === null)
     throw new TlogError('MALFORMED', `the state file ${path} is not a version ${STATE_VERSION} monitor state`);
-  if (f.verifier_key !== verifierKey) throw new TlogError('MALFORMED', `the state file ${path} belongs to another log key (${f.verifier_key})`);
-  const trusted = verifyCheckpoint(f.checkpoint, verifierKey);
+  const all = [keys.current, ...(keys.previous ?? [])];
+  if (!all.includes(f.verifier_key))
+    throw new TlogError(
+      'MALFORMED',
+      `the state file ${path} belongs to another log key (${String(f.verifier_key)}); if it is this log's key from before a rotation, give it as a previous key (--previous-key)`,
+    );
+  const trusted = verifyCheckpointWithKeys(f.checkpoint, all, keys.origin ?? parseVerifierKey(keys.current).name);
   let edge: TileEdge;
   try {
     edge = TileEdge.restore(hasher, trusted.treeSize, (level) => {

@@ -58,7 +58,12 @@ export async function verifyCheckpointAsync(signedNote: string, verifierKey: str
   );
 }
 
-const memoKeyOf = (signedNote: string, verifierKey: string, origin: string | undefined) => `${verifierKey}\n${origin ?? ''}\n${signedNote}`;
+/**
+ * Keyed on the effective origin: the one given, else the key's name (before its first `+`; names
+ * have none). `undefined` and `''` must not share an entry: `''` is an origin no checkpoint has.
+ */
+const memoKeyOf = (signedNote: string, verifierKey: string, origin: string | undefined) =>
+  `${verifierKey}\n${origin ?? verifierKey.slice(0, verifierKey.indexOf('+'))}\n${signedNote}`;
 const copy = (c: Checkpoint): Checkpoint => ({ ...c, rootHash: c.rootHash.slice(), extensions: [...c.extensions] });
 
 function recall(signedNote: string, verifierKey: string, origin: string | undefined): Checkpoint | undefined {
@@ -81,7 +86,7 @@ function openMemoized(signedNote: string, verifierKey: string, origin: string | 
   return copy(checkpoint);
 }
 
-/** Successful checkpoint verifications, keyed by (verifier key, origin, note) — inputs only, never partial results. */
+/** Successful checkpoint verifications, keyed by (verifier key, effective origin, note) — inputs only, never partial results. */
 const verified = new Map<string, Checkpoint>();
 
 /**

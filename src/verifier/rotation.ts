@@ -31,12 +31,17 @@ const verifyConsistency = (a: number, b: number, proof: readonly Uint8Array[], r
 
 /**
  * Opens a checkpoint signed by at least one of `verifierKeys` (every
- * signature by any of them must verify). All keys must name the same log.
+ * signature by any of them must verify). All keys must name the same log
+ * (one name: the log's keys before and after a rotation); keys of other
+ * logs would let their checkpoints pass as this log's.
  * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY or WRONG_ORIGIN.
+ * @throws RangeError if the keys do not all have the same name.
  */
 export function verifyCheckpointWithKeys(signedNote: string, verifierKeys: readonly string[], origin?: string): Checkpoint {
   if (verifierKeys.length === 0) throw new TlogError('UNKNOWN_KEY', 'no verifier keys given');
   const verifiers = verifierKeys.map((k) => parseVerifierKey(k));
+  const other = verifiers.find((v) => v.name !== verifiers[0]!.name);
+  if (other) throw new RangeError(`verifier keys: all must name the same log, not both "${verifiers[0]!.name}" and "${other.name}"`);
   return openCheckpoint(signedNote, verifiers, origin ?? verifiers[0]!.name).checkpoint;
 }
 
@@ -52,6 +57,7 @@ export interface BridgedReceipt extends VerifiedReceipt {
  * receipt's tree size to it (GET /v1/proofs/consistency?from=<old>&to=<new>).
  *
  * @throws TlogError MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY, WRONG_ORIGIN, BAD_PROOF, NOT_CANONICAL.
+ * @throws RangeError if the keys do not all have the same name.
  */
 export function verifyReceiptWithKeys(
   tlogProof: string | TlogProof,

@@ -1,11 +1,13 @@
 /** `agent-tlog verify-receipt` and `agent-tlog proof …` as an auditor runs them, against a real server. */
 
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64, toBase64 } from '../../src/bytes/index.js';
+import { ed25519Signer, formatCheckpoint, formatTlogProof, parseTlogProof, signNote } from '../../src/note/index.js';
+import { hasher } from '../../src/verifier/index.js';
 import { get, post, sampleEvent, startTestServer, tempDir, type TestServer } from '../helpers.js';
-import { addEvents, runCli } from './helpers.js';
+import { addEvents, evilProxy, runCli } from './helpers.js';
 
 let t: TestServer;
 let vkey: string;
@@ -77,6 +79,42 @@ describe('verify-receipt', () => {
     }
   });
 
+  it("a receipt JSON's own labels must match its proof, as on an NDJSON line (exit 1, BAD_PROOF)", async () => {
+    const other = (await addEvents(t, 1, 900))[0];
+    const lies: Array<[string, unknown]> = [
+      ['index', other.index],
+      ['leaf_hash', other.leaf_hash],
+      ['event_id', other.event_id],
+      ['logged_at', receipt.logged_at + 1],
+      ['tree_size', receipt.tree_size + 1],
+    ];
+    for (const [k, v] of lies) {
+      const r = await runCli(['verify-receipt', await file(`lie-${k}.json`, JSON.stringify({ ...receipt, [k]: v })), '--key', vkey]);
+      expect(r.stdout, k).toBe('');
+      expect(r.code, k).toBe(1);
+      expect(r.stderr, k).toContain(`BAD_PROOF: the receipt's ${k}`);
+    }
+  });
+
+  it('a --key that is a verifier key is never read as a file, even when a file of that name exists (a planted key)', async () => {
+    // An unpacked archive puts, at the relative path spelled by the real key, a file holding the attacker's key,
+    // and a receipt the attacker signed. Run from that folder, the real key must stay the key.
+    const dir = join(work, 'archive');
+    const attacker = ed25519Signer('test.example/log', new Uint8Array(32).fill(13));
+    await mkdir(dirname(join(dir, vkey)), { recursive: true });
+    await writeFile(join(dir, vkey), attacker.verifierKey + '\n');
+    const leaf = parseTlogProof(receipt.tlog_proof).extra!;
+    const cp = signNote(formatCheckpoint({ origin: 'test.example/log', treeSize: 1, rootHash: hasher.hashLeaf(leaf), extensions: [] }), [attacker]);
+    await writeFile(join(dir, 'forged.proof'), formatTlogProof({ extra: leaf, index: 0, inclusionProof: [], checkpoint: cp }));
+    const r = await runCli(['verify-receipt', 'forged.proof', '--key', vkey], {}, { cwd: dir });
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('UNKNOWN_KEY');
+    // The same for TLOG_VERIFIER_KEY. A path that is not a key string is still read as a file (here: the attacker's key, named on purpose).
+    expect((await runCli(['verify-receipt', 'forged.proof'], { TLOG_VERIFIER_KEY: vkey }, { cwd: dir })).code).toBe(1);
+    expect((await runCli(['verify-receipt', 'forged.proof', '--key', join(dir, vkey)], {}, { cwd: dir })).code).toBe(0);
+  });
+
   it('a missing file or key is an operational error (exit 2), not a verification failure', async () => {
     expect((await runCli(['verify-receipt', join(work, 'nope.json'), '--key', vkey])).code).toBe(2);
     expect((await runCli(['verify-receipt', await file('r3.json', JSON.stringify(receipt))], { TLOG_VERIFIER_KEY: '' })).code).toBe(2);
@@ -120,6 +158,41 @@ describe('proof inclusion | consistency', () => {
     expect(down.code).toBe(2);
     expect(down.stderr).toContain('LOG_UNREACHABLE');
     expect(await readFile(join(work, 'old.checkpoint'), 'utf8')).toContain('test.example/log\n');
+  });
+});
+
+describe('a log that answers another question', () => {
+  it('proof inclusion --index N fails (BAD_PROOF, exit 1) when the log proves another entry', async () => {
+    const proxy = await evilProxy(t.url, (p) => (p.startsWith('/v1/proofs/inclusion') ? p.replace(/index=\d+/, 'index=3') : p));
+    try {
+      const r = await runCli(['proof', 'inclusion', proxy.url, '--key', vkey, '--index', String(receipt.index)]);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`BAD_PROOF: inclusion proof: asked for entry ${receipt.index}, the log answered for entry 3`);
+      // Asked for entry 3 itself, the same answer is right.
+      expect((await runCli(['proof', 'inclusion', proxy.url, '--key', vkey, '--index', '3'])).code).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('a log that serves a mended checkpoint', () => {
+  it('a checkpoint with a byte-order mark, or invalid UTF-8, is refused (strict note decoding), not mended into a note', async () => {
+    for (const [name, mend, want] of [
+      // Kept, the mark is part of the origin line.
+      ['bom', (b: Buffer) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), b]), /WRONG_ORIGIN/],
+      ['bad utf-8', (b: Buffer) => Buffer.concat([b.subarray(0, 5), Buffer.from([0xff]), b.subarray(5)]), /MALFORMED: malformed note: not valid UTF-8/],
+    ] as const) {
+      const proxy = await evilProxy(t.url, (p) => p, (p, b) => (p === '/checkpoint' ? mend(b) : b));
+      try {
+        const r = await runCli(['proof', 'inclusion', proxy.url, '--key', vkey, '--index', '0']);
+        expect(r.code, name).toBe(1);
+        expect(r.stderr, name).toMatch(want);
+      } finally {
+        await proxy.close();
+      }
+    }
   });
 });
 

@@ -2,6 +2,8 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CLI } from '../child.js';
 import { post, sampleEvent, type TestServer } from '../helpers.js';
 
@@ -11,9 +13,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string> = {}, opts: { cwd?: string } = {}): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (npm test does it in pretest)`);
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -38,4 +40,16 @@ export async function allTenantsAuditor(t: TestServer): Promise<string> {
   const r = await post(`${t.url}/v1/keys`, t.adminToken, { role: 'auditor', tenant: '*' });
   if (r.status !== 201) throw new Error(`key creation failed: ${r.status}`);
   return r.json.token as string;
+}
+
+/** A proxy in front of the log that rewrites what it is asked (`rewrite` of the path) and what it answers (`body`). */
+export async function evilProxy(upstream: string, rewrite: (path: string) => string, body: (path: string, b: Buffer) => Buffer = (_p, b) => b): Promise<{ url: string; close(): Promise<void> }> {
+  const srv: Server = createServer(async (req, res) => {
+    const path = rewrite(req.url!);
+    const r = await fetch(upstream + path, { headers: req.headers.authorization ? { authorization: req.headers.authorization } : {} });
+    res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/octet-stream' });
+    res.end(body(path, Buffer.from(await r.arrayBuffer())));
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, close: () => new Promise((resolve) => (srv.close(() => resolve()), srv.closeAllConnections())) };
 }
