@@ -28,6 +28,7 @@ import { checkpointSigners, loadLogKeys } from './log/log-keys.js';
 import { createLogger } from './log/logger.js';
 import { rfc6962Hasher } from './merkle/index.js';
 import { BlockIndexer } from './query/block-indexer.js';
+import { rebuildIndexes, reindexInterrupted } from './query/reindex.js';
 import { runExists } from './query/runs.js';
 import { LogStore } from './storage/store.js';
 import { Ingest } from './ingest/pipeline.js';
@@ -79,6 +80,16 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   // store reopened) before anything reads it (spec/privacy.md §6).
   try {
     if (await store.recoverPurge()) logger.warn('finished the compaction of a prune cut off by a crash or a stop');
+    // A reindex cut off (kill -9, Ctrl-C) left the query indexes anywhere between cleared and
+    // rebuilt, with its marker: redone from the start before the log opens, so queries never
+    // answer from a partial index (BlockIndexer's checkFormat refuses one). It reads every leaf:
+    // start-up then takes as long as `agent-tlog reindex` (spec/storage.md §Format version).
+    if (config.queryIndex === 'on' && (await reindexInterrupted(store))) {
+      logger.warn('a reindex was cut off: rebuilding the query indexes before serving');
+      const t0 = Date.now();
+      const entries = await rebuildIndexes(store);
+      logger.warn({ entries, ms: Date.now() - t0 }, 'finished the reindex cut off by a crash or a stop');
+    }
   } catch (e) {
     await store.close().catch(() => {});
     throw e;

@@ -17,6 +17,9 @@
  *                                      with its deletions, deleted once their range (and, with
  *                                      `index`, the query index range) is compacted; start-up
  *                                      and the next retention run finish what a crash cut off
+ *   'R'                              → empty: a reindex is in progress (synced before it clears
+ *                                      the query indexes, deleted in its last batch); start-up
+ *                                      finishes a reindex it finds cut off (src/query/reindex.ts)
  *   'x' …                            → query indexes (src/query/keys.ts)
  *   'y'                              → empty: the fence, the largest key, written in each prune
  *                                      batch (FENCE_KEY)
@@ -32,6 +35,7 @@ export const PREFIX = {
   key: 0x6b, // 'k'
   pruned: 0x70, // 'p'
   prunePurge: 0x50, // 'P'
+  reindex: 0x52, // 'R'
   index: 0x78, // 'x': query indexes (src/query/keys.ts)
   fence: 0x79, // 'y'
 } as const;
@@ -64,6 +68,8 @@ export function readU64(b: Uint8Array, offset: number): number {
 
 export const HEAD_KEY = new Uint8Array([PREFIX.head]);
 export const PRUNE_PURGE_KEY = new Uint8Array([PREFIX.prunePurge]);
+/** Present while a reindex runs (and after one was cut off): the query indexes are incomplete. */
+export const REINDEX_KEY = new Uint8Array([PREFIX.reindex]);
 
 /**
  * The largest key of the database, written in each prune batch. LevelDB

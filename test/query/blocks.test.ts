@@ -6,6 +6,7 @@
  * cursors, risk ranges and time windows.
  */
 
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TlogError } from '../../src/errors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ import { reindex } from '../../src/query/reindex.js';
 import { search } from '../../src/query/search.js';
 import { entryKey } from '../../src/storage/layout.js';
 import { LogStore } from '../../src/storage/store.js';
-import { get, tempDir } from '../helpers.js';
+import { get, startTestServer, tempDir } from '../helpers.js';
 import { buildLog, derivedIndex, randomEvent, rng, startQueryServer, storedIndex, type QueryServer } from './helpers.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -285,5 +286,30 @@ describe('an index in the older one-key-per-entry format', () => {
     } finally {
       await again.close();
     }
+  });
+  it('a log with entries but no index keys (written with query indexes off) is refused; an empty log gets a fresh index', async () => {
+    const t = await startTestServer({ queryIndex: 'off' });
+    const dir = t.dataDir;
+    await t.close({ keepData: true }); // its key events are entries, none of them indexed
+    const err = await startTestServer({}, dir).then(
+      (s) => s.close({ keepData: true }).then(() => undefined),
+      (e: unknown) => e,
+    );
+    expect((err as TlogError).code).toBe('QUERY_INDEX_STALE');
+    expect((err as TlogError).message).toMatch(/no query indexes but its log has \d+ entries/);
+    const store = await LogStore.open(join(dir, 'log'));
+    await reindex(store);
+    await store.close();
+    const again = await startTestServer({}, dir);
+    expect((await get(`${again.url}/v1/events?limit=10`, again.auditorToken)).status).toBe(200);
+    await again.close();
+
+    // A new data folder: the indexer writes the version key on the empty tree, before any entry.
+    const fresh = await tempDir('tlog-fresh-index-');
+    const s = await LogStore.open(join(fresh, 'log'));
+    await new BlockIndexer().resume(s, 0);
+    expect(await s.db.get(VERSION_KEY)).toBeDefined();
+    await s.close();
+    await rm(fresh, { recursive: true, force: true });
   });
 });
