@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { logKeyEvent } from './auth/key-events.js';
+import { keyEvent, logKeyEvent, relogKeyEvents } from './auth/key-events.js';
 import { useNativeBase64 } from './bytes/index.js';
 import { pooledRandom } from './random.js';
 import { compileRules, loadRulesFile, withDefaults } from './scrub/index.js';
@@ -124,10 +124,15 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   }
   const keys = await KeyRing.load(store, opts.now);
   const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
+  // Key changes whose record a crash left without their event logged: logged now (key-events.ts).
+  const keyEvents = await relogKeyEvents(log, keys);
+  if (keyEvents > 0) logger.warn({ key_events: keyEvents }, 're-logged key change events cut off by a crash');
   if (keys.size === 0) {
     // First start: an admin key whose token only the operator can read.
-    const { key, token } = await keys.create({ role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' });
-    await logKeyEvent(log, { generateId }, 'key.create', key, undefined);
+    const { token, pending } = await keys.create({ role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' }, (k) =>
+      keyEvent({ generateId }, 'key.create', k, undefined),
+    );
+    await logKeyEvent(log, keys, pending);
     const path = join(dataDir, 'admin.token');
     await writeSecretFile(path, token + '\n', { exclusive: false });
     logger.info({ path }, 'created the first admin key; its token is in this file (mode 0600)');

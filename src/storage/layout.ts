@@ -11,6 +11,9 @@
  *   'W'                              → latest witness-cosigned checkpoint (JSON: tree_size, checkpoint)
  *   'l' leafHash(32)                 → u64(index) (inclusion proofs by leaf hash)
  *   'k' keyId                        → API key record (JSON, token stored only as a hash)
+ *   'K' eventId                      → a key change's event not yet known to be logged (JSON:
+ *                                      tenant, event), written in the key record's synced batch,
+ *                                      deleted once the event is in the log (key-events.ts)
  *   'p' u64(index)                   → prune marker (JSON: pruned_at, leaf_hash): the entry's
  *                                      leaf bytes were deleted after retention; its hash stays
  *   'P'                              → a prune's purge pending (JSON: first, last, index): written
@@ -33,6 +36,7 @@ export const PREFIX = {
   witnessed: 0x57, // 'W'
   leafHash: 0x6c, // 'l'
   key: 0x6b, // 'k'
+  keyEvent: 0x4b, // 'K'
   pruned: 0x70, // 'p'
   prunePurge: 0x50, // 'P'
   reindex: 0x52, // 'R'
@@ -130,6 +134,15 @@ export function keyRecordKey(id: string): Uint8Array {
   const b = enc.encode(id);
   const k = new Uint8Array(1 + b.length);
   k[0] = PREFIX.key;
+  k.set(b, 1);
+  return k;
+}
+
+/** A key change's pending event, by its event_id (the key-event outbox). */
+export function keyEventKey(eventId: string): Uint8Array {
+  const b = enc.encode(eventId);
+  const k = new Uint8Array(1 + b.length);
+  k[0] = PREFIX.keyEvent;
   k.set(b, 1);
   return k;
 }
