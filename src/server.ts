@@ -28,7 +28,7 @@ import { checkpointSigners, loadLogKeys } from './log/log-keys.js';
 import { createLogger } from './log/logger.js';
 import { rfc6962Hasher } from './merkle/index.js';
 import { BlockIndexer } from './query/block-indexer.js';
-import { rebuildIndexes, reindexInterrupted } from './query/reindex.js';
+import { markIndexesIncomplete, rebuildIndexes, reindexInterrupted } from './query/reindex.js';
 import { runExists } from './query/runs.js';
 import { LogStore } from './storage/store.js';
 import { Ingest } from './ingest/pipeline.js';
@@ -84,11 +84,14 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     // rebuilt, with its marker: redone from the start before the log opens, so queries never
     // answer from a partial index (BlockIndexer's checkFormat refuses one). It reads every leaf:
     // start-up then takes as long as `agent-tlog reindex` (spec/storage.md §Format version).
-    if (config.queryIndex === 'on' && (await reindexInterrupted(store))) {
-      logger.warn('a reindex was cut off: rebuilding the query indexes before serving');
+    // The same marker stands for appends made with query indexes off (they write no index keys):
+    // set before any such append, so the next start with indexes on rebuilds them too.
+    if (config.queryIndex === 'off') await markIndexesIncomplete(store);
+    else if (await reindexInterrupted(store)) {
+      logger.warn('the query indexes are incomplete (a reindex cut off, or a run with query indexes off): rebuilding them before serving');
       const t0 = Date.now();
       const entries = await rebuildIndexes(store);
-      logger.warn({ entries, ms: Date.now() - t0 }, 'finished the reindex cut off by a crash or a stop');
+      logger.warn({ entries, ms: Date.now() - t0 }, 'finished rebuilding the query indexes');
     }
   } catch (e) {
     await store.close().catch(() => {});

@@ -25,7 +25,7 @@ export function registerReindex(program: Command): void {
           const cut = await reindexInterrupted(store);
           bar.done();
           process.stdout.write(`${agrees(c) && !cut ? 'ok' : 'MISMATCH'}: ${describe(c)}\n`);
-          if (cut) process.stdout.write('a reindex was cut off: run `agent-tlog reindex` (or start the server, which finishes it)\n');
+          if (cut) process.stdout.write('marked incomplete (a reindex was cut off, or the server ran with query indexes off): run `agent-tlog reindex`, or start the server, which rebuilds them\n');
           if (!agrees(c) || cut) process.exitCode = 1;
           return;
         }

@@ -357,9 +357,10 @@ export async function* deriveIndex(leaves: AsyncIterable<[number, Uint8Array]>, 
  * Start-up check that the stored indexes are complete and in this format
  * (`size`: the durable tree size). Refused with QUERY_INDEX_STALE, saying how
  * to rebuild:
- *   - a reindex cut off by a crash (its `R` marker is there): the indexes are
- *     anywhere between cleared and rebuilt. `agent-tlog serve` redoes such a
- *     reindex before it opens the log (server.ts), so it never gets here;
+ *   - the `R` marker is there (a reindex cut off by a crash left the indexes
+ *     anywhere between cleared and rebuilt, or a server ran with query indexes
+ *     off). `agent-tlog serve` rebuilds them before it opens the log
+ *     (server.ts), so it never gets here;
  *   - no index key at all under a log that has entries (written with query
  *     indexes off, or the keys lost): serving them would answer every query
  *     with nothing. Only an empty log gets a fresh index (the version key);
@@ -370,7 +371,7 @@ export async function checkFormat(store: LogStore, size: number): Promise<void> 
   if ((await store.db.get(REINDEX_KEY)) !== undefined)
     throw new TlogError(
       'QUERY_INDEX_STALE',
-      'a reindex of this data folder was cut off, so its query indexes are incomplete: run `agent-tlog reindex --data DIR` (`agent-tlog serve` finishes it by itself at start-up), or start with --query-index off',
+      'the query indexes of this data folder are incomplete (a reindex was cut off, or the server ran with query indexes off): run `agent-tlog reindex --data DIR` (`agent-tlog serve` rebuilds them by itself at start-up), or start with --query-index off',
     );
   const v = await store.db.get(VERSION_KEY);
   if (v !== undefined && v.length === 1 && v[0] === INDEX_VERSION) return;

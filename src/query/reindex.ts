@@ -91,11 +91,22 @@ export async function reindex(store: LogStore, progress?: Progress): Promise<Rei
 }
 
 /**
- * A reindex was cut off (kill -9, Ctrl-C, a full disk): its marker is still
- * there, and the query indexes are anywhere between cleared and rebuilt.
+ * The `R` marker is there: the query indexes are incomplete until a rebuild
+ * finishes — a reindex was cut off (kill -9, Ctrl-C, a full disk) and left
+ * them anywhere between cleared and rebuilt, or a server ran with query
+ * indexes off and may have logged entries they lack (markIndexesIncomplete).
  */
 export async function reindexInterrupted(store: LogStore): Promise<boolean> {
   return (await store.db.get(REINDEX_KEY)) !== undefined;
+}
+
+/**
+ * Sets the marker (synced) before anything makes the indexes incomplete: a
+ * rebuild's clear, or a server starting with query indexes off (its appends
+ * write no index keys). The next start with indexes on then rebuilds them.
+ */
+export async function markIndexesIncomplete(store: LogStore): Promise<void> {
+  if (!(await reindexInterrupted(store))) await store.db.put(REINDEX_KEY, EMPTY, { sync: true });
 }
 
 /**
@@ -113,7 +124,7 @@ export async function rebuildIndexes(store: LogStore, progress?: Progress): Prom
   // 1. The marker, synced before anything is deleted: every state a crash
   //    can leave from here on (index keys partly cleared, partly rewritten, no
   //    version key) has the marker beside it.
-  await store.db.put(REINDEX_KEY, EMPTY, { sync: true });
+  await markIndexesIncomplete(store);
   // 2. Drop every index key. Not synced and not atomic: it does not need to be,
   //    since the marker is durable already and step 4's synced batch, later in
   //    LevelDB's write-ahead log, makes every earlier write durable with it.

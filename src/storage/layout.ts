@@ -20,9 +20,10 @@
  *                                      with its deletions, deleted once their range (and, with
  *                                      `index`, the query index range) is compacted; start-up
  *                                      and the next retention run finish what a crash cut off
- *   'R'                              → empty: a reindex is in progress (synced before it clears
- *                                      the query indexes, deleted in its last batch); start-up
- *                                      finishes a reindex it finds cut off (src/query/reindex.ts)
+ *   'R'                              → empty: the query indexes are incomplete (synced by a reindex
+ *                                      before it clears them, and by a start with them off; deleted
+ *                                      in a rebuild's last batch); a start with them on rebuilds
+ *                                      them first (src/query/reindex.ts)
  *   'x' …                            → query indexes (src/query/keys.ts)
  *   'y'                              → empty: the fence, the largest key, written in each prune
  *                                      batch (FENCE_KEY)
@@ -72,7 +73,7 @@ export function readU64(b: Uint8Array, offset: number): number {
 
 export const HEAD_KEY = new Uint8Array([PREFIX.head]);
 export const PRUNE_PURGE_KEY = new Uint8Array([PREFIX.prunePurge]);
-/** Present while a reindex runs (and after one was cut off): the query indexes are incomplete. */
+/** Present while the query indexes are incomplete: a reindex runs or was cut off, or a server ran with them off. */
 export const REINDEX_KEY = new Uint8Array([PREFIX.reindex]);
 
 /**

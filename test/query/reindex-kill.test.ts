@@ -105,7 +105,7 @@ describe('kill -9 during reindex', () => {
       else expect(left.indexKeys).toBeGreaterThan(0);
 
       child = await spawnServer(dir);
-      expect(child.stdout()).toContain('finished the reindex cut off by a crash or a stop');
+      expect(child.stdout()).toContain('finished rebuilding the query indexes');
       expect((await runHits(child)).length).toBe(N / 50);
       await stopped(child);
       child = undefined;
