@@ -10,6 +10,9 @@
  *   del:4b    kill just before a `del` of such a key
  *   clear:78  kill just after a `clear` whose range starts with 0x78 has resolved
  *
+ * Every LevelDB of the process is watched (the log's and the vault's): pick a
+ * prefix only one of them uses (the vault's prefixes: src/vault/layout.ts).
+ *
  * The process writes `kill-hook: <spec>` to stderr, then SIGKILLs itself: its
  * own continuation (whatever the caller would do next) never runs.
  */
