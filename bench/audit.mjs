@@ -129,7 +129,9 @@ try {
   }
   console.error(`built a log of ${fmt(ENTRIES)} entries in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', big, '--origin', 'bench.example/log', '--log-level', 'info', '--rate-append-key', 'off', '--rate-append-tenant', 'off', '--rate-read-key', 'off', '--rate-read-tenant', 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Query indexes off: the log above was built without them (the monitor reads tiles and entries), and
+  // a server with them on refuses a log that has entries but no indexes (QUERY_INDEX_STALE).
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', big, '--origin', 'bench.example/log', '--query-index', 'off', '--log-level', 'info', '--rate-append-key', 'off', '--rate-append-tenant', 'off', '--rate-read-key', 'off', '--rate-read-tenant', 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d) => {

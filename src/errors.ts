@@ -43,7 +43,7 @@ export const ERRORS = {
   RATE_LIMITED: { status: 429, doc: 'Too many requests for this key or tenant.' },
   OVERLOADED: { status: 503, doc: 'The sequencer pool is full; retry after Retry-After seconds.' },
   LOG_UNAVAILABLE: { status: 503, doc: 'The log cannot accept writes (storage failure); reads still work.' },
-  QUERY_INDEX_STALE: { status: 503, doc: 'At start-up: the query indexes on disk are in an older format; stop the server and run `agent-tlog reindex` (or start with query indexes off).' },
+  QUERY_INDEX_STALE: { status: 503, doc: 'At start-up: the query indexes on disk are in an older format, missing under a log with entries, or marked incomplete; stop the server and run `agent-tlog reindex` (or start with query indexes off).' },
   QUERY_DISABLED: { status: 503, doc: 'The server runs with query indexes off (TLOG_QUERY_INDEX=off, a benchmarking mode): query, run, export and report routes are unavailable.' },
   // Verification failures (verifier library, CLI, monitor).
   MALFORMED: { status: 400, doc: 'A note, checkpoint, proof, key or leaf does not parse.' },

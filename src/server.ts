@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { logKeyEvent } from './auth/key-events.js';
+import { keyEvent, logKeyEvent, relogKeyEvents } from './auth/key-events.js';
 import { useNativeBase64 } from './bytes/index.js';
 import { pooledRandom } from './random.js';
 import { compileRules, loadRulesFile, withDefaults } from './scrub/index.js';
@@ -28,6 +28,7 @@ import { checkpointSigners, loadLogKeys } from './log/log-keys.js';
 import { createLogger } from './log/logger.js';
 import { rfc6962Hasher } from './merkle/index.js';
 import { BlockIndexer } from './query/block-indexer.js';
+import { markIndexesIncomplete, rebuildIndexes, reindexInterrupted } from './query/reindex.js';
 import { runExists } from './query/runs.js';
 import { LogStore } from './storage/store.js';
 import { Ingest } from './ingest/pipeline.js';
@@ -79,6 +80,19 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   // store reopened) before anything reads it (spec/privacy.md §6).
   try {
     if (await store.recoverPurge()) logger.warn('finished the compaction of a prune cut off by a crash or a stop');
+    // A reindex cut off (kill -9, Ctrl-C) left the query indexes anywhere between cleared and
+    // rebuilt, with its marker: redone from the start before the log opens, so queries never
+    // answer from a partial index (BlockIndexer's checkFormat refuses one). It reads every leaf:
+    // start-up then takes as long as `agent-tlog reindex` (spec/storage.md §Format version).
+    // The same marker stands for appends made with query indexes off (they write no index keys):
+    // set before any such append, so the next start with indexes on rebuilds them too.
+    if (config.queryIndex === 'off') await markIndexesIncomplete(store);
+    else if (await reindexInterrupted(store)) {
+      logger.warn('the query indexes are incomplete (a reindex cut off, or a run with query indexes off): rebuilding them before serving');
+      const t0 = Date.now();
+      const entries = await rebuildIndexes(store);
+      logger.warn({ entries, ms: Date.now() - t0 }, 'finished rebuilding the query indexes');
+    }
   } catch (e) {
     await store.close().catch(() => {});
     throw e;
@@ -113,15 +127,20 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   }
   const keys = await KeyRing.load(store, opts.now);
   const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
+  // Key changes whose record a crash left without their event logged: logged now (key-events.ts).
+  const keyEvents = await relogKeyEvents(log, keys);
+  if (keyEvents > 0) logger.warn({ key_events: keyEvents }, 're-logged key change events cut off by a crash');
   if (keys.size === 0) {
     // First start: an admin key whose token only the operator can read.
-    // The token file first, replacing one left by a start that crashed before storing its key.
+    // The token file first, replacing one left by a start that crashed before storing its key;
+    // the key and its key.create event's outbox entry then go in one batch (key-events.ts).
     const path = join(dataDir, 'admin.token');
-    const { key } = await keys.create(
+    const { pending } = await keys.create(
       { role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' },
+      (k) => keyEvent({ generateId }, 'key.create', k, undefined),
       { beforeStore: (token) => writeSecretFile(path, token + '\n', { exclusive: false }) },
     );
-    await logKeyEvent(log, { generateId }, 'key.create', key, undefined);
+    await logKeyEvent(log, keys, pending);
     logger.info({ path }, 'created the first admin key; its token is in this file (mode 0600)');
   }
 

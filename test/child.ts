@@ -8,23 +8,37 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
+/**
+ * Node arguments and environment that kill -9 a child at one storage write
+ * (test/kill-hook.mjs: `batch:4b`, `del:4b`, `clear:78`, with an optional
+ * `:n` for the n-th occurrence).
+ */
+export function killAt(spec: string): { nodeArgs: string[]; env: NodeJS.ProcessEnv } {
+  return { nodeArgs: ['--import', new URL('./kill-hook.mjs', import.meta.url).href], env: { ...process.env, TLOG_TEST_KILL: spec } };
+}
+
 export interface Child {
   proc: ChildProcess;
   url: string;
   exited: Promise<number | null>;
+  /** Everything the child wrote to stdout (its JSON log lines) and stderr so far. */
+  stdout(): string;
+  stderr(): string;
 }
 
-export async function spawnServer(dataDir: string, extraArgs: string[] = []): Promise<Child> {
+export async function spawnServer(dataDir: string, extraArgs: string[] = [], opts: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Child> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (npm test does it in pretest)`);
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', dataDir, '--origin', 'crash.example/log', ...extraArgs], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'serve', '--port', '0', '--data', dataDir, '--origin', 'crash.example/log', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.env ? { env: opts.env } : {}),
   });
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  // 'close': after the exit and the end of its output (stderr() is then complete).
+  const exited = new Promise<number | null>((r) => proc.once('close', (code) => r(code)));
+  let err = '';
+  let buf = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    let err = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     proc.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
       for (const line of buf.split('\n')) {
@@ -39,12 +53,12 @@ export async function spawnServer(dataDir: string, extraArgs: string[] = []): Pr
         }
       }
     });
-    proc.once('exit', (code) => {
+    proc.once('close', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${err}`));
+      reject(new Error(`server exited with ${code ?? signal}: ${err}`));
     });
   });
-  return { proc, url, exited };
+  return { proc, url, exited, stdout: () => buf, stderr: () => err };
 }
 
 /** A new key of `role` for `tenant` on a child server, made with the admin token from its data folder. */

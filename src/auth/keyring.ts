@@ -13,11 +13,17 @@
  * revocation ends both tokens at once. `last_used_at` is kept in memory at
  * minute resolution and written by `flushUsage()` (the server calls it on a
  * timer and on close), so authenticating never writes to storage.
+ *
+ * A key change and the event that logs it (key-events.ts) are written
+ * together: the methods that change a key take `eventFor`, and its event goes
+ * into the key-event outbox in the key record's own synced batch. The caller
+ * logs it and calls `eventLogged`; start-up re-logs what a crash left there.
  */
 
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { toHex } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
+import type { AuditEvent } from '../events/index.js';
 import type { LogStore } from '../storage/store.js';
 import type { Role } from './roles.js';
 
@@ -41,6 +47,15 @@ export interface ApiKey {
   /** Last successful authentication, minute resolution. */
   last_used_at?: string;
 }
+
+/** A key change's event: where it is logged, and the event itself (event_id included). */
+export interface PendingKeyEvent {
+  tenant: string;
+  event: AuditEvent;
+}
+
+/** Builds the event of a change from the key as changed; `undefined`: the change is not logged (tests). */
+export type KeyEventFor<P extends PendingKeyEvent | undefined> = (key: ApiKey) => P;
 
 /** The public view of a key (never a token or a token hash). */
 export function describeKey(k: ApiKey): Omit<ApiKey, 'token_hash' | 'previous_token_hash'> {
@@ -112,8 +127,9 @@ export class KeyRing {
       this.byHash.set(k.previous_token_hash, { id: k.id, previous: true, hash: Buffer.from(k.previous_token_hash, 'base64') });
   }
 
-  private persist(k: ApiKey): Promise<void> {
-    const p = this.writes.then(() => this.store.putKeyRecord(k.id, k));
+  private persist(k: ApiKey, pending?: PendingKeyEvent): Promise<void> {
+    // The record and its pending event: one synced batch (store.putKeyRecord).
+    const p = this.writes.then(() => this.store.putKeyRecord(k.id, k, pending));
     this.writes = p.catch(() => undefined);
     return p;
   }
@@ -178,6 +194,16 @@ export class KeyRing {
     return new Date(ms).toISOString();
   }
 
+  /** Key changes' events a crash left in the outbox (written, perhaps not logged). */
+  async pendingEvents(): Promise<PendingKeyEvent[]> {
+    return (await this.store.pendingKeyEvents()) as PendingKeyEvent[];
+  }
+
+  /** The event is in the log: it leaves the outbox. */
+  async eventLogged(eventId: string): Promise<void> {
+    await this.store.keyEventLogged(eventId);
+  }
+
   /** Creates a key; the token is returned only here. */
   /**
    * `beforeStore` receives the token before the key is stored: the first
@@ -185,10 +211,11 @@ export class KeyRing {
    * file whose key was never stored (replaced at the next start), never a
    * stored key whose token is lost.
    */
-  async create(
+  async create<P extends PendingKeyEvent | undefined = undefined>(
     spec: { role: Role; tenant: string; note?: string; expires_at?: string; agent_public_key?: string },
+    eventFor?: KeyEventFor<P>,
     opts: { beforeStore?: (token: string) => Promise<void> } = {},
-  ): Promise<{ key: ApiKey; token: string }> {
+  ): Promise<{ key: ApiKey; token: string; pending: P }> {
     const { token, hash } = this.newToken();
     const key: ApiKey = {
       id: `key_${toHex(new Uint8Array(randomBytes(8)))}`,
@@ -200,22 +227,25 @@ export class KeyRing {
       ...(spec.expires_at !== undefined ? { expires_at: spec.expires_at } : {}),
       ...(spec.agent_public_key !== undefined ? { agent_public_key: spec.agent_public_key } : {}),
     };
+    const pending = eventFor?.(key) as P;
     await opts.beforeStore?.(token);
-    await this.persist(key);
+    await this.persist(key, pending);
     this.index(key);
-    return { key, token };
+    return { key, token, pending };
   }
 
   /** Revokes the key: its current and any previous token stop working at once. */
-  async revoke(id: string): Promise<ApiKey> {
+  async revoke<P extends PendingKeyEvent | undefined = undefined>(id: string, eventFor?: KeyEventFor<P>): Promise<{ key: ApiKey; pending: P | undefined }> {
     const k = this.get(id);
     if (!k) throw new TlogError('NOT_FOUND', `no key ${id}`);
-    if (k.revoked_at !== undefined) return k;
+    // Revoked already: no change, nothing to log.
+    if (k.revoked_at !== undefined) return { key: k, pending: undefined };
     const { previous_token_hash: _, previous_token_expires_at: __, ...rest } = k;
     const updated: ApiKey = { ...rest, revoked_at: this.iso(this.now()) };
-    await this.persist(updated);
+    const pending = eventFor?.(updated) as P;
+    await this.persist(updated, pending);
     this.index(updated);
-    return updated;
+    return { key: updated, pending };
   }
 
   /**
@@ -223,7 +253,12 @@ export class KeyRing {
    * (0: it stops at once); a token from an earlier rotation stops now, so at
    * most two tokens are ever valid.
    */
-  async rotate(id: string, graceSeconds: number, changes: KeyChanges = {}): Promise<{ key: ApiKey; token: string }> {
+  async rotate<P extends PendingKeyEvent | undefined = undefined>(
+    id: string,
+    graceSeconds: number,
+    changes: KeyChanges = {},
+    eventFor?: KeyEventFor<P>,
+  ): Promise<{ key: ApiKey; token: string; pending: P }> {
     const k = this.get(id);
     if (!k || k.revoked_at !== undefined) throw new TlogError('NOT_FOUND', `no live key ${id}`);
     const { token, hash } = this.newToken();
@@ -238,8 +273,9 @@ export class KeyRing {
       ...(changes.expires_at !== undefined ? { expires_at: changes.expires_at } : {}),
       ...(pub !== undefined ? { agent_public_key: pub } : {}),
     };
-    await this.persist(updated);
+    const pending = eventFor?.(updated) as P;
+    await this.persist(updated, pending);
     this.index(updated);
-    return { key: updated, token };
+    return { key: updated, token, pending };
   }
 }

@@ -2,7 +2,7 @@
 
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { agrees, compareIndexes, reindex, type IndexComparison, type Progress } from '../query/reindex.js';
+import { agrees, compareIndexes, reindex, reindexInterrupted, type IndexComparison, type Progress } from '../query/reindex.js';
 import { LogStore } from '../storage/store.js';
 import { progressBar } from './progress.js';
 
@@ -22,9 +22,11 @@ export function registerReindex(program: Command): void {
       try {
         if (o.check) {
           const c = await compareIndexes(store, 'check', progress);
+          const cut = await reindexInterrupted(store);
           bar.done();
-          process.stdout.write(`${agrees(c) ? 'ok' : 'MISMATCH'}: ${describe(c)}\n`);
-          if (!agrees(c)) process.exitCode = 1;
+          process.stdout.write(`${agrees(c) && !cut ? 'ok' : 'MISMATCH'}: ${describe(c)}\n`);
+          if (cut) process.stdout.write('marked incomplete (a reindex was cut off, or the server ran with query indexes off): run `agent-tlog reindex`, or start the server, which rebuilds them\n');
+          if (!agrees(c) || cut) process.exitCode = 1;
           return;
         }
         const r = await reindex(store, progress);

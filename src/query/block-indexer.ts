@@ -28,7 +28,7 @@
 import { TlogError } from '../errors.js';
 import type { LogRecord } from '../events/index.js';
 import type { IndexWrite, Indexer, PendingEntry, StagedIndex, StagedPrune } from '../log/sequencer.js';
-import { putU64 } from '../storage/layout.js';
+import { putU64, REINDEX_KEY } from '../storage/layout.js';
 import type { LogStore } from '../storage/store.js';
 import { eachList, latin1, SEPARATED, SLOT, SLOT_FIELD } from './indexer.js';
 import { BITMAP_FROM, BLOCK, INDEX_PREFIX, INDEX_RANGE, INDEX_VERSION, VERSION_KEY } from './keys.js';
@@ -190,7 +190,7 @@ export class BlockIndexer implements Indexer {
   private size = 0;
 
   async resume(store: LogStore, size: number): Promise<void> {
-    await checkFormat(store);
+    await checkFormat(store, size);
     const from = size - (size % BLOCK);
     // Pruned leaves are absent: like reindex, they no longer count.
     this.reopen(await storedLeaves(store, from, size), size);
@@ -354,20 +354,38 @@ export async function* deriveIndex(leaves: AsyncIterable<[number, Uint8Array]>, 
 }
 
 /**
- * Start-up check that the stored indexes are in this format. A store with
- * no index key at all gets the version key; one with index keys but no (or
- * another) version holds the older one-key-per-entry format, which this code
- * would misread as blocks: refuse, and say how to rebuild.
+ * Start-up check that the stored indexes are complete and in this format
+ * (`size`: the durable tree size). Refused with QUERY_INDEX_STALE, saying how
+ * to rebuild:
+ *   - the `R` marker is there (a reindex cut off by a crash left the indexes
+ *     anywhere between cleared and rebuilt, or a server ran with query indexes
+ *     off). `agent-tlog serve` rebuilds them before it opens the log
+ *     (server.ts), so it never gets here;
+ *   - no index key at all under a log that has entries (written with query
+ *     indexes off, or the keys lost): serving them would answer every query
+ *     with nothing. Only an empty log gets a fresh index (the version key);
+ *   - index keys but no (or another) version: the older one-key-per-entry
+ *     format, which this code would misread as blocks.
  */
-export async function checkFormat(store: LogStore): Promise<void> {
+export async function checkFormat(store: LogStore, size: number): Promise<void> {
+  if ((await store.db.get(REINDEX_KEY)) !== undefined)
+    throw new TlogError(
+      'QUERY_INDEX_STALE',
+      'the query indexes of this data folder are incomplete (a reindex was cut off, or the server ran with query indexes off): run `agent-tlog reindex --data DIR` (`agent-tlog serve` rebuilds them by itself at start-up), or start with --query-index off',
+    );
   const v = await store.db.get(VERSION_KEY);
   if (v !== undefined && v.length === 1 && v[0] === INDEX_VERSION) return;
   if (v === undefined) {
     const [k] = await store.db.keys({ ...INDEX_RANGE, limit: 1 }).all();
-    if (k === undefined) {
+    if (k === undefined && size === 0) {
       await store.db.put(VERSION_KEY, VERSION_VALUE, { sync: true });
       return;
     }
+    if (k === undefined)
+      throw new TlogError(
+        'QUERY_INDEX_STALE',
+        `this data folder has no query indexes but its log has ${size} entries (written with query indexes off?): stop the server and run \`agent-tlog reindex --data DIR\`, or start with --query-index off`,
+      );
   }
   throw new TlogError(
     'QUERY_INDEX_STALE',

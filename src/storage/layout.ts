@@ -11,12 +11,19 @@
  *   'W'                              → latest witness-cosigned checkpoint (JSON: tree_size, checkpoint)
  *   'l' leafHash(32)                 → u64(index) (inclusion proofs by leaf hash)
  *   'k' keyId                        → API key record (JSON, token stored only as a hash)
+ *   'K' eventId                      → a key change's event not yet known to be logged (JSON:
+ *                                      tenant, event), written in the key record's synced batch,
+ *                                      deleted once the event is in the log (key-events.ts)
  *   'p' u64(index)                   → prune marker (JSON: pruned_at, leaf_hash): the entry's
  *                                      leaf bytes were deleted after retention; its hash stays
  *   'P'                              → a prune's purge pending (JSON: first, last, index): written
  *                                      with its deletions, deleted once their range (and, with
  *                                      `index`, the query index range) is compacted; start-up
  *                                      and the next retention run finish what a crash cut off
+ *   'R'                              → empty: the query indexes are incomplete (synced by a reindex
+ *                                      before it clears them, and by a start with them off; deleted
+ *                                      in a rebuild's last batch); a start with them on rebuilds
+ *                                      them first (src/query/reindex.ts)
  *   'x' …                            → query indexes (src/query/keys.ts)
  *   'y'                              → empty: the fence, the largest key, written in each prune
  *                                      batch (FENCE_KEY)
@@ -30,8 +37,10 @@ export const PREFIX = {
   witnessed: 0x57, // 'W'
   leafHash: 0x6c, // 'l'
   key: 0x6b, // 'k'
+  keyEvent: 0x4b, // 'K'
   pruned: 0x70, // 'p'
   prunePurge: 0x50, // 'P'
+  reindex: 0x52, // 'R'
   index: 0x78, // 'x': query indexes (src/query/keys.ts)
   fence: 0x79, // 'y'
 } as const;
@@ -64,6 +73,8 @@ export function readU64(b: Uint8Array, offset: number): number {
 
 export const HEAD_KEY = new Uint8Array([PREFIX.head]);
 export const PRUNE_PURGE_KEY = new Uint8Array([PREFIX.prunePurge]);
+/** Present while the query indexes are incomplete: a reindex runs or was cut off, or a server ran with them off. */
+export const REINDEX_KEY = new Uint8Array([PREFIX.reindex]);
 
 /**
  * The largest key of the database, written in each prune batch. LevelDB
@@ -124,6 +135,15 @@ export function keyRecordKey(id: string): Uint8Array {
   const b = enc.encode(id);
   const k = new Uint8Array(1 + b.length);
   k[0] = PREFIX.key;
+  k.set(b, 1);
+  return k;
+}
+
+/** A key change's pending event, by its event_id (the key-event outbox). */
+export function keyEventKey(eventId: string): Uint8Array {
+  const b = enc.encode(eventId);
+  const k = new Uint8Array(1 + b.length);
+  k[0] = PREFIX.keyEvent;
   k.set(b, 1);
   return k;
 }

@@ -14,7 +14,7 @@ import { Level } from 'level';
 import { fromBase64, toBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { openDb } from './open-db.js';
-import { FENCE_KEY, HEAD_KEY, PRUNE_PURGE_KEY, entryKey, prunedKey, idemKey, leafHashKey, keyRecordKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
+import { FENCE_KEY, HEAD_KEY, PRUNE_PURGE_KEY, entryKey, prunedKey, idemKey, leafHashKey, keyRecordKey, keyEventKey, prefixRange, PREFIX, readU64, tileKey, writeU64 } from './layout.js';
 
 type Bytes = Uint8Array;
 
@@ -362,8 +362,34 @@ export class LogStore {
 
   // --- API keys: small, rare writes, each synced on its own. ---
 
-  async putKeyRecord(id: string, record: unknown): Promise<void> {
-    await this.db.put(keyRecordKey(id), new TextEncoder().encode(JSON.stringify(record)), { sync: true });
+  /**
+   * Writes a key record. With `pending` (a key change), the event that logs the
+   * change goes into the key-event outbox (`K`) in the same synced batch: a
+   * crash can no longer leave the change in force with its event never logged
+   * (key-events.ts relogKeyEvents).
+   */
+  async putKeyRecord(id: string, record: unknown, pending?: { tenant: string; event: { event_id: string } }): Promise<void> {
+    const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+    if (pending === undefined) return this.db.put(keyRecordKey(id), json(record), { sync: true });
+    await this.db.batch(
+      [
+        { type: 'put', key: keyRecordKey(id), value: json(record) },
+        { type: 'put', key: keyEventKey(pending.event.event_id), value: json(pending) },
+      ],
+      { sync: true },
+    );
+  }
+
+  /** The key-event outbox: key changes' events not yet known to be in the log. */
+  async pendingKeyEvents(): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for await (const v of this.db.values(prefixRange(PREFIX.keyEvent))) out.push(JSON.parse(new TextDecoder().decode(v)));
+    return out;
+  }
+
+  /** The event is in the log: out of the outbox. Not synced: a lost deletion only means a look-up at the next start. */
+  async keyEventLogged(eventId: string): Promise<void> {
+    await this.db.del(keyEventKey(eventId));
   }
 
   async *keyRecords(): AsyncGenerator<unknown> {

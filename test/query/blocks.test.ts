@@ -6,6 +6,7 @@
  * cursors, risk ranges and time windows.
  */
 
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TlogError } from '../../src/errors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,11 +14,11 @@ import { decodeRecord, encodeRecord, parseEvent, type AuditEvent, type LogRecord
 import { BlockIndexer } from '../../src/query/block-indexer.js';
 import { type EventFilter, matches } from '../../src/query/filter.js';
 import { BLOCK, encodePostings, INDEX_RANGE, keyBlock, nextMember, prevMember, VERSION_KEY } from '../../src/query/keys.js';
-import { reindex } from '../../src/query/reindex.js';
+import { agrees, compareIndexes, reindex } from '../../src/query/reindex.js';
 import { search } from '../../src/query/search.js';
 import { entryKey } from '../../src/storage/layout.js';
 import { LogStore } from '../../src/storage/store.js';
-import { get, tempDir } from '../helpers.js';
+import { get, post, sampleEvent, startTestServer, tempDir } from '../helpers.js';
 import { buildLog, derivedIndex, randomEvent, rng, startQueryServer, storedIndex, type QueryServer } from './helpers.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -285,5 +286,56 @@ describe('an index in the older one-key-per-entry format', () => {
     } finally {
       await again.close();
     }
+  });
+  it('entries logged with query indexes off are indexed at the next start with them on', async () => {
+    // On (the version key is written), then off with appends, then on again.
+    let t = await startTestServer();
+    const dir = t.dataDir;
+    await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1));
+    await t.close({ keepData: true });
+    t = await startTestServer({ queryIndex: 'off' }, dir);
+    for (let i = 2; i < 6; i++) expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(i))).status).toBe(201);
+    await t.close({ keepData: true });
+    let store = await LogStore.open(join(dir, 'log'));
+    expect((await compareIndexes(store)).missing).toBeGreaterThan(0);
+    await store.close();
+    t = await startTestServer({}, dir);
+    const acme = (await records(t.server.log.store, t.server.log.head.treeSize)).flatMap((rec, i) => (rec.tenant === 'acme' ? [i] : []));
+    const res = await get(`${t.url}/v1/events?limit=1000`, t.auditorToken);
+    expect(res.json.events.map((e: { index: number }) => e.index)).toEqual(acme);
+    await t.close({ keepData: true });
+    store = await LogStore.open(join(dir, 'log'));
+    expect(agrees(await compareIndexes(store))).toBe(true);
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a log with entries but no index key and no marker is refused; an empty log gets a fresh index', async () => {
+    const t = await startTestServer();
+    const dir = t.dataDir;
+    await t.close({ keepData: true });
+    let store = await LogStore.open(join(dir, 'log'));
+    await store.db.clear(INDEX_RANGE); // lost, unexplained
+    await store.close();
+    const err = await startTestServer({}, dir).then(
+      (s) => s.close({ keepData: true }).then(() => undefined),
+      (e: unknown) => e,
+    );
+    expect((err as TlogError).code).toBe('QUERY_INDEX_STALE');
+    expect((err as TlogError).message).toMatch(/no query indexes but its log has \d+ entries/);
+    store = await LogStore.open(join(dir, 'log'));
+    await reindex(store);
+    await store.close();
+    const again = await startTestServer({}, dir);
+    expect((await get(`${again.url}/v1/events?limit=10`, again.auditorToken)).status).toBe(200);
+    await again.close();
+
+    // A new data folder: the indexer writes the version key on the empty tree, before any entry.
+    const fresh = await tempDir('tlog-fresh-index-');
+    const s = await LogStore.open(join(fresh, 'log'));
+    await new BlockIndexer().resume(s, 0);
+    expect(await s.db.get(VERSION_KEY)).toBeDefined();
+    await s.close();
+    await rm(fresh, { recursive: true, force: true });
   });
 });

@@ -70,6 +70,7 @@ describe('the first admin token', () => {
       const stored: number[] = [];
       await ring.create(
         { role: 'admin', tenant: '*' },
+        undefined,
         {
           beforeStore: async (token) => {
             await writeSecretFile(join(d, 'admin.token'), token + '\n', { exclusive: false });

@@ -1,8 +1,13 @@
-/** API key management (admin role, route scope 'own-tenant'). Every change is logged (src/auth/key-events.ts). */
+/**
+ * API key management (admin role, route scope 'own-tenant'). Every change is
+ * logged (src/auth/key-events.ts): the change and its event are written in one
+ * synced batch (the key-event outbox), then the event is logged, so a crash
+ * between the two leaves the event for start-up to log.
+ */
 
 import type { RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { logKeyEvent } from '../../auth/key-events.js';
+import { keyEvent, logKeyEvent } from '../../auth/key-events.js';
 import { describeKey } from '../../auth/keyring.js';
 import { ALL_TENANTS, ROLES, TENANT_PATTERN } from '../../auth/roles.js';
 import { fromBase64 } from '../../bytes/index.js';
@@ -70,8 +75,11 @@ export const createKey = (ctx: AppContext): RequestHandler => async (req, res) =
   // A key change that could not be logged must not happen: check room in the log first.
   ctx.log.reserve(1);
   // The note is stored with the key and shown by the key routes: secrets out, like everything stored.
-  const { key, token } = await ctx.keys.create(spec.note === undefined ? spec : { ...spec, note: ctx.ingest.text(spec.note) });
-  const audit = await logKeyEvent(ctx.log, ctx.eventOptions, 'key.create', key, callerKey(res));
+  const by = callerKey(res);
+  const { key, token, pending } = await ctx.keys.create(spec.note === undefined ? spec : { ...spec, note: ctx.ingest.text(spec.note) }, (k) =>
+    keyEvent(ctx.eventOptions, 'key.create', k, by),
+  );
+  const audit = await logKeyEvent(ctx.log, ctx.keys, pending);
   sendJson(res, 201, { ...describeKey(key), token, audit });
 };
 
@@ -95,8 +103,11 @@ export const revokeKey = (ctx: AppContext): RequestHandler => async (req, res) =
   const before = ctx.keys.get(id)!;
   if (before.revoked_at !== undefined) return sendJson(res, 200, describeKey(before));
   ctx.log.reserve(1);
-  const key = await ctx.keys.revoke(id);
-  const audit = await logKeyEvent(ctx.log, ctx.eventOptions, 'key.revoke', key, callerKey(res));
+  const by = callerKey(res);
+  const { key, pending } = await ctx.keys.revoke(id, (k) => keyEvent(ctx.eventOptions, 'key.revoke', k, by));
+  // Revoked meanwhile by a concurrent request (which logged it): nothing changed here.
+  if (pending === undefined) return sendJson(res, 200, describeKey(key));
+  const audit = await logKeyEvent(ctx.log, ctx.keys, pending);
   sendJson(res, 200, { ...describeKey(key), audit });
 };
 
@@ -111,13 +122,20 @@ export const rotateKey = (ctx: AppContext): RequestHandler => async (req, res) =
     throw new TlogError('SCHEMA_VIOLATION', 'invalid rotation request', { details: { issues: [{ path: 'agent_public_key', message: 'only agent keys sign events' }] } });
   ctx.log.reserve(1);
   const grace = opts.grace_seconds ?? ctx.config.keyRotationGrace;
-  const { key, token } = await ctx.keys.rotate(id, grace, {
-    ...(opts.expires_at !== undefined ? { expires_at: opts.expires_at } : {}),
-    ...(opts.agent_public_key !== undefined ? { agent_public_key: opts.agent_public_key } : {}),
-  });
-  const audit = await logKeyEvent(ctx.log, ctx.eventOptions, 'key.rotate', key, callerKey(res), {
-    grace_seconds: grace,
-    ...(before.agent_public_key !== key.agent_public_key ? { agent_public_key_changed: true } : {}),
-  });
+  const by = callerKey(res);
+  const { key, token, pending } = await ctx.keys.rotate(
+    id,
+    grace,
+    {
+      ...(opts.expires_at !== undefined ? { expires_at: opts.expires_at } : {}),
+      ...(opts.agent_public_key !== undefined ? { agent_public_key: opts.agent_public_key } : {}),
+    },
+    (k) =>
+      keyEvent(ctx.eventOptions, 'key.rotate', k, by, {
+        grace_seconds: grace,
+        ...(before.agent_public_key !== k.agent_public_key ? { agent_public_key_changed: true } : {}),
+      }),
+  );
+  const audit = await logKeyEvent(ctx.log, ctx.keys, pending);
   sendJson(res, 200, { ...describeKey(key), token, audit });
 };
