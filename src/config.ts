@@ -35,6 +35,14 @@ export const ConfigSchema = z.object({
   maxBody: int(1024, 64 * 1024 * 1024).default(256 * 1024),
   /** Body limit for POST /v1/events/batch, bytes. */
   maxBatchBody: int(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
+  /**
+   * Bytes of request bodies the server holds at once, over all requests in
+   * progress; one tenant may hold half. Past it, 503 OVERLOADED before the
+   * body is read (src/limits/body-budget.ts). At least twice the largest body limit.
+   */
+  bodyBudget: int(32 * 1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  /** Open connections at most; node closes a connection past it as soon as it is accepted. */
+  maxConnections: int(1, 1_000_000).default(4096),
   /** Witnesses, each `<witness vkey>@<url>` (spec/witness.md). Empty: no cosigning. */
   witnesses: z
     .preprocess((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter((x) => x !== '') : v), z.array(z.string()))
@@ -101,6 +109,8 @@ export const ENV_VARS: Record<keyof Config, string> = {
   maxBatch: 'TLOG_MAX_BATCH',
   maxBody: 'TLOG_MAX_BODY',
   maxBatchBody: 'TLOG_MAX_BATCH_BODY',
+  bodyBudget: 'TLOG_BODY_BUDGET',
+  maxConnections: 'TLOG_MAX_CONNECTIONS',
   witnesses: 'TLOG_WITNESSES',
   witnessQuorum: 'TLOG_WITNESS_QUORUM',
   witnessTimeout: 'TLOG_WITNESS_TIMEOUT_MS',
@@ -139,5 +149,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<key
     throw new Error(`invalid configuration: ${msg}`);
   }
   checkWitnessSettings(r.data.witnesses, r.data.witnessQuorum);
+  checkBodyBudget(r.data);
   return r.data;
+}
+
+/** The largest fixed body limit of a route (keys routes: 16 KiB; src/http/routes.ts). */
+const FIXED_BODY_LIMIT = 16 * 1024;
+
+/**
+ * A tenant may hold half of the body budget, so the budget must be at least
+ * twice the largest body limit: a body that can never fit its tenant's half
+ * would be refused with 503 forever.
+ */
+function checkBodyBudget(c: Pick<Config, 'bodyBudget' | 'maxBody' | 'maxBatchBody'>): void {
+  const largest = Math.max(c.maxBody, c.maxBatchBody, FIXED_BODY_LIMIT);
+  if (c.bodyBudget < 2 * largest)
+    throw new Error(`invalid configuration: ${ENV_VARS.bodyBudget}: must be at least twice the largest body limit (2 × ${largest} = ${2 * largest} bytes): one tenant may hold half of it`);
 }

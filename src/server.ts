@@ -22,6 +22,7 @@ import { TlogError } from './errors.js';
 import { createUuidV7Generator } from './events/index.js';
 import { createApp } from './http/app.js';
 import { handleClientError, handleConnect } from './http/client-errors.js';
+import { expectContinue } from './http/connection.js';
 import { requestClasses } from './http/request-classes.js';
 import { Log } from './log/log.js';
 import { checkpointSigners, loadLogKeys } from './log/log-keys.js';
@@ -207,11 +208,19 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
   // is destroyed. Twice the request deadline, so a stalled request is first
   // answered 408 by the deadline check rather than dropped without a word.
   server.timeout = 2 * requestTimeout;
+  // Each open connection costs a socket and a parser, whatever it sends; past
+  // this many node closes new ones as they are accepted (spec/limits.md §3).
+  server.maxConnections = config.maxConnections;
+  server.on('drop', () => logger.debug('connection limit reached: a new connection was closed'));
   server.on('clientError', handleClientError(logger));
   server.on('connect', (_req, socket) => handleConnect(socket));
   // An Expect other than 100-continue is ignored (RFC 9110 §10.1.1 allows
   // it) instead of Node's bare 417: the request is answered as usual.
   server.on('checkExpectation', app);
+  // Expect: 100-continue gets 100 Continue only once the route is about to
+  // read the body: after authentication, the rate limit, the size check and
+  // the body budget (src/http/connection.ts).
+  server.on('checkContinue', expectContinue(app));
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(config.port, config.host, () => {

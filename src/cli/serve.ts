@@ -15,6 +15,8 @@ export function registerServe(program: Command): void {
     .option('--max-batch <n>', `entries per commit (${ENV_VARS.maxBatch})`)
     .option('--max-body <bytes>', `body limit of POST /v1/events (${ENV_VARS.maxBody})`)
     .option('--max-batch-body <bytes>', `body limit of POST /v1/events/batch (${ENV_VARS.maxBatchBody})`)
+    .option('--body-budget <bytes>', `bytes of request bodies held at once, one tenant at most half (${ENV_VARS.bodyBudget}, default 67108864)`)
+    .option('--max-connections <n>', `open connections at most (${ENV_VARS.maxConnections}, default 4096)`)
     .option('--witness <vkey@url>', `a witness to collect cosignatures from; repeat for more (${ENV_VARS.witnesses}, comma-separated)`, (v: string, p?: string) => (p ? `${p},${v}` : v))
     .option('--witness-quorum <k>', `cosignatures each served checkpoint needs (${ENV_VARS.witnessQuorum}, default: every witness)`)
     .option('--witness-timeout <ms>', `longest wait for cosignatures per round (${ENV_VARS.witnessTimeout}, default 5000)`)
@@ -49,6 +51,8 @@ export function registerServe(program: Command): void {
         maxBatch: o.maxBatch,
         maxBody: o.maxBody,
         maxBatchBody: o.maxBatchBody,
+        bodyBudget: o.bodyBudget,
+        maxConnections: o.maxConnections,
         witnesses: o.witness,
         witnessQuorum: o.witnessQuorum,
         witnessTimeout: o.witnessTimeout,

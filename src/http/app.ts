@@ -3,7 +3,9 @@
 import express, { type RequestHandler } from 'express';
 import type { AppContext } from './context.js';
 import { guardFor } from './auth.js';
-import { rawBody } from './body.js';
+import { readBody } from './body.js';
+import { isClosing } from './connection.js';
+import { BodyBudget } from '../limits/body-budget.js';
 import { type Clean, errorHandler, notFound, sendError } from './errors.js';
 import { TlogError } from '../errors.js';
 import { FairTurns, MAX_WAITING_TURNS } from '../limits/fair-turns.js';
@@ -22,6 +24,12 @@ const HEADERS = Object.entries(SECURITY_HEADERS);
  * not two: every layer express walks costs a few µs per request.
  */
 const everyRequest: RequestHandler = (req, res, next) => {
+  // A request read from a connection the server is closing (after an answer
+  // given before a body was read) is not handled: its bytes are discarded.
+  if (isClosing(req)) {
+    req.resume();
+    return;
+  }
   for (let i = 0; i < HEADERS.length; i++) res.setHeader(HEADERS[i]![0], HEADERS[i]![1]);
   requireHost(req, res, next);
 };
@@ -31,7 +39,7 @@ const everyRequest: RequestHandler = (req, res, next) => {
  * under 500) at once. Passed to next(err), it would make express walk every
  * remaining route looking for an error handler: that made a 429 cost more
  * than an append, and refusals are what a flood produces. Anything else
- * (5xx, body-parser errors) still goes to errorHandler, which logs it.
+ * (5xx, express's own errors) still goes to errorHandler, which logs it.
  */
 function answeringClientErrors(step: RequestHandler, clean: Clean): RequestHandler {
   return (req, res, next) => {
@@ -48,10 +56,13 @@ function answeringClientErrors(step: RequestHandler, clean: Clean): RequestHandl
   };
 }
 
-export function createApp(input: Omit<AppContext, 'rateLimits' | 'turns'> & { rateLimits?: RateLimits; turns?: FairTurns }): express.Express {
+export function createApp(
+  input: Omit<AppContext, 'rateLimits' | 'turns' | 'bodyBudget'> & { rateLimits?: RateLimits; turns?: FairTurns; bodyBudget?: BodyBudget },
+): express.Express {
   const ctx: AppContext = {
     ...input,
     rateLimits: input.rateLimits ?? new RateLimits(rateLimitConfig(input.config)),
+    bodyBudget: input.bodyBudget ?? new BodyBudget(input.config.bodyBudget),
     turns: input.turns ?? new FairTurns(MAX_WAITING_TURNS, { onStepError: (e) => input.logger.error({ err: e }, 'a request step threw outside its handler') }),
   };
   // Error answers can quote input: the same scrub rules as events (errors.ts, sendError).
@@ -66,7 +77,7 @@ export function createApp(input: Omit<AppContext, 'rateLimits' | 'turns'> & { ra
     const guard = guardFor(ctx.keys, r, ctx.config.publicReadsNeedToken);
     if (guard) chain.push(guard);
     if (r.access !== 'public') chain.push(rateLimit(ctx.rateLimits, r));
-    if (r.body) chain.push(rawBody(r.body(ctx)));
+    if (r.body) chain.push(readBody(r.body(ctx), ctx.bodyBudget));
     // The handler's first step waits for its tenant's turn (src/limits/fair-turns.ts).
     if (r.access !== 'public') chain.push(fairTurn(ctx.turns));
     chain.push(r.handler(ctx));

@@ -1,20 +1,172 @@
 /**
- * Request bodies: read raw with a size limit (express.raw answers 413 from
- * Content-Length before reading), then decode by Content-Type ourselves so
- * every failure has a stable code: strict UTF-8, a nesting pre-scan before
+ * Request bodies: read raw by our own reader, with a size limit and the
+ * server's memory budget, then decoded by Content-Type ourselves so every
+ * failure has a stable code: strict UTF-8, a nesting pre-scan before
  * JSON.parse (deep input can't reach a recursive parser; duplicate keys are
  * refused, I-JSON), and strict CBOR.
+ *
+ * The reader (readBody) checks everything it can before reading a byte, and
+ * answers at once: a Content-Length past the route's limit is 413, an
+ * unknown Content-Encoding 415, a body that does not fit the memory budget
+ * (src/limits/body-budget.ts) 503. A chunked body is counted as it arrives,
+ * and a compressed one as it inflates: 413 as soon as either passes the
+ * limit, 503 as soon as it outgrows the budget. Every answer given before
+ * the body was read to its end closes the connection (src/http/connection.ts).
+ * `100 Continue` is sent only once all these checks passed.
  */
 
-import express, { type RequestHandler, type Request } from 'express';
+import type { RequestHandler, Request } from 'express';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Transform } from 'node:stream';
 import { fromUtf8 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 import { decodeCborBody } from '../events/index.js';
+import type { BodyBudget } from '../limits/body-budget.js';
+import { closeAfterAnswer, continueIfAwaited } from './connection.js';
 
 export const MAX_JSON_DEPTH = 64;
 
-export function rawBody(limit: number): RequestHandler {
-  return express.raw({ type: () => true, limit });
+/** The Content-Encodings the server decodes (a body's limit applies to its decoded size). */
+const DECODERS: Record<string, (() => Transform) | null> = {
+  identity: null,
+  gzip: createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
+const EMPTY = new Uint8Array(0);
+
+function tooLarge(limit: number): TlogError {
+  return new TlogError('BODY_TOO_LARGE', `the request body exceeds the limit for this route (${limit} bytes)`);
+}
+
+function overloaded(): TlogError {
+  return new TlogError('OVERLOADED', 'the server holds as many request bodies as its memory budget allows; retry', { retryAfter: 1 });
+}
+
+/**
+ * Reads the body into `req.body` (a Uint8Array) within `limit` bytes, both as
+ * sent and decoded, and within `budget` (charged to the caller's tenant).
+ */
+export function readBody(limit: number, budget: BodyBudget): RequestHandler {
+  return (req, res, next) => {
+    const length = req.headers['content-length'];
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    // node's parser has checked Content-Length: decimal digits, one value, never with Transfer-Encoding.
+    const declared = length === undefined ? undefined : Number(length);
+    if (!chunked && (declared === undefined || declared === 0)) {
+      req.body = EMPTY;
+      return next();
+    }
+    const refuse = (e: TlogError) => {
+      closeAfterAnswer(req, res);
+      next(e);
+    };
+    if (declared !== undefined && declared > limit) return refuse(tooLarge(limit));
+    const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase() || 'identity';
+    const decoder = Object.prototype.hasOwnProperty.call(DECODERS, encoding) ? DECODERS[encoding] : undefined;
+    if (decoder === undefined) return refuse(new TlogError('UNSUPPORTED_MEDIA_TYPE', 'the Content-Encoding must be identity, gzip, deflate or br'));
+    const tenant = (res.locals.key as { tenant?: string } | undefined)?.tenant ?? '';
+    let reserved = declared ?? 0;
+    if (!budget.take(tenant, reserved)) return refuse(overloaded());
+    // Given back when the exchange ends: answered, failed or aborted.
+    res.once('close', () => budget.give(tenant, reserved));
+    continueIfAwaited(req, res);
+    receive(req, limit, decoder, (held) => {
+      if (held <= reserved) return true;
+      if (!budget.take(tenant, held - reserved)) return false;
+      reserved = held;
+      return true;
+    }).then(
+      (body) => {
+        req.body = body;
+        next();
+      },
+      (e: TlogError) => {
+        // The rest of the body is unread (or the client is gone, and this changes nothing).
+        closeAfterAnswer(req, res);
+        next(e);
+      },
+    );
+  };
+}
+
+/**
+ * Reads `req` (through `decode`, if any) into one buffer. `grow(n)` is asked
+ * before the buffered bytes reach `n`; false means the budget is spent.
+ */
+function receive(req: Request, limit: number, decode: (() => Transform) | null, grow: (n: number) => boolean): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let sent = 0; // bytes as sent
+    let size = 0; // bytes decoded and held
+    let settled = false;
+    const inflate = decode ? decode() : undefined;
+    const cleanup = () => {
+      req.off('data', onSent);
+      req.off('end', onSentEnd);
+      req.off('close', onClose);
+      req.off('error', onClose);
+      if (inflate) {
+        inflate.off('data', onDecoded);
+        inflate.off('end', onEnd);
+        inflate.on('error', () => {});
+        inflate.destroy();
+      }
+    };
+    const fail = (e: TlogError) => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      chunks.length = 0;
+      reject(e);
+    };
+    const onDecoded = (c: Buffer) => {
+      if (settled) return;
+      size += c.length;
+      if (size > limit) return fail(tooLarge(limit));
+      if (!grow(size)) return fail(overloaded());
+      chunks.push(c);
+    };
+    const onEnd = () => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      chunks.length = 0;
+      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    };
+    const onSent = (c: Buffer) => {
+      if (settled) return;
+      sent += c.length;
+      if (sent > limit) return fail(tooLarge(limit));
+      if (!inflate) return onDecoded(c);
+      // Backpressure: a slow inflate pauses the socket rather than buffering its input.
+      if (!inflate.write(c)) {
+        req.pause();
+        inflate.once('drain', () => {
+          if (!settled) req.resume();
+        });
+      }
+    };
+    const onSentEnd = () => {
+      if (settled) return;
+      if (inflate) inflate.end();
+      else onEnd();
+    };
+    const onClose = () => {
+      if (!req.complete) fail(new TlogError('INVALID_PARAMETER', 'the request body was aborted before its end'));
+    };
+    if (inflate) {
+      inflate.on('data', onDecoded);
+      inflate.on('end', onEnd);
+      inflate.once('error', () => fail(new TlogError('INVALID_PARAMETER', 'the request body could not be decompressed')));
+    }
+    req.on('data', onSent);
+    req.on('end', onSentEnd);
+    req.on('close', onClose);
+    req.on('error', onClose);
+  });
 }
 
 /** Depth of [ and { outside strings; stops early past `max`. */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { KeyRing } from '../auth/keyring.js';
 import type { Config } from '../config.js';
 import type { ParseEventOptions } from '../events/index.js';
+import type { BodyBudget } from '../limits/body-budget.js';
 import type { FairTurns } from '../limits/fair-turns.js';
 import type { RateLimits } from '../limits/rate-limits.js';
 import type { Log } from '../log/log.js';
@@ -28,6 +29,8 @@ export interface AppContext {
   readonly vault: Vault;
   /** Per-key and per-tenant token buckets (built from config by createApp unless given). */
   readonly rateLimits: RateLimits;
+  /** Bytes of request bodies held at once, in all and per tenant (built from config by createApp unless given). */
+  readonly bodyBudget: BodyBudget;
   /** Round-robin turns across tenants for requests' CPU work (built by createApp unless given). */
   readonly turns: FairTurns;
 }

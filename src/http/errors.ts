@@ -46,16 +46,6 @@ function cleanStrings(v: unknown, clean: Clean): unknown {
   return v;
 }
 
-/** body-parser / raw-body errors carry a `type`; map the ones a client can cause. */
-const PARSER_ERRORS: Record<string, ErrorCode> = {
-  'entity.too.large': 'BODY_TOO_LARGE',
-  'request.size.invalid': 'BODY_TOO_LARGE',
-  'encoding.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
-  'charset.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
-  'request.aborted': 'INVALID_PARAMETER',
-  'entity.verify.failed': 'INVALID_PARAMETER',
-};
-
 /**
  * The matched route's pattern (`/v1/subjects/:id`), never the URL: a path
  * can carry a subject id, which must not reach a log line.
@@ -75,15 +65,9 @@ export function errorHandler(log: Logger, clean?: Clean): ErrorRequestHandler {
         log.error({ err, method: req.method, route: routePattern(req) }, 'request failed');
       return sendError(res, err, clean);
     }
-    const type = (err as { type?: unknown })?.type;
-    if (typeof type === 'string' && type in PARSER_ERRORS) {
-      const code = PARSER_ERRORS[type]!;
-      const msg = code === 'BODY_TOO_LARGE' ? 'the request body exceeds the limit for this route' : `the request body could not be read (${type})`;
-      return sendError(res, new TlogError(code, msg));
-    }
-    // Other client errors from express's parts (a bad percent-escape in the
-    // path, a body that fails to decompress) carry a 4xx status. Their
-    // messages may quote the input, so only the status is kept.
+    // Client errors from express's parts (a bad percent-escape in the path)
+    // carry a 4xx status. Their messages may quote the input, so only the
+    // status is kept. (Bodies are read by src/http/body.ts, which throws TlogErrors.)
     const status = (err as { status?: unknown })?.status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const code: ErrorCode = status === 413 ? 'BODY_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_PARAMETER';

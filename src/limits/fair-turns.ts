@@ -28,7 +28,8 @@
  * - Unloaded, a step runs in the same loop iteration it was queued in.
  *   A lone tenant is never held back, only ordered.
  * - Bounded: at most `maxWaiting` requests wait to start (`run`); past
- *   that 503 OVERLOADED (each holds its read body, so this bounds memory).
+ *   that 503 OVERLOADED (each holds its read body: the body budget,
+ *   src/limits/body-budget.ts, bounds their bytes, this their number).
  *   A started request's later steps (`turn`) are never refused: a batch
  *   whose events are already appended must get to answer with their
  *   receipts, and each started request waits for one step at a time.

@@ -46,6 +46,18 @@ export class RateLimits {
     this.admit(cls, key, weight, false);
   }
 
+  /**
+   * Gives back `weight` that `charge` took from both buckets, for a request
+   * refused after it was charged (a batch the sequencer pool cannot take now).
+   */
+  refund(cls: RateClass, key: { readonly id: string; readonly tenant: string }, weight: number): void {
+    if (weight <= 0) return;
+    const now = this.now();
+    const maps = this.maps[cls];
+    maps.key?.get(key.id, now).refund(weight, now);
+    maps.tenant?.get(key.tenant, now).refund(weight, now);
+  }
+
   private admit(cls: RateClass, key: { readonly id: string; readonly tenant: string }, weight: number, take: boolean): void {
     const now = this.now();
     const maps = this.maps[cls];

@@ -48,6 +48,12 @@ export class TokenBucket {
     this.tokens -= weight;
   }
 
+  /** Gives back `weight` tokens taken for a request that was then refused (never above the burst). */
+  refund(weight: number, now: number): void {
+    this.refill(now);
+    this.tokens = Math.min(this.limit.burst, this.tokens + weight);
+  }
+
   /** True when the bucket is full again, i.e. forgetting it changes nothing. */
   isFull(now: number): boolean {
     this.refill(now);

@@ -244,6 +244,11 @@ export class Log {
     return this.sequencer.pending;
   }
 
+  /** The most appends one tenant can have waiting (half of maxPending): a larger batch never fits. */
+  get tenantShare(): number {
+    return this.sequencer.tenantShare;
+  }
+
   /** Throws OVERLOADED unless `n` more appends (of `tenant`) fit (checked before a batch starts). */
   reserve(n: number, tenant?: string): void {
     this.sequencer.reserve(n, tenant);

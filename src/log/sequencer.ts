@@ -142,12 +142,17 @@ export class Sequencer {
     return this.queued;
   }
 
+  /** Appends one tenant may have waiting: its share of the pool, and so the most one reservation of a tenant can ever get. */
+  get tenantShare(): number {
+    return Math.max(1, Math.floor(this.opts.maxPending * (this.opts.tenantShare ?? 0.5)));
+  }
+
   /** Throws OVERLOADED if `n` more appends (of `tenant`, if given) would not fit in the pool. */
   reserve(n: number, tenant?: string): void {
     if (this.failure) throw this.failure;
     if (this.queued + n > this.opts.maxPending)
       throw new TlogError('OVERLOADED', `the sequencer pool is full (${this.opts.maxPending} waiting appends)`, { retryAfter: 1 });
-    const share = Math.max(1, Math.floor(this.opts.maxPending * (this.opts.tenantShare ?? 0.5)));
+    const share = this.tenantShare;
     if (tenant !== undefined && (this.pool.get(tenant)?.length ?? 0) + n > share)
       throw new TlogError('OVERLOADED', `this tenant holds its share of the sequencer pool (${share} waiting appends)`, { retryAfter: 1 });
   }

@@ -50,3 +50,26 @@ describe('serve flags for rate limits and timeouts', () => {
     expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
   });
 });
+
+describe('serve flags for the body budget and connections', () => {
+  it('--body-budget reaches the configuration: one below twice the largest body limit stops the server with its name', async () => {
+    const dir = await tempDir();
+    try {
+      const err = await spawnServer(dir, ['--max-connections', '100', '--max-batch-body', '65536', '--body-budget', '131071']).then(
+        (c) => {
+          c.proc.kill('SIGTERM');
+          return 'started';
+        },
+        (e: Error) => e.message,
+      );
+      expect(err).toMatch(/TLOG_BODY_BUDGET: must be at least twice the largest body limit \(2 × 262144/);
+      // With room for two of the largest bodies it starts.
+      const ok = await spawnServer(dir, ['--max-connections', '100', '--max-batch-body', '65536', '--body-budget', '524288']);
+      expect((await fetch(`${ok.url}/healthz`)).status).toBe(200);
+      ok.proc.kill('SIGTERM');
+      await ok.exited;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

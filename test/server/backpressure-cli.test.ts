@@ -30,10 +30,10 @@ describe('backpressure', () => {
     const ok = results.filter((r) => r.status === 201);
     expect(ok.length).toBeGreaterThan(0);
     for (const r of ok) verifyReceipt(r.json.tlog_proof, vkey);
-    // A batch larger than the pool is refused whole.
+    // A batch larger than a tenant's share of the pool (2 of 4) can never fit: refused whole, for good (test/limits/batch-pool.test.ts).
     const batch = await post(`${t.url}/v1/events/batch`, t.agentToken, { events: Array.from({ length: 10 }, (_, i) => sampleEvent(900 + i)) });
-    expect(batch.status).toBe(503);
-    expect(batch.json.error.code).toBe('OVERLOADED');
+    expect(batch.status).toBe(413);
+    expect(batch.json.error.code).toBe('BATCH_TOO_LARGE');
   });
 });
 

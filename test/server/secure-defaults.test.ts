@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { get, post, sampleEvent, tempDir } from '../helpers.js';
+import { postHead, RawConn } from '../raw-http.js';
 
 const mode = async (p: string) => (await stat(p)).mode & 0o777;
 
@@ -129,7 +130,8 @@ describe('security headers on every answer', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempDir();
-    s = await startServer(loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', rateReadKey: '0.001,1', maxPending: 1 }));
+    // A body budget of 8 MiB: one held batch body of 4 MiB spends the tenant's half.
+    s = await startServer(loadConfig({}, { port: 0, dataDir: dir, logLevel: 'silent', rateReadKey: '0.001,1', bodyBudget: 8 * 1024 * 1024 }));
   });
   afterAll(async () => {
     await s.close();
@@ -164,7 +166,12 @@ describe('security headers on every answer', () => {
     await add('422 schema', post(`${s.url}/v1/events`, agent, {}));
     await add('200 keys', get(`${s.url}/v1/keys`, admin));
     await add('429 read limit', get(`${s.url}/v1/keys`, admin));
-    await add('503 pool', post(`${s.url}/v1/events/batch`, agent, { events: [sampleEvent(2), sampleEvent(3)] }));
+    // A batch body of the full 4 MiB, declared and held back, takes acme's half of the body budget.
+    const held = await RawConn.open(s.url);
+    await held.write(postHead('/v1/events/batch', { Authorization: `Bearer ${agent}`, 'Content-Type': 'application/json', 'Content-Length': 4 * 1024 * 1024 }));
+    while ((await get(`${s.url}/healthz`)).json.body_bytes === 0) await new Promise((r) => setImmediate(r));
+    await add('503 body budget', post(`${s.url}/v1/events`, agent, sampleEvent(2)));
+    held.destroy();
     // Each answer has the status its label says.
     expect(answers.map(([, , st]) => st)).toEqual(answers.map(([w]) => Number(w.split(' ')[0])));
     for (const [what, h] of answers)

@@ -75,8 +75,13 @@ function errorJson(e: unknown, ctx: AppContext): { status: number; error: Record
   throw e;
 }
 
-/** The events of a batch body `{ "events": [ … ] }` (1..MAX_BATCH_EVENTS). */
-function batchItems(body: unknown): unknown[] {
+/**
+ * The events of a batch body `{ "events": [ … ] }`: 1 to MAX_BATCH_EVENTS,
+ * and at most `poolShare`, the appends one tenant may have waiting in the
+ * sequencer pool (half of TLOG_MAX_PENDING): a larger batch could never be
+ * admitted, so it is refused as too large rather than asked to retry.
+ */
+function batchItems(body: unknown, poolShare: number): unknown[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { events?: unknown }).events))
     throw new TlogError('SCHEMA_VIOLATION', 'the body must be { "events": [ … ] }', { details: { issues: [{ path: 'events', message: 'required array' }] } });
   const extra = Object.keys(body)
@@ -85,7 +90,12 @@ function batchItems(body: unknown): unknown[] {
     .map((k) => k.slice(0, 64));
   if (extra.length > 0) throw new TlogError('UNKNOWN_FIELDS', `unknown fields: ${extra.map((k) => JSON.stringify(k)).join(', ')}`, { details: { fields: extra } });
   const items = (body as { events: unknown[] }).events;
-  if (items.length > MAX_BATCH_EVENTS) throw new TlogError('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH_EVENTS} events, got ${items.length}`);
+  if (items.length > MAX_BATCH_EVENTS)
+    throw new TlogError('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH_EVENTS} events, got ${items.length}`, { details: { max: MAX_BATCH_EVENTS } });
+  if (items.length > poolShare)
+    throw new TlogError('BATCH_TOO_LARGE', `a batch holds at most ${poolShare} events on this server (one tenant's share of its sequencer pool, TLOG_MAX_PENDING / 2), got ${items.length}`, {
+      details: { max: poolShare },
+    });
   if (items.length === 0) throw new TlogError('SCHEMA_VIOLATION', 'the batch is empty', { details: { issues: [{ path: 'events', message: 'at least one event' }] } });
   return items;
 }
@@ -94,7 +104,7 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
   const tenant = writeTenant(res);
   let items: unknown[];
   try {
-    items = batchItems(decodeBody(req));
+    items = batchItems(decodeBody(req), ctx.log.tenantShare);
   } catch (e) {
     // A batch that cannot be counted still costs one event, so garbage cannot flood for free.
     try {
@@ -122,7 +132,15 @@ export const appendBatch = (ctx: AppContext): RequestHandler => async (req, res)
     }
   }
   // All-or-nothing admission: a batch never half-fits the pool.
-  ctx.log.reserve(ready.length, tenant);
+  try {
+    ctx.log.reserve(ready.length, tenant);
+  } catch (e) {
+    // Refused whole (503), nothing appended: the charge is given back but for
+    // one event, as for an envelope that cannot be counted. Retrying costs
+    // the batch once, not once per attempt.
+    ctx.rateLimits.refund('append', key, items.length - 1);
+    throw e;
+  }
   const appended = new Array<Promise<Appended>>(items.length);
   for (const { i, r } of ready.splice(0)) appended[i] = prepareEvent(ctx, tenant, r).then((p) => ctx.log.append(tenant, p.event, p.append));
   const outcomes = await Promise.allSettled(appended);

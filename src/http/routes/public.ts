@@ -81,5 +81,5 @@ export const getConsistencyProof = (ctx: AppContext): RequestHandler => async (r
 
 export const getHealth = (ctx: AppContext): RequestHandler => (_req, res) => {
   res.setHeader('Cache-Control', 'no-store');
-  sendJson(res, 200, { status: 'ok', tree_size: ctx.log.head.treeSize, pending: ctx.log.pending, waiting_turns: ctx.turns.depth });
+  sendJson(res, 200, { status: 'ok', tree_size: ctx.log.head.treeSize, pending: ctx.log.pending, waiting_turns: ctx.turns.depth, body_bytes: ctx.bodyBudget.inUse });
 };
