@@ -1134,6 +1134,24 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
   };
 
   /**
+   * A flat header list (`headerList`: under a raw headers key) or a list of [name, value] pairs
+   * with a secret name: each secret value redacted whole; undefined when `v` is neither.
+   */
+  const walkNamed = (v: unknown[], headerList: boolean): unknown[] | undefined => {
+    const flat = headerList ? flatHeaderKinds(v, c) : undefined;
+    const pairs = flat === undefined ? pairListKinds(v, c) : undefined;
+    if (flat === undefined && pairs === undefined) return undefined;
+    const a: unknown[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      const kind = (flat ?? pairs)![i];
+      a[i] = kind === undefined ? walk(v[i], undefined) : flat !== undefined ? walk(v[i], kind) : walkPair(v[i] as unknown[], kind);
+      path.pop();
+    }
+    return a;
+  };
+
+  /**
    * `headerList`: the array stands under a raw headers key (isHeaderListKey), so it may be a flat
    * name/value list (flatHeaderKinds).
    */
@@ -1156,22 +1174,14 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
       return marker(secretKind);
     }
     if (Array.isArray(v)) {
-      // Names and values as data: a flat header list, or a list of [name, value] pairs.
-      let named: Array<string | undefined> | undefined;
-      if (secretKind === undefined && v.length !== 0) {
-        named = headerList ? flatHeaderKinds(v, c) : undefined;
-        const pairs = named === undefined ? pairListKinds(v, c) : undefined;
-        if (pairs !== undefined) {
-          const a: unknown[] = new Array(v.length);
-          for (let i = 0; i < v.length; i++) {
-            path.push(i);
-            const kind = pairs[i];
-            a[i] = kind === undefined ? walk(v[i], undefined) : walkPair(v[i] as unknown[], kind);
-            path.pop();
-          }
-          return a;
+      if (secretKind === undefined) {
+        // Names and values as data (a flat header list, a list of [name, value] pairs): apart, so
+        // that the common array pays one check.
+        if (headerList || Array.isArray(v[0])) {
+          const r = walkNamed(v, headerList);
+          if (r !== undefined) return r;
         }
-        if (named === undefined && v.length >= 2) {
+        if (v.length >= 2) {
           const r = walkArgv(v);
           if (r !== undefined) return r;
         }
@@ -1179,7 +1189,7 @@ export function scrubEvent<T>(event: T, c: CompiledRules): ScrubEventResult<T> {
       const a: unknown[] = new Array(v.length);
       for (let i = 0; i < v.length; i++) {
         path.push(i);
-        a[i] = walk(v[i], secretKind ?? named?.[i]);
+        a[i] = walk(v[i], secretKind);
         path.pop();
       }
       return a;
