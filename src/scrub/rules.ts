@@ -362,6 +362,11 @@ const NPMRC_KEY_START = String.raw`(?<=^|[\r\n:"']|\\[nr])(?<![\w.$-])`;
 /** Not a bare true, false or null (`_auth=false`), also quoted. */
 const NOT_LITERAL = String.raw`(?!(?:\\{0,4}["'])?(?:true|false|null)(?![\w-]))`;
 
+/** Whitespace between .netrc tokens: spaces, line breaks, also JSON-escaped ones (`\\n`, once or twice). */
+const NETRC_SP = String.raw`(?:\s|\\{1,2}[nrt]){1,16}`;
+/** A .netrc token before `password`: `login USER`, `account A`, `port P`. */
+const NETRC_ITEM = String.raw`${NETRC_SP}(?:login|account|port)${NETRC_SP}[^\s\\]{1,256}`;
+
 /** The built-in text rules, in priority order. */
 export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // PEM blocks, whole, BEGIN to END; a truncated block (no END) to the end of the string.
@@ -369,6 +374,14 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     kind: 'private_key',
     pattern: String.raw`-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)`,
     hints: ['PRIVATE KEY'],
+  },
+  // PuTTY .ppk files: the private lines after `Private-Lines: N`, through the `Private-MAC:` (or v1
+  // `Private-Hash:`) line; without one, to the end of the string (a truncated file). The header,
+  // comment and public lines stay (they are not secret).
+  {
+    kind: 'private_key',
+    pattern: String.raw`Private-Lines:[ \t]*\d+[\s\S]*?(?:Private-(?:MAC|Hash):[ \t]*[0-9A-Fa-f]*|$)`,
+    hints: ['Private-Lines:'],
   },
   // header.payload.signature, both JSON parts base64url of `{"` (eyJ); the signature may be empty (alg none).
   { kind: 'jwt', pattern: String.raw`${WORD_START}eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`, hints: ['eyJ'] },
@@ -450,6 +463,26 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   },
   // Google API keys: AIza + 35 characters.
   { kind: 'google_api_key', pattern: String.raw`${WORD_START}AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`, hints: ['AIza'] },
+  // Google OAuth 2.0 access tokens: ya29. then base64url, dots inside (`ya29.c.…` of service accounts).
+  { kind: 'google_oauth_token', pattern: String.raw`${WORD_START}ya29\.(?=[\w.-]{20})[\w.-]*[\w-]`, hints: ['ya29.'] },
+  // Azure: Storage connection strings' AccountKey=…, Service Bus / Event Hubs / IoT Hub SharedAccessKey=…
+  // (any key=value form, as the secret rule reads them), az's --account-key, AZURE_STORAGE_KEY=.
+  ...keyValueRule(
+    'azure_key',
+    String.raw`(?<![a-z0-9])(?:account[_-]?key|sharedaccesskey|azure[_-]?storage[_-]?key)`,
+    'account-key',
+    ['accountkey', 'account_key', 'account-key', 'sharedaccesskey', 'storagekey', 'storage_key', 'storage-key'],
+  ),
+  // The signature of a pre-signed URL, which grants access on its own: Azure SAS `sig=`, S3
+  // `X-Amz-Signature=`, GCS `X-Goog-Signature=`; a query parameter (after `?`, `&`, `&amp;` or a
+  // JSON-escaped `\u0026`), so `sig` inside a word or without `=` is not one.
+  {
+    kind: 'url_signature',
+    pattern: String.raw`(?:[?&;]|\\u0026)(?:sig|x-amz-signature|x-goog-signature)=([^&\s"'#<>\\]+)`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['sig=', 'signature='],
+  },
   // HashiCorp Vault service, batch and recovery tokens. Legacy `s.…` tokens have no telling shape:
   // they are found after `vault login` (below) and in VAULT_TOKEN= (the token rule).
   { kind: 'vault_token', pattern: String.raw`${WORD_START}hv[sbr]\.[A-Za-z0-9_-]{24,}`, hints: ['hvs.', 'hvb.', 'hvr.'] },
@@ -489,6 +522,9 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     secretGroup: 1,
     hints: ['authorization'],
   },
+  // `"auth": "<base64 of user:password>"` in JSON text: Docker's config.json (`auths`), also escaped
+  // (`\"auth\": \"…\"`). Only the quoted key, as a JSON key (the `auth` key rule reads it in an event).
+  { kind: 'basic_auth', pattern: String.raw`"auth\\{0,4}"[ \t]*:[ \t]*\\{0,4}"${VALUE}`, flags: 'i', secretGroup: 1, hints: ['"auth'] },
   // curl -u user:password (other tools use -u for uid:gid, so only within 512 characters after "curl").
   // A quoted value runs to its closing quote (`-u 'me:pa ss'`), a JSON-escaped one to its `\"`.
   {
@@ -531,6 +567,17 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     flags: 'i',
     secretGroup: 1,
     hints: ['://', ':\\/', ':\\\\/'],
+  },
+  // A token alone as a URL's user info (`https://<token>@github.com/o/r`, as git and Azure DevOps
+  // take a PAT): 20+ of letters, digits, `_`, `-`, holding a digit and a letter, right before `@` and a
+  // host. Shorter or without a digit it reads as a user name (`ssh://git@host`, `https://deploy@host`).
+  {
+    kind: 'url_token',
+    pattern: String.raw`:(?<=[a-z0-9+.-]:)(?:\\{0,4}/){2}(?=[\w-]{0,256}[0-9])(?=[\w-]{0,256}[a-z])([\w-]{20,})@(?=[\w[])`,
+    flags: 'i',
+    secretGroup: 1,
+    // Every match holds an `@`: a URL without one (the common case) does not run the rule.
+    hints: ['@'],
   },
   // Oracle JDBC URLs carry credentials without `://`: jdbc:oracle:thin:scott/tiger@//host:1521/svc, …@host:1521:SID.
   // The password is bounded (256): it must be followed by @, and an unbounded run would make a long
@@ -661,6 +708,16 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     hints: ['vault'],
     argv: true,
   },
+  // .netrc: `machine HOST [login USER] [account A] [port P] password SECRET` (also `default …` at a line
+  // start), on one line or several, also in JSON text (escaped line breaks). A quoted value to its quote.
+  // The host must hold a dot or a `login`/`account`/`port` must follow it, so "machine learning password
+  // policy" is prose.
+  {
+    kind: 'password',
+    pattern: String.raw`${WORD_START}password(?<=(?:(?:(?<![\w-])|(?<=\\[nrt]))machine${NETRC_SP}(?:[^\s\\]{0,128}\.[^\s\\]{1,128}(?:${NETRC_ITEM}){0,4}|[^\s\\]{1,256}(?:${NETRC_ITEM}){1,4})|(?:^|[\r\n]|\\[nr])[ \t]*default(?:${NETRC_ITEM}){0,4})${NETRC_SP}password)${NETRC_SP}"?((?<=")[^"\\\r\n]+|(?<!")(?:[^\s"\\]|\\[^\s"nrt\\])+)`,
+    secretGroup: 1,
+    hints: ['password'],
+  },
   // ADO.NET / ODBC connection strings: the value runs to the next ";" and may hold spaces.
   {
     kind: 'password',
@@ -679,7 +736,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   ),
   ...keyValueRule('api_key', String.raw`api[_-]?key`, 'api-key|apikey', ['apikey', 'api_key', 'api-key']),
   ...keyValueRule('token', 'token', 'token', ['token']),
-  ...keyValueRule('secret', String.raw`secret(?:[_-]?key)?|private[_-]?key|access[_-]?key`, 'secret|secret-key|private-key|access-key', [
+  ...keyValueRule('secret', String.raw`secret(?:[_-]?key(?:[_-]?base)?)?|private[_-]?key|access[_-]?key`, 'secret|secret-key|private-key|access-key', [
     'secret',
     'private',
     'access',
@@ -693,12 +750,21 @@ export const DEFAULT_KEY_RULES: readonly SecretKeyRule[] = Object.freeze([
   { kind: 'password', names: ['pwd'] },
   { kind: 'private_key', names: ['privatekey', 'privatekeys'], match: 'suffix' },
   // Not `secrets`: Kubernetes' imagePullSecrets and secrets lists hold names, and num_secrets is a count.
-  { kind: 'secret', names: ['secret', 'secretkey', 'accesskey', 'credential', 'credentials', 'secretkeys', 'accesskeys'], match: 'suffix' },
+  // Azure Storage account keys; SharedAccessKey (Service Bus, Event Hubs) is exact, so it is not a plain `secret`.
+  { kind: 'azure_key', names: ['sharedaccesskey', 'azurestoragekey'] },
+  { kind: 'azure_key', names: ['accountkey'], match: 'suffix' },
+  // Rails' secret_key_base.
+  { kind: 'secret', names: ['secret', 'secretkey', 'accesskey', 'credential', 'credentials', 'secretkeys', 'accesskeys', 'secretkeybase'], match: 'suffix' },
   { kind: 'api_key', names: ['apikey', 'apikeys'], match: 'suffix' },
   { kind: 'token', names: ['token'], match: 'suffix' },
   { kind: 'authorization', names: ['authorization'], match: 'suffix' },
   { kind: 'authorization', names: ['auth'] },
   { kind: 'cookie', names: ['cookie', 'setcookie'] },
+  { kind: 'jwt', names: ['jwt'] },
+  { kind: 'bearer_token', names: ['bearer'] },
+  // Exact names only: pin_count, pinned, otp_enabled, otp_required are not secrets.
+  { kind: 'pin', names: ['pin', 'pincode'] },
+  { kind: 'otp', names: ['otp', 'otpcode', 'totp', 'totpcode'] },
 ] satisfies SecretKeyRule[]);
 
 /** The built-in rule set. */

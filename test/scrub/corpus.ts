@@ -254,7 +254,21 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('docker compose exec -T … openssl -k SECRET', 'password', 'docker compose exec -T app openssl enc -aes-256-cbc -k ', gen(ALNUM, 14), ' -in f'),
   simple('ssh host -t mysql -pSECRET', 'password', 'ssh deploy@db1 -t mysql -p', gen(ALNUM, 14), ' app'),
   simple('mysql over a continued line in JSON text', 'password', '{"command":"mysql -h db \\\\\\n-p', gen(ALNUM, 14), ' app"}'),
-  simple('sshpass over a continued line in twice-escaped JSON', 'password', '{"tool_input":"{\\"command\\":\\"sshpass \\\\\\\\\\\\n  -p ', gen(ALNUM, 12), ' ssh h\\"}"}'),
+  simple('sshpass over a continued line in twice-escaped JSON', 'password', '{"tool_input":"{\\"command\\":\\"sshpass \\\\\\\\\\\\n  -p ', gen(ALNUM, 12), ' ssh h\\"}"}'),  // Cloud and file-format shapes that leaked in review (added last, so the values above stay the same).
+  simple('Azure Storage connection string AccountKey', 'azure_key', 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=', `${gen(B64, 86)}==`, ';EndpointSuffix=core.windows.net'),
+  simple('Service Bus connection string SharedAccessKey', 'azure_key', 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=', `${gen(B64, 43)}=`, ''),
+  simple('az storage --account-key', 'azure_key', 'az storage blob upload --account-name acct --account-key ', `${gen(B64, 86)}==`, ' -c data -f a.txt'),
+  simple('Azure SAS URL sig=', 'url_signature', 'https://acct.blob.core.windows.net/c/b.txt?sv=2022-11-02&ss=b&srt=o&sp=rw&se=2026-01-01T00:00:00Z&sig=', `${gen(ALNUM, 40)}%2B${gen(ALNUM, 2)}%3D`, ''),
+  simple('S3 pre-signed URL X-Amz-Signature', 'url_signature', 'https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20260101T000000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=', gen(HEX, 64), ''),
+  simple('Google OAuth access token', 'google_oauth_token', 'gcloud auth print-access-token -> ', `ya29.a0AfH6SMB${gen(ALNUM, 100)}`, ''),
+  simple('Google service account access token (ya29.c.)', 'google_oauth_token', 'Authorization: Bearer ', `ya29.c.c0ASRK0Ga${gen(ALNUM, 60)}.${gen(ALNUM, 40)}`, ''),
+  simple('PuTTY private key file', 'private_key', `PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: deploy key\nPublic-Lines: 2\nAAAAC3NzaC1lZDI1NTE5AAAAI${gen(ALNUM, 24)}\n${gen(ALNUM, 20)}\n`, `Private-Lines: 1\n${gen(ALNUM, 44)}\nPrivate-MAC: ${gen(HEX, 64)}`, '\ndone'),
+  simple('Rails SECRET_KEY_BASE', 'secret', 'SECRET_KEY_BASE=', gen(HEX, 128), ' bin/rails server'),
+  simple('.netrc over lines', 'password', 'machine api.heroku.com\n  login me@example.com\n  password ', gen(ALNUM, 24), '\nmachine git.heroku.com'),
+  simple('.netrc on one line', 'password', 'machine github.com login bot password ', gen(ALNUM, 20), ''),
+  simple('Docker config.json auth', 'basic_auth', '{"auths":{"https://index.docker.io/v1/":{"auth":"', btoa(`bot:${gen(ALNUM, 16)}`), '"}}}'),
+  simple('opaque token as the user info of a clone URL', 'url_token', 'git clone https://', gen(HEX, 40), '@github.com/org/repo.git'),
+  simple('Azure DevOps PAT as the user info of a URL', 'url_token', 'git remote add origin https://', gen('abcdefghijklmnopqrstuvwxyz234567', 52), '@dev.azure.com/org/proj/_git/repo'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -477,5 +491,19 @@ export const NOT_SECRETS: readonly string[] = [
   'docker exec -it zip -P x',
   'docker run -p 8080:80 zip',
   // In JSON text, an escaped backslash then an escaped line break (five backslashes) still ends the command.
-  '{"cmd":"mysql db\\\\\\\\\\nmkdir -pdir"}',
+  '{"cmd":"mysql db\\\\\\\\\\nmkdir -pdir"}',  // Near the new shapes: `sig` inside words or without `=`, prose about tokens and .netrc words, user names as user info.
+  'design=x&config=y&signal=1&sig_type=hmac&sigma=2',
+  'the sig= parameter of a SAS URL',
+  'signature_verified: true',
+  'AccountName=acct;EndpointSuffix=core.windows.net',
+  'account_key_id: 7, accountKeyCount=2',
+  'ya29 is the prefix of Google access tokens (ya29.…)',
+  'machine learning password policy',
+  'the default password reset flow',
+  'https://deploy-bot@git.example.com/repo.git',
+  'https://builder-account-for-ci@ci.example.com/x',
+  'https://user42@host.example.com/x',
+  '{"auth": true, "auth_type": "basic", "authority": "x"}',
+  'Public-Lines: 2',
+  'secret_key_base_path: config/credentials.yml.enc',
 ];

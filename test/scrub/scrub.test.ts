@@ -709,6 +709,21 @@ describe('idempotence (property)', () => {
     ' -t ',
     ' \\\\\\n',
     '\\\\\\n',
+    // The shapes added after review.
+    'Private-Lines: 1\n',
+    'Private-MAC: ',
+    'machine h.example login u password ',
+    '\ndefault password ',
+    '&sig=',
+    '\\u0026sig=',
+    'ya29.',
+    '"auth":"',
+    'AccountKey=',
+    '--account-key ',
+    'https://',
+    'a1b2c3d4e5f6a7b8c9d0',
+    '@github.com',
+    'SECRET_KEY_BASE=',
   ];
   const text = fc.array(fc.oneof(fc.constantFrom(...fragments), fc.string({ maxLength: 12 })), { maxLength: 8 }).map((a) => a.join(''));
 
@@ -742,9 +757,20 @@ describe('idempotence (property)', () => {
   });
 
   it('scrubbing a scrubbed event changes nothing and reports nothing', () => {
-    const key = fc.oneof(fc.constantFrom('password', 'token', 'Authorization', 'note', 'value', 'name', 'key', 'api-key', 'x'), text);
+    const key = fc.oneof(fc.constantFrom('password', 'token', 'Authorization', 'note', 'value', 'name', 'key', 'api-key', 'x', 'rawHeaders', 'pin', 'otp'), text);
     const value = fc.letrec((tie) => ({
-      v: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.boolean(), fc.constant(null), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(key, tie('v'), { maxKeys: 3 })),
+      v: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('v'), { maxLength: 3 }),
+        fc.dictionary(key, tie('v'), { maxKeys: 3 }),
+        // Header pair lists and flat name/value lists.
+        fc.array(fc.tuple(key, tie('v')), { maxLength: 3 }),
+        fc.array(fc.oneof(key, text), { maxLength: 6 }),
+      ),
     })).v;
     fc.assert(
       fc.property(fc.dictionary(key, value, { maxKeys: 4 }), (metadata) => {
