@@ -101,6 +101,9 @@ describe('verify-receipt', () => {
     // and a receipt the attacker signed. Run from that folder, the real key must stay the key.
     const dir = join(work, 'archive');
     const attacker = ed25519Signer('test.example/log', new Uint8Array(32).fill(13));
+    // The trusted key is a fixed one here: the server's own is random, and one ending in "/" names a folder, not a file.
+    const vkey = ed25519Signer('test.example/log', new Uint8Array(32).fill(12)).verifierKey;
+    expect(vkey.endsWith('/')).toBe(false);
     await mkdir(dirname(join(dir, vkey)), { recursive: true });
     await writeFile(join(dir, vkey), attacker.verifierKey + '\n');
     const leaf = parseTlogProof(receipt.tlog_proof).extra!;
