@@ -131,21 +131,22 @@ export function idemKey(tenant: string, eventId: string): Uint8Array {
   return k;
 }
 
-export function keyRecordKey(id: string): Uint8Array {
-  const b = enc.encode(id);
+/** `prefix` ‖ UTF-8(text). */
+function textKey(prefix: number, text: string): Uint8Array {
+  const b = enc.encode(text);
   const k = new Uint8Array(1 + b.length);
-  k[0] = PREFIX.key;
+  k[0] = prefix;
   k.set(b, 1);
   return k;
 }
 
+export function keyRecordKey(id: string): Uint8Array {
+  return textKey(PREFIX.key, id);
+}
+
 /** A key change's pending event, by its event_id (the key-event outbox). */
 export function keyEventKey(eventId: string): Uint8Array {
-  const b = enc.encode(eventId);
-  const k = new Uint8Array(1 + b.length);
-  k[0] = PREFIX.keyEvent;
-  k.set(b, 1);
-  return k;
+  return textKey(PREFIX.keyEvent, eventId);
 }
 
 /** [gte, lt) bounds of every key with this one-byte prefix. */
