@@ -69,6 +69,11 @@ export class RawConn {
     this.sock.destroy();
   }
 
+  /** Drops the connection with a TCP reset, as a client that crashed or timed out does. */
+  reset(): void {
+    this.sock.resetAndDestroy();
+  }
+
   private deliver(): void {
     if (!this.waiter) return;
     const end = this.buf.indexOf('\r\n\r\n');

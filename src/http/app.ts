@@ -4,7 +4,7 @@ import express, { type RequestHandler } from 'express';
 import type { AppContext } from './context.js';
 import { guardFor } from './auth.js';
 import { readBody } from './body.js';
-import { isClosing } from './connection.js';
+import { closeIfBodyUnread, isClosing } from './connection.js';
 import { BodyBudget } from '../limits/body-budget.js';
 import { type Clean, errorHandler, notFound, sendError } from './errors.js';
 import { TlogError } from '../errors.js';
@@ -30,6 +30,7 @@ const everyRequest: RequestHandler = (req, res, next) => {
     req.resume();
     return;
   }
+  closeIfBodyUnread(req, res);
   for (let i = 0; i < HEADERS.length; i++) res.setHeader(HEADERS[i]![0], HEADERS[i]![1]);
   requireHost(req, res, next);
 };
@@ -43,6 +44,12 @@ const everyRequest: RequestHandler = (req, res, next) => {
  */
 function answeringClientErrors(step: RequestHandler, clean: Clean): RequestHandler {
   return (req, res, next) => {
+    // A request pipelined behind one whose answer closes the connection was
+    // parsed before that answer: it must not act (append, erase) unanswered.
+    if (isClosing(req)) {
+      req.resume();
+      return;
+    }
     const fail = (e: unknown) => {
       if (e instanceof TlogError && e.status < 500 && !res.headersSent) sendError(res, e, clean);
       else next(e);

@@ -69,10 +69,25 @@ export function readBody(limit: number, budget: BodyBudget): RequestHandler {
     const tenant = (res.locals.key as { tenant?: string } | undefined)?.tenant ?? '';
     let reserved = declared ?? 0;
     if (!budget.take(tenant, reserved)) return refuse(overloaded());
-    // Given back when the exchange ends: answered, failed or aborted.
-    res.once('close', () => budget.give(tenant, reserved));
+    // Given back once, when the exchange ends: answered, failed or aborted. The response's
+    // 'close' alone is not enough: an answer queued behind another on a pipelined connection
+    // never gets one if the socket dies first. After the release nothing more is taken (an
+    // inflate still running after the client left stops at its next chunk).
+    let released = false;
+    const socket = req.socket;
+    const release = () => {
+      if (released) return;
+      released = true;
+      res.off('close', release);
+      socket.off('close', release);
+      budget.give(tenant, reserved);
+      reserved = 0;
+    };
+    res.once('close', release);
+    socket.once('close', release);
     continueIfAwaited(req, res);
     receive(req, limit, decoder, (held) => {
+      if (released) return false;
       if (held <= reserved) return true;
       if (!budget.take(tenant, held - reserved)) return false;
       reserved = held;
@@ -83,8 +98,9 @@ export function readBody(limit: number, budget: BodyBudget): RequestHandler {
         next();
       },
       (e: TlogError) => {
-        // The rest of the body is unread (or the client is gone, and this changes nothing).
-        closeAfterAnswer(req, res);
+        // The rest of the body is unread: the connection cannot carry another request. A body
+        // that arrived whole and failed to decode leaves it usable.
+        if (!req.complete) closeAfterAnswer(req, res);
         next(e);
       },
     );

@@ -20,6 +20,9 @@ import type { Socket } from 'node:net';
 /** How long a closing connection keeps discarding input after the answer, ms. */
 export const LINGER_MS = 500;
 
+/** A declared body up to this size is read and discarded after an early answer, keeping the connection. */
+export const SKIPPABLE_BODY = 65_536;
+
 const CLOSING = Symbol('tlog.closing');
 const LINGERS = Symbol('tlog.lingers');
 const AWAITS_CONTINUE = Symbol('tlog.awaitsContinue');
@@ -58,6 +61,31 @@ export function closeAfterAnswer(req: Request, res: Response): void {
   (req.socket as Marked)[CLOSING] = true;
   // Whatever of the body still arrives is discarded, not buffered.
   req.resume();
+}
+
+/**
+ * For every request: an answer that goes out while the request's body has
+ * not all arrived (a 401, a 429, a 404, any refusal before the body is read)
+ * closes the connection if the body is chunked or declared larger than
+ * SKIPPABLE_BODY, so the server does not go on reading and discarding a body
+ * nobody will use (node would, to reuse the connection: gigabytes at line
+ * rate, until the request timeout). A body that has all arrived leaves the
+ * connection open.
+ */
+export function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
+  // A small declared body costs little to skip, and closing would cost the client a new
+  // connection for each refusal (a 429 flood): only chunked or larger bodies close.
+  if (!hasBody(req) || (req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length']) <= SKIPPABLE_BODY)) return;
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    if (!req.complete) {
+      this.setHeader('Connection', 'close');
+      lingerOnClose(req.socket);
+      (req.socket as Marked)[CLOSING] = true;
+      req.resume();
+    }
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['writeHead'];
 }
 
 /** True on a connection the server is closing: a request read from it is not handled. */

@@ -289,3 +289,70 @@ describe('the connection limit', () => {
     expect(() => loadConfig({ TLOG_MAX_CONNECTIONS: '0' })).toThrow(/TLOG_MAX_CONNECTIONS/);
   });
 });
+
+describe('bodies whose exchange ends early', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer(PATIENT);
+  });
+  afterAll(() => t.close());
+
+  const bodyBytes = async () => (await get(`${t.url}/healthz`)).json.body_bytes as number;
+  async function untilNoBodyBytes(): Promise<void> {
+    while ((await bodyBytes()) !== 0) await new Promise((r) => setImmediate(r));
+  }
+
+  it('gives a compressed body\'s bytes back when its client resets while it inflates', async () => {
+    // 4 MiB of spaces in ~4 KiB of gzip: the body arrives whole at once, then inflates for a while.
+    const packed = gzipSync(Buffer.alloc(4 * 1024 * 1024 - 100, 0x20));
+    for (let i = 0; i < 5; i++) {
+      const c = await RawConn.open(t.url);
+      await c.write(head(t.agentToken, { 'Content-Encoding': 'gzip', 'Content-Length': packed.length }, '/v1/events/batch'));
+      await c.write(packed);
+      c.reset();
+    }
+    await untilNoBodyBytes();
+    expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1))).status).toBe(201);
+  });
+
+  it("gives a pipelined request's bytes back when the connection dies before its answer", async () => {
+    const big = eventOfSize(200_000);
+    for (let i = 0; i < 3; i++) {
+      const c = await RawConn.open(t.url);
+      await c.write(head(t.agentToken, { 'Content-Length': EVENT.length }) + EVENT + head(t.agentToken, { 'Content-Length': big.length }));
+      await c.write(big);
+      c.reset();
+    }
+    await untilNoBodyBytes();
+  });
+
+  it('answers a request pipelined behind a body that arrived whole and failed to decode, on the same connection', async () => {
+    const corrupt = Buffer.from('1f8b0800000000000003ffffffff', 'hex');
+    const c = await RawConn.open(t.url);
+    await c.write(Buffer.concat([Buffer.from(head(t.agentToken, { 'Content-Encoding': 'gzip', 'Content-Length': corrupt.length })), corrupt, Buffer.from(head(t.agentToken, { 'Content-Length': EVENT.length }) + EVENT)]));
+    const first = await c.answer();
+    expect(first.status).toBe(400);
+    expect(first.headers['connection']).toBe('keep-alive');
+    const second = await c.answer();
+    expect(second.status).toBe(201);
+    expect((await get(`${t.url}/v1/entries/${second.json.index}`, t.auditorToken)).status).toBe(200);
+    c.destroy();
+  });
+
+  it('closes the connection after refusing a request (401) whose large body has not arrived, instead of reading it', async () => {
+    const c = await RawConn.open(t.url);
+    await c.write(head('atlk_not_a_token', { 'Content-Length': 10_000_000_000 }));
+    await c.write(Buffer.alloc(64 * 1024, 0x20));
+    const a = await c.answer();
+    expect(a.status).toBe(401);
+    expect(a.headers['connection']).toBe('close');
+    await c.closed;
+    // A small body with its headers keeps the connection (a refusal flood must not cost a connection each).
+    const d = await RawConn.open(t.url);
+    await d.write(head('atlk_not_a_token', { 'Content-Length': EVENT.length }) + EVENT);
+    const small = await d.answer();
+    expect(small.status).toBe(401);
+    expect(small.headers['connection']).toBe('keep-alive');
+    d.destroy();
+  });
+});
