@@ -5,8 +5,8 @@
  * operator out).
  */
 
-import { chmod, link, open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod, link, open, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /**
  * Writes `text` to `path`: a temporary file beside it (this process's own
@@ -19,7 +19,10 @@ import { dirname } from 'node:path';
  */
 export async function writeFileAtomic(path: string, text: string, opts: { mode: number; exclusive?: boolean }): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
-  await rm(tmp, { force: true });
+  // Temporary files a crash left (any process's): one left between the link and its removal is
+  // a copy of a key in use, which must not outlive that key (rotate-log-key --finish shreds it).
+  const stale = new RegExp(`^${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.tmp$`);
+  for (const name of await readdir(dirname(path))) if (stale.test(name)) await rm(join(dirname(path), name), { force: true });
   const fh = await open(tmp, 'wx', opts.mode);
   try {
     await fh.writeFile(text);

@@ -40,6 +40,13 @@ describe('writeSecretFile', () => {
     expect(await readdir(d)).toEqual(['k']);
   });
 
+  it("removes temporary files a crash left for the same name (a key's copy must not outlive it), and only those", async () => {
+    const d = await fresh();
+    for (const n of ['log.key.4242.tmp', 'log.key.1.tmp', 'log.keyx.7.tmp', 'log.key.old.tmp', 'vault.key.9.tmp']) await writeFile(join(d, n), 'old key\n');
+    await writeSecretFile(join(d, 'log.key'), 'new\n');
+    expect((await readdir(d)).sort()).toEqual(['log.key', 'log.key.old.tmp', 'log.keyx.7.tmp', 'vault.key.9.tmp']);
+  });
+
   it('killed while writing, leaves the target absent (never empty or partial)', async () => {
     const d = await fresh();
     const target = join(d, 'vault.key');
