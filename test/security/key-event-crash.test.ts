@@ -15,7 +15,7 @@ import { readLeaf } from '../../src/query/leaf.js';
 import { entryKey, PREFIX, prefixRange } from '../../src/storage/layout.js';
 import { LogStore } from '../../src/storage/store.js';
 import { killAt, spawnServer, type Child } from '../child.js';
-import { del, get, post, sampleEvent, tempDir } from '../helpers.js';
+import { del, get, post, sampleEvent, startTestServer, tempDir } from '../helpers.js';
 
 /** The stopped data folder: key.* events about `keyId` (tenant, action, event_id) and the outbox's size. */
 async function logged(dir: string, keyId: string): Promise<{ events: { tenant: string; action: string; event_id: string }[]; outbox: number }> {
@@ -158,4 +158,37 @@ describe('kill -9 on first start between the admin key and its event', () => {
     expect(after.events.map((e) => `${e.tenant} ${e.action}`)).toEqual([`${SYSTEM_TENANT} key.create`]);
     expect(after.outbox).toBe(0);
   }, 60_000);
+});
+
+describe('a key change whose event could not be logged (a storage error, no crash)', () => {
+  it('logs that event before the next key change\'s, once', async () => {
+    const t = await startTestServer();
+    try {
+      const log = t.server.log;
+      const append = log.append.bind(log);
+      let failures = 1;
+      log.append = (async (...a: Parameters<typeof append>) => {
+        if (failures > 0 && (a[1] as { action?: { type?: string } }).action?.type === 'key.create') {
+          failures--;
+          throw new Error('storage failed');
+        }
+        return append(...a);
+      }) as typeof log.append;
+      const first = await post(`${t.url}/v1/keys`, t.adminToken, { role: 'agent', tenant: 'acme', note: 'first' });
+      expect(first.status).toBe(500);
+      const list = await get(`${t.url}/v1/keys?tenant=acme`, t.adminToken);
+      const made = list.json.keys.find((k: { note?: string }) => k.note === 'first');
+      expect(made).toBeDefined(); // the change stood
+      const second = await post(`${t.url}/v1/keys`, t.adminToken, { role: 'agent', tenant: 'acme', note: 'second' });
+      expect(second.status).toBe(201);
+      const events = await get(`${t.url}/v1/events?tenant=acme&action=key.create&limit=100`, t.adminToken);
+      const about = (id: string) => events.json.events.filter((e: any) => e.record.event.target.resource === `key:${id}`);
+      expect(about(made.id)).toHaveLength(1);
+      expect(about(second.json.id)).toHaveLength(1);
+      // In the order of the changes.
+      expect(about(made.id)[0].index).toBeLessThan(about(second.json.id)[0].index);
+    } finally {
+      await t.close();
+    }
+  });
 });
