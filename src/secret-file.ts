@@ -5,7 +5,7 @@
  * operator out).
  */
 
-import { chmod, link, open, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, link, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -33,7 +33,7 @@ export async function writeFileAtomic(path: string, text: string, opts: { mode: 
   // A umask may have narrowed the mode; a wider one cannot have widened it.
   await chmod(tmp, opts.mode);
   try {
-    if (opts.exclusive) await link(tmp, path);
+    if (opts.exclusive) await linkOrRename(tmp, path);
     else await rename(tmp, path);
   } finally {
     await rm(tmp, { force: true });
@@ -43,6 +43,32 @@ export async function writeFileAtomic(path: string, text: string, opts: { mode: 
     await d.sync();
   } finally {
     await d.close();
+  }
+}
+
+/** What link() answers on a filesystem without hard links (vfat, exFAT, some network and FUSE mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+/**
+ * Puts `tmp` in place at `path` unless `path` exists (EEXIST). Without hard
+ * links: a check, then a rename — not atomic against a second creator at the
+ * same instant, which the data folder's LevelDB lock keeps out of a running
+ * server's folder; the file itself is still whole or absent.
+ */
+async function linkOrRename(tmp: string, path: string): Promise<void> {
+  try {
+    await link(tmp, path);
+  } catch (e) {
+    if (!NO_HARD_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    const there = await stat(path).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false;
+        throw err;
+      },
+    );
+    if (there) throw Object.assign(new Error(`EEXIST: file already exists, ${path}`), { code: 'EEXIST' });
+    await rename(tmp, path);
   }
 }
 
