@@ -28,6 +28,7 @@ const LINGERS = Symbol('tlog.lingers');
 const AWAITS_CONTINUE = Symbol('tlog.awaitsContinue');
 
 type Marked = Socket & { [CLOSING]?: true; [LINGERS]?: true };
+type Awaiting = IncomingMessage & { [AWAITS_CONTINUE]?: true };
 
 /**
  * Makes node's close of `socket` (after a `Connection: close` answer) a
@@ -55,7 +56,7 @@ function lingerOnClose(socket: Socket | null | undefined): void {
  * flushed, with a lingering close), and nothing more is read from it as a
  * request.
  */
-export function closeAfterAnswer(req: Request, res: Response): void {
+export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('Connection', 'close');
   lingerOnClose(req.socket);
   (req.socket as Marked)[CLOSING] = true;
@@ -70,20 +71,20 @@ export function closeAfterAnswer(req: Request, res: Response): void {
  * SKIPPABLE_BODY, so the server does not go on reading and discarding a body
  * nobody will use (node would, to reuse the connection: gigabytes at line
  * rate, until the request timeout). A body that has all arrived leaves the
- * connection open.
+ * connection open. A client still waiting for `100 Continue` may or may not
+ * send its body after the answer: that connection closes whatever the size.
  */
 export function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
+  if (!hasBody(req)) return;
+  const r = req as Awaiting;
   // A small declared body costs little to skip, and closing would cost the client a new
   // connection for each refusal (a 429 flood): only chunked or larger bodies close.
-  if (!hasBody(req) || (req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length']) <= SKIPPABLE_BODY)) return;
+  const large = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > SKIPPABLE_BODY;
+  if (!large && !r[AWAITS_CONTINUE]) return;
+  // Decided when the answer's head is written.
   const writeHead = res.writeHead;
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    if (!req.complete) {
-      this.setHeader('Connection', 'close');
-      lingerOnClose(req.socket);
-      (req.socket as Marked)[CLOSING] = true;
-      req.resume();
-    }
+    if (r[AWAITS_CONTINUE] || (large && !req.complete)) closeAfterAnswer(req, this);
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];
 }
@@ -103,29 +104,19 @@ function hasBody(req: IncomingMessage): boolean {
  * gets `100 Continue` only when the route is about to read its body, after
  * authentication, the rate limit, the size check and the memory budget
  * (`continueIfAwaited` in src/http/body.ts). Any answer given before that
- * closes the connection: the client may or may not send the body anyway, so
- * the connection cannot carry a next request.
+ * closes the connection (closeIfBodyUnread): the client may or may not send
+ * the body anyway, so the connection cannot carry a next request.
  */
 export function expectContinue(handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    if (hasBody(req)) {
-      const r = req as IncomingMessage & { [AWAITS_CONTINUE]?: true };
-      r[AWAITS_CONTINUE] = true;
-      lingerOnClose(req.socket);
-      // Decided when the answer's head is written: Connection: close unless 100 Continue went out.
-      const writeHead = res.writeHead;
-      res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-        if (r[AWAITS_CONTINUE]) this.setHeader('Connection', 'close');
-        return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-      } as ServerResponse['writeHead'];
-    }
+    if (hasBody(req)) (req as Awaiting)[AWAITS_CONTINUE] = true;
     handler(req, res);
   };
 }
 
 /** Sends `100 Continue` if the client waits for it, and keeps the connection open as usual. */
 export function continueIfAwaited(req: Request, res: Response): void {
-  const r = req as Request & { [AWAITS_CONTINUE]?: true };
+  const r = req as Request & Awaiting;
   if (!r[AWAITS_CONTINUE]) return;
   delete r[AWAITS_CONTINUE];
   res.writeContinue();
