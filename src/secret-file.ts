@@ -21,8 +21,9 @@ export async function writeFileAtomic(path: string, text: string, opts: { mode: 
   const tmp = `${path}.${process.pid}.tmp`;
   // Temporary files a crash left (any process's): one left between the link and its removal is
   // a copy of a key in use, which must not outlive that key (rotate-log-key --finish shreds it).
-  const stale = new RegExp(`^${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.tmp$`);
-  for (const name of await readdir(dirname(path))) if (stale.test(name)) await rm(join(dirname(path), name), { force: true });
+  const prefix = `${basename(path)}.`;
+  for (const name of await readdir(dirname(path)))
+    if (name.startsWith(prefix) && /^\d+\.tmp$/.test(name.slice(prefix.length))) await rm(join(dirname(path), name), { force: true });
   const fh = await open(tmp, 'wx', opts.mode);
   try {
     await fh.writeFile(text);

@@ -204,9 +204,8 @@ export class KeyRing {
     await this.store.keyEventLogged(eventId);
   }
 
-  /** Creates a key; the token is returned only here. */
   /**
-   * `beforeStore` receives the token before the key is stored: the first
+   * Creates a key; the token is returned only here. `beforeStore` receives the token before the key is stored: the first
    * admin key's token is written to its file first, so a crash can leave a
    * file whose key was never stored (replaced at the next start), never a
    * stored key whose token is lost.

@@ -3,10 +3,15 @@
 import { fromBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
 
+/** A query parameter given twice arrives as an array: refused by name. */
+export function onlyOnce(value: unknown, name: string): void {
+  if (Array.isArray(value)) throw new TlogError('INVALID_PARAMETER', `${name} must be given once`);
+}
+
 /** A non-negative safe integer in canonical decimal (no sign, no leading zeros, no exponent). */
 export function parseCount(value: unknown, name: string): number {
   if (value === undefined) throw new TlogError('MISSING_PARAMETER', `${name} is required`);
-  if (Array.isArray(value)) throw new TlogError('INVALID_PARAMETER', `${name} must be given once`);
+  onlyOnce(value, name);
   if (typeof value !== 'string' || !/^(0|[1-9]\d{0,15})$/.test(value))
     throw new TlogError('INVALID_PARAMETER', `${name} must be a non-negative integer in decimal`);
   const n = Number(value);
@@ -16,7 +21,7 @@ export function parseCount(value: unknown, name: string): number {
 
 export function parseHashParam(value: unknown, name: string): Uint8Array {
   if (value === undefined) throw new TlogError('MISSING_PARAMETER', `${name} is required`);
-  if (Array.isArray(value)) throw new TlogError('INVALID_PARAMETER', `${name} must be given once`);
+  onlyOnce(value, name);
   const h = typeof value === 'string' && value.length === 44 ? fromBase64(value) : undefined;
   if (!h || h.length !== 32) throw new TlogError('INVALID_PARAMETER', `${name} must be a 32-byte hash in standard base64`);
   return h;

@@ -8,6 +8,7 @@ import { callerKey, tenantGate } from '../auth.js';
 import { decodeBody } from '../body.js';
 import type { AppContext } from '../context.js';
 import { sendJson } from '../json.js';
+import { onlyOnce } from '../params.js';
 import { receiptJson } from './events.js';
 
 const MAX_SUBJECT = 256;
@@ -31,7 +32,7 @@ function textParam(value: unknown, name: string, required: boolean): string | un
     if (required) throw new TlogError('MISSING_PARAMETER', `${name} is required`);
     return undefined;
   }
-  if (Array.isArray(v)) throw new TlogError('INVALID_PARAMETER', `${name} must be given once`);
+  onlyOnce(v, name);
   if (typeof v !== 'string' || v.length > MAX_TEXT || UNPRINTABLE.test(v))
     throw new TlogError('INVALID_PARAMETER', `${name} must be at most ${MAX_TEXT} printable characters`);
   return v;
