@@ -126,142 +126,155 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     await store.close();
     throw e;
   }
-  const keys = await KeyRing.load(store, opts.now);
-  const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
-  // Key changes whose record a crash left without their event logged: logged now (key-events.ts).
-  const keyEvents = await relogKeyEvents(log, keys);
-  if (keyEvents > 0) logger.warn({ key_events: keyEvents }, 're-logged key change events cut off by a crash');
-  if (keys.size === 0) {
-    // First start: an admin key whose token only the operator can read.
-    // The token file first, replacing one left by a start that crashed before storing its key;
-    // the key and its key.create event's outbox entry then go in one batch (key-events.ts).
-    const path = join(dataDir, 'admin.token');
-    const { pending } = await keys.create(
-      { role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' },
-      (k) => keyEvent({ generateId }, 'key.create', k, undefined),
-      { beforeStore: (token) => writeSecretFile(path, token + '\n', { exclusive: false }) },
-    );
-    await logKeyEvent(log, keys, pending);
-    logger.info({ path }, 'created the first admin key; its token is in this file (mode 0600)');
-  }
+  // Everything opened or started from here on is undone, newest first, if a later step fails
+  // (a vault that cannot open, a port in use): an embedding process keeps running, and must not
+  // keep the LevelDB locks, a sweeper timer or the signer's witness loop of a server that never
+  // started.
+  const undo: (() => unknown)[] = [() => log.close()];
+  try {
+    const keys = await KeyRing.load(store, opts.now);
+    const generateId = createUuidV7Generator({ random: pooledRandom(), ...(opts.now ? { now: opts.now } : {}) });
+    // Key changes whose record a crash left without their event logged: logged now (key-events.ts).
+    const keyEvents = await relogKeyEvents(log, keys);
+    if (keyEvents > 0) logger.warn({ key_events: keyEvents }, 're-logged key change events cut off by a crash');
+    if (keys.size === 0) {
+      // First start: an admin key whose token only the operator can read.
+      // The token file first, replacing one left by a start that crashed before storing its key;
+      // the key and its key.create event's outbox entry then go in one batch (key-events.ts).
+      const path = join(dataDir, 'admin.token');
+      const { pending } = await keys.create(
+        { role: 'admin', tenant: ALL_TENANTS, note: 'created on first start' },
+        (k) => keyEvent({ generateId }, 'key.create', k, undefined),
+        { beforeStore: (token) => writeSecretFile(path, token + '\n', { exclusive: false }) },
+      );
+      await logKeyEvent(log, keys, pending);
+      logger.info({ path }, 'created the first admin key; its token is in this file (mode 0600)');
+    }
 
-  const eventOptions = { generateId };
+    const eventOptions = { generateId };
 
-  // The vault: its own database and key, so erasure never touches the log's files.
-  const vaultKeyFile = resolve(config.vaultKeyFile ?? join(dataDir, 'vault.key'));
-  const master = await loadOrCreateMasterKey(vaultKeyFile);
-  if (master.created) logger.info({ path: vaultKeyFile }, 'generated a new vault master key');
-  const vault = await Vault.open(join(dataDir, 'vault'), {
-    masterKey: master.key,
-    retentionMs: config.piiRetentionDays * 86_400_000,
-    ...(opts.now ? { now: opts.now } : {}),
-  });
-  // Erasures a crash or a stop cut off between the shred and the purge: their bytes are
-  // compacted away before anything is served (spec/privacy.md §5).
-  const purged = await vault.finishPendingPurges();
-  if (purged > 0) logger.warn({ subjects: purged }, 'finished the purge of erasures cut off by a crash or a stop');
-  const entryRetention = {
-    days: { operational: config.retentionOperationalDays, compliance: config.retentionComplianceDays },
-    defaultClass: config.retentionDefault,
-  };
-  const privacy = new PrivacyService(
-    log,
-    vault,
-    eventOptions,
-    logger,
-    entryRetention,
-    opts.now,
-    config.queryIndex === 'on' ? (tenant, runId) => runExists(store, tenant, runId, log.head.treeSize) : undefined,
-  );
-  const relogged = await privacy.recover();
-  if (relogged > 0) logger.warn({ erasures: relogged }, 're-logged erasure events cut off by a crash');
-  const ingest = new Ingest({ vault, piiPaths, scrub: scrubRules });
-  let sweeping: Promise<unknown> = Promise.resolve();
-  const sweeper =
-    config.retentionSweepSeconds > 0
-      ? setInterval(() => {
-          // A sweep still running (a large log) is not queued behind: the next tick comes soon enough.
-          if (privacy.retentionRunning) return;
-          sweeping = privacy.retention({ dryRun: false, entries: config.pruneEntries, scheduled: true }).catch((e: unknown) => logger.error({ err: e }, 'retention sweep failed'));
-        }, config.retentionSweepSeconds * 1000).unref()
-      : undefined;
-
-  const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, logKeys: logKeys.published, eventOptions, ingest, privacy, vault });
-  // Slow or stuck clients must not hold sockets forever (spec/limits.md). Node
-  // checks the headers and request deadlines on an interval, so the interval
-  // bounds how late a slowloris is cut off.
-  const requestTimeout = config.requestTimeout;
-  const headersTimeout = Math.min(config.headersTimeout, requestTimeout);
-  const server: Server = createServer(
-    {
-      headersTimeout,
-      requestTimeout,
-      keepAliveTimeout: config.idleTimeout,
-      connectionsCheckingInterval: Math.min(1000, headersTimeout),
-      // Checked by the app instead, to answer with a JSON code (client-errors.ts).
-      requireHostHeader: false,
-      ...requestClasses(app),
-    },
-    app,
-  );
-  // A connection silent for this long (e.g. one that never reads its answer)
-  // is destroyed. Twice the request deadline, so a stalled request is first
-  // answered 408 by the deadline check rather than dropped without a word.
-  server.timeout = 2 * requestTimeout;
-  // Each open connection costs a socket and a parser, whatever it sends; past
-  // this many node closes new ones as they are accepted (spec/limits.md §3).
-  server.maxConnections = config.maxConnections;
-  server.on('drop', () => logger.debug('connection limit reached: a new connection was closed'));
-  server.on('clientError', handleClientError(logger));
-  server.on('connect', (_req, socket) => handleConnect(socket));
-  // An Expect other than 100-continue is ignored (RFC 9110 §10.1.1 allows
-  // it) instead of Node's bare 417: the request is answered as usual.
-  server.on('checkExpectation', app);
-  // Expect: 100-continue gets 100 Continue only once the route is about to
-  // read the body: after authentication, the rate limit, the size check and
-  // the body budget (src/http/connection.ts).
-  server.on('checkContinue', expectContinue(app));
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(config.port, config.host, () => {
-      server.off('error', fail);
-      ok();
+    // The vault: its own database and key, so erasure never touches the log's files.
+    const vaultKeyFile = resolve(config.vaultKeyFile ?? join(dataDir, 'vault.key'));
+    const master = await loadOrCreateMasterKey(vaultKeyFile);
+    if (master.created) logger.info({ path: vaultKeyFile }, 'generated a new vault master key');
+    const vault = await Vault.open(join(dataDir, 'vault'), {
+      masterKey: master.key,
+      retentionMs: config.piiRetentionDays * 86_400_000,
+      ...(opts.now ? { now: opts.now } : {}),
     });
-  });
+    undo.push(() => vault.close());
+    // Erasures a crash or a stop cut off between the shred and the purge: their bytes are
+    // compacted away before anything is served (spec/privacy.md §5).
+    const purged = await vault.finishPendingPurges();
+    if (purged > 0) logger.warn({ subjects: purged }, 'finished the purge of erasures cut off by a crash or a stop');
+    const entryRetention = {
+      days: { operational: config.retentionOperationalDays, compliance: config.retentionComplianceDays },
+      defaultClass: config.retentionDefault,
+    };
+    const privacy = new PrivacyService(
+      log,
+      vault,
+      eventOptions,
+      logger,
+      entryRetention,
+      opts.now,
+      config.queryIndex === 'on' ? (tenant, runId) => runExists(store, tenant, runId, log.head.treeSize) : undefined,
+    );
+    const relogged = await privacy.recover();
+    if (relogged > 0) logger.warn({ erasures: relogged }, 're-logged erasure events cut off by a crash');
+    const ingest = new Ingest({ vault, piiPaths, scrub: scrubRules });
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const sweeper =
+      config.retentionSweepSeconds > 0
+        ? setInterval(() => {
+            // A sweep still running (a large log) is not queued behind: the next tick comes soon enough.
+            if (privacy.retentionRunning) return;
+            sweeping = privacy.retention({ dryRun: false, entries: config.pruneEntries, scheduled: true }).catch((e: unknown) => logger.error({ err: e }, 'retention sweep failed'));
+          }, config.retentionSweepSeconds * 1000).unref()
+        : undefined;
+    if (sweeper) undo.push(() => clearInterval(sweeper));
 
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}`;
-  if (!['127.0.0.1', '::1', 'localhost'].includes(config.host))
-    logger.warn({ host: config.host }, 'listening on a non-loopback address: put TLS in front of this server');
-  logger.info({ url, origin: config.origin, tree_size: log.head.treeSize, verifier_key: signer.verifierKey }, 'agent-tlog listening');
+    const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, logKeys: logKeys.published, eventOptions, ingest, privacy, vault });
+    // Slow or stuck clients must not hold sockets forever (spec/limits.md). Node
+    // checks the headers and request deadlines on an interval, so the interval
+    // bounds how late a slowloris is cut off.
+    const requestTimeout = config.requestTimeout;
+    const headersTimeout = Math.min(config.headersTimeout, requestTimeout);
+    const server: Server = createServer(
+      {
+        headersTimeout,
+        requestTimeout,
+        keepAliveTimeout: config.idleTimeout,
+        connectionsCheckingInterval: Math.min(1000, headersTimeout),
+        // Checked by the app instead, to answer with a JSON code (client-errors.ts).
+        requireHostHeader: false,
+        ...requestClasses(app),
+      },
+      app,
+    );
+    // A connection silent for this long (e.g. one that never reads its answer)
+    // is destroyed. Twice the request deadline, so a stalled request is first
+    // answered 408 by the deadline check rather than dropped without a word.
+    server.timeout = 2 * requestTimeout;
+    // Each open connection costs a socket and a parser, whatever it sends; past
+    // this many node closes new ones as they are accepted (spec/limits.md §3).
+    server.maxConnections = config.maxConnections;
+    server.on('drop', () => logger.debug('connection limit reached: a new connection was closed'));
+    server.on('clientError', handleClientError(logger));
+    server.on('connect', (_req, socket) => handleConnect(socket));
+    // An Expect other than 100-continue is ignored (RFC 9110 §10.1.1 allows
+    // it) instead of Node's bare 417: the request is answered as usual.
+    server.on('checkExpectation', app);
+    // Expect: 100-continue gets 100 Continue only once the route is about to
+    // read the body: after authentication, the rate limit, the size check and
+    // the body budget (src/http/connection.ts).
+    server.on('checkContinue', expectContinue(app));
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(config.port, config.host, () => {
+        server.off('error', fail);
+        ok();
+      });
+    });
 
-  // last_used_at reaches storage once a minute per used key, never per request.
-  const usageTimer = setInterval(() => {
-    keys.flushUsage().catch((e: unknown) => logger.warn({ err: e }, 'could not persist key usage'));
-  }, 60_000);
-  usageTimer.unref();
+    undo.push(() => closeHttpServer(server));
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const url = `http://${host}:${addr.port}`;
+    if (!['127.0.0.1', '::1', 'localhost'].includes(config.host))
+      logger.warn({ host: config.host }, 'listening on a non-loopback address: put TLS in front of this server');
+    logger.info({ url, origin: config.origin, tree_size: log.head.treeSize, verifier_key: signer.verifierKey }, 'agent-tlog listening');
 
-  let closing: Promise<void> | undefined;
-  return {
-    url,
-    log,
-    vault,
-    privacy,
-    keys,
-    verifierKey: signer.verifierKey,
-    logger,
-    close() {
-      closing ??= (async () => {
-        await closeHttpServer(server);
-        if (sweeper) clearInterval(sweeper);
-        await sweeping;
-        clearInterval(usageTimer);
-        await keys.flushUsage();
-        await log.close();
-        await vault.close();
-      })();
-      return closing;
-    },
-  };
+    // last_used_at reaches storage once a minute per used key, never per request.
+    const usageTimer = setInterval(() => {
+      keys.flushUsage().catch((e: unknown) => logger.warn({ err: e }, 'could not persist key usage'));
+    }, 60_000);
+    usageTimer.unref();
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      log,
+      vault,
+      privacy,
+      keys,
+      verifierKey: signer.verifierKey,
+      logger,
+      close() {
+        closing ??= (async () => {
+          await closeHttpServer(server);
+          if (sweeper) clearInterval(sweeper);
+          await sweeping;
+          clearInterval(usageTimer);
+          await keys.flushUsage();
+          await log.close();
+          await vault.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (e) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => {});
+    throw e;
+  }
 }
