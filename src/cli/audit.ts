@@ -26,7 +26,6 @@ import {
   verifyCheckpointWithKeys,
   verifyConsistency,
   verifyInclusion,
-  verifyReceipt,
   verifyReceiptAsync,
   type VerifiedReceipt,
 } from '../verifier/index.js';
@@ -182,8 +181,27 @@ async function ndjsonHead(file: string): Promise<boolean> {
   }
 }
 
+/**
+ * A receipt signed by `keys.key`, or else by one of `keys.previous` (the log's keys before a
+ * rotation: a receipt's checkpoint is never re-signed, so one from before it carries only the old
+ * key). Only a checkpoint none of them signed (UNKNOWN_KEY) moves on to the next key; any other
+ * failure is the receipt's. `previous` says which previous key signed it, so the output shows it.
+ */
+async function verifyAnyKey(proof: string, keys: { key: string; previous: string[] }, o: KeyOpts): Promise<{ r: VerifiedReceipt; previous?: string }> {
+  const opts = o.origin ? { origin: o.origin } : {};
+  const all = [keys.key, ...keys.previous];
+  for (let i = 0; ; i++) {
+    try {
+      const r = await verifyReceiptAsync(proof, all[i]!, opts);
+      return i === 0 ? { r } : { r, previous: all[i]! };
+    } catch (e) {
+      if (!(e instanceof TlogError) || e.code !== 'UNKNOWN_KEY' || i === all.length - 1) throw e;
+    }
+  }
+}
+
 /** Verifies every line of an NDJSON proofs file; the first bad line fails it, with its line number. */
-async function verifyProofLines(file: string, vkey: string, o: KeyOpts): Promise<void> {
+async function verifyProofLines(file: string, keys: { key: string; previous: string[] }, o: KeyOpts): Promise<void> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let n = 0;
   let verified = 0;
@@ -191,13 +209,16 @@ async function verifyProofLines(file: string, vkey: string, o: KeyOpts): Promise
   let last: number | undefined;
   let treeSize = 0;
   let origin = '';
+  let byPrevious = 0;
   for await (const line of lines) {
     n++;
     if (line.trim() === '') continue;
     let r;
     try {
       const j = receiptJson(line.trimStart());
-      r = await verifyReceiptAsync(j.tlog_proof, vkey, o.origin ? { origin: o.origin } : {});
+      const v = await verifyAnyKey(j.tlog_proof, keys, o);
+      r = v.r;
+      if (v.previous !== undefined) byPrevious++;
       checkLabels(j, r, 'the line');
     } catch (e) {
       if (e instanceof TlogError) throw new TlogError(e.code, `line ${n}: ${e.message}`, { cause: e });
@@ -209,7 +230,14 @@ async function verifyProofLines(file: string, vkey: string, o: KeyOpts): Promise
     treeSize = Math.max(treeSize, r.checkpoint.treeSize);
     origin = r.checkpoint.origin;
   }
-  print({ verified, origin, first_index: first ?? null, last_index: last ?? null, largest_tree_size: treeSize });
+  print({
+    verified,
+    origin,
+    first_index: first ?? null,
+    last_index: last ?? null,
+    largest_tree_size: treeSize,
+    ...(keys.previous.length > 0 ? { signed_by_previous_key: byPrevious } : {}),
+  });
 }
 
 interface KeyOpts {
@@ -239,20 +267,20 @@ const clientFor = (url: string, o: { token?: string }) => {
 };
 
 export function registerAudit(program: Command): void {
-  keyOption(
+  previousKeyOption(keyOption(
     program
       .command('verify-receipt')
       .argument('<file>', 'a tlog-proof file, the receipt JSON returned by POST /v1/events, or an export --proofs NDJSON file')
       .description('Verify a receipt offline: checkpoint signature, inclusion proof, canonical leaf; prints the record (for an NDJSON proofs file: every line, then a summary)'),
-  ).action(async (file: string, o: KeyOpts) => {
+  )).action(async (file: string, o: KeyOpts) => {
     try {
-      const vkey = verifierKey(o);
+      const keys = verifierKeys(o);
       if (await ndjsonHead(file)) {
-        await verifyProofLines(file, vkey, o);
+        await verifyProofLines(file, keys, o);
         return;
       }
       const { proof, labels } = receiptFile(await readFile(file, 'utf8'));
-      const r = verifyReceipt(proof, vkey, o.origin ? { origin: o.origin } : {});
+      const { r, previous } = await verifyAnyKey(proof, keys, o);
       if (labels) checkLabels(labels, r, 'the receipt');
       print({
         index: r.index,
@@ -260,6 +288,7 @@ export function registerAudit(program: Command): void {
         origin: r.checkpoint.origin,
         tree_size: r.checkpoint.treeSize,
         root_hash: toBase64(r.checkpoint.rootHash),
+        ...(previous !== undefined ? { signed_by_previous_key: previous } : {}),
         record: r.record,
       });
     } catch (e) {

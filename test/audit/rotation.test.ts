@@ -31,13 +31,16 @@ let size2: number;
 /** The monitor's state and a checkpoint, both saved before the rotation (signed by the old key only). */
 let preState: string;
 let preCheckpoint: string;
+/** Batch answers from before the rotation (signed by the old key only) and after it (the new key only). */
+let preReceipts: any[];
+let postReceipts: any[];
 
 beforeAll(async () => {
   work = await tempDir('tlog-rotation-audit-');
   t = await startTestServer({}, undefined, { now: clock.now });
   oldKey = (await get(`${t.url}/v1/log`)).json.verifier_key;
   oldSigner = parseSignerKey((await readFile(join(t.dataDir, 'log.key'), 'utf8')).trim());
-  await addEvents(t, 40);
+  preReceipts = await addEvents(t, 40);
   preState = join(work, 'pre.state.json');
   const first = await runCli(['monitor', t.url, '--once', '--key', oldKey, '--state', preState, '--token', await allTenantsAuditor(t)]);
   expect(first.stderr).toBe('');
@@ -57,7 +60,7 @@ beforeAll(async () => {
   clock.advance(2 * DAY);
   await finishLogKeyRotation(dataDir, ORIGIN, { now: clock.now });
   t = await startTestServer({}, dataDir, { now: clock.now });
-  await addEvents(t, 30, 1000);
+  postReceipts = await addEvents(t, 30, 1000);
   token = await allTenantsAuditor(t); // before size2: creating a key appends its system event
   size2 = (await get(`${t.url}/v1/log`)).json.tree_size;
   const cp = new TextDecoder().decode((await get(`${t.url}/checkpoint`)).body);
@@ -167,5 +170,39 @@ describe('proof consistency across a log-key rotation', () => {
     const r = await runCli(['proof', 'consistency', t.url, '--key', newKey, '--previous-key', foreign, '--old', preCheckpoint]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('a log\'s keys all carry its name');
+  });
+});
+
+describe('verify-receipt across a log-key rotation', () => {
+  it('a receipt from before it verifies with --previous-key, and says so; with the new key alone it is UNKNOWN_KEY', async () => {
+    const file = join(work, 'pre.receipt.json');
+    await writeFile(file, JSON.stringify(preReceipts[3]));
+    const without = await runCli(['verify-receipt', file, '--key', newKey]);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain('UNKNOWN_KEY');
+    const r = await runCli(['verify-receipt', file, '--key', newKey, '--previous-key', oldKey]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ index: preReceipts[3].index, signed_by_previous_key: oldKey });
+    // A receipt the current key signed does not name a previous key.
+    await writeFile(file, JSON.stringify(postReceipts[0]));
+    const now = await runCli(['verify-receipt', file, '--key', newKey, '--previous-key', oldKey]);
+    expect(now.code).toBe(0);
+    expect(JSON.parse(now.stdout).signed_by_previous_key).toBeUndefined();
+  });
+
+  it('an export spanning the rotation verifies line by line and counts the lines the previous key signed; a bad line still fails', async () => {
+    const file = join(work, 'span.ndjson');
+    const lines = [...preReceipts.slice(0, 5), ...postReceipts.slice(0, 4)].map((x) => JSON.stringify(x));
+    await writeFile(file, lines.join('\n') + '\n');
+    const r = await runCli(['verify-receipt', file, '--key', newKey, '--previous-key', oldKey]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ verified: 9, signed_by_previous_key: 5 });
+    // A previous key is no licence: a checkpoint it forged still fails its inclusion proof.
+    const bad = { ...preReceipts[1], tlog_proof: preReceipts[1].tlog_proof.replace(/\n\n[\s\S]*$/, '\n\n' + forged(oldSigner, preReceipts[1].tree_size, 9)) };
+    await writeFile(file, [lines[0], JSON.stringify(bad), lines[6]].join('\n') + '\n');
+    const f = await runCli(['verify-receipt', file, '--key', newKey, '--previous-key', oldKey]);
+    expect(f.code).toBe(1);
+    expect(f.stderr).toMatch(/line 2: .*BAD_PROOF|BAD_PROOF.*line 2/);
   });
 });
