@@ -1031,15 +1031,19 @@ function pairListKinds(v: readonly unknown[], c: CompiledRules): Array<string | 
 
 /**
  * A flat list of names and values under a raw headers key (Node's `rawHeaders`, `["Host", "x",
- * "Authorization", "…"]`): strings, an even number of them. Per index, the
- * kind of the value whose name (the element before it) names a secret; undefined when none does.
+ * "Authorization", "…"]`). Per index, the kind of the value whose name names a secret; undefined
+ * when none does. A well-formed list (strings, an even number of them) is read in pairs, so a
+ * value that is itself a secret's name (`Access-Control-Request-Headers: authorization`) does not
+ * take the next name with it. A malformed one (odd length, a null or a number: a logger's copy cut
+ * short or shifted) has no trusted pairing, so every element after a string naming a secret is
+ * taken for its value: a little over-redaction rather than a token kept in the clear.
  */
 function flatHeaderKinds(v: readonly unknown[], c: CompiledRules): Array<string | undefined> | undefined {
-  if (v.length % 2 !== 0) return undefined;
+  let paired = v.length % 2 === 0;
+  for (let i = 0; paired && i < v.length; i++) if (typeof v[i] !== 'string') paired = false;
   let kinds: Array<string | undefined> | undefined;
-  for (let i = 0; i < v.length; i += 2) {
-    if (typeof v[i] !== 'string' || typeof v[i + 1] !== 'string') return undefined;
-    const kind = nameKind(v[i], c);
+  for (let i = 0; i + 1 < v.length; i += paired ? 2 : 1) {
+    const kind = typeof v[i] === 'string' ? nameKind(v[i] as string, c) : undefined;
     if (kind !== undefined) (kinds ??= new Array<string | undefined>(v.length))[i + 1] = kind;
   }
   return kinds;

@@ -49,6 +49,19 @@ describe('header pair lists and raw headers', () => {
     expect(r.scrubbed.map((e) => e.path)).toEqual(['metadata.rawHeaders[3]', 'metadata.rawHeaders[5]', 'metadata.res.rawTrailers[1]']);
   });
 
+  it('redacts after every secret name in a malformed rawHeaders list (odd length, a null, a number), whatever the pairing', () => {
+    const r = scrubMeta({
+      odd: { rawHeaders: ['Authorization', 'opaqueSecretValue789', 'Host'] },
+      shifted: { rawHeaders: ['Host', null, 'X-Api-Key', 'k3yMaterial', 'Accept', '*/*'] },
+      cut: { rawHeaders: ['Accept', '*/*', 'Cookie', 4242, 'Authorization'] },
+    });
+    expect(r.metadata).toEqual({
+      odd: { rawHeaders: ['Authorization', '[REDACTED:authorization]', 'Host'] },
+      shifted: { rawHeaders: ['Host', null, 'X-Api-Key', '[REDACTED:api_key]', 'Accept', '*/*'] },
+      cut: { rawHeaders: ['Accept', '*/*', 'Cookie', '[REDACTED:cookie]', 'Authorization'] },
+    });
+  });
+
   it('leaves ordinary string arrays, pairs of other names and lists of header names alone', () => {
     const metadata = {
       columns: ['id', 'email', 'password', 'role'],
@@ -56,7 +69,8 @@ describe('header pair lists and raw headers', () => {
       allowedHeaders: ['Authorization', 'Content-Type'],
       cors: { exposed_headers: ['X-Api-Key', 'X-Request-Id'] },
       rawHeaders: ['Host', 'api.example.com', 'Accept', '*/*'],
-      odd: { rawHeaders: ['Authorization', 'x', 'Host'] },
+      // Read in pairs: a value naming a secret header does not take the next name with it.
+      preflight: { rawHeaders: ['Access-Control-Request-Headers', 'authorization', 'Host', 'api.example.com'] },
       points: [['2026-01', 5], ['2026-02', 6]],
       env: [['LOG_LEVEL', 'debug'], ['password']],
     };
