@@ -465,6 +465,9 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   { kind: 'google_api_key', pattern: String.raw`${WORD_START}AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`, hints: ['AIza'] },
   // Google OAuth 2.0 access tokens: ya29. then base64url, dots inside (`ya29.c.…` of service accounts).
   { kind: 'google_oauth_token', pattern: String.raw`${WORD_START}ya29\.(?=[\w.-]{20})[\w.-]*[\w-]`, hints: ['ya29.'] },
+  // Google OAuth 2.0 refresh tokens: `1//0` then base64url (~100 characters). A long run is
+  // required: `1//0` alone is a path or a ratio.
+  { kind: 'google_oauth_token', pattern: String.raw`${WORD_START}1//0[\w-]{30,}`, hints: ['1//0'] },
   // Azure: Storage connection strings' AccountKey=…, Service Bus / Event Hubs / IoT Hub SharedAccessKey=…
   // (any key=value form, as the secret rule reads them), az's --account-key, AZURE_STORAGE_KEY=.
   ...keyValueRule(

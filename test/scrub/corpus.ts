@@ -269,6 +269,7 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('Docker config.json auth', 'basic_auth', '{"auths":{"https://index.docker.io/v1/":{"auth":"', btoa(`bot:${gen(ALNUM, 16)}`), '"}}}'),
   simple('opaque token as the user info of a clone URL', 'url_token', 'git clone https://', gen(HEX, 40), '@github.com/org/repo.git'),
   simple('Azure DevOps PAT as the user info of a URL', 'url_token', 'git remote add origin https://', gen('abcdefghijklmnopqrstuvwxyz234567', 52), '@dev.azure.com/org/proj/_git/repo'),
+  simple('Google OAuth refresh token (1//0…)', 'google_oauth_token', '{"refresh_token_hint": "', `1//0g${gen(ALNUM, 96)}`, '"}'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -498,6 +499,8 @@ export const NOT_SECRETS: readonly string[] = [
   'AccountName=acct;EndpointSuffix=core.windows.net',
   'account_key_id: 7, accountKeyCount=2',
   'ya29 is the prefix of Google access tokens (ya29.…)',
+  'see https://example.com/a/1//0 and the ratio 1//0',
+  'file:///srv/1//0_backup/index',
   'machine learning password policy',
   'the default password reset flow',
   'https://deploy-bot@git.example.com/repo.git',
