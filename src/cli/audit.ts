@@ -20,14 +20,16 @@ import { LogClient } from '../monitor/client.js';
 import { catchUp, MonitorAlarm, type CheckpointCheck } from '../monitor/monitor.js';
 import { progressBar } from '../monitor/progress.js';
 import { loadState, saveState } from '../monitor/state.js';
-import { parseVerifierKey } from '../note/index.js';
+import { parseCosignatureVerifierKey, parseVerifierKey } from '../note/index.js';
 import {
   verifyCheckpoint,
   verifyCheckpointWithKeys,
   verifyConsistency,
   verifyInclusion,
   verifyReceiptAsync,
+  verifyWitnesses,
   type VerifiedReceipt,
+  type WitnessPolicy,
 } from '../verifier/index.js';
 
 /** node:crypto SHA-256: the monitor hashes every leaf, and this is 2–4× faster than noble. */
@@ -54,7 +56,16 @@ export interface MonitorPlugin {
   options(cmd: Command): void;
   checks(opts: Record<string, unknown>): CheckpointCheck[];
 }
-export const monitorPlugins: MonitorPlugin[] = [];
+export const monitorPlugins: MonitorPlugin[] = [
+  // Every checkpoint the monitor takes must carry the witness policy's cosignatures.
+  {
+    options: (cmd) => void witnessOption(cmd),
+    checks(opts) {
+      const policy = witnessPolicy(opts);
+      return policy ? [(note) => void verifyWitnesses(note, policy)] : [];
+    },
+  },
+];
 
 const print = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + '\n');
 
@@ -76,15 +87,21 @@ function fail(e: unknown): void {
  * working directory (an unpacked receipts archive, say) must not swap the trusted key.
  * Only an argument that is not a key is read as a file.
  */
-function keyArgument(k: string): string {
+function keyArgument(k: string, parse: (key: string) => unknown = parseVerifierKey): string {
+  // A bad key is a bad argument (exit 2), not a log or file that failed verification (exit 1).
+  const usage = (e: unknown, what: string) => new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`);
   try {
-    parseVerifierKey(k);
+    parse(k);
     return k;
   } catch (e) {
-    if (!existsSync(k)) throw e; // MALFORMED, with the key's own message
+    if (!existsSync(k)) throw usage(e, 'not a key, nor a file holding one'); // with the key's own message
   }
   const text = readFileSync(k, 'utf8').trim();
-  parseVerifierKey(text);
+  try {
+    parse(text);
+  } catch (e) {
+    throw usage(e, `${k} does not hold a key`);
+  }
   return text;
 }
 
@@ -102,7 +119,7 @@ function verifierKey(o: { key?: string }): string {
 function verifierKeys(o: KeyOpts): { key: string; previous: string[] } {
   const key = verifierKey(o);
   const name = parseVerifierKey(key).name;
-  const previous = (o.previousKey ?? []).map(keyArgument);
+  const previous = (o.previousKey ?? []).map((k) => keyArgument(k));
   for (const p of previous) {
     const other = parseVerifierKey(p).name;
     if (other !== name) throw new Error(`--previous-key names the log "${other}", --key the log "${name}": a log's keys all carry its name`);
@@ -187,8 +204,8 @@ async function ndjsonHead(file: string): Promise<boolean> {
  * key). Only a checkpoint none of them signed (UNKNOWN_KEY) moves on to the next key; any other
  * failure is the receipt's. `previous` says which previous key signed it, so the output shows it.
  */
-async function verifyAnyKey(proof: string, keys: { key: string; previous: string[] }, o: KeyOpts): Promise<{ r: VerifiedReceipt; previous?: string }> {
-  const opts = o.origin ? { origin: o.origin } : {};
+async function verifyAnyKey(proof: string, keys: { key: string; previous: string[] }, o: KeyOpts, witnesses?: WitnessPolicy): Promise<{ r: VerifiedReceipt; previous?: string }> {
+  const opts = { ...(o.origin ? { origin: o.origin } : {}), ...(witnesses ? { witnesses } : {}) };
   const all = [keys.key, ...keys.previous];
   for (let i = 0; ; i++) {
     try {
@@ -201,7 +218,7 @@ async function verifyAnyKey(proof: string, keys: { key: string; previous: string
 }
 
 /** Verifies every line of an NDJSON proofs file; the first bad line fails it, with its line number. */
-async function verifyProofLines(file: string, keys: { key: string; previous: string[] }, o: KeyOpts): Promise<void> {
+async function verifyProofLines(file: string, keys: { key: string; previous: string[] }, o: KeyOpts, witnesses?: WitnessPolicy): Promise<void> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let n = 0;
   let verified = 0;
@@ -216,7 +233,7 @@ async function verifyProofLines(file: string, keys: { key: string; previous: str
     let r;
     try {
       const j = receiptJson(line.trimStart());
-      const v = await verifyAnyKey(j.tlog_proof, keys, o);
+      const v = await verifyAnyKey(j.tlog_proof, keys, o, witnesses);
       r = v.r;
       if (v.previous !== undefined) byPrevious++;
       checkLabels(j, r, 'the line');
@@ -245,6 +262,10 @@ interface KeyOpts {
   previousKey?: string[];
   origin?: string;
 }
+interface WitnessOpts {
+  witness?: string[];
+  witnessQuorum?: string;
+}
 
 const keyOption = (c: Command) =>
   c
@@ -259,6 +280,35 @@ const previousKeyOption = (c: Command) =>
     [] as string[],
   );
 
+const witnessOption = (c: Command) =>
+  c
+    .option(
+      '--witness <vkey>',
+      "a witness's verifier key, or a file holding it (repeatable): the checkpoint must carry its cosignature (spec/witness.md)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option('--witness-quorum <k>', 'how many of the --witness keys must have cosigned (default: all of them)');
+
+/**
+ * The k-of-n witness policy of `--witness` and `--witness-quorum`, or undefined without
+ * `--witness`. Checked before anything is read, so a bad policy is a usage error (exit 2), never
+ * taken for a log that failed it.
+ */
+function witnessPolicy(o: { witness?: unknown; witnessQuorum?: unknown }): WitnessPolicy | undefined {
+  const keys = ((o.witness as string[] | undefined) ?? []).map((k) => keyArgument(k, parseCosignatureVerifierKey));
+  if (keys.length === 0) {
+    if (o.witnessQuorum !== undefined) throw new Error('--witness-quorum needs --witness keys');
+    return undefined;
+  }
+  const quorum = o.witnessQuorum === undefined ? keys.length : Number(o.witnessQuorum);
+  if (!Number.isInteger(quorum) || quorum < 1 || quorum > keys.length) throw new Error(`--witness-quorum must be an integer from 1 to ${keys.length} (the --witness keys given)`);
+  return { keys, quorum };
+}
+
+/** The names of the witnesses whose cosignatures verified, for the output. */
+const cosignedBy = (names: readonly { name: string }[] | undefined) => (names === undefined ? {} : { cosigned_by: names.map((c) => c.name) });
+
 /** For a log whose public reads need a token (TLOG_PUBLIC_READS_NEED_TOKEN). */
 const tokenOption = (c: Command) => c.option('--token <token>', 'token, if the log requires one for public reads (TLOG_TOKEN)');
 const clientFor = (url: string, o: { token?: string }) => {
@@ -267,20 +317,21 @@ const clientFor = (url: string, o: { token?: string }) => {
 };
 
 export function registerAudit(program: Command): void {
-  previousKeyOption(keyOption(
+  witnessOption(previousKeyOption(keyOption(
     program
       .command('verify-receipt')
       .argument('<file>', 'a tlog-proof file, the receipt JSON returned by POST /v1/events, or an export --proofs NDJSON file')
       .description('Verify a receipt offline: checkpoint signature, inclusion proof, canonical leaf; prints the record (for an NDJSON proofs file: every line, then a summary)'),
-  )).action(async (file: string, o: KeyOpts) => {
+  ))).action(async (file: string, o: KeyOpts & WitnessOpts) => {
     try {
       const keys = verifierKeys(o);
+      const witnesses = witnessPolicy(o);
       if (await ndjsonHead(file)) {
-        await verifyProofLines(file, keys, o);
+        await verifyProofLines(file, keys, o, witnesses);
         return;
       }
       const { proof, labels } = receiptFile(await readFile(file, 'utf8'));
-      const { r, previous } = await verifyAnyKey(proof, keys, o);
+      const { r, previous } = await verifyAnyKey(proof, keys, o, witnesses);
       if (labels) checkLabels(labels, r, 'the receipt');
       print({
         index: r.index,
@@ -289,6 +340,7 @@ export function registerAudit(program: Command): void {
         tree_size: r.checkpoint.treeSize,
         root_hash: toBase64(r.checkpoint.rootHash),
         ...(previous !== undefined ? { signed_by_previous_key: previous } : {}),
+        ...cosignedBy(r.cosignatures),
         record: r.record,
       });
     } catch (e) {
@@ -297,20 +349,22 @@ export function registerAudit(program: Command): void {
   });
 
   const proof = program.command('proof').description('Fetch a proof from a log and verify it against its signed checkpoint');
-  keyOption(tokenOption(
+  witnessOption(keyOption(tokenOption(
     proof
       .command('inclusion')
       .argument('<url>', 'log server URL')
       .option('--index <n>', 'entry index')
       .option('--leaf-hash <b64>', 'leaf hash (base64), instead of --index')
       .description('Prove that an entry is in the latest signed tree'),
-  )).action(async (url: string, o: KeyOpts & { index?: string; leafHash?: string; token?: string }) => {
+  ))).action(async (url: string, o: KeyOpts & WitnessOpts & { index?: string; leafHash?: string; token?: string }) => {
     try {
       const vkey = verifierKey(o);
+      const witnesses = witnessPolicy(o);
       if ((o.index === undefined) === (o.leafHash === undefined)) throw new Error('give exactly one of --index and --leaf-hash');
       const client = clientFor(url, o);
       const note = await client.checkpoint();
       const cp = verifyCheckpoint(note, vkey, o.origin);
+      const cosigned = witnesses ? verifyWitnesses(note, witnesses) : undefined;
       const q = o.index !== undefined ? { index: Number(o.index) } : { leafHash: o.leafHash! };
       if ('index' in q && !Number.isSafeInteger(q.index)) throw new Error('--index must be an integer');
       const got = await client.inclusionProof(q, cp.treeSize);
@@ -318,26 +372,29 @@ export function registerAudit(program: Command): void {
       const leafHash = o.leafHash !== undefined ? fromBase64(o.leafHash) : await leafHashFromTile(client, got.index, cp.treeSize);
       if (!leafHash) throw new TlogError('MALFORMED', '--leaf-hash is not base64');
       verifyInclusion(got.index, cp.treeSize, leafHash, got.proof, cp.rootHash);
-      print({ verified: 'inclusion', index: got.index, leaf_hash: toBase64(leafHash), tree_size: cp.treeSize, root_hash: toBase64(cp.rootHash), proof: got.proof.map(toBase64), checkpoint: note });
+      print({ verified: 'inclusion', index: got.index, leaf_hash: toBase64(leafHash), tree_size: cp.treeSize, root_hash: toBase64(cp.rootHash), proof: got.proof.map(toBase64), ...cosignedBy(cosigned), checkpoint: note });
     } catch (e) {
       fail(e);
     }
   });
-  previousKeyOption(keyOption(tokenOption(
+  witnessOption(previousKeyOption(keyOption(tokenOption(
     proof
       .command('consistency')
       .argument('<url>', 'log server URL')
       .requiredOption('--old <file>', 'an older signed checkpoint of this log (e.g. saved from GET /checkpoint)')
       .description('Prove that the latest signed tree extends an older signed checkpoint (signed by --key or a --previous-key)'),
-  ))).action(async (url: string, o: KeyOpts & { old: string; token?: string }) => {
+  )))).action(async (url: string, o: KeyOpts & WitnessOpts & { old: string; token?: string }) => {
     try {
       const { key: vkey, previous } = verifierKeys(o);
+      const witnesses = witnessPolicy(o);
       const oldNote = await readFile(o.old, 'utf8');
       // The old checkpoint may be from before a key rotation; the latest must be signed by the current key.
       const old = verifyCheckpointWithKeys(oldNote, [vkey, ...previous], o.origin);
       const client = clientFor(url, o);
       const note = await client.checkpoint();
       const cp = verifyCheckpoint(note, vkey, o.origin);
+      // The policy vouches for the latest checkpoint (the one nobody held before); the old one was trusted already.
+      const cosigned = witnesses ? verifyWitnesses(note, witnesses) : undefined;
       if (cp.treeSize < old.treeSize)
         throw new TlogError('LOG_ROLLBACK', `the log serves a signed tree of ${cp.treeSize} entries, smaller than the old checkpoint's ${old.treeSize}`);
       const p = cp.treeSize === old.treeSize ? [] : await client.consistencyProof(old.treeSize, cp.treeSize);
@@ -346,7 +403,7 @@ export function registerAudit(program: Command): void {
       } catch (e) {
         throw new TlogError('LOG_FORK', `the latest signed tree does not extend the old checkpoint: ${(e as Error).message}`, { cause: e });
       }
-      print({ verified: 'consistency', from: old.treeSize, to: cp.treeSize, old_root: toBase64(old.rootHash), root_hash: toBase64(cp.rootHash), proof: p.map(toBase64), checkpoint: note });
+      print({ verified: 'consistency', from: old.treeSize, to: cp.treeSize, old_root: toBase64(old.rootHash), root_hash: toBase64(cp.rootHash), proof: p.map(toBase64), ...cosignedBy(cosigned), checkpoint: note });
     } catch (e) {
       fail(e);
     }
