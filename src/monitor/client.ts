@@ -70,6 +70,17 @@ function hashes(v: unknown, what: string): Uint8Array[] {
   });
 }
 
+/** The length of the first `n` records (uint16_be length ‖ entry) of an entry bundle, or undefined if it holds fewer. */
+function bundlePrefix(bundle: Uint8Array, n: number): number | undefined {
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    if (at + 2 > bundle.length) return undefined;
+    at += 2 + ((bundle[at]! << 8) | bundle[at + 1]!);
+    if (at > bundle.length) return undefined;
+  }
+  return at;
+}
+
 export class LogClient {
   readonly url: string;
 
@@ -154,8 +165,22 @@ export class LogClient {
     return b;
   }
 
-  /** A hash tile or entry bundle by its tlog-tiles path. Entry bundles need the token. */
+  /**
+   * A hash tile or entry bundle by its tlog-tiles path. Entry bundles need the token.
+   * c2sp.org/tlog-tiles lets a log delete a partial tile once the full one exists: a partial
+   * answered 404 is read as the full tile's first `width` hashes or entries. A full tile that
+   * holds fewer than that is refused (BAD_TILE), and whatever is returned is still checked by the
+   * caller like any tile.
+   */
   async tile(id: TileId): Promise<Uint8Array> {
-    return this.bytes(tilePath(id));
+    try {
+      return await this.bytes(tilePath(id));
+    } catch (e) {
+      if (id.width === 256 || (e as TlogError).details?.status !== 404) throw e;
+    }
+    const full = await this.bytes(tilePath({ ...id, width: 256 }));
+    const end = id.level === 'entries' ? bundlePrefix(full, id.width) : id.width * 32 <= full.length ? id.width * 32 : undefined;
+    if (end === undefined) throw new TlogError('BAD_TILE', `${tilePath(id)}: gone, and the full tile in its place holds fewer than ${id.width} ${id.level === 'entries' ? 'entries' : 'hashes'}`);
+    return full.subarray(0, end);
   }
 }

@@ -7,6 +7,8 @@
 import { copyFile, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64 } from '../../src/bytes/index.js';
@@ -73,6 +75,41 @@ describe('monitor --once on an honest log', () => {
     const again = await monitorOnce(t, vkey, token, 'honest');
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('0 new entries verified');
+  });
+
+  it('reads a partial tile the log deleted (404) from the full tile that replaced it, and refuses a full tile too short for it', async () => {
+    // A checkpoint whose right edge is a partial tile, then appends past that tile's end, so the
+    // full tile exists: the proxy serves the old checkpoint and answers 404 for the partial tiles
+    // whose full tile exists, as a log that deleted them may (c2sp.org/tlog-tiles).
+    await addEvents(t, 10, 7000);
+    const old = (await get(`${t.url}/checkpoint`)).body;
+    const size = verifyCheckpoint(new TextDecoder().decode(old), vkey).treeSize;
+    expect(size % 256).not.toBe(0);
+    await addEvents(t, 256 - (size % 256) + 5, 8000);
+    let shortTiles = false;
+    const proxy = createServer(async (req, res) => {
+      if (req.url === '/checkpoint') return void res.end(old);
+      // Only where the full tile now exists (level 0 and the bundles; the level-1 tile is still partial).
+      if (req.url!.includes('.p/') && /^\/tile\/(0|entries)\//.test(req.url!)) return void res.writeHead(404).end();
+      const r = await fetch(t.url + req.url, { headers: req.headers.authorization ? { authorization: req.headers.authorization } : {} });
+      const b = Buffer.from(await r.arrayBuffer());
+      res.writeHead(r.status).end(shortTiles && req.url!.startsWith('/tile/0/') ? b.subarray(0, 32 * 8) : b);
+    });
+    await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const run = () => runCli(['monitor', url, '--once', '--key', vkey, '--state', join(work, `gone-${shortTiles}.state.json`), '--token', token]);
+      const r = await run();
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`${size} new entries verified`);
+      shortTiles = true;
+      const bad = await run();
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('BAD_TILE');
+    } finally {
+      await new Promise((ok) => (proxy.close(ok), proxy.closeAllConnections()));
+    }
   });
 
   it('without --once it follows the log, verifying each new tree as it appears', async () => {
