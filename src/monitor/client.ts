@@ -168,9 +168,9 @@ export class LogClient {
   /**
    * A hash tile or entry bundle by its tlog-tiles path. Entry bundles need the token.
    * c2sp.org/tlog-tiles lets a log delete a partial tile once the full one exists: a partial
-   * answered 404 is read as the full tile's first `width` hashes or entries. A full tile that
-   * holds fewer than that is refused (BAD_TILE), and whatever is returned is still checked by the
-   * caller like any tile.
+   * answered 404 is read as the full tile's first `width` hashes or entries. The full tile must
+   * be one (8,192 bytes; 256 entries), else BAD_TILE with `details: { path, served }` (the
+   * monitor's evidence); the prefix returned is then checked by the caller like any tile.
    */
   async tile(id: TileId): Promise<Uint8Array> {
     try {
@@ -178,9 +178,21 @@ export class LogClient {
     } catch (e) {
       if (id.width === 256 || (e as TlogError).details?.status !== 404) throw e;
     }
-    const full = await this.bytes(tilePath({ ...id, width: 256 }));
-    const end = id.level === 'entries' ? bundlePrefix(full, id.width) : id.width * 32 <= full.length ? id.width * 32 : undefined;
-    if (end === undefined) throw new TlogError('BAD_TILE', `${tilePath(id)}: gone, and the full tile in its place holds fewer than ${id.width} ${id.level === 'entries' ? 'entries' : 'hashes'}`);
+    const fullId = { ...id, width: 256 };
+    let full: Uint8Array;
+    try {
+      full = await this.bytes(tilePath(fullId));
+    } catch (e) {
+      if ((e as TlogError).details?.status !== 404) throw e;
+      throw new TlogError('LOG_UNREACHABLE', `couldn't fetch ${tilePath(id)}: HTTP 404, and no full tile ${tilePath(fullId)} in its place: HTTP 404`, { details: { status: 404 }, cause: e });
+    }
+    const entries = id.level === 'entries';
+    const end = entries ? bundlePrefix(full, id.width) : id.width * 32;
+    const whole = entries ? bundlePrefix(full, 256) === full.length : full.length === 256 * 32;
+    if (end === undefined || !whole)
+      throw new TlogError('BAD_TILE', `${tilePath(id)} is gone (404), and ${tilePath(fullId)} in its place is not a full ${entries ? 'entry bundle (256 entries)' : 'hash tile (256 hashes)'}`, {
+        details: { path: tilePath(fullId), served: full },
+      });
     return full.subarray(0, end);
   }
 }

@@ -190,10 +190,15 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
   const queue: Promise<Awaited<ReturnType<typeof fetchPair>>>[] = [];
   let next = first;
   const fill = () => {
-    while (queue.length < ahead && next < end) queue.push(fetchPair(next++));
+    while (queue.length < ahead && next < end) {
+      const p = fetchPair(next++);
+      // A prefetch may fail before the loop awaits it, or never be awaited (after an alarm): a
+      // handler from the start keeps that from being an unhandled rejection (which kills the
+      // process); the loop still gets the error when it awaits this promise.
+      p.catch(() => undefined);
+      queue.push(p);
+    }
   };
-  // A rejected prefetch that is never awaited (after an alarm) must not become an unhandled rejection.
-  const drain = () => queue.forEach((p) => p.catch(() => undefined));
 
   let entries = 0;
   let unchecked = 0;
@@ -259,8 +264,13 @@ export async function catchUp(client: LogClient, state: MonitorState | undefined
       opts.onProgress?.(Math.min(n1, (k + 1) * TILE_WIDTH) - n0, n1 - n0);
     }
     for (const p of edge.partialTiles()) await compare(p, p.level === 0 ? lastLevel0 : undefined);
-  } finally {
-    drain();
+  } catch (e) {
+    // A full tile read in place of a deleted partial one that is not a full tile (client.ts):
+    // the log's misbehaviour, with evidence like any other bad tile.
+    const d = e instanceof TlogError && !(e instanceof MonitorAlarm) && e.code === 'BAD_TILE' ? (e.details as { path?: unknown; served?: unknown } | undefined) : undefined;
+    if (d && typeof d.path === 'string' && d.served instanceof Uint8Array)
+      throw alarm({ kind: 'bad-tile', code: 'BAD_TILE', message: e instanceof Error ? e.message : String(e), checkpoints: [note], tile: { path: d.path, served: toBase64(d.served) } });
+    throw e;
   }
   const root = edge.root();
   if (!bytesEqual(root, cp.rootHash))

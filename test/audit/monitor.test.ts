@@ -77,7 +77,7 @@ describe('monitor --once on an honest log', () => {
     expect(again.stdout).toContain('0 new entries verified');
   });
 
-  it('reads a partial tile the log deleted (404) from the full tile that replaced it, and refuses a full tile too short for it', async () => {
+  it('reads a partial tile the log deleted (404) from the full tile that replaced it; a full tile that is not one is BAD_TILE, with evidence', async () => {
     // A checkpoint whose right edge is a partial tile, then appends past that tile's end, so the
     // full tile exists: the proxy serves the old checkpoint and answers 404 for the partial tiles
     // whose full tile exists, as a log that deleted them may (c2sp.org/tlog-tiles).
@@ -86,27 +86,56 @@ describe('monitor --once on an honest log', () => {
     const size = verifyCheckpoint(new TextDecoder().decode(old), vkey).treeSize;
     expect(size % 256).not.toBe(0);
     await addEvents(t, 256 - (size % 256) + 5, 8000);
-    let shortTiles = false;
+    let full: 'as served' | 'short' | 'long' = 'as served';
     const proxy = createServer(async (req, res) => {
       if (req.url === '/checkpoint') return void res.end(old);
       // Only where the full tile now exists (level 0 and the bundles; the level-1 tile is still partial).
       if (req.url!.includes('.p/') && /^\/tile\/(0|entries)\//.test(req.url!)) return void res.writeHead(404).end();
       const r = await fetch(t.url + req.url, { headers: req.headers.authorization ? { authorization: req.headers.authorization } : {} });
-      const b = Buffer.from(await r.arrayBuffer());
-      res.writeHead(r.status).end(shortTiles && req.url!.startsWith('/tile/0/') ? b.subarray(0, 32 * 8) : b);
+      let b = Buffer.from(await r.arrayBuffer());
+      if (req.url!.startsWith('/tile/0/') && full === 'short') b = b.subarray(0, 32 * 8);
+      if (req.url!.startsWith('/tile/0/') && full === 'long') b = Buffer.concat([b, Buffer.from([1, 2, 3])]);
+      res.writeHead(r.status).end(b);
     });
     await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
     const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     try {
-      const run = () => runCli(['monitor', url, '--once', '--key', vkey, '--state', join(work, `gone-${shortTiles}.state.json`), '--token', token]);
+      const run = () =>
+        runCli(['monitor', url, '--once', '--key', vkey, '--state', join(work, `gone-${full}.state.json`), '--evidence', join(work, `gone-${full}.evidence.json`), '--token', token]);
       const r = await run();
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`${size} new entries verified`);
-      shortTiles = true;
-      const bad = await run();
-      expect(bad.code).toBe(1);
-      expect(bad.stderr).toContain('BAD_TILE');
+      for (const mode of ['short', 'long'] as const) {
+        full = mode;
+        const bad = await run();
+        expect(bad.code, mode).toBe(1);
+        expect(bad.stderr).toContain('BAD_TILE');
+        const ev = await readJson(join(work, `gone-${mode}.evidence.json`));
+        expect(ev).toMatchObject({ kind: 'bad-tile', code: 'BAD_TILE', tile: { path: expect.stringMatching(/^tile\/0\/\d+$/) } });
+      }
+    } finally {
+      await new Promise((ok) => (proxy.close(ok), proxy.closeAllConnections()));
+    }
+  });
+
+  it('a tile fetched ahead that fails is LOG_UNREACHABLE (exit 2), never a crash, whenever it fails', async () => {
+    // The second level-0 tile fails at once, while the first is still being checked: its
+    // rejection comes before the loop awaits it.
+    await addEvents(t, 300, 9000);
+    const proxy = createServer(async (req, res) => {
+      if (/^\/tile\/0\/001/.test(req.url!)) return void res.writeHead(503).end('busy');
+      if (/^\/tile\/(0\/000|entries\/000)/.test(req.url!)) await new Promise((ok) => setTimeout(ok, 300));
+      const r = await fetch(t.url + req.url, { headers: req.headers.authorization ? { authorization: req.headers.authorization } : {} });
+      res.writeHead(r.status).end(Buffer.from(await r.arrayBuffer()));
+    });
+    await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const r = await runCli(['monitor', url, '--once', '--key', vkey, '--state', join(work, 'ahead.state.json'), '--token', token]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^agent-tlog: LOG_UNREACHABLE: couldn't fetch tile\/0\/001(\.p\/\d+)?: HTTP 503/);
+      expect(r.stderr).not.toContain('    at ');
     } finally {
       await new Promise((ok) => (proxy.close(ok), proxy.closeAllConnections()));
     }
