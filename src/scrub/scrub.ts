@@ -1035,8 +1035,9 @@ function pairListKinds(v: readonly unknown[], c: CompiledRules): Array<string | 
  * when none does. A well-formed list (strings, an even number of them) is read in pairs, so a
  * value that is itself a secret's name (`Access-Control-Request-Headers: authorization`) does not
  * take the next name with it. A malformed one (odd length, a null or a number: a logger's copy cut
- * short or shifted) has no trusted pairing, so every element after a string naming a secret is
- * taken for its value: a little over-redaction rather than a token kept in the clear.
+ * short or shifted) has no trusted pairing, so after a string naming a secret, every element up to
+ * and including the next string is taken for its value (`["Authorization", null, "…"]`): a little
+ * over-redaction rather than a token kept in the clear.
  */
 function flatHeaderKinds(v: readonly unknown[], c: CompiledRules): Array<string | undefined> | undefined {
   let paired = v.length % 2 === 0;
@@ -1044,7 +1045,14 @@ function flatHeaderKinds(v: readonly unknown[], c: CompiledRules): Array<string 
   let kinds: Array<string | undefined> | undefined;
   for (let i = 0; i + 1 < v.length; i += paired ? 2 : 1) {
     const kind = typeof v[i] === 'string' ? nameKind(v[i] as string, c) : undefined;
-    if (kind !== undefined) (kinds ??= new Array<string | undefined>(v.length))[i + 1] = kind;
+    if (kind === undefined) continue;
+    kinds ??= new Array<string | undefined>(v.length);
+    if (paired) kinds[i + 1] = kind;
+    else
+      for (let j = i + 1; j < v.length; j++) {
+        kinds[j] = kind;
+        if (typeof v[j] === 'string') break;
+      }
   }
   return kinds;
 }

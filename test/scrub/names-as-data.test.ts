@@ -54,11 +54,15 @@ describe('header pair lists and raw headers', () => {
       odd: { rawHeaders: ['Authorization', 'opaqueSecretValue789', 'Host'] },
       shifted: { rawHeaders: ['Host', null, 'X-Api-Key', 'k3yMaterial', 'Accept', '*/*'] },
       cut: { rawHeaders: ['Accept', '*/*', 'Cookie', 4242, 'Authorization'] },
+      gap: { rawHeaders: ['Authorization', null, 'opaqueSecretValue789'] },
+      gaps: { rawHeaders: ['Host', 'h', 'X-Api-Key', null, 7, 'k3yMaterialOpaque123', 'Accept'] },
     });
     expect(r.metadata).toEqual({
       odd: { rawHeaders: ['Authorization', '[REDACTED:authorization]', 'Host'] },
       shifted: { rawHeaders: ['Host', null, 'X-Api-Key', '[REDACTED:api_key]', 'Accept', '*/*'] },
-      cut: { rawHeaders: ['Accept', '*/*', 'Cookie', '[REDACTED:cookie]', 'Authorization'] },
+      cut: { rawHeaders: ['Accept', '*/*', 'Cookie', '[REDACTED:cookie]', '[REDACTED:cookie]'] },
+      gap: { rawHeaders: ['Authorization', null, '[REDACTED:authorization]'] },
+      gaps: { rawHeaders: ['Host', 'h', 'X-Api-Key', null, '[REDACTED:api_key]', '[REDACTED:api_key]', 'Accept'] },
     });
   });
 
