@@ -465,9 +465,15 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   { kind: 'google_api_key', pattern: String.raw`${WORD_START}AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`, hints: ['AIza'] },
   // Google OAuth 2.0 access tokens: ya29. then base64url, dots inside (`ya29.c.…` of service accounts).
   { kind: 'google_oauth_token', pattern: String.raw`${WORD_START}ya29\.(?=[\w.-]{20})[\w.-]*[\w-]`, hints: ['ya29.'] },
-  // Google OAuth 2.0 refresh tokens: `1//0` then base64url (~100 characters). A long run is
-  // required: `1//0` alone is a path or a ratio.
-  { kind: 'google_oauth_token', pattern: String.raw`${WORD_START}1//0[\w-]{30,}`, hints: ['1//0'] },
+  // Google OAuth 2.0 refresh tokens: `1//0` then base64url (~100 characters), also with the
+  // slashes JSON-escaped or URL-encoded. A long run holding both cases is required: `1//0` alone
+  // is a path or a ratio, and a hex or UUID path segment after `1//` is one case only.
+  // Lookaheads are bounded (256) so a long run costs linear time.
+  {
+    kind: 'google_oauth_token',
+    pattern: String.raw`${WORD_START}1(?:\\/\\/|//|%2[Ff]%2[Ff])0(?=[\w-]{0,256}[A-Z])(?=[\w-]{0,256}[a-z])[\w-]{30,}`,
+    hints: ['1//0', '1\\/\\/0', '1%2f%2f0'],
+  },
   // Azure: Storage connection strings' AccountKey=…, Service Bus / Event Hubs / IoT Hub SharedAccessKey=…
   // (any key=value form, as the secret rule reads them), az's --account-key, AZURE_STORAGE_KEY=.
   ...keyValueRule(

@@ -270,6 +270,8 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('opaque token as the user info of a clone URL', 'url_token', 'git clone https://', gen(HEX, 40), '@github.com/org/repo.git'),
   simple('Azure DevOps PAT as the user info of a URL', 'url_token', 'git remote add origin https://', gen('abcdefghijklmnopqrstuvwxyz234567', 52), '@dev.azure.com/org/proj/_git/repo'),
   simple('Google OAuth refresh token (1//0…)', 'google_oauth_token', '{"refresh_token_hint": "', `1//0g${gen(ALNUM, 96)}`, '"}'),
+  simple('Google OAuth refresh token, slashes JSON-escaped', 'google_oauth_token', '{\\"note\\": \\"', `1\\/\\/0gA${gen(ALNUM, 96)}`, '\\"}'),
+  simple('Google OAuth refresh token, URL-encoded', 'google_oauth_token', 'https://oauth2.example.com/revoke?t=', `1%2F%2F0gA${gen(ALNUM, 96)}`, '&x=1'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -501,6 +503,9 @@ export const NOT_SECRETS: readonly string[] = [
   'ya29 is the prefix of Google access tokens (ya29.…)',
   'see https://example.com/a/1//0 and the ratio 1//0',
   'file:///srv/1//0_backup/index',
+  'https://api.example.com/orgs/1//0e8400e2-e29b-41d4-a716-446655440000/members',
+  'file:///srv/data/1//0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d/log',
+  's3://bucket/1//00000000000000000000000000000000000000/x',
   'machine learning password policy',
   'the default password reset flow',
   'https://deploy-bot@git.example.com/repo.git',
