@@ -61,7 +61,7 @@ export const monitorPlugins: MonitorPlugin[] = [
   {
     options: (cmd) => void witnessOption(cmd),
     checks(opts) {
-      const policy = witnessPolicy(opts);
+      const policy = witnessPolicy(opts, verifierKey(opts));
       return policy ? [(note) => void verifyWitnesses(note, policy)] : [];
     },
   },
@@ -87,9 +87,9 @@ function fail(e: unknown): void {
  * working directory (an unpacked receipts archive, say) must not swap the trusted key.
  * Only an argument that is not a key is read as a file.
  */
-function keyArgument(k: string, parse: (key: string) => unknown = parseVerifierKey): string {
+function keyArgument(k: string, parse: (key: string) => unknown = parseVerifierKey, option = '--key'): string {
   // A bad key is a bad argument (exit 2), not a log or file that failed verification (exit 1).
-  const usage = (e: unknown, what: string) => new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+  const usage = (e: unknown, what: string) => new Error(`${option}: ${what}: ${e instanceof Error ? e.message : String(e)}`);
   try {
     parse(k);
     return k;
@@ -119,7 +119,7 @@ function verifierKey(o: { key?: string }): string {
 function verifierKeys(o: KeyOpts): { key: string; previous: string[] } {
   const key = verifierKey(o);
   const name = parseVerifierKey(key).name;
-  const previous = (o.previousKey ?? []).map((k) => keyArgument(k));
+  const previous = (o.previousKey ?? []).map((k) => keyArgument(k, parseVerifierKey, '--previous-key'));
   for (const p of previous) {
     const other = parseVerifierKey(p).name;
     if (other !== name) throw new Error(`--previous-key names the log "${other}", --key the log "${name}": a log's keys all carry its name`);
@@ -295,14 +295,28 @@ const witnessOption = (c: Command) =>
  * `--witness`. Checked before anything is read, so a bad policy is a usage error (exit 2), never
  * taken for a log that failed it.
  */
-function witnessPolicy(o: { witness?: unknown; witnessQuorum?: unknown }): WitnessPolicy | undefined {
-  const keys = ((o.witness as string[] | undefined) ?? []).map((k) => keyArgument(k, parseCosignatureVerifierKey));
+function witnessPolicy(o: { witness?: unknown; witnessQuorum?: unknown }, logKey: string): WitnessPolicy | undefined {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const logPublic = hex(parseVerifierKey(logKey).publicKey);
+  // One Ed25519 key is one witness, however often or under whatever names it is given (as
+  // verifyWitnesses counts them): the default quorum and its range count distinct keys.
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  for (const arg of (o.witness as string[] | undefined) ?? []) {
+    const k = keyArgument(arg, parseCosignatureVerifierKey, '--witness');
+    const pub = hex(parseCosignatureVerifierKey(k).publicKey);
+    if (pub === logPublic) throw new Error(`--witness ${arg}: that is the log's own key; a witness must be an independent party`);
+    if (seen.has(pub)) continue;
+    seen.add(pub);
+    keys.push(k);
+  }
   if (keys.length === 0) {
     if (o.witnessQuorum !== undefined) throw new Error('--witness-quorum needs --witness keys');
     return undefined;
   }
   const quorum = o.witnessQuorum === undefined ? keys.length : Number(o.witnessQuorum);
-  if (!Number.isInteger(quorum) || quorum < 1 || quorum > keys.length) throw new Error(`--witness-quorum must be an integer from 1 to ${keys.length} (the --witness keys given)`);
+  if (!Number.isInteger(quorum) || quorum < 1 || quorum > keys.length)
+    throw new Error(`--witness-quorum must be an integer from 1 to ${keys.length} (the distinct --witness keys given)`);
   return { keys, quorum };
 }
 
@@ -325,7 +339,7 @@ export function registerAudit(program: Command): void {
   ))).action(async (file: string, o: KeyOpts & WitnessOpts) => {
     try {
       const keys = verifierKeys(o);
-      const witnesses = witnessPolicy(o);
+      const witnesses = witnessPolicy(o, keys.key);
       if (await ndjsonHead(file)) {
         await verifyProofLines(file, keys, o, witnesses);
         return;
@@ -359,7 +373,7 @@ export function registerAudit(program: Command): void {
   ))).action(async (url: string, o: KeyOpts & WitnessOpts & { index?: string; leafHash?: string; token?: string }) => {
     try {
       const vkey = verifierKey(o);
-      const witnesses = witnessPolicy(o);
+      const witnesses = witnessPolicy(o, vkey);
       if ((o.index === undefined) === (o.leafHash === undefined)) throw new Error('give exactly one of --index and --leaf-hash');
       const client = clientFor(url, o);
       const note = await client.checkpoint();
@@ -386,7 +400,7 @@ export function registerAudit(program: Command): void {
   )))).action(async (url: string, o: KeyOpts & WitnessOpts & { old: string; token?: string }) => {
     try {
       const { key: vkey, previous } = verifierKeys(o);
-      const witnesses = witnessPolicy(o);
+      const witnesses = witnessPolicy(o, vkey);
       const oldNote = await readFile(o.old, 'utf8');
       // The old checkpoint may be from before a key rotation; the latest must be signed by the current key.
       const old = verifyCheckpointWithKeys(oldNote, [vkey, ...previous], o.origin);

@@ -19,7 +19,15 @@ export function registerVerifyStore(program: Command): void {
       const dir = resolve(o.data);
       // Read the existing key only; verify-store never creates one.
       const logKey = o.key ? undefined : parseSignerKey((await readFile(join(dir, 'log.key'), 'utf8')).trim());
-      const verifier = o.key ? parseVerifierKey(o.key) : ed25519Verifier(logKey!.name, logKey!.publicKey);
+      let verifier;
+      try {
+        verifier = o.key ? parseVerifierKey(o.key) : ed25519Verifier(logKey!.name, logKey!.publicKey);
+      } catch (e) {
+        // A bad argument (exit 2), as for the auditor's commands; 1 means the store failed its check.
+        process.stderr.write(`agent-tlog: --key: ${(e as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
       const store = await LogStore.open(join(dir, 'log'));
       try {
         const tty = process.stderr.isTTY;

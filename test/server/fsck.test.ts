@@ -13,9 +13,9 @@ import { post, sampleEvent, startTestServer } from '../helpers.js';
 
 const run = promisify(execFile);
 
-async function verifyStoreCli(dir: string): Promise<{ code: number; out: string }> {
+async function verifyStoreCli(dir: string, extra: string[] = []): Promise<{ code: number; out: string }> {
   try {
-    const r = await run(process.execPath, [CLI, 'verify-store', '--data', dir]);
+    const r = await run(process.execPath, [CLI, 'verify-store', '--data', dir, ...extra]);
     return { code: 0, out: r.stdout };
   } catch (e: any) {
     return { code: e.code, out: `${e.stdout}${e.stderr}` };
@@ -43,6 +43,10 @@ describe('verify-store', () => {
     expect(r.code).toBe(0);
     // + 3: startTestServer's three keys, each a logged key.create event.
     expect(r.out).toContain('ok: 603 entries');
+    // A bad --key is a bad argument (2), not a store that failed its check (1).
+    const bad = await verifyStoreCli(dir, ['--key', 'bogus']);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('--key: malformed verifier key');
   });
 
   it('names the first bad index when one byte of a leaf changes', async () => {

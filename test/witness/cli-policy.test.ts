@@ -72,9 +72,21 @@ describe('verify-receipt --witness', () => {
       ['--witness', w(0), '--witness-quorum', '2'],
       ['--witness', w(0), '--witness-quorum', '0'],
       ['--witness', 'not-a-key'],
+      ['--witness', vkey], // the log's own key: no independent party
+      ['--witness', w(0), '--witness', w(0), '--witness-quorum', '2'], // one witness, given twice
     ]) {
       const r = await runCli(['verify-receipt', receiptFile, '--key', vkey, ...args]);
       expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^agent-tlog: --witness/);
+    }
+    // A key given twice counts once: the default quorum is then 1, and it is met.
+    const twice = await runCli(['verify-receipt', receiptFile, '--key', vkey, '--witness', w(0), '--witness', w(0)]);
+    expect(twice.code).toBe(0);
+    expect(JSON.parse(twice.stdout).cosigned_by).toEqual(['witness.test/c0']);
+    for (const cmd of [['verify-receipt', receiptFile], ['proof', 'inclusion', log.url, '--index', '1'], ['monitor', log.url, '--once']]) {
+      const r = await runCli([...cmd, '--key', 'bogus']);
+      expect(r.code, cmd[0]).toBe(2);
+      expect(r.stderr).toContain('--key: not a key');
     }
   });
 });
