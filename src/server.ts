@@ -123,7 +123,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
       ...(config.witnesses.length > 0 ? { witnesses: witnessOptions(config, logger) } : {}),
     });
   } catch (e) {
-    await store.close();
+    await store.close().catch(() => {}); // the error to report is the one Log.open threw
     throw e;
   }
   // Everything opened or started from here on is undone, newest first, if a later step fails
