@@ -35,6 +35,7 @@ import { LogStore } from './storage/store.js';
 import { Ingest } from './ingest/pipeline.js';
 import { parsePiiPaths } from './ingest/pii-paths.js';
 import { PrivacyService } from './privacy/service.js';
+import { RetentionJobs } from './privacy/retention-jobs.js';
 import { loadOrCreateMasterKey } from './vault/master-key.js';
 import { Vault } from './vault/vault.js';
 import { closeHttpServer } from './http/close.js';
@@ -194,7 +195,9 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
         : undefined;
     if (sweeper) undo.push(() => clearInterval(sweeper));
 
-    const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, logKeys: logKeys.published, eventOptions, ingest, privacy, vault });
+    // Retention runs asked for over HTTP, timed by the server's clock (a test's, in tests).
+    const retentionJobs = new RetentionJobs((dryRun) => privacy.retention({ dryRun, entries: true }), logger, clock);
+    const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, logKeys: logKeys.published, eventOptions, ingest, privacy, vault, retentionJobs });
     // Slow or stuck clients must not hold sockets forever (spec/limits.md). Node
     // checks the headers and request deadlines on an interval, so the interval
     // bounds how late a slowloris is cut off.

@@ -1,5 +1,6 @@
 /** `agent-tlog subjects …` and `agent-tlog retention run`: personal data through the server's API. */
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { addApiOptions, call, print, type ApiOpts } from './api-client.js';
 
@@ -46,7 +47,24 @@ export function registerSubjects(program: Command): void {
   const retention = program.command('retention').description('Retention of personal data');
   addApiOptions(retention.command('run').description('Run the retention sweep (a dry run unless --apply); admin token'))
     .option('--apply', 'erase for real (default: print what would be erased: subjects by pseudonym, entry ranges)')
-    .action(async (o: ApiOpts & { apply?: boolean }) => {
-      print(await call(o, 'POST', `/v1/retention/run${o.apply ? '?apply=true' : ''}`));
+    .option('--no-wait', 'print the started run at once (read it later with `retention status <id>`)')
+    .action(async (o: ApiOpts & { apply?: boolean; wait: boolean }) => {
+      // Started as a job and polled, so a run of many minutes outlives no request (api.md §9).
+      let job = (await call(o, 'POST', `/v1/retention/run?wait=false${o.apply ? '&apply=true' : ''}`)) as RetentionJob;
+      for (let delay = 50; o.wait && job.status === 'running'; delay = Math.min(1000, delay * 2)) {
+        await sleep(delay);
+        job = (await call(o, 'GET', `/v1/retention/runs/${encodeURIComponent(job.id)}`)) as RetentionJob;
+      }
+      print(job);
+      if (job.status === 'failed') process.exitCode = 1;
     });
+  addApiOptions(retention.command('status').argument('<id>', 'the run id printed by `retention run`').description('How a retention run stands, and its outcome; admin token'))
+    .action(async (id: string, o: ApiOpts) => {
+      print(await call(o, 'GET', `/v1/retention/runs/${encodeURIComponent(id)}`));
+    });
+}
+
+interface RetentionJob {
+  id: string;
+  status: 'running' | 'done' | 'failed';
 }

@@ -8,6 +8,7 @@ import type { RateLimits } from '../limits/rate-limits.js';
 import type { Log } from '../log/log.js';
 import type { Ingest } from '../ingest/pipeline.js';
 import type { PrivacyService } from '../privacy/service.js';
+import type { RetentionJobs } from '../privacy/retention-jobs.js';
 import type { Vault } from '../vault/vault.js';
 import type { PublishedLogKey } from '../log/log-keys.js';
 
@@ -33,4 +34,6 @@ export interface AppContext {
   readonly bodyBudget: BodyBudget;
   /** Round-robin turns across tenants for requests' CPU work (built by createApp unless given). */
   readonly turns: FairTurns;
+  /** Retention runs asked for over HTTP, readable while and after they run (built by createApp unless given). */
+  readonly retentionJobs: RetentionJobs;
 }

@@ -11,7 +11,7 @@ import type { AppContext } from './context.js';
 import { getEntry, getEntryBundle } from './routes/entries.js';
 import { appendBatch, appendOne, getReceipt } from './routes/events.js';
 import { createKey, listKeys, revokeKey, rotateKey } from './routes/keys.js';
-import { eraseSubject, getSubject, liftHold, liftRunHold, runRetention, setHold, setRunHold } from './routes/subjects.js';
+import { eraseSubject, getRetentionRun, getSubject, liftHold, liftRunHold, runRetention, setHold, setRunHold } from './routes/subjects.js';
 import { exportEvents } from './routes/export.js';
 import { queryEvents } from './routes/query.js';
 import { summaryReportRoute } from './routes/reports.js';
@@ -69,7 +69,8 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'delete', path: '/v1/subjects/:id/hold', access: PRIVACY, tenant: 'own-tenant', handler: liftHold, summary: 'Lift a legal hold' },
   { method: 'post', path: '/v1/runs/:run_id/hold', access: PRIVACY, tenant: 'own-tenant', body: () => 4 * 1024, handler: setRunHold, summary: 'Set a legal hold on a run (its entries are never pruned)' },
   { method: 'delete', path: '/v1/runs/:run_id/hold', access: PRIVACY, tenant: 'own-tenant', handler: liftRunHold, summary: "Lift a run's legal hold" },
-  { method: 'post', path: '/v1/retention/run', access: ADMIN, tenant: 'all-tenants', handler: runRetention, summary: 'Run the retention sweep now (dry run unless ?apply=true)' },
+  { method: 'post', path: '/v1/retention/run', access: ADMIN, tenant: 'all-tenants', handler: runRetention, summary: 'Run the retention sweep now (dry run unless ?apply=true; ?wait=false answers 202 with a job)' },
+  { method: 'get', path: '/v1/retention/runs/:id', access: ADMIN, tenant: 'all-tenants', handler: getRetentionRun, summary: 'A retention run started over HTTP: running, done (with its outcome) or failed' },
   { method: 'get', path: '/v1/events', access: READERS, tenant: 'own-tenant', handler: queryEvents, summary: 'Search the tenant\'s events (filters, q, paging)' },
   { method: 'get', path: '/v1/export', access: READERS, tenant: 'own-tenant', handler: exportEvents, summary: 'Stream every match as NDJSON or CSV' },
   { method: 'get', path: '/v1/runs', access: READERS, tenant: 'own-tenant', handler: listRunsRoute, summary: 'List runs with their summaries' },

@@ -48,7 +48,12 @@ describe('subjects and retention CLI', () => {
     const dry = JSON.parse((await run(process.execPath, [CLI, 'retention', 'run', '--url', t.url, '--token', t.adminToken])).stdout);
     expect(dry.dry_run).toBe(true);
     const applied = JSON.parse((await run(process.execPath, [CLI, 'retention', 'run', '--apply', '--url', t.url, '--token', t.adminToken])).stdout);
-    expect(applied.dry_run).toBe(false);
+    expect(applied).toMatchObject({ dry_run: false, status: 'done' });
+    // --no-wait prints the started run; `retention status` reads it, done or not.
+    const started = JSON.parse((await run(process.execPath, [CLI, 'retention', 'run', '--no-wait', '--url', t.url, '--token', t.adminToken])).stdout);
+    expect(started).toMatchObject({ id: expect.stringMatching(/^ret_/), dry_run: true, status: 'running' });
+    const status = JSON.parse((await run(process.execPath, [CLI, 'retention', 'status', started.id, '--url', t.url, '--token', t.adminToken])).stdout);
+    expect(status).toMatchObject({ id: started.id, dry_run: true, status: expect.stringMatching(/^(running|done)$/) });
   });
 });
 

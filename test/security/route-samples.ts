@@ -107,6 +107,15 @@ export const SAMPLES: Record<string, RouteSample> = {
     },
   },
   'POST /v1/retention/run': { ok: 200, build: async () => ({ path: '/v1/retention/run' }) },
+  'GET /v1/retention/runs/:id': {
+    ok: 200,
+    build: async (c) => {
+      // A run that finished (waited for): the matrix asks many times, and unfinished runs are capped.
+      const r = await fetch(`${c.url}/v1/retention/run`, { method: 'POST', headers: { authorization: `Bearer ${c.adminToken}` } });
+      if (r.status !== 200) throw new Error(`could not run retention: ${r.status}`);
+      return { path: `/v1/retention/runs/${((await r.json()) as { id: string }).id}` };
+    },
+  },
   // Collections name the tenant they read: a tenant-bound key naming another tenant gets 404.
   'GET /v1/events': { ok: 200, build: async (c) => ({ path: `/v1/events?limit=1&tenant=${c.target}` }) },
   'GET /v1/export': { ok: 200, build: async (c) => ({ path: `/v1/export?format=ndjson&limit=1&tenant=${c.target}` }) },

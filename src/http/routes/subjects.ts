@@ -115,12 +115,37 @@ export const liftHold = (ctx: AppContext): RequestHandler => async (req, res) =>
   sendJson(res, 200, { pseudonym: r.pseudonym, hold: false, changed: r.changed, ...(r.receipt ? { receipt: receiptJson(r.receipt) } : {}) });
 };
 
+/** `true` or `false`, else the default; anything else is 400. */
+function boolParam(req: Request, name: string, fallback: boolean): boolean {
+  const v = req.query[name];
+  onlyOnce(v, name);
+  if (v === undefined) return fallback;
+  if (v !== 'true' && v !== 'false') throw new TlogError('INVALID_PARAMETER', `${name} must be true or false`);
+  return v === 'true';
+}
+
+/**
+ * A retention run, as a job (privacy/retention-jobs.ts). By default the answer waits for the
+ * outcome (200, as before jobs); `wait=false` answers 202 at once with the job and its Location.
+ */
 export const runRetention = (ctx: AppContext): RequestHandler => async (req, res) => {
-  const apply = req.query.apply;
-  if (apply !== undefined && apply !== 'true' && apply !== 'false') throw new TlogError('INVALID_PARAMETER', 'apply must be true or false');
-  const dryRun = apply !== 'true';
-  const r = await ctx.privacy.retention({ dryRun, entries: true });
-  sendJson(res, 200, { dry_run: dryRun, pii: r.pii, entries: r.entries });
+  const dryRun = !boolParam(req, 'apply', false);
+  const wait = boolParam(req, 'wait', true);
+  const { job, done } = ctx.retentionJobs.start(dryRun);
+  if (!wait) {
+    res.setHeader('Location', `/v1/retention/runs/${job.id}`);
+    sendJson(res, 202, job);
+    return;
+  }
+  const r = await done;
+  sendJson(res, 200, { id: job.id, dry_run: dryRun, pii: r.pii, entries: r.entries });
+};
+
+export const getRetentionRun = (ctx: AppContext): RequestHandler => async (req, res) => {
+  const id = req.params.id;
+  const job = typeof id === 'string' ? ctx.retentionJobs.get(id) : undefined;
+  if (!job) throw new TlogError('NOT_FOUND', 'no such retention run (jobs are kept in memory: a restart, or 32 later runs, forget it)');
+  sendJson(res, 200, job);
 };
 
 function runParam(req: Request): string {
