@@ -41,7 +41,7 @@ export const ERRORS = {
   SIGNED_EVENT_ALTERED: { status: 422, doc: 'An agent-signed event would be stored differently from what the agent signed (e.g. personal data moved to the vault); it is refused.' },
   // 429 / 503: pushback. Both carry Retry-After.
   RATE_LIMITED: { status: 429, doc: 'Too many requests for this key or tenant.' },
-  OVERLOADED: { status: 503, doc: 'The server is at a capacity limit (the sequencer pool, the turn queue or the memory budget of request bodies); retry after Retry-After seconds.' },
+  OVERLOADED: { status: 503, doc: 'The server is at a capacity limit (the sequencer pool, the turn queue, the memory budget of request bodies, or retention runs waiting); retry after Retry-After seconds.' },
   LOG_UNAVAILABLE: { status: 503, doc: 'The log cannot accept writes (storage failure); reads still work.' },
   QUERY_INDEX_STALE: { status: 503, doc: 'At start-up: the query indexes on disk are in an older format, missing under a log with entries, or marked incomplete; stop the server and run `agent-tlog reindex` (or start with query indexes off).' },
   QUERY_DISABLED: { status: 503, doc: 'The server runs with query indexes off (TLOG_QUERY_INDEX=off, a benchmarking mode): query, run, export and report routes are unavailable.' },
