@@ -196,7 +196,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
     if (sweeper) undo.push(() => clearInterval(sweeper));
 
     // Retention runs asked for over HTTP, timed by the server's clock (a test's, in tests).
-    const retentionJobs = new RetentionJobs((dryRun) => privacy.retention({ dryRun, entries: true }), logger, clock);
+    const retentionJobs = new RetentionJobs((dryRun) => privacy.retention({ dryRun, entries: true }), logger, clock, (s) => ingest.text(s));
     const app = createApp({ log, keys, config, logger, verifierKey: signer.verifierKey, logKeys: logKeys.published, eventOptions, ingest, privacy, vault, retentionJobs });
     // Slow or stuck clients must not hold sockets forever (spec/limits.md). Node
     // checks the headers and request deadlines on an interval, so the interval
@@ -267,6 +267,9 @@ export async function startServer(config: Config, opts: { logger?: Logger; now?:
         closing ??= (async () => {
           await closeHttpServer(server);
           if (sweeper) clearInterval(sweeper);
+          // A retention run, scheduled or asked for over HTTP, ends at its next subject or batch,
+          // before the databases close under it (PrivacyService.stop).
+          await privacy.stop();
           await sweeping;
           clearInterval(usageTimer);
           await keys.flushUsage();

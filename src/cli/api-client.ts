@@ -43,11 +43,10 @@ export function apiToken(o: ApiOpts): string {
 }
 
 /**
- * Calls the API; a non-2xx answer becomes an Error "<status> <CODE>: <message>".
- * node:http rather than fetch: fetch gives up on an answer whose headers take
- * over 300 s, and `retention run --apply` on a long backlog answers only when
- * the prune is done (the run itself goes on regardless). This waits as long
- * as the server works; Ctrl-C stops waiting.
+ * Calls the API; a non-2xx answer becomes an Error "<status> <CODE>: <message>", and a server
+ * not reached one starting "couldn't reach". node:http rather than fetch: fetch gives up on an
+ * answer whose headers take over 300 s (a subject access or an erasure on a large log can); this
+ * waits as long as the server works; Ctrl-C stops waiting.
  */
 export async function call(o: ApiOpts, method: string, path: string, body?: unknown): Promise<unknown> {
   const url = new URL(path, o.url);

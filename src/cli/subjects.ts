@@ -51,16 +51,36 @@ export function registerSubjects(program: Command): void {
     .action(async (o: ApiOpts & { apply?: boolean; wait: boolean }) => {
       // Started as a job and polled, so a run of many minutes outlives no request (api.md §9).
       let job = (await call(o, 'POST', `/v1/retention/run?wait=false${o.apply ? '&apply=true' : ''}`)) as RetentionJob;
-      for (let delay = 50; o.wait && job.status === 'running'; delay = Math.min(1000, delay * 2)) {
+      if (!o.wait) {
+        print(job);
+        return;
+      }
+      // The id first, so that whatever happens to this command, the run can still be looked up.
+      process.stderr.write(`agent-tlog: retention run ${job.id} started; waiting for it (agent-tlog retention status ${job.id})\n`);
+      let unreachableSince: number | undefined;
+      for (let delay = 50; job.status === 'running'; delay = Math.min(1000, delay * 2)) {
         await sleep(delay);
-        job = (await call(o, 'GET', `/v1/retention/runs/${encodeURIComponent(job.id)}`)) as RetentionJob;
+        try {
+          job = (await call(o, 'GET', `/v1/retention/runs/${encodeURIComponent(job.id)}`)) as RetentionJob;
+          unreachableSince = undefined;
+        } catch (e) {
+          const m = e instanceof Error ? e.message : String(e);
+          if (m.startsWith('404 '))
+            throw new Error(`retention run ${job.id} is gone: the server restarted (a stop ends a run early; what it did stands). Run it again.`);
+          // A server restarting, or a network blip: keep asking for a minute.
+          if (!m.startsWith("couldn't reach")) throw e;
+          unreachableSince ??= Date.now();
+          if (Date.now() - unreachableSince > 60_000) throw e;
+        }
       }
       print(job);
       if (job.status === 'failed') process.exitCode = 1;
     });
-  addApiOptions(retention.command('status').argument('<id>', 'the run id printed by `retention run`').description('How a retention run stands, and its outcome; admin token'))
+  addApiOptions(retention.command('status').argument('<id>', 'a run id (`retention run` prints it)').description('How a retention run stands, and its outcome (exit 1 if it failed); admin token'))
     .action(async (id: string, o: ApiOpts) => {
-      print(await call(o, 'GET', `/v1/retention/runs/${encodeURIComponent(id)}`));
+      const job = (await call(o, 'GET', `/v1/retention/runs/${encodeURIComponent(id)}`)) as RetentionJob;
+      print(job);
+      if (job.status === 'failed') process.exitCode = 1;
     });
 }
 

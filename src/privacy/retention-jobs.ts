@@ -41,6 +41,8 @@ export class RetentionJobs {
     private readonly run: (dryRun: boolean) => Promise<RetentionResult>,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** Scrubs a kept error message, as error answers are (errors.ts): it is shown later, to whoever reads the job. */
+    private readonly clean: (s: string) => string = (s) => s,
   ) {}
 
   /**
@@ -48,10 +50,12 @@ export class RetentionJobs {
    * @throws TlogError OVERLOADED when MAX_UNFINISHED runs are already waiting or running.
    */
   start(dryRun: boolean): { job: RetentionJob; done: Promise<RetentionResult> } {
-    let unfinished = 0;
-    for (const j of this.jobs.values()) if (j.status === 'running') unfinished++;
-    if (unfinished >= MAX_UNFINISHED)
-      throw new TlogError('OVERLOADED', `${unfinished} retention runs are already waiting or running; read them at /v1/retention/runs/<id>`, { retryAfter: 60 });
+    const unfinished = [...this.jobs.values()].filter((j) => j.status === 'running').map((j) => j.id);
+    if (unfinished.length >= MAX_UNFINISHED)
+      throw new TlogError('OVERLOADED', `${unfinished.length} retention runs are already waiting or running (error.running); read them at /v1/retention/runs/<id>`, {
+        retryAfter: 60,
+        details: { running: unfinished },
+      });
     const job: RetentionJob = { id: `ret_${randomBytes(12).toString('base64url')}`, dry_run: dryRun, status: 'running', requested_at: this.iso() };
     this.jobs.set(job.id, job);
     const done = this.run(dryRun).then(
@@ -67,7 +71,7 @@ export class RetentionJobs {
         job.status = 'failed';
         job.finished_at = this.iso();
         // Only a TlogError's words are ours to show; anything else is a bug, told in the server log.
-        job.error = e instanceof TlogError ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: 'the run failed; the server log has the details' };
+        job.error = e instanceof TlogError ? { code: e.code, message: this.clean(e.message) } : { code: 'INTERNAL', message: 'the run failed; the server log has the details' };
         this.logger.error({ err: e, job: job.id }, 'retention run failed');
         this.trim();
         throw e;

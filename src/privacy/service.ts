@@ -14,7 +14,7 @@ import { buildSystemEvent, logSystemEvent, type SystemEventInput } from '../log/
 import type { ParseEventOptions } from '../events/index.js';
 import type { StoredValue, Vault } from '../vault/vault.js';
 import type { Logger } from 'pino';
-import { pruneEntries, type EntryRetention, type PruneReport } from '../retention/prune.js';
+import { pruneEntries, stopped, type EntryRetention, type PruneReport } from '../retention/prune.js';
 
 export interface Caller {
   readonly keyId?: string;
@@ -87,6 +87,7 @@ export class PrivacyService {
 
   /** The retention run in progress, if any: runs go one at a time (the timer's and requested ones). */
   private retaining: Promise<unknown> | undefined;
+  private stopping = false;
   /**
    * When a retention run last compacted the query-index range (the first
    * scheduled run counts from itself: start-up finishes a pending compaction,
@@ -95,6 +96,16 @@ export class PrivacyService {
    * every hour.
    */
   private indexCompactedAt: number | undefined;
+
+  /**
+   * For a graceful stop: the run in progress ends at its next subject or prune batch (what it did
+   * stays done, its compaction included), runs waiting behind it do not start, and this resolves
+   * once none runs, so the databases can close under no run. A run cut off so is simply run again.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    while (this.retaining) await this.retaining.catch(() => {});
+  }
 
   get retentionRunning(): boolean {
     return this.retaining !== undefined;
@@ -109,6 +120,7 @@ export class PrivacyService {
   async retention(opts: { dryRun: boolean; entries: boolean; scheduled?: boolean }): Promise<{ pii: SweepReport; entries?: PruneReport }> {
     // One at a time: two prunes of one range would read and write the same entries twice.
     while (this.retaining) await this.retaining.catch(() => {});
+    if (this.stopping) throw stopped();
     const run = this.retentionNow(opts);
     this.retaining = run;
     try {
@@ -123,7 +135,7 @@ export class PrivacyService {
     const pii = await this.sweep({ dryRun: opts.dryRun, now });
     if (!opts.entries) return { pii };
     const compactIndex = !opts.scheduled || now - (this.indexCompactedAt ??= now) >= INDEX_COMPACTION_EVERY;
-    const entries = await pruneEntries(this.log, this.vault, this.entryRetention, { dryRun: opts.dryRun, now, holdTurn: this.inHoldTurn, compactIndex });
+    const entries = await pruneEntries(this.log, this.vault, this.entryRetention, { dryRun: opts.dryRun, now, holdTurn: this.inHoldTurn, compactIndex, stopping: () => this.stopping });
     if (!opts.dryRun && compactIndex) this.indexCompactedAt = now;
     if (!opts.dryRun && entries.pruned > 0) this.logger.info({ pruned: entries.pruned, held: entries.held }, 'pruned entries past retention');
     return { pii, entries };
@@ -217,7 +229,10 @@ export class PrivacyService {
     // purge that failed (a full disk) is retried by the next sweep, even one with nothing to erase.
     if (erasing && groups.length > 0) await this.vault.beginSweep();
     try {
-      for (const g of groups) await this.sweepOne(g, now, opts.dryRun, report);
+      for (const g of groups) {
+        if (this.stopping) throw stopped();
+        await this.sweepOne(g, now, opts.dryRun, report);
+      }
     } finally {
       if (erasing) await this.vault.finishPendingPurges();
     }

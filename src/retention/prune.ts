@@ -9,6 +9,7 @@
  * retention: nothing after it can have expired.
  */
 
+import { TlogError } from '../errors.js';
 import { decodeRecord, forEachPiiRef } from '../events/index.js';
 import type { Log } from '../log/log.js';
 import { BLOCK } from '../query/keys.js';
@@ -42,11 +43,14 @@ const SPAN = 16;
 /** Runs `fn` in the turn that hold changes also take (PrivacyService). */
 export type HoldTurn = <T>(fn: () => Promise<T>) => Promise<T>;
 
+/** A retention run the server's stop cut off (PrivacyService.stop): what it did stands, the rest waits for the next run. */
+export const stopped = () => new TlogError('LOG_UNAVAILABLE', 'the server is stopping: the retention run ended early (what it did stands); run it again after the restart');
+
 export async function pruneEntries(
   log: Log,
   vault: Vault,
   policy: EntryRetention,
-  opts: { dryRun: boolean; now: number; holdTurn?: HoldTurn; compactIndex?: boolean },
+  opts: { dryRun: boolean; now: number; holdTurn?: HoldTurn; compactIndex?: boolean; stopping?: () => boolean },
 ): Promise<PruneReport> {
   const index = { index: opts.compactIndex ?? true };
   // A prune cut off before its compaction (a crash, a stop, an error) is finished first.
@@ -59,6 +63,8 @@ export async function pruneEntries(
   let batch: { index: number; tenant: string; event: { run_id?: string } }[] = [];
   /** Block edges crossed by the current batch. */
   let spanned = 0;
+  /** Whether a stop ended the scan early. */
+  let cut = false;
   // A dry run lists what it would prune (consecutive indexes as one range).
   const ranges: [number, number][] | undefined = opts.dryRun ? [] : undefined;
   let truncated = false;
@@ -117,12 +123,19 @@ export async function pruneEntries(
       if (batch.length >= BATCH || ++spanned >= SPAN) {
         await flush();
         spanned = 0;
+        // A stop (PrivacyService.stop) ends the run between batches: the pruned entries' bytes
+        // are still compacted away below, and the rest wait for the next run.
+        if (opts.stopping?.()) {
+          cut = true;
+          break;
+        }
       }
     }
     batch.push({ index, tenant: record.tenant, event: record.event });
   }
   await flush();
   if (pruning) await log.purgePruned(index);
+  if (cut) throw stopped();
   return { pruned, held, ...(ranges ? { ranges } : {}), ...(truncated ? { ranges_truncated: true as const } : {}) };
 }
 

@@ -26,7 +26,8 @@ describe('RetentionJobs', () => {
     const { run, gates } = gatedRuns();
     const jobs = new RetentionJobs(run, silent);
     const started = Array.from({ length: MAX_UNFINISHED }, () => jobs.start(true));
-    expect(() => jobs.start(true)).toThrow(expect.objectContaining({ code: 'OVERLOADED' }));
+    // The refusal names the runs in the way, so the caller can read them.
+    expect(() => jobs.start(true)).toThrow(expect.objectContaining({ code: 'OVERLOADED', retryAfter: 60, details: { running: started.map((x) => x.job.id) } }));
     gates[0]!.resolve(result(3));
     await started[0]!.done;
     expect(jobs.get(started[0]!.job.id)).toMatchObject({ status: 'done', pii: { values: 3 } });

@@ -137,8 +137,16 @@ export const runRetention = (ctx: AppContext): RequestHandler => async (req, res
     sendJson(res, 202, job);
     return;
   }
-  const r = await done;
-  sendJson(res, 200, { id: job.id, dry_run: dryRun, pii: r.pii, entries: r.entries });
+  // The server drops a connection silent for 2× the request deadline (server.ts); a run can take
+  // minutes, and its answer is all this connection waits for.
+  const timeout = req.socket.timeout;
+  req.socket.setTimeout(0);
+  try {
+    const r = await done;
+    sendJson(res, 200, { id: job.id, dry_run: dryRun, pii: r.pii, entries: r.entries });
+  } finally {
+    req.socket.setTimeout(timeout ?? 0);
+  }
 };
 
 export const getRetentionRun = (ctx: AppContext): RequestHandler => async (req, res) => {
