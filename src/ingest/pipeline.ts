@@ -172,7 +172,8 @@ export class Ingest {
     const subjects = items.map((i) => i.subject);
     const handles = vault.cached(tenant, subjects) ?? (await vault.resolve(tenant, subjects));
     const seal = async (): Promise<SealedEvent> => {
-      const values = await vault.stage(tenant, event.event_id, items, handles);
+      // Without a wait when it can (the common case), else after its locks and checks.
+      const values = vault.stageNow(event.event_id, items, handles) ?? (await vault.stage(tenant, event.event_id, items, handles));
       return { event: placeRefs(event, items, values.refs), values };
     };
     // A server-assigned event_id cannot be a retry: the log keys idempotency

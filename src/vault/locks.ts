@@ -41,6 +41,25 @@ export class RwLocks {
     };
   }
 
+  /**
+   * Takes the shared side of every name in `names` now if all are free, and
+   * returns true; otherwise takes none and returns false (no promise: the
+   * append path's common case). Nothing waits, so the order does not matter.
+   */
+  tryHoldShared(names: readonly string[]): boolean {
+    for (let i = 0; i < names.length; i++) {
+      if (this.tryAcquire(names[i]!, false)) continue;
+      for (let j = 0; j < i; j++) this.release(names[j]!, false);
+      return false;
+    }
+    return true;
+  }
+
+  /** Gives back the shared sides tryHoldShared took. */
+  releaseShared(names: readonly string[]): void {
+    for (const n of names) this.release(n, false);
+  }
+
   async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     await this.acquire(name, true);
     try {
