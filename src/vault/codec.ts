@@ -81,6 +81,21 @@ export class Writer {
     }
     return this.strBytes(utf8(s));
   }
+  /**
+   * Makes room for `k` bytes that the caller fills in place, at the offset
+   * returned, in {@link buffer} (read it after this call: making room may
+   * move the bytes): the sealed part of a value record goes straight in.
+   */
+  skip(k: number): number {
+    this.room(k);
+    const at = this.n;
+    this.n += k;
+    return at;
+  }
+  /** The buffer written into (see skip). */
+  get buffer(): Bytes {
+    return this.buf;
+  }
   /** What was written (a view: later writes do not change it unless the buffer is reused, which it never is). */
   done(): Bytes {
     return this.buf.subarray(0, this.n);

@@ -407,7 +407,7 @@ export class Vault {
         ops.push({ type: 'put', key: retentionBucketKey(bucket, h.tag), value: EMPTY });
         (marking ??= []).push(h);
       }
-      refs.push(s.pointers.map((p, i) => ({ $pii: p.text, subject: h.pseudonym, commitment: toBase64(s.commitments[i]!) })));
+      refs.push(s.pointers.map((p, i) => ({ $pii: p.text, subject: h.pseudonym, commitment: s.commitments[i]! })));
     }
     return new Staged(this.staging, subjects.length === 1 ? refs[0]! : inItemOrder(items, handles, subjects, refs), ops, names, bucket, marking, creating);
   }
