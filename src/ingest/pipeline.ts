@@ -171,10 +171,18 @@ export class Ingest {
     const vault = this.opts.vault;
     const subjects = items.map((i) => i.subject);
     const handles = vault.cached(tenant, subjects) ?? (await vault.resolve(tenant, subjects));
-    const seal = async (): Promise<SealedEvent> => {
-      // Without a wait when it can (the common case), else after its locks and checks.
-      const values = vault.stageNow(event.event_id, items, handles) ?? (await vault.stage(tenant, event.event_id, items, handles));
-      return { event: placeRefs(event, items, values.refs), values };
+    // Without a wait (and a promise) when it can: the common case; else after the subjects' locks and checks.
+    const seal = (): SealedEvent | Promise<SealedEvent> => {
+      const now = vault.stageNow(event.event_id, items, handles);
+      if (now) {
+        try {
+          return { event: placeRefs(event, items, now.refs), values: now };
+        } catch (e) {
+          now.withdraw();
+          throw e;
+        }
+      }
+      return vault.stage(tenant, event.event_id, items, handles).then((values) => ({ event: placeRefs(event, items, values.refs), values }));
     };
     // A server-assigned event_id cannot be a retry: the log keys idempotency
     // on the stored event (references only) and skips this extra encoding.
