@@ -42,11 +42,12 @@ export class RwLocks {
   }
 
   /**
-   * Takes the shared side of every name in `names` now if all are free, and
+   * Takes the shared side of every name in `names` (one name, or several) now if all are free, and
    * returns true; otherwise takes none and returns false (no promise: the
    * append path's common case). Nothing waits, so the order does not matter.
    */
-  tryHoldShared(names: readonly string[]): boolean {
+  tryHoldShared(names: string | readonly string[]): boolean {
+    if (typeof names === 'string') return this.tryAcquire(names, false);
     for (let i = 0; i < names.length; i++) {
       if (this.tryAcquire(names[i]!, false)) continue;
       for (let j = 0; j < i; j++) this.release(names[j]!, false);
@@ -55,9 +56,10 @@ export class RwLocks {
     return true;
   }
 
-  /** Gives back the shared sides tryHoldShared took. */
-  releaseShared(names: readonly string[]): void {
-    for (const n of names) this.release(n, false);
+  /** Gives back the shared sides tryHoldShared took (one name, or several). */
+  releaseShared(names: string | readonly string[]): void {
+    if (typeof names === 'string') this.release(names, false);
+    else for (const n of names) this.release(n, false);
   }
 
   async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {

@@ -32,7 +32,7 @@ export interface SealedRecord {
   readonly id: Bytes;
   readonly record: Bytes;
   /** Per value, in the order given. */
-  readonly pointers: readonly { text: string; bytes: Bytes }[];
+  readonly pointers: readonly string[];
   /** Per value, in the order given: the commitment in standard base64, as the leaf holds it. */
   readonly commitments: readonly string[];
 }
@@ -52,7 +52,8 @@ export function sealValues(key: Bytes, fields: { event_id: string; created_at: n
   // Off-heap and short-lived: it is hashed, sealed and dropped (key-bytes.ts).
   const plain = keyBytes(plainBytes);
   const items: NewItem[] = new Array(n);
-  const pointers: { text: string; bytes: Bytes }[] = new Array(n);
+  let id: Bytes | undefined;
+  const pointers: string[] = new Array(n);
   const commitments: string[] = new Array(n);
   for (let i = 0, o = 0; i < n; i++) {
     const size = SALT_BYTES + cbor[i]!.length;
@@ -63,14 +64,15 @@ export function sealValues(key: Bytes, fields: { event_id: string; created_at: n
     const pointer = idFrom('pii_', pointerDraw);
     commitments[i] = sha256Base64(plain.subarray(o, o + size));
     o += size;
-    pointers[i] = pointer;
+    pointers[i] = pointer.text;
+    id ??= pointer.bytes;
     items[i] = { pointer: pointer.bytes, name: values[i]!.name, path: values[i]!.path, size };
   }
   const record = encodeValueRecord(fields, items, plainBytes, (aad, out, offset) => sealInto(key, plain, aad, out, offset));
   // The hash and the cipher have copied it: zero the personal data now, or
   // the slab would keep it reachable after the subject's erasure.
   plain.fill(0);
-  return { id: pointers[0]!.bytes, record, pointers, commitments };
+  return { id: id!, record, pointers, commitments };
 }
 
 export interface OpenedValue {

@@ -46,9 +46,9 @@ import {
 } from './layout.js';
 import { RwLocks } from './locks.js';
 import { decodeJson, decodeSubject, encodeJson, encodeSubject, type SubjectRecord, type Tombstone } from './records.js';
-import { openValues, sealValues } from './sealing.js';
+import { openValues, type SealedRecord, sealValues } from './sealing.js';
 import { decodeValueRecord, valueCount, valueExpiresAt, valueVersion } from './value-record.js';
-import { type Flush, GroupWriter, type VaultOp, type WriterItem } from './writer.js';
+import { type Flush, GroupWriter, NO_OPS, type VaultOp, type WriterItem } from './writer.js';
 
 export { POINTER_PATTERN, PSEUDONYM_PATTERN } from './ids.js';
 
@@ -331,9 +331,9 @@ export class Vault {
    * event, not per value: that is most of the vault's CPU per event.
    */
   async stage(tenant: string, eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>): Promise<StagedValues> {
-    const { subjects, groups } = bySubject(items, handles);
-    const now = this.stageNow(eventId, items, handles, subjects, groups);
+    const now = this.stageNow(eventId, items, handles);
     if (now) return now;
+    const { subjects, groups } = bySubject(items, handles);
     const names = subjects.map((h) => h.name);
     const release = await this.locks.holdShared(names);
     try {
@@ -350,7 +350,7 @@ export class Vault {
           this.subjects.set(h.name, h);
         }
       }
-      return this.sealStaged(eventId, items, handles, subjects, groups, names);
+      return this.sealStaged(eventId, items, handles, subjects, groups, names.length === 1 ? names[0]! : names);
     } catch (e) {
       release();
       throw e;
@@ -363,14 +363,14 @@ export class Vault {
    * its lock is free, so the check and the shared locks need no promise.
    * Undefined when one of them would need a wait: then stage() does it.
    */
-  stageNow(eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>, subjects?: SubjectHandle[], groups?: PiiItem[][]): StagedValues | undefined {
-    if (!subjects || !groups) ({ subjects, groups } = bySubject(items, handles));
+  stageNow(eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>): StagedValues | undefined {
+    const { subjects, groups } = bySubject(items, handles);
     for (const h of subjects) {
       if (this.subjects.peek(h.name) === h) continue;
       const u = this.unwritten.get(h.name);
       if (!u || u.handle !== h) return undefined;
     }
-    const names = subjects.length === 1 ? [subjects[0]!.name] : subjects.map((h) => h.name);
+    const names = subjects.length === 1 ? subjects[0]!.name : subjects.map((h) => h.name);
     if (!this.locks.tryHoldShared(names)) return undefined;
     try {
       return this.sealStaged(eventId, items, handles, subjects, groups, names);
@@ -381,35 +381,56 @@ export class Vault {
   }
 
   /** The seal and the staged write, once the subjects are checked and their shared locks (`names`) held. */
-  private sealStaged(eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>, subjects: SubjectHandle[], groups: PiiItem[][], names: string[]): Staged {
+  private sealStaged(
+    eventId: string,
+    items: readonly PiiItem[],
+    handles: Map<string, SubjectHandle>,
+    subjects: readonly SubjectHandle[],
+    groups: readonly (readonly PiiItem[])[],
+    names: string | string[],
+  ): Staged {
     const now = this.now();
     const expiresAt = now + this.opts.retentionMs;
     const bucket = bucketEnd(expiresAt);
-    const ops: VaultOp[] = [];
-    // Subjects whose bucket key this batch writes: marked once it is durable.
-    let marking: SubjectHandle[] | undefined;
-    // Records of new subjects ride in this batch (see createSubject()).
-    let creating: Unwritten[] | undefined;
-    const refs: PiiRef[][] = [];
     const fields = { event_id: eventId, created_at: now, expires_at: expiresAt };
+    const staged = new Staged(this.staging, names);
+    // The one subject of most events: its record is the item's own put, its references the event's.
+    if (subjects.length === 1) {
+      const h = subjects[0]!;
+      const s = this.sealFor(h, fields, items, bucket, staged);
+      staged.key = recordKey(h.tag, s.id);
+      staged.value = s.record;
+      staged.refs = refsOf(s, h);
+      return staged;
+    }
+    const refs: PiiRef[][] = [];
     for (let g = 0; g < subjects.length; g++) {
       const h = subjects[g]!;
-      const u = this.unwritten.get(h.name);
-      if (u && u.handle === h) {
-        (creating ??= []).push(u);
-        ops.push(...u.ops);
-      }
-      const s = sealValues(h.key, fields, groups[g]!);
-      ops.push({ type: 'put', key: recordKey(h.tag, s.id), value: s.record });
-      // The subject's retention bucket rides in the same batch as the record, so no
-      // record is ever on disk without it (layout.ts, RETENTION_BUCKET_MS).
-      if (h.retained !== bucket) {
-        ops.push({ type: 'put', key: retentionBucketKey(bucket, h.tag), value: EMPTY });
-        (marking ??= []).push(h);
-      }
-      refs.push(s.pointers.map((p, i) => ({ $pii: p.text, subject: h.pseudonym, commitment: s.commitments[i]! })));
+      const s = this.sealFor(h, fields, groups[g]!, bucket, staged);
+      staged.add({ type: 'put', key: recordKey(h.tag, s.id), value: s.record });
+      refs.push(refsOf(s, h));
     }
-    return new Staged(this.staging, subjects.length === 1 ? refs[0]! : inItemOrder(items, handles, subjects, refs), ops, names, bucket, marking, creating);
+    staged.refs = inItemOrder(items, handles, subjects, refs);
+    return staged;
+  }
+
+  /**
+   * One subject's record of an event, sealed; the ops that must ride with
+   * it go to `staged`: a new subject's own record (see createSubject()), and
+   * its retention bucket key when this subject is not known to have it, so
+   * no record is ever on disk without it (layout.ts, RETENTION_BUCKET_MS).
+   */
+  private sealFor(h: SubjectHandle, fields: { event_id: string; created_at: number; expires_at: number }, values: readonly PiiItem[], bucket: number, staged: Staged) {
+    const u = this.unwritten.get(h.name);
+    if (u && u.handle === h) {
+      (staged.creating ??= []).push(u);
+      staged.add(...u.ops);
+    }
+    if (h.retained !== bucket) {
+      staged.add({ type: 'put', key: retentionBucketKey(bucket, h.tag), value: EMPTY });
+      staged.mark(h, bucket);
+    }
+    return sealValues(h.key, fields, values);
   }
 
   /** Everything stored about a subject (decrypted), for a subject-access answer. */
@@ -889,24 +910,37 @@ interface StagingContext {
 /**
  * One event's staged values (Vault.stage): the writer's item itself, so a
  * staged event costs this one object and its references, no promise or
- * closure of its own (writer.ts says why that matters). It holds its
- * subjects' shared locks (`names`) until its write is done or withdrawn.
+ * closure of its own (writer.ts says why that matters). Its record is its
+ * own put (`key`, `value`); other ops (a bucket key, a new subject, more
+ * subjects' records) are rare. It holds its subjects' shared locks
+ * (`names`) until its write is done or withdrawn.
  */
 class Staged implements StagedValues, WriterItem {
   flush?: Flush;
+  key?: Bytes;
+  value?: Bytes;
+  ops: VaultOp[] = NO_OPS;
+  refs: PiiRef[] = [];
+  /** New subjects whose records this write carries. */
+  creating?: Unwritten[];
+  /** Subjects whose retention bucket key this write carries, and that bucket. */
+  private marking?: { bucket: number; handles: SubjectHandle[] };
   private held = true;
 
   constructor(
     private readonly ctx: StagingContext,
-    readonly refs: PiiRef[],
-    public ops: VaultOp[],
-    private readonly names: string[],
-    /** The retention bucket whose key `marking`'s subjects have on disk once this is written. */
-    private readonly bucket: number,
-    private readonly marking: SubjectHandle[] | undefined,
-    /** New subjects whose records this write carries. */
-    private readonly creating: Unwritten[] | undefined,
+    private readonly names: string | string[],
   ) {}
+
+  add(...ops: VaultOp[]): void {
+    if (this.ops === NO_OPS) this.ops = ops;
+    else this.ops.push(...ops);
+  }
+
+  mark(h: SubjectHandle, bucket: number): void {
+    if (this.marking) this.marking.handles.push(h);
+    else this.marking = { bucket, handles: [h] };
+  }
 
   durable(): Promise<void> {
     return this.ctx.writer.start(this);
@@ -918,10 +952,11 @@ class Staged implements StagedValues, WriterItem {
   }
 
   written(error: unknown): void {
+    this.key = this.value = undefined;
     this.release();
     if (error !== undefined) return;
     if (this.creating) for (const u of this.creating) if (this.ctx.unwritten.get(u.handle.name) === u) this.ctx.unwritten.delete(u.handle.name);
-    if (this.marking) for (const h of this.marking) h.retained = this.bucket;
+    if (this.marking) for (const h of this.marking.handles) h.retained = this.marking.bucket;
   }
 
   private release(): void {
@@ -931,8 +966,23 @@ class Staged implements StagedValues, WriterItem {
   }
 }
 
-/** An event's items by subject, in first-seen order (plain arrays and a linear search: an event names one subject, rarely a few). */
-function bySubject(items: readonly PiiItem[], handles: Map<string, SubjectHandle>): { subjects: SubjectHandle[]; groups: PiiItem[][] } {
+/** The references of one subject's sealed record, in its values' order. */
+function refsOf(s: SealedRecord, h: SubjectHandle): PiiRef[] {
+  const refs: PiiRef[] = new Array(s.pointers.length);
+  for (let i = 0; i < refs.length; i++) refs[i] = { $pii: s.pointers[i]!, subject: h.pseudonym, commitment: s.commitments[i]! };
+  return refs;
+}
+
+/**
+ * An event's items by subject, in first-seen order (plain arrays and a
+ * linear search: an event names one subject, rarely a few). One subject,
+ * the common case, groups `items` as they are.
+ */
+function bySubject(items: readonly PiiItem[], handles: Map<string, SubjectHandle>): { subjects: SubjectHandle[]; groups: (readonly PiiItem[])[] } {
+  const first = items[0]!.subject;
+  let one = true;
+  for (let i = 1; i < items.length && one; i++) one = items[i]!.subject === first;
+  if (one) return { subjects: [handles.get(first)!], groups: [items] };
   const subjects: SubjectHandle[] = [];
   const groups: PiiItem[][] = [];
   for (const item of items) {

@@ -34,6 +34,13 @@ export type VaultOp = { type: 'put'; key: Bytes; value: Bytes } | { type: 'del';
 export interface WriterItem {
   /** Emptied once a flush has written them (or withdrawn): the bytes are not kept longer than needed. */
   ops: VaultOp[];
+  /**
+   * One more put, written before `ops`, kept apart from them: the one
+   * record of most staged events costs no op object or array. The writer
+   * does not clear these; `written` does.
+   */
+  key?: Bytes;
+  value?: Bytes;
   /** The flush that takes (or took) the item: set once it is asked for. */
   flush?: Flush;
   /** Called once its batch is durable (`error` undefined) or failed, before the flush's promise settles. */
@@ -66,7 +73,8 @@ export class Flush {
   }
 }
 
-const NO_OPS: VaultOp[] = Object.freeze([]) as unknown as VaultOp[];
+/** No ops (shared, frozen: an item that has one or more makes its own array). */
+export const NO_OPS: VaultOp[] = Object.freeze([]) as unknown as VaultOp[];
 const NEVER = new Promise<void>(() => {});
 
 export class GroupWriter {
@@ -95,6 +103,7 @@ export class GroupWriter {
     // Asked for means someone awaits its flush (a log flush, in step 0): it goes to disk.
     if (item.flush) return false;
     item.ops = NO_OPS;
+    item.key = item.value = undefined;
     return true;
   }
 
@@ -146,7 +155,10 @@ export class GroupWriter {
     try {
       // Inside the try: batch() throws synchronously once the database is closed (shutdown).
       const b = this.db.batch();
-      for (const item of f.items) for (const op of item.ops) op.type === 'put' ? b.put(op.key, op.value) : b.del(op.key);
+      for (const item of f.items) {
+        if (item.key !== undefined && item.value !== undefined) b.put(item.key, item.value);
+        for (const op of item.ops) op.type === 'put' ? b.put(op.key, op.value) : b.del(op.key);
+      }
       await b.write({ sync: true });
     } catch (e) {
       error = e ?? new Error('vault write failed');
