@@ -367,7 +367,7 @@ export class Vault {
     const { subjects, groups } = bySubject(items, handles);
     for (const h of subjects) {
       if (this.subjects.peek(h.name) === h) continue;
-      const u = this.unwritten.get(h.name);
+      const u = this.unwritten.size === 0 ? undefined : this.unwritten.get(h.name);
       if (!u || u.handle !== h) return undefined;
     }
     const names = subjects.length === 1 ? subjects[0]!.name : subjects.map((h) => h.name);
@@ -421,7 +421,8 @@ export class Vault {
    * no record is ever on disk without it (layout.ts, RETENTION_BUCKET_MS).
    */
   private sealFor(h: SubjectHandle, fields: { event_id: string; created_at: number; expires_at: number }, values: readonly PiiItem[], bucket: number, staged: Staged) {
-    const u = this.unwritten.get(h.name);
+    // (Most of the time no subject waits to be written: no look-up then.)
+    const u = this.unwritten.size === 0 ? undefined : this.unwritten.get(h.name);
     if (u && u.handle === h) {
       (staged.creating ??= []).push(u);
       staged.add(...u.ops);
