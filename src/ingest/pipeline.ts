@@ -91,9 +91,24 @@ export type Extracted = readonly Placed[];
 
 /** The `pii` entries of a validated event, in name order. */
 function collectPiiField(event: AuditEvent): Placed[] {
-  return Object.entries(event.pii ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, entry]) => ({ name, path: formatPath(['pii', name]), at: ['pii', name], subject: entry.subject, value: entry.value }));
+  const pii = event.pii;
+  if (pii === undefined) return [];
+  // Keys sorted in place (insertion sort: an event has a few), then one item each.
+  const names = Object.keys(pii);
+  for (let i = 1; i < names.length; i++) {
+    const k = names[i]!;
+    let j = i - 1;
+    for (; j >= 0 && names[j]! > k; j--) names[j + 1] = names[j]!;
+    names[j + 1] = k;
+  }
+  const out: Placed[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const entry = pii[name]!;
+    const at = ['pii', name];
+    out[i] = { name, path: formatPath(at), at, subject: entry.subject, value: entry.value };
+  }
+  return out;
 }
 
 export class Ingest {
@@ -171,9 +186,18 @@ export class Ingest {
     const vault = this.opts.vault;
     const subjects = items.map((i) => i.subject);
     const handles = vault.cached(tenant, subjects) ?? (await vault.resolve(tenant, subjects));
-    const seal = async (): Promise<SealedEvent> => {
-      const values = await vault.stage(tenant, event.event_id, items, handles);
-      return { event: placeRefs(event, items, values.refs), values };
+    // Without a wait (and a promise) when it can: the common case; else after the subjects' locks and checks.
+    const seal = (): SealedEvent | Promise<SealedEvent> => {
+      const now = vault.stageNow(event.event_id, items, handles);
+      if (now) {
+        try {
+          return { event: placeRefs(event, items, now.refs), values: now };
+        } catch (e) {
+          now.withdraw();
+          throw e;
+        }
+      }
+      return vault.stage(tenant, event.event_id, items, handles).then((values) => ({ event: placeRefs(event, items, values.refs), values }));
     };
     // A server-assigned event_id cannot be a retry: the log keys idempotency
     // on the stored event (references only) and skips this extra encoding.

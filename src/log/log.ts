@@ -80,8 +80,8 @@ export interface AppendOptions {
   assignedId?: boolean;
   /** Idempotency hash to use instead of SHA-256 of the canonical event (see appendSealed). */
   contentHash?: Uint8Array;
-  /** Seals the event's personal values for the vault and returns the event as stored (see SealedEvent). */
-  seal?: () => Promise<SealedEvent>;
+  /** Seals the event's personal values for the vault and returns the event as stored (see SealedEvent); a promise only when it had to wait. */
+  seal?: () => SealedEvent | Promise<SealedEvent>;
 }
 
 export interface Appended {
@@ -285,8 +285,7 @@ export class Log {
    */
   private async appendSealed(tenant: string, event: AuditEvent, opts: AppendOptions): Promise<Appended> {
     const seal = opts.seal!;
-    const sealed = async (): Promise<Stored> => {
-      const s = await seal();
+    const stored = (s: SealedEvent): Stored => {
       try {
         return { bytes: encodeCanonical(s.event), event: s.event, values: s.values };
       } catch (e) {
@@ -294,9 +293,15 @@ export class Log {
         throw e;
       }
     };
+    // A seal that needed no wait comes back as it is (no promise): the common case, per event.
+    const sealed = (): Stored | Promise<Stored> => {
+      const s = seal();
+      return s instanceof Promise ? s.then(stored) : stored(s);
+    };
     if (opts.assignedId) {
-      const stored = await sealed();
-      return this.sequenceNew(tenant, event.event_id, this.opts.sha256(stored.bytes), stored);
+      const now = sealed();
+      const st = now instanceof Promise ? await now : now;
+      return this.sequenceNew(tenant, event.event_id, this.opts.sha256(st.bytes), st);
     }
     const eventHash = opts.contentHash ?? this.opts.sha256(encodeCanonical(event));
     return this.deduplicated(tenant, event.event_id, eventHash, sealed);
@@ -352,7 +357,7 @@ export class Log {
     return last === undefined ? 0 : decodeRecord(last[1]).logged_at;
   }
 
-  private async deduplicated(tenant: string, eventId: string, eventHash: Uint8Array, storedBytes: () => Promise<Stored>): Promise<Appended> {
+  private async deduplicated(tenant: string, eventId: string, eventHash: Uint8Array, storedBytes: () => Stored | Promise<Stored>): Promise<Appended> {
     const key = `${tenant}\u0000${eventId}`;
     const running = this.inflight.get(key);
     if (running) {
@@ -368,7 +373,7 @@ export class Log {
     }
   }
 
-  private async appendNew(tenant: string, eventId: string, eventHash: Uint8Array, storedBytes: () => Promise<Stored>): Promise<Appended> {
+  private async appendNew(tenant: string, eventId: string, eventHash: Uint8Array, storedBytes: () => Stored | Promise<Stored>): Promise<Appended> {
     const existing = await this.store.readIdem(tenant, eventId);
     if (existing) {
       if (!bytesEqual(existing.eventHash, eventHash)) throw conflict(eventId);

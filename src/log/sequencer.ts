@@ -219,18 +219,29 @@ export class Sequencer {
    * others go on. Nothing of the log has been written yet.
    */
   private async ready(batch: Waiter[]): Promise<Waiter[]> {
-    let waits: Promise<void>[] | undefined;
-    for (const w of batch) if (w.entry.prerequisite) (waits ??= []).push(started(w.entry.prerequisite));
-    if (!waits) return batch;
-    const outcomes = await Promise.allSettled(waits);
-    if (outcomes.every((o) => o.status === 'fulfilled')) return batch;
-    const ok: Waiter[] = [];
-    let k = 0;
-    for (const w of batch) {
-      const o = w.entry.prerequisite ? outcomes[k++]! : undefined;
-      if (o?.status === 'rejected') w.reject(o.reason);
-      else ok.push(w);
+    let waits: (Promise<void> | undefined)[] | undefined;
+    // Entries whose writes share one batch share its promise (the vault's are
+    // one per write): each distinct one is awaited once, not once per entry.
+    let distinct: Set<Promise<void>> | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!.entry.prerequisite;
+      if (!p) continue;
+      const wait = started(p);
+      (waits ??= new Array<Promise<void> | undefined>(batch.length))[i] = wait;
+      (distinct ??= new Set()).add(wait);
     }
+    if (!waits || !distinct) return batch;
+    const list = [...distinct];
+    const outcomes = await Promise.allSettled(list);
+    if (outcomes.every((o) => o.status === 'fulfilled')) return batch;
+    const failed = new Map<Promise<void>, unknown>();
+    outcomes.forEach((o, k) => o.status === 'rejected' && failed.set(list[k]!, o.reason));
+    const ok: Waiter[] = [];
+    batch.forEach((w, i) => {
+      const wait = waits[i];
+      if (wait !== undefined && failed.has(wait)) w.reject(failed.get(wait));
+      else ok.push(w);
+    });
     return ok;
   }
 

@@ -72,14 +72,40 @@ export class Writer {
   /** u16 big-endian length, then UTF-8. */
   str(s: string): this {
     // ASCII (names, paths, event ids, pseudonyms) goes straight in: no TextEncoder call.
-    if (s.length <= 0xffff && /^[\x00-\x7f]*$/.test(s)) {
+    // Copied as it is checked (one pass, no regex); a non-ASCII unit sends it to UTF-8.
+    if (s.length <= 0xffff) {
       this.room(2 + s.length);
-      this.buf[this.n++] = s.length >> 8;
-      this.buf[this.n++] = s.length & 0xff;
-      for (let i = 0; i < s.length; i++) this.buf[this.n++] = s.charCodeAt(i);
-      return this;
+      const b = this.buf;
+      const at = this.n;
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[at + 2 + i] = c;
+      }
+      if (i === s.length) {
+        b[at] = s.length >> 8;
+        b[at + 1] = s.length & 0xff;
+        this.n = at + 2 + s.length;
+        return this;
+      }
     }
     return this.strBytes(utf8(s));
+  }
+  /**
+   * Makes room for `k` bytes that the caller fills in place, at the offset
+   * returned, in {@link buffer} (read it after this call: making room may
+   * move the bytes): the sealed part of a value record goes straight in.
+   */
+  skip(k: number): number {
+    this.room(k);
+    const at = this.n;
+    this.n += k;
+    return at;
+  }
+  /** The buffer written into (see skip). */
+  get buffer(): Bytes {
+    return this.buf;
   }
   /** What was written (a view: later writes do not change it unless the buffer is reused, which it never is). */
   done(): Bytes {

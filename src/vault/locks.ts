@@ -41,6 +41,27 @@ export class RwLocks {
     };
   }
 
+  /**
+   * Takes the shared side of every name in `names` (one name, or several) now if all are free, and
+   * returns true; otherwise takes none and returns false (no promise: the
+   * append path's common case). Nothing waits, so the order does not matter.
+   */
+  tryHoldShared(names: string | readonly string[]): boolean {
+    if (typeof names === 'string') return this.tryAcquire(names, false);
+    for (let i = 0; i < names.length; i++) {
+      if (this.tryAcquire(names[i]!, false)) continue;
+      for (let j = 0; j < i; j++) this.release(names[j]!, false);
+      return false;
+    }
+    return true;
+  }
+
+  /** Gives back the shared sides tryHoldShared took (one name, or several). */
+  releaseShared(names: string | readonly string[]): void {
+    if (typeof names === 'string') this.release(names, false);
+    else for (const n of names) this.release(n, false);
+  }
+
   async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     await this.acquire(name, true);
     try {

@@ -14,7 +14,7 @@
 import { decodeCanonical, encodeCanonical, type JsonValue } from '../events/index.js';
 import { SALT_BYTES } from '../events/pii.js';
 import { keyBytes } from '../storage/key-bytes.js';
-import { open, random, seal, sha256 } from './crypto.js';
+import { open, randomInto, sealInto, sha256, sha256Base64 } from './crypto.js';
 import { ID_RANDOM_BYTES, idFrom } from './ids.js';
 import { TlogError } from '../errors.js';
 import { encodeValueRecord, type NewItem, type ValueItem, type ValueRecord } from './value-record.js';
@@ -32,9 +32,13 @@ export interface SealedRecord {
   readonly id: Bytes;
   readonly record: Bytes;
   /** Per value, in the order given. */
-  readonly pointers: readonly { text: string; bytes: Bytes }[];
-  readonly commitments: readonly Bytes[];
+  readonly pointers: readonly string[];
+  /** Per value, in the order given: the commitment in standard base64, as the leaf holds it. */
+  readonly commitments: readonly string[];
 }
+
+/** A pointer's random bytes on their way to its text (overwritten by each draw). */
+const pointerDraw = new Uint8Array(ID_RANDOM_BYTES);
 
 /** Seals `values` (one event, one subject, at least one) under the subject `key` into one record. */
 export function sealValues(key: Bytes, fields: { event_id: string; created_at: number; expires_at: number }, values: readonly ValueToSeal[]): SealedRecord {
@@ -45,31 +49,30 @@ export function sealValues(key: Bytes, fields: { event_id: string; created_at: n
     cbor[i] = encodeCanonical(values[i]!.value);
     plainBytes += SALT_BYTES + cbor[i]!.length;
   }
-  // One pool draw for every pointer and salt of the record.
-  const draw = random(n * (ID_RANDOM_BYTES + SALT_BYTES));
   // Off-heap and short-lived: it is hashed, sealed and dropped (key-bytes.ts).
   const plain = keyBytes(plainBytes);
   const items: NewItem[] = new Array(n);
-  const pointers: { text: string; bytes: Bytes }[] = new Array(n);
-  const commitments: Bytes[] = new Array(n);
-  for (let i = 0, o = 0, d = 0; i < n; i++) {
+  let id: Bytes | undefined;
+  const pointers: string[] = new Array(n);
+  const commitments: string[] = new Array(n);
+  for (let i = 0, o = 0; i < n; i++) {
     const size = SALT_BYTES + cbor[i]!.length;
-    plain.set(draw.subarray(d, d + SALT_BYTES), o);
+    // Salts and pointers come straight from the random pool (no array of their own).
+    randomInto(plain, o, SALT_BYTES);
     plain.set(cbor[i]!, o + SALT_BYTES);
-    d += SALT_BYTES;
-    const pointer = idFrom('pii_', draw.subarray(d, d + ID_RANDOM_BYTES));
-    d += ID_RANDOM_BYTES;
-    const commitment = sha256(plain.subarray(o, o + size));
+    randomInto(pointerDraw, 0, ID_RANDOM_BYTES);
+    const pointer = idFrom('pii_', pointerDraw);
+    commitments[i] = sha256Base64(plain.subarray(o, o + size));
     o += size;
-    pointers[i] = pointer;
-    commitments[i] = commitment;
+    pointers[i] = pointer.text;
+    id ??= pointer.bytes;
     items[i] = { pointer: pointer.bytes, name: values[i]!.name, path: values[i]!.path, size };
   }
-  const record = encodeValueRecord(fields, items, plainBytes, (aad) => seal(key, plain, aad));
+  const record = encodeValueRecord(fields, items, plainBytes, (aad, out, offset) => sealInto(key, plain, aad, out, offset));
   // The hash and the cipher have copied it: zero the personal data now, or
   // the slab would keep it reachable after the subject's erasure.
   plain.fill(0);
-  return { id: pointers[0]!.bytes, record, pointers, commitments };
+  return { id: id!, record, pointers, commitments };
 }
 
 export interface OpenedValue {

@@ -76,20 +76,25 @@ export interface NewItem {
 /**
  * Format 3: 0x03 ‖ created_at u64 ‖ expires_at u64 ‖ count u16 ‖ str event_id ‖
  * count × (str pointer ‖ size u32 ‖ str name ‖ str path) ‖ sealed (the rest).
- * `seal` is handed the clear part (everything before `sealed`) as its AAD.
+ * `seal` is handed the clear part (everything before `sealed`) as its AAD,
+ * and writes the sealed part (plainBytes + SEAL_OVERHEAD bytes) into `out`
+ * at `offset`, in place.
  */
 export function encodeValueRecord(
   fields: { event_id: string; created_at: number; expires_at: number },
   items: readonly NewItem[],
   plainBytes: number,
-  seal: (aad: Bytes) => Bytes,
+  seal: (aad: Bytes, out: Bytes, offset: number) => void,
 ): Bytes {
   if (items.length === 0 || items.length > 0xffff) throw new RangeError('a value record holds 1-65,535 values');
   let size = 19 + 2 + fields.event_id.length * 3 + plainBytes + SEAL_OVERHEAD;
   for (const it of items) size += 2 + it.pointer.length + 4 + 4 + (it.name.length + it.path.length) * 3;
   const w = new Writer(size, keyBytes).u8(VALUE_RECORD_VERSION).u64(fields.created_at).u64(fields.expires_at).u16(items.length).str(fields.event_id);
   for (const it of items) w.strBytes(it.pointer).u32(it.size).str(it.name).str(it.path);
-  return w.bytes(seal(w.done())).done();
+  const aad = w.done();
+  const at = w.skip(plainBytes + SEAL_OVERHEAD);
+  seal(aad, w.buffer, at);
+  return w.done();
 }
 
 /** A value record read back; `id` is its key's last part (a format 1 record's pointer). */

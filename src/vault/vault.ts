@@ -46,9 +46,9 @@ import {
 } from './layout.js';
 import { RwLocks } from './locks.js';
 import { decodeJson, decodeSubject, encodeJson, encodeSubject, type SubjectRecord, type Tombstone } from './records.js';
-import { openValues, sealValues } from './sealing.js';
+import { openValues, type SealedRecord, sealValues } from './sealing.js';
 import { decodeValueRecord, valueCount, valueExpiresAt, valueVersion } from './value-record.js';
-import { GroupWriter, type VaultOp } from './writer.js';
+import { type Flush, GroupWriter, NO_OPS, type VaultOp, type WriterItem } from './writer.js';
 
 export { POINTER_PATTERN, PSEUDONYM_PATTERN } from './ids.js';
 
@@ -169,16 +169,19 @@ export class Vault {
    * fsync, not two), and until then this map, not the database, is what
    * makes a second resolve() find the same pseudonym and key.
    */
-  private readonly unwritten = new Map<string, { handle: SubjectHandle; ops: VaultOp[] }>();
+  private readonly unwritten = new Map<string, Unwritten>();
   /** Subject-record reads queued in this turn of the event loop: one getMany for all. */
   private reads: { key: Bytes; resolve: (v: Bytes | undefined) => void; reject: (e: unknown) => void }[] = [];
   private readonly now: () => number;
+  /** What a staged write needs once it is done or withdrawn (one object for all of them). */
+  private readonly staging: StagingContext;
 
   private constructor(
     private readonly db: Level<Bytes, Bytes>,
     private readonly opts: VaultOptions,
   ) {
     this.writer = new GroupWriter(db);
+    this.staging = { writer: this.writer, locks: this.locks, unwritten: this.unwritten };
     this.now = opts.now ?? Date.now;
     if (opts.masterKey.length !== KEY_BYTES) throw new RangeError(`expected a ${KEY_BYTES}-byte master key`);
   }
@@ -328,37 +331,15 @@ export class Vault {
    * event, not per value: that is most of the vault's CPU per event.
    */
   async stage(tenant: string, eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>): Promise<StagedValues> {
-    // Items by subject, in first-seen order. Plain arrays and a linear
-    // search: an event names one subject, rarely a few, and this runs per event.
-    const subjects: SubjectHandle[] = [];
-    const groups: PiiItem[][] = [];
-    for (const item of items) {
-      const h = handles.get(item.subject)!;
-      const g = subjects.indexOf(h);
-      if (g >= 0) groups[g]!.push(item);
-      else {
-        subjects.push(h);
-        groups.push([item]);
-      }
-    }
-    const release = await this.locks.holdShared(subjects.map((h) => h.name));
-    const now = this.now();
-    const expiresAt = now + this.opts.retentionMs;
-    const bucket = bucketEnd(expiresAt);
-    const ops: VaultOp[] = [];
-    // Subjects whose bucket key this batch writes: marked once it is durable.
-    let marking: SubjectHandle[] | undefined;
-    // Records of new subjects ride in this batch (see createSubject()).
-    let creating: { name: string; u: { handle: SubjectHandle; ops: VaultOp[] } }[] | undefined;
-    const refs: PiiRef[][] = [];
+    const now = this.stageNow(eventId, items, handles);
+    if (now) return now;
+    const { subjects, groups } = bySubject(items, handles);
+    const names = subjects.map((h) => h.name);
+    const release = await this.locks.holdShared(names);
     try {
       for (const h of subjects) {
         const u = this.unwritten.get(h.name);
-        if (u && u.handle === h) {
-          (creating ??= []).push({ name: h.name, u });
-          ops.push(...u.ops);
-          continue;
-        }
+        if (u && u.handle === h) continue;
         // The subject may have been erased since resolve(): never seal under a shredded key.
         // (peek: resolve() just made it recent; no second reordering of the cache.)
         if (this.subjects.peek(h.name) !== h) {
@@ -369,48 +350,88 @@ export class Vault {
           this.subjects.set(h.name, h);
         }
       }
-      const fields = { event_id: eventId, created_at: now, expires_at: expiresAt };
-      for (let g = 0; g < subjects.length; g++) {
-        const h = subjects[g]!;
-        const s = sealValues(h.key, fields, groups[g]!);
-        ops.push({ type: 'put', key: recordKey(h.tag, s.id), value: s.record });
-        // The subject's retention bucket rides in the same batch as the record, so no
-        // record is ever on disk without it (layout.ts, RETENTION_BUCKET_MS).
-        if (h.retained !== bucket) {
-          ops.push({ type: 'put', key: retentionBucketKey(bucket, h.tag), value: EMPTY });
-          (marking ??= []).push(h);
-        }
-        refs.push(s.pointers.map((p, i) => ({ $pii: p.text, subject: h.pseudonym, commitment: toBase64(s.commitments[i]!) })));
-      }
+      return this.sealStaged(eventId, items, handles, subjects, groups, names.length === 1 ? names[0]! : names);
     } catch (e) {
       release();
       throw e;
     }
-    const write = this.writer.stage(ops);
-    const done = write.done.then(
-      () => {
-        release();
-        if (creating) for (const { name, u } of creating) if (this.unwritten.get(name) === u) this.unwritten.delete(name);
-        if (marking) for (const h of marking) h.retained = bucket;
-      },
-      (e: unknown) => {
-        release();
-        throw e;
-      },
-    );
-    // Whoever starts the write awaits `done`; an entry rejected before that never does.
-    done.catch(() => {});
-    return {
-      refs: subjects.length === 1 ? refs[0]! : inItemOrder(items, handles, subjects, refs),
-      durable: () => {
-        write.start();
-        return done;
-      },
-      withdraw: () => {
-        // Still queued: it never reaches the disk, and a new subject's record waits for its next values.
-        if (write.withdraw()) release();
-      },
-    };
+  }
+
+  /**
+   * stage() without a wait, for the append path's common case: every
+   * subject's handle is the current one (or one still to be written) and
+   * its lock is free, so the check and the shared locks need no promise.
+   * Undefined when one of them would need a wait: then stage() does it.
+   */
+  stageNow(eventId: string, items: readonly PiiItem[], handles: Map<string, SubjectHandle>): StagedValues | undefined {
+    const { subjects, groups } = bySubject(items, handles);
+    for (const h of subjects) {
+      if (this.subjects.peek(h.name) === h) continue;
+      const u = this.unwritten.size === 0 ? undefined : this.unwritten.get(h.name);
+      if (!u || u.handle !== h) return undefined;
+    }
+    const names = subjects.length === 1 ? subjects[0]!.name : subjects.map((h) => h.name);
+    if (!this.locks.tryHoldShared(names)) return undefined;
+    try {
+      return this.sealStaged(eventId, items, handles, subjects, groups, names);
+    } catch (e) {
+      this.locks.releaseShared(names);
+      throw e;
+    }
+  }
+
+  /** The seal and the staged write, once the subjects are checked and their shared locks (`names`) held. */
+  private sealStaged(
+    eventId: string,
+    items: readonly PiiItem[],
+    handles: Map<string, SubjectHandle>,
+    subjects: readonly SubjectHandle[],
+    groups: readonly (readonly PiiItem[])[],
+    names: string | string[],
+  ): Staged {
+    const now = this.now();
+    const expiresAt = now + this.opts.retentionMs;
+    const bucket = bucketEnd(expiresAt);
+    const fields = { event_id: eventId, created_at: now, expires_at: expiresAt };
+    const staged = new Staged(this.staging, names);
+    // The one subject of most events: its record is the item's own put, its references the event's.
+    if (subjects.length === 1) {
+      const h = subjects[0]!;
+      const s = this.sealFor(h, fields, items, bucket, staged);
+      staged.key = recordKey(h.tag, s.id);
+      staged.value = s.record;
+      staged.refs = refsOf(s, h);
+      return staged;
+    }
+    const refs: PiiRef[][] = [];
+    for (let g = 0; g < subjects.length; g++) {
+      const h = subjects[g]!;
+      const s = this.sealFor(h, fields, groups[g]!, bucket, staged);
+      staged.add({ type: 'put', key: recordKey(h.tag, s.id), value: s.record });
+      refs.push(refsOf(s, h));
+    }
+    staged.refs = inItemOrder(items, handles, subjects, refs);
+    return staged;
+  }
+
+  /**
+   * One subject's record of an event, sealed; the ops that must ride with
+   * it go to `staged`: a new subject's own record (see createSubject()), and
+   * its retention bucket key when this subject is not known to have it, so
+   * no record is ever on disk without it (layout.ts, RETENTION_BUCKET_MS).
+   */
+  private sealFor(h: SubjectHandle, fields: { event_id: string; created_at: number; expires_at: number }, values: readonly PiiItem[], bucket: number, staged: Staged) {
+    // (Most of the time no subject waits to be written: no look-up then.)
+    const u = this.unwritten.size === 0 ? undefined : this.unwritten.get(h.name);
+    if (u && u.handle === h) {
+      (staged.creating ??= []).push(u);
+      staged.add(...u.ops);
+    }
+    if (h.retained !== bucket) {
+      staged.add({ type: 'put', key: retentionBucketKey(bucket, h.tag), value: EMPTY });
+      staged.mark(h, bucket);
+    }
+    return sealValues(h.key, fields, values);
   }
 
   /** Everything stored about a subject (decrypted), for a subject-access answer. */
@@ -873,6 +894,108 @@ export class Vault {
 
 function bucketDeletions(tag: Bytes, ends: Iterable<number>): VaultOp[] {
   return [...ends].map((end) => ({ type: 'del', key: retentionBucketKey(end, tag) }));
+}
+
+/** A new subject whose record waits for its first values' batch (Vault.createSubject). */
+interface Unwritten {
+  readonly handle: SubjectHandle;
+  readonly ops: VaultOp[];
+}
+
+interface StagingContext {
+  readonly writer: GroupWriter;
+  readonly locks: RwLocks;
+  readonly unwritten: Map<string, Unwritten>;
+}
+
+/**
+ * One event's staged values (Vault.stage): the writer's item itself, so a
+ * staged event costs this one object and its references, no promise or
+ * closure of its own (writer.ts says why that matters). Its record is its
+ * own put (`key`, `value`); other ops (a bucket key, a new subject, more
+ * subjects' records) are rare. It holds its subjects' shared locks
+ * (`names`) until its write is done or withdrawn.
+ */
+class Staged implements StagedValues, WriterItem {
+  flush?: Flush;
+  key?: Bytes;
+  value?: Bytes;
+  ops: VaultOp[] = NO_OPS;
+  refs: PiiRef[] = [];
+  /** New subjects whose records this write carries. */
+  creating?: Unwritten[];
+  /** Subjects whose retention bucket key this write carries, and that bucket. */
+  private marking?: { bucket: number; handles: SubjectHandle[] };
+  private held = true;
+
+  constructor(
+    private readonly ctx: StagingContext,
+    private readonly names: string | string[],
+  ) {}
+
+  add(...ops: VaultOp[]): void {
+    if (this.ops === NO_OPS) this.ops = ops;
+    else this.ops.push(...ops);
+  }
+
+  mark(h: SubjectHandle, bucket: number): void {
+    if (this.marking) this.marking.handles.push(h);
+    else this.marking = { bucket, handles: [h] };
+  }
+
+  durable(): Promise<void> {
+    return this.ctx.writer.start(this);
+  }
+
+  withdraw(): void {
+    // Still only staged: it never reaches the disk, and a new subject's record waits for its next values.
+    if (this.ctx.writer.withdraw(this)) this.release();
+  }
+
+  written(error: unknown): void {
+    this.key = this.value = undefined;
+    this.release();
+    if (error !== undefined) return;
+    if (this.creating) for (const u of this.creating) if (this.ctx.unwritten.get(u.handle.name) === u) this.ctx.unwritten.delete(u.handle.name);
+    if (this.marking) for (const h of this.marking.handles) h.retained = this.marking.bucket;
+  }
+
+  private release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.ctx.locks.releaseShared(this.names);
+  }
+}
+
+/** The references of one subject's sealed record, in its values' order. */
+function refsOf(s: SealedRecord, h: SubjectHandle): PiiRef[] {
+  const refs: PiiRef[] = new Array(s.pointers.length);
+  for (let i = 0; i < refs.length; i++) refs[i] = { $pii: s.pointers[i]!, subject: h.pseudonym, commitment: s.commitments[i]! };
+  return refs;
+}
+
+/**
+ * An event's items by subject, in first-seen order (plain arrays and a
+ * linear search: an event names one subject, rarely a few). One subject,
+ * the common case, groups `items` as they are.
+ */
+function bySubject(items: readonly PiiItem[], handles: Map<string, SubjectHandle>): { subjects: SubjectHandle[]; groups: (readonly PiiItem[])[] } {
+  const first = items[0]!.subject;
+  let one = true;
+  for (let i = 1; i < items.length && one; i++) one = items[i]!.subject === first;
+  if (one) return { subjects: [handles.get(first)!], groups: [items] };
+  const subjects: SubjectHandle[] = [];
+  const groups: PiiItem[][] = [];
+  for (const item of items) {
+    const h = handles.get(item.subject)!;
+    const g = subjects.indexOf(h);
+    if (g >= 0) groups[g]!.push(item);
+    else {
+      subjects.push(h);
+      groups.push([item]);
+    }
+  }
+  return { subjects, groups };
 }
 
 /** References made per subject group, back in `items` order (each group's were made in its items' order). */

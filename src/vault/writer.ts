@@ -1,17 +1,23 @@
 /**
- * Group commit for the vault: writes queued while a flush is on disk go
+ * Group commit for the vault: writes asked for while a flush is on disk go
  * together in the next synced LevelDB batch. A sealed value must be durable
  * before the leaf that points at it is committed to the log, and one fsync
  * per event would cap PII appends far below plain ones.
  *
- * Two ways in. `write` queues and asks for a flush at the end of this turn
- * of the event loop (erasure, holds, subjects written on their own).
- * `stage` only queues: the append path stages an event's values, and the
- * log's sequencer asks for them (`start`) when it takes the event's leaf
- * into a commit, so each log commit costs one vault write and not two or
- * three (see Sequencer, prerequisites). A flush writes only what was asked
- * for: staged ops wait, whatever else is written meanwhile, so values whose
- * entry is then refused can be withdrawn and never reach the disk.
+ * Two ways in. `write` asks for a flush at the end of this turn of the
+ * event loop (erasure, holds, subjects written on their own). A staged item
+ * (`WriterItem`: the append path's values of one event) is only held by its
+ * owner until `start` asks for it: the log's sequencer does that when it
+ * takes the event's leaf into a commit, so each log commit costs one vault
+ * write and not two or three (see Sequencer, prerequisites). A flush writes
+ * only what was asked for, so values whose entry is then refused can be
+ * withdrawn and never reach the disk.
+ *
+ * Everything asked for before a flush starts shares that flush, and so one
+ * promise: an item costs no promise or closure of its own. That matters
+ * because the log keeps staged items until it commits them: a batch of a
+ * thousand events holds a thousand of them, and each young-generation GC in
+ * the meantime copies whatever they hold.
  *
  * At most one batch is in flight. LevelDB serialises writers anyway, and a
  * second concurrent write would only park a libuv thread-pool thread in
@@ -24,114 +30,147 @@ import type { Level } from 'level';
 type Bytes = Uint8Array;
 export type VaultOp = { type: 'put'; key: Bytes; value: Bytes } | { type: 'del'; key: Bytes };
 
-interface Queued {
+/** Ops on their way to the disk, with what to do once their batch is done. */
+export interface WriterItem {
+  /** Emptied once a flush has written them (or withdrawn): the bytes are not kept longer than needed. */
   ops: VaultOp[];
-  /** Asked for (`write`, `start`): the next flush takes it out of the queue. */
-  requested: boolean;
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (e: unknown) => void;
+  /**
+   * One more put, written before `ops`, kept apart from them: the one
+   * record of most staged events costs no op object or array. The writer
+   * does not clear these; `written` does.
+   */
+  key?: Bytes;
+  value?: Bytes;
+  /** The flush that takes (or took) the item: set once it is asked for. */
+  flush?: Flush;
+  /** Called once its batch is durable (`error` undefined) or failed, before the flush's promise settles. */
+  written?(error: unknown): void;
 }
 
-/** Ops queued until someone asks for them. */
+/** Ops queued until someone asks for them (for callers that do not keep a WriterItem of their own). */
 export interface StagedWrite {
-  /** Resolves once the ops are on disk (fsynced); rejects if their batch failed. */
+  /** Resolves once the ops are on disk (fsynced); rejects if their batch failed; never settles unless started. */
   readonly done: Promise<void>;
   /** Asks for the ops to be written (after the batch in flight, if there is one). */
   start(): void;
-  /** Takes the ops out of the queue if nobody has asked for them yet (`done` then never settles); false once asked for. */
+  /** Drops the ops if nobody has asked for them yet (`done` then never settles); false once asked for. */
   withdraw(): boolean;
 }
 
-const NO_OPS: VaultOp[] = Object.freeze([]) as unknown as VaultOp[];
+/** One synced batch: the items asked for before it started, and the promise they all share. */
+export class Flush {
+  readonly items: WriterItem[] = [];
+  readonly done: Promise<void>;
+  resolve!: () => void;
+  reject!: (e: unknown) => void;
+  constructor() {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // Whoever asked for an item awaits this; a rejection nobody awaits is not an unhandled one.
+    this.done.catch(() => {});
+  }
+}
+
+/** No ops (shared, frozen: an item that has one or more makes its own array). */
+export const NO_OPS: VaultOp[] = Object.freeze([]) as unknown as VaultOp[];
+const NEVER = new Promise<void>(() => {});
 
 export class GroupWriter {
-  private queue: Queued[] = [];
-  /** Some queued op was asked for since the last flush took them. */
-  private wanted = false;
+  /** The flush that items asked for now will join: the next one to start. */
+  private next: Flush | undefined;
   private running = false;
 
   constructor(private readonly db: Level<Bytes, Bytes>) {}
 
   /** Resolves once `ops` are on disk (fsynced), atomically with whatever shared their flush. */
   write(ops: VaultOp[]): Promise<void> {
-    const q = this.enqueue(ops);
     // setImmediate lets every request already read off the sockets join this flush.
-    this.ask(q, true);
-    return q.done;
+    return this.ask({ ops }, true);
   }
 
-  /** Queues `ops` until `start` asks for them. */
+  /**
+   * Asks for `item` to be written (after the batch in flight, if there is
+   * one); resolves once it is on disk. Asking again returns the same promise.
+   */
+  start(item: WriterItem): Promise<void> {
+    return this.ask(item, false);
+  }
+
+  /** Drops `item`'s ops unless it was asked for (true); once asked for, it goes to disk (false). */
+  withdraw(item: WriterItem): boolean {
+    // Asked for means someone awaits its flush (a log flush, in step 0): it goes to disk.
+    if (item.flush) return false;
+    item.ops = NO_OPS;
+    item.key = item.value = undefined;
+    return true;
+  }
+
+  /** `ops` held until `start` asks for them. */
   stage(ops: VaultOp[]): StagedWrite {
-    const q = this.enqueue(ops);
+    const item: WriterItem = { ops };
     return {
-      done: q.done,
-      start: () => this.ask(q, false),
-      // Asked for means someone awaits `done` (a log flush, in step 0): it
-      // goes to disk. Out of the queue means a flush took it: on its way.
-      withdraw: () => {
-        if (q.requested) return false;
-        const i = this.queue.indexOf(q);
-        if (i < 0) return false;
-        this.queue.splice(i, 1);
-        return true;
+      get done() {
+        return item.flush?.done ?? NEVER;
       },
+      start: () => void this.start(item),
+      withdraw: () => this.withdraw(item),
     };
   }
 
-  private enqueue(ops: VaultOp[]): Queued {
-    const q = { ops, requested: false } as Queued;
-    q.done = new Promise<void>((resolve, reject) => {
-      q.resolve = resolve;
-      q.reject = reject;
-    });
-    this.queue.push(q);
-    return q;
-  }
-
-  private ask(q: Queued, atCheckPhase: boolean): void {
-    // Requested already (a flush that took it had been asked for it too).
-    if (q.requested) return;
-    q.requested = true;
-    this.wanted = true;
-    // A running loop goes on while anything is wanted.
-    if (this.running) return;
-    this.running = true;
-    // `start` waits a microtask: a log flush starts all its entries' writes in
-    // one synchronous pass, and they must share one batch. Run at once, the
-    // loop took only the first entry's ops, and the rest paid a second
-    // synced write (two fsyncs per log flush, one of them for one entry).
-    if (atCheckPhase) setImmediate(() => void this.loop());
-    else queueMicrotask(() => void this.loop());
+  private ask(item: WriterItem, atCheckPhase: boolean): Promise<void> {
+    // Asked for already (a flush that took it had been asked for it too).
+    if (item.flush) return item.flush.done;
+    const flush = (this.next ??= new Flush());
+    flush.items.push(item);
+    item.flush = flush;
+    // A running loop goes on while a next flush has items.
+    if (!this.running) {
+      this.running = true;
+      // `start` waits a microtask: a log flush starts all its entries' writes in
+      // one synchronous pass, and they must share one batch. Run at once, the
+      // loop took only the first entry's ops, and the rest paid a second
+      // synced write (two fsyncs per log flush, one of them for one entry).
+      if (atCheckPhase) setImmediate(() => void this.loop());
+      else queueMicrotask(() => void this.loop());
+    }
+    return flush.done;
   }
 
   private async loop(): Promise<void> {
     try {
-      while (this.wanted) await this.flushWanted();
+      for (let f = this.next; f; f = this.next) {
+        this.next = undefined;
+        await this.flush(f);
+      }
     } finally {
       this.running = false;
     }
   }
 
-  /** One synced batch of every op asked for; the rest stay queued. */
-  private async flushWanted(): Promise<void> {
-    const batch: Queued[] = [];
-    const rest: Queued[] = [];
-    for (const q of this.queue) (q.requested ? batch : rest).push(q);
-    this.queue = rest;
-    this.wanted = false;
+  /** One synced batch of every op `f` took. */
+  private async flush(f: Flush): Promise<void> {
+    let error: unknown;
     try {
       // Inside the try: batch() throws synchronously once the database is closed (shutdown).
       const b = this.db.batch();
-      for (const q of batch) for (const op of q.ops) op.type === 'put' ? b.put(op.key, op.value) : b.del(op.key);
+      for (const item of f.items) {
+        if (item.key !== undefined && item.value !== undefined) b.put(item.key, item.value);
+        for (const op of item.ops) op.type === 'put' ? b.put(op.key, op.value) : b.del(op.key);
+      }
       await b.write({ sync: true });
-      for (const q of batch) q.resolve();
     } catch (e) {
-      for (const q of batch) q.reject(e);
+      error = e ?? new Error('vault write failed');
     }
-    // Taken ops are done with, but their handles live on until the log
-    // commits the entries that staged them: let the bytes go now, so young-
-    // generation GCs do not copy them in the meantime.
-    for (const q of batch) q.ops = NO_OPS;
+    for (const item of f.items) {
+      // Written (or failed) ops are done with, but their items live on until the log
+      // commits the entries that staged them: let the bytes go now, so young-
+      // generation GCs do not copy them in the meantime.
+      item.ops = NO_OPS;
+      item.written?.(error);
+    }
+    if (error === undefined) f.resolve();
+    else f.reject(error);
   }
 }

@@ -31,13 +31,13 @@ describe('vault records', () => {
 
   it("one record holds an event's values about a subject under one seal, each with its own pointer, salt and commitment", () => {
     const s = sealValues(KEY, fields, values);
-    expect(s.pointers.map((p) => p.text)).toHaveLength(2);
-    for (const p of s.pointers) expect(p.text).toMatch(/^pii_[A-Za-z0-9_-]{22}$/);
-    expect(s.pointers[0]!.text).not.toBe(s.pointers[1]!.text);
-    expect(new TextDecoder().decode(s.id)).toBe(s.pointers[0]!.text);
-    const rec = decodeValueRecord(s.record, s.pointers[0]!.text);
+    expect(s.pointers).toHaveLength(2);
+    for (const p of s.pointers) expect(p).toMatch(/^pii_[A-Za-z0-9_-]{22}$/);
+    expect(s.pointers[0]!).not.toBe(s.pointers[1]!);
+    expect(new TextDecoder().decode(s.id)).toBe(s.pointers[0]!);
+    const rec = decodeValueRecord(s.record, s.pointers[0]!);
     expect(rec).toMatchObject({ version: 3, ...fields });
-    expect(rec.items.map((i) => [i.pointer, i.name, i.path])).toEqual(values.map((v, i) => [s.pointers[i]!.text, v.name, v.path]));
+    expect(rec.items.map((i) => [i.pointer, i.name, i.path])).toEqual(values.map((v, i) => [s.pointers[i]!, v.name, v.path]));
     expect(valueExpiresAt(s.record)).toBe(fields.expires_at);
     expect(valueCount(s.record)).toBe(2);
     const opened = openValues(KEY, rec);
@@ -45,11 +45,11 @@ describe('vault records', () => {
     // Each value's share of the plaintext is its commitment's preimage: what an auditor recomputes.
     opened.forEach((o, i) => {
       expect(o.salt.length).toBe(32);
-      expect(Buffer.from(piiCommitment(nodeSha256, o.salt, o.value)).equals(Buffer.from(s.commitments[i]!))).toBe(true);
-      expect(Buffer.from(o.commitment).equals(Buffer.from(s.commitments[i]!))).toBe(true);
+      expect(Buffer.from(piiCommitment(nodeSha256, o.salt, o.value)).equals(Buffer.from(s.commitments[i]!, 'base64'))).toBe(true);
+      expect(Buffer.from(o.commitment).equals(Buffer.from(s.commitments[i]!, 'base64'))).toBe(true);
       // Format 3 keeps no commitment in the clear: opening the record gives it back.
       expect(rec.items[i]!.commitment).toBeUndefined();
-      expect(Buffer.from(s.record).includes(Buffer.from(s.commitments[i]!))).toBe(false);
+      expect(Buffer.from(s.record).includes(Buffer.from(s.commitments[i]!, 'base64'))).toBe(false);
     });
     expect(opened[0]!.salt).not.toEqual(opened[1]!.salt);
     // Only ciphertext: no value in the clear part, no JSON, no base64.
@@ -60,7 +60,7 @@ describe('vault records', () => {
 
   it('the clear part is authenticated: a changed time, event id, pointer or path answers VAULT_CORRUPT, as does a wrong key', () => {
     const s = sealValues(KEY, fields, values);
-    const id = s.pointers[0]!.text;
+    const id = s.pointers[0]!;
     // 0 version, 1 created_at, 9 expires_at, 17 count, 19 event_id (36), 57 the first pointer (2 + 26), 85 its size, 89 its name, 96 its path.
     for (const at of [1, 40, 70, 100]) {
       const bad = new Uint8Array(s.record);
@@ -115,7 +115,7 @@ describe('vault records', () => {
 
   it('refuses to encode a wrapped key of the wrong size, or an empty record', () => {
     expect(() => encodeSubject({ ...subject, wrapped_key: bytes(59, 1) })).toThrow(RangeError);
-    expect(() => encodeValueRecord(fields, [], 0, (aad) => aad)).toThrow(RangeError);
+    expect(() => encodeValueRecord(fields, [], 0, () => {})).toThrow(RangeError);
   });
 
   it('a format 2 record (commitments in the clear part) still reads, and its stored commitments come back', () => {
