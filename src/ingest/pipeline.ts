@@ -197,7 +197,14 @@ export class Ingest {
           throw e;
         }
       }
-      return vault.stage(tenant, event.event_id, items, handles).then((values) => ({ event: placeRefs(event, items, values.refs), values }));
+      return vault.stage(tenant, event.event_id, items, handles).then((values) => {
+        try {
+          return { event: placeRefs(event, items, values.refs), values };
+        } catch (e) {
+          values.withdraw(); // as above: the locks go with the values
+          throw e;
+        }
+      });
     };
     // A server-assigned event_id cannot be a retry: the log keys idempotency
     // on the stored event (references only) and skips this extra encoding.

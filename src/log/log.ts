@@ -296,11 +296,11 @@ export class Log {
     // A seal that needed no wait comes back as it is (no promise): the common case, per event.
     const sealed = (): Stored | Promise<Stored> => {
       const s = seal();
-      return s instanceof Promise ? s.then(stored) : stored(s);
+      return isThenable(s) ? Promise.resolve(s).then(stored) : stored(s);
     };
     if (opts.assignedId) {
       const now = sealed();
-      const st = now instanceof Promise ? await now : now;
+      const st = isThenable(now) ? await now : now;
       return this.sequenceNew(tenant, event.event_id, this.opts.sha256(st.bytes), st);
     }
     const eventHash = opts.contentHash ?? this.opts.sha256(encodeCanonical(event));
@@ -652,6 +652,11 @@ export class Log {
     await this.witnessing?.close();
     await this.store.close();
   }
+}
+
+/** A promise or any promise-like (a seal may answer either); a SealedEvent or Stored has no `then`. */
+function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown }).then === 'function';
 }
 
 function conflict(eventId: string): TlogError {

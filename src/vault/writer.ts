@@ -25,6 +25,7 @@
  * reads (subject look-ups) and the log's own commit of threads.
  */
 
+import { TlogError } from '../errors.js';
 import type { Level } from 'level';
 
 type Bytes = Uint8Array;
@@ -43,6 +44,8 @@ export interface WriterItem {
   value?: Bytes;
   /** The flush that takes (or took) the item: set once it is asked for. */
   flush?: Flush;
+  /** Withdrawn before it was asked for: never written, and asking for it later fails (see ask). */
+  withdrawn?: true;
   /** Called once its batch is durable (`error` undefined) or failed, before the flush's promise settles. */
   written?(error: unknown): void;
 }
@@ -104,6 +107,7 @@ export class GroupWriter {
     if (item.flush) return false;
     item.ops = NO_OPS;
     item.key = item.value = undefined;
+    item.withdrawn = true;
     return true;
   }
 
@@ -122,6 +126,8 @@ export class GroupWriter {
   private ask(item: WriterItem, atCheckPhase: boolean): Promise<void> {
     // Asked for already (a flush that took it had been asked for it too).
     if (item.flush) return item.flush.done;
+    // Its bytes are gone: a success here would let a log entry point at values never written.
+    if (item.withdrawn) return Promise.reject(new TlogError('INTERNAL', 'vault values were withdrawn before they were written'));
     const flush = (this.next ??= new Flush());
     flush.items.push(item);
     item.flush = flush;

@@ -328,6 +328,8 @@ describe('vault', () => {
     await kept.durable();
     expect(await erasing).toMatchObject({ state: 'erased', values: 1 });
     expect(await db().get(keyOf(dropped.refs[0]!, 'fay'))).toBeUndefined();
+    // Asking for withdrawn values afterwards fails: a success would let a log entry point at values never written.
+    await expect(dropped.durable()).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 
   it('a vault whose tables were written with snappy (the previous default) opens, reads and erases the same', async () => {
