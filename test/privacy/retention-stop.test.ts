@@ -35,7 +35,9 @@ describe('long retention runs', () => {
   it('a stop ends an applied run between batches: no database closes under it, and the next run prunes the rest', async () => {
     const r = await fetch(`${t.url}/v1/retention/run?apply=true&wait=false`, { method: 'POST', headers: { authorization: `Bearer ${t.adminToken}` } });
     expect(r.status).toBe(202);
-    await new Promise((ok) => setTimeout(ok, 100));
+    // Stop once the first batch is pruned (entry 100 is one of the operational events): the run is
+    // then surely under way, and far from done.
+    while ((await get(`${t.url}/v1/entries/100`, t.auditorToken)).status !== 410) await new Promise((ok) => setTimeout(ok, 5));
     const dir = t.dataDir;
     await t.close({ keepData: true });
     const log = lines.join('');
