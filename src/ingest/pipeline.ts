@@ -186,25 +186,20 @@ export class Ingest {
     const vault = this.opts.vault;
     const subjects = items.map((i) => i.subject);
     const handles = vault.cached(tenant, subjects) ?? (await vault.resolve(tenant, subjects));
+    // The stored event; if its references cannot be placed, the values are withdrawn, so the
+    // subjects' locks go with them.
+    const placed = (values: NonNullable<ReturnType<Vault['stageNow']>>): SealedEvent => {
+      try {
+        return { event: placeRefs(event, items, values.refs), values };
+      } catch (e) {
+        values.withdraw();
+        throw e;
+      }
+    };
     // Without a wait (and a promise) when it can: the common case; else after the subjects' locks and checks.
     const seal = (): SealedEvent | Promise<SealedEvent> => {
       const now = vault.stageNow(event.event_id, items, handles);
-      if (now) {
-        try {
-          return { event: placeRefs(event, items, now.refs), values: now };
-        } catch (e) {
-          now.withdraw();
-          throw e;
-        }
-      }
-      return vault.stage(tenant, event.event_id, items, handles).then((values) => {
-        try {
-          return { event: placeRefs(event, items, values.refs), values };
-        } catch (e) {
-          values.withdraw(); // as above: the locks go with the values
-          throw e;
-        }
-      });
+      return now ? placed(now) : vault.stage(tenant, event.event_id, items, handles).then(placed);
     };
     // A server-assigned event_id cannot be a retry: the log keys idempotency
     // on the stored event (references only) and skips this extra encoding.
