@@ -9,7 +9,6 @@ import { BodyBudget } from '../limits/body-budget.js';
 import { type Clean, errorHandler, notFound, sendError } from './errors.js';
 import { TlogError } from '../errors.js';
 import { FairTurns, MAX_WAITING_TURNS } from '../limits/fair-turns.js';
-import { RetentionJobs } from '../privacy/retention-jobs.js';
 import { RateLimits, rateLimitConfig } from '../limits/rate-limits.js';
 import { rateLimit } from './rate-limit.js';
 import { fairTurn } from './fair-turn.js';
@@ -65,19 +64,13 @@ function answeringClientErrors(step: RequestHandler, clean: Clean): RequestHandl
 }
 
 export function createApp(
-  input: Omit<AppContext, 'rateLimits' | 'turns' | 'bodyBudget' | 'retentionJobs'> & {
-    rateLimits?: RateLimits;
-    turns?: FairTurns;
-    bodyBudget?: BodyBudget;
-    retentionJobs?: RetentionJobs;
-  },
+  input: Omit<AppContext, 'rateLimits' | 'turns' | 'bodyBudget'> & { rateLimits?: RateLimits; turns?: FairTurns; bodyBudget?: BodyBudget },
 ): express.Express {
   const ctx: AppContext = {
     ...input,
     rateLimits: input.rateLimits ?? new RateLimits(rateLimitConfig(input.config)),
     bodyBudget: input.bodyBudget ?? new BodyBudget(input.config.bodyBudget),
     turns: input.turns ?? new FairTurns(MAX_WAITING_TURNS, { onStepError: (e) => input.logger.error({ err: e }, 'a request step threw outside its handler') }),
-    retentionJobs: input.retentionJobs ?? new RetentionJobs((dryRun) => input.privacy.retention({ dryRun, entries: true }), input.logger),
   };
   // Error answers can quote input: the same scrub rules as events (errors.ts, sendError).
   const clean: Clean = (s) => ctx.ingest.text(s);

@@ -34,6 +34,6 @@ export interface AppContext {
   readonly bodyBudget: BodyBudget;
   /** Round-robin turns across tenants for requests' CPU work (built by createApp unless given). */
   readonly turns: FairTurns;
-  /** Retention runs asked for over HTTP, readable while and after they run (built by createApp unless given). */
+  /** Retention runs asked for over HTTP, readable while and after they run (built by the server, on its clock). */
   readonly retentionJobs: RetentionJobs;
 }

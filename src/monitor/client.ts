@@ -6,7 +6,7 @@
 
 import { concatBytes, fromBase64 } from '../bytes/index.js';
 import { TlogError } from '../errors.js';
-import { tilePath, type TileId } from '../merkle/index.js';
+import { parseEntryBundle, tilePath, type TileId } from '../merkle/index.js';
 import { decodeNoteBytes } from '../note/index.js';
 
 export interface LogClientOptions {
@@ -68,17 +68,6 @@ function hashes(v: unknown, what: string): Uint8Array[] {
     if (b === undefined) throw new TlogError('MALFORMED', `${what}: proof element is not base64`);
     return b;
   });
-}
-
-/** The length of the first `n` records (uint16_be length ‖ entry) of an entry bundle, or undefined if it holds fewer. */
-function bundlePrefix(bundle: Uint8Array, n: number): number | undefined {
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    if (at + 2 > bundle.length) return undefined;
-    at += 2 + ((bundle[at]! << 8) | bundle[at + 1]!);
-    if (at > bundle.length) return undefined;
-  }
-  return at;
 }
 
 export class LogClient {
@@ -187,12 +176,11 @@ export class LogClient {
       throw new TlogError('LOG_UNREACHABLE', `couldn't fetch ${tilePath(id)}: HTTP 404, and no full tile ${tilePath(fullId)} in its place: HTTP 404`, { details: { status: 404 }, cause: e });
     }
     const entries = id.level === 'entries';
-    const end = entries ? bundlePrefix(full, id.width) : id.width * 32;
-    const whole = entries ? bundlePrefix(full, 256) === full.length : full.length === 256 * 32;
-    if (end === undefined || !whole)
+    const leaves = entries ? parseEntryBundle(full) : undefined;
+    if (entries ? leaves?.length !== 256 : full.length !== 256 * 32)
       throw new TlogError('BAD_TILE', `${tilePath(id)} is gone (404), and ${tilePath(fullId)} in its place is not a full ${entries ? 'entry bundle (256 entries)' : 'hash tile (256 hashes)'}`, {
         details: { path: tilePath(fullId), served: full },
       });
-    return full.subarray(0, end);
+    return full.subarray(0, leaves ? leaves.slice(0, id.width).reduce((n, l) => n + 2 + l.length, 0) : id.width * 32);
   }
 }
