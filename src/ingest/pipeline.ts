@@ -52,12 +52,18 @@ function subjectOf(p: PiiPath, input: unknown, value: JsonValue): string {
   const s = p.subject ? getPath(input, p.subject) : value;
   // Trimmed: "gina@x.org " from a form field is the same person as "gina@x.org", and an
   // audit event must not be refused for it. Control and format characters inside are refused.
-  const id = typeof s === 'string' ? s.trim() : typeof s === 'number' && Number.isFinite(s) ? String(s) : '';
+  // A number only as a safe integer: JSON.parse already rounded a larger one (a 64-bit
+  // Snowflake id), so two people would share one rounded id, and neither's own id would
+  // reach their data. A fraction is refused for the same reason (its digits may be lost too).
+  const id = typeof s === 'string' ? s.trim() : Number.isSafeInteger(s) ? String(s) : '';
   // The same rule as the `pii` field's subject and the /v1/subjects/<id> routes: an id
   // stored here must be one an erasure request can name.
   if (id.length > 0 && id.length <= MAX_SUBJECT && isPrintable(id)) return id;
   const where = p.subject ? p.subject.join('.') : p.text;
-  const rule = `subject id must be 1-${MAX_SUBJECT} printable characters (no control or format characters, no leading or trailing whitespace)`;
+  const rule =
+    typeof s === 'number'
+      ? `a numeric subject id must be an integer of at most ${Number.MAX_SAFE_INTEGER} in magnitude (a larger one was rounded when the JSON was read: send it as a string)`
+      : `subject id must be 1-${MAX_SUBJECT} printable characters (no control or format characters, no leading or trailing whitespace)`;
   throw new TlogError('SCHEMA_VIOLATION', `personal-data path ${p.text}: the ${rule.replace('subject id', `subject id at ${where}`)}`, {
     details: { issues: [{ path: where, message: rule }] },
   });

@@ -75,6 +75,26 @@ describe('personal data in the vault', () => {
     expect(bad.status).toBe(422);
   });
 
+  it('a numeric subject id is taken only as a safe integer: a larger one, rounded by JSON, is refused without echoing it', async () => {
+    // Raw JSON: the ids must reach the server as numbers, as a Snowflake-style API sends them.
+    const body = (id: string, phone: string) =>
+      JSON.stringify(sampleEvent(4)).replace(/}$/, `,"metadata":{"customer":{"id":${id},"phone":"${phone}"}}}`);
+    const ok = await post(`${t.url}/v1/events`, t.agentToken, body('90071992547409', '+1 555 0100 4411'));
+    expect(ok.status).toBe(201);
+    const view = await get(`${t.url}/v1/subjects/90071992547409?purpose=check`, privacy);
+    expect(view.json.values.map((v: any) => v.value)).toContain('+1 555 0100 4411');
+    // Two people whose ids differ only past 2^53 would both be filed under one rounded id,
+    // and neither's own id would reach their data: refused, and the answer names the path only.
+    for (const id of ['1234567890123456789', '1234567890123456790', '12.5']) {
+      const r = await post(`${t.url}/v1/events`, t.agentToken, body(id, '+1 555 0100 4412'));
+      expect(r.status).toBe(422);
+      expect(r.json.error.code).toBe('SCHEMA_VIOLATION');
+      expect(r.json.error.message).toContain('send it as a string');
+      expect(JSON.stringify(r.json)).not.toMatch(/12345678901234|12\.5|0100 4412/);
+    }
+    expect((await get(`${t.url}/v1/subjects/1234567890123456800?purpose=check`, privacy)).status).toBe(404);
+  });
+
   it('a retried event with its event_id returns the original entry and stores no second copy', async () => {
     const ev = sampleEvent(2, { event_id: '0190f1a2-0000-7000-8000-000000000001', pii: { email: { subject: SUBJECT, value: EMAIL } } });
     const a = await post(`${t.url}/v1/events`, t.agentToken, ev);
