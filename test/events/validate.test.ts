@@ -118,7 +118,7 @@ describe('required fields and shapes', () => {
     expect(issuesOf(minimalEvent({ actor: { type: 'agent', id: 'a', nickname: 'x' } }))).toEqual([{ path: 'actor.nickname', message: 'is not a known field' }]);
     expect(paths(minimalEvent({ result: { status: 'success', extra: 1 } }))).toEqual(['result.extra']);
     expect(paths(minimalEvent({ data_accessed: [{ id: '1', secret_field: 1 }] }))).toEqual(['data_accessed[0].secret_field']);
-    expect(paths(minimalEvent({ pii: { email: { subject: 's', value: 1, note: 'n' } } }))).toEqual(['pii.email.note']);
+    expect(paths(minimalEvent({ pii: { email: { subject: 's', value: 1, note: 'n' } } }))).toEqual(['pii.email']);
   });
 
   it('rejects enum violations and lists the allowed values', () => {
@@ -198,10 +198,29 @@ describe('limits', () => {
   it('validates the pii shape and names', () => {
     expect(paths(minimalEvent({ pii: { email: { value: 'a@b' } } }))).toEqual(['pii.email.subject']);
     expect(issuesOf(minimalEvent({ pii: { email: { subject: 's' } } }))).toEqual([{ path: 'pii.email.value', message: 'is required' }]);
-    expect(paths(minimalEvent({ pii: { '1bad': { subject: 's', value: 1 } } }))).toEqual(['pii["1bad"]']);
+    expect(issuesOf(minimalEvent({ pii: { '1bad': { subject: 's', value: 1 } } }))).toEqual([{ path: 'pii', message: expect.stringContaining('pii names must be') }]);
     const many = Object.fromEntries(Array.from({ length: L.piiEntries + 1 }, (_, i) => [`f${i}`, { subject: 's', value: i }]));
     expect(paths(minimalEvent({ pii: many }))).toEqual(['pii']);
     expect(parseEvent(minimalEvent({ pii: { 'contact.phone': { subject: 'user:1', value: { cc: '+44', n: '7700' } } } })).pii).toBeDefined();
+  });
+
+  it('never echoes what under pii may be personal data: a malformed name, an unknown field, a key inside a value', () => {
+    const who = 'gina.rossi@example.org';
+    const answers = [
+      minimalEvent({ pii: { [who]: { subject: 's', value: '+39 333' } } }),
+      minimalEvent({ pii: { email: { subject: 's', value: '+39 333', [who]: 1 } } }),
+      minimalEvent({ pii: { email: { subject: 's', value: { [who]: 'x'.repeat(L.freeJson) } } } }),
+      minimalEvent({ pii: { email: { subject: 's', value: { [who]: { $pii: 'x' } } } } }),
+      minimalEvent({ pii: { email: { subject: 's', value: { ['k'.repeat(300) + who]: 1 } } } }),
+    ].map((input) => {
+      const e = expectTlogError(() => parseEvent(input), 'SCHEMA_VIOLATION');
+      return { message: e.message, details: JSON.stringify(e.details) };
+    });
+    for (const a of answers) {
+      expect(a.message).not.toContain('gina');
+      expect(a.details).not.toContain('gina');
+    }
+    expect(issuesOf(minimalEvent({ pii: { email: { subject: 's', value: 1, [who]: 1 } } }))).toEqual([{ path: 'pii.email', message: 'may hold only "subject" and "value"' }]);
   });
 
   it('caps the number of reported issues', () => {
