@@ -47,6 +47,7 @@ import {
 import { RwLocks } from './locks.js';
 import { decodeJson, decodeSubject, encodeJson, encodeSubject, type SubjectRecord, type Tombstone } from './records.js';
 import { openValues, type SealedRecord, sealValues } from './sealing.js';
+import { deepestLevelOverlapping } from './table-levels.js';
 import { decodeValueRecord, valueCount, valueExpiresAt, valueVersion } from './value-record.js';
 import { type Flush, GroupWriter, NO_OPS, type VaultOp, type WriterItem } from './writer.js';
 
@@ -153,6 +154,8 @@ const SCAN = '\u0000scan';
  * failed before sealing), a new subject is written on its own again.
  */
 const MAX_UNWRITTEN = 10_000;
+/** Compactions of one purge at most (purgeRange): a level deeper each time, and LevelDB has 7. */
+const MAX_PURGE_PASSES = 7;
 
 /** A record id from its key bytes (ids are ASCII pointers). */
 const idText = (b: Uint8Array): string => fromUtf8(b) ?? '';
@@ -685,9 +688,30 @@ export class Vault {
     return (this.db as unknown as { compactRange(a: Bytes, b: Bytes): Promise<void> }).compactRange(r.gte, r.lt);
   }
 
-  /** Compacts `r` with no scan open (SCAN's exclusive side): see purge(). */
+  /**
+   * Compacts `r` with no scan open (SCAN's exclusive side): see purge().
+   *
+   * LevelDB's CompactRange picks how deep to compact once, before it starts
+   * (the deepest level with a file overlapping the range), then compacts one
+   * level into the next, and an automatic compaction may run between two of
+   * those steps. If one moved the range's old bytes from that deepest level
+   * one level down, the deletions would stop above them and both would stay
+   * on disk. So the pass is repeated while it left a file overlapping the
+   * range deeper than any was before it (at most MAX_PURGE_PASSES).
+   */
   private purgeRange(r: { gte: Bytes; lt: Bytes }): Promise<void> {
-    return this.locks.exclusive(SCAN, () => this.compactRange(r));
+    return this.locks.exclusive(SCAN, async () => {
+      for (let pass = 1; ; pass++) {
+        const before = this.deepestLevel(r);
+        await this.compactRange(r);
+        if (this.deepestLevel(r) <= before || pass >= MAX_PURGE_PASSES) return;
+      }
+    });
+  }
+
+  /** The deepest LevelDB level holding a table file that overlaps `r` (-1: none). */
+  private deepestLevel(r: { gte: Bytes; lt: Bytes }): number {
+    return deepestLevelOverlapping((this.db as unknown as { getProperty(p: string): string }).getProperty('leveldb.sstables'), r);
   }
 
   /**
