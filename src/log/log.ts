@@ -546,6 +546,11 @@ export class Log {
   }
 
   /** PRUNED for an entry deleted after retention, else STORE_CORRUPT. */
+  /** Whose entry a pruned one was (undefined: not pruned, or pruned before markers kept the tenant). */
+  async prunedTenant(index: number): Promise<string | undefined> {
+    return (await this.store.readPruned(index))?.tenant;
+  }
+
   private async missingEntry(index: number): Promise<TlogError> {
     const m = await this.store.readPruned(index);
     if (m) return new TlogError('PRUNED', `entry ${index} was pruned after its retention period (${new Date(m.prunedAt).toISOString()}); its hash stays in the tree`);
@@ -569,15 +574,15 @@ export class Log {
    * index changes, the pending purge `P`) or none of it; the in-memory
    * lists are rebuilt from storage at start-up anyway.
    */
-  async prune(indexes: readonly number[], prunedAt: number): Promise<void> {
-    await this.pruning(() => this.pruneNow(indexes, prunedAt));
+  async prune(pruned: readonly { index: number; tenant: string }[], prunedAt: number): Promise<void> {
+    await this.pruning(() => this.pruneNow(pruned, prunedAt));
   }
 
-  private async pruneNow(indexes: readonly number[], prunedAt: number): Promise<void> {
-    const entries: { index: number; leafHash: Uint8Array; prunedAt: number }[] = [];
-    for (const index of indexes) {
+  private async pruneNow(pruned: readonly { index: number; tenant: string }[], prunedAt: number): Promise<void> {
+    const entries: { index: number; leafHash: Uint8Array; prunedAt: number; tenant: string }[] = [];
+    for (const { index, tenant } of pruned) {
       if (index >= this.head.treeSize) throw new RangeError(`cannot prune entry ${index}: beyond the signed tree`);
-      entries.push({ index, leafHash: await this.leafHash(index), prunedAt });
+      entries.push({ index, leafHash: await this.leafHash(index), prunedAt, tenant });
     }
     const ix = this.opts.indexer;
     if (!ix) return this.store.prune(entries);

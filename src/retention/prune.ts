@@ -78,12 +78,12 @@ export async function pruneEntries(
     batch = [];
     if (opts.dryRun || candidates.length === 0) return;
     await holdTurn(async () => {
-      const keep: number[] = [];
+      const keep: { index: number; tenant: string }[] = [];
       for (const c of candidates) {
         if (await isHeld(vault, c.tenant, c.event)) {
           pruned--;
           held++;
-        } else keep.push(c.index);
+        } else keep.push({ index: c.index, tenant: c.tenant });
       }
       if (keep.length > 0) {
         if (!pruning) await log.beginPrune();

@@ -30,6 +30,8 @@ export interface StoredHead {
 export interface PruneMarker {
   prunedAt: number;
   leafHash: Uint8Array;
+  /** The entry's tenant: a pruned entry is "not found" to other tenants' keys, as a stored one is. Absent in markers written before it was kept. */
+  tenant?: string;
 }
 
 export interface IdemRecord {
@@ -106,10 +108,10 @@ export class LogStore {
   async readPruned(index: number): Promise<PruneMarker | undefined> {
     const v = await this.db.get(prunedKey(index));
     if (v === undefined) return undefined;
-    const j = JSON.parse(new TextDecoder().decode(v)) as { pruned_at: number; leaf_hash: string };
+    const j = JSON.parse(new TextDecoder().decode(v)) as { pruned_at: number; leaf_hash: string; tenant?: unknown };
     const leafHash = fromBase64(j.leaf_hash);
     if (!leafHash || leafHash.length !== 32) throw new TlogError('STORE_CORRUPT', `prune marker ${index} does not parse`);
-    return { prunedAt: j.pruned_at, leafHash };
+    return { prunedAt: j.pruned_at, leafHash, ...(typeof j.tenant === 'string' ? { tenant: j.tenant } : {}) };
   }
 
   /**
@@ -121,14 +123,15 @@ export class LogStore {
    * still verifies. The caller never passes an index at or beyond the signed
    * size.
    */
-  async prune(entries: readonly { index: number; leafHash: Bytes; prunedAt: number }[], index?: IndexChanges): Promise<void> {
+  async prune(entries: readonly { index: number; leafHash: Bytes; prunedAt: number; tenant?: string }[], index?: IndexChanges): Promise<void> {
     if (entries.length === 0) return;
     const b = this.db.batch();
     let first = Infinity;
     let last = -1;
     for (const e of entries) {
       b.del(entryKey(e.index));
-      b.put(prunedKey(e.index), new TextEncoder().encode(JSON.stringify({ pruned_at: e.prunedAt, leaf_hash: toBase64(e.leafHash) })));
+      const marker = { pruned_at: e.prunedAt, leaf_hash: toBase64(e.leafHash), ...(e.tenant !== undefined ? { tenant: e.tenant } : {}) };
+      b.put(prunedKey(e.index), new TextEncoder().encode(JSON.stringify(marker)));
       first = Math.min(first, e.index);
       last = Math.max(last, e.index);
     }

@@ -66,6 +66,21 @@ describe('entry pruning', () => {
     expect(bundle.status).toBe(410);
   });
 
+  it("another tenant's pruned entry is not found, like its stored entries: no prune time, no retention hint", async () => {
+    const beta = await makeKey(t.url, t.adminToken, 'auditor', 'beta');
+    const stored = await get(`${t.url}/v1/entries/${r.compliance.index}`, beta);
+    const pruned = await get(`${t.url}/v1/entries/${r.op.index}`, beta);
+    expect(stored.status).toBe(404);
+    expect(pruned.status).toBe(404);
+    expect(pruned.json.error).toEqual({ ...stored.json.error, message: `no entry at index ${r.op.index}` });
+    expect(JSON.stringify(pruned.json)).not.toMatch(/prun|retention/i);
+    // Keys that see the tenant still learn it was pruned.
+    const allTenants = await makeKey(t.url, t.adminToken, 'auditor', '*');
+    expect((await get(`${t.url}/v1/entries/${r.op.index}`, allTenants)).status).toBe(410);
+    expect((await get(`${t.url}/v1/entries/${r.op.index}?tenant=beta`, allTenants)).status).toBe(404);
+    expect((await get(`${t.url}/v1/entries/${r.op.index}?tenant=acme`, allTenants)).status).toBe(410);
+  });
+
   it('receipts and proofs of pruned entries still verify', async () => {
     const cp = verifyCheckpoint(new TextDecoder().decode((await get(`${t.url}/checkpoint`)).body), vkey);
     for (const name of ['op', 'op2']) {
@@ -142,8 +157,11 @@ describe('a legal hold acknowledged while a prune is running', () => {
     // Before, a standing hold's own evidence was pruned with the rest of its class.
     for (const i of holds) expect((await get(`${t.url}/v1/entries/${i}`, t.auditorToken)).status).toBe(200);
     expect((await get(`${t.url}/v1/entries/${person}`, t.auditorToken)).status).toBe(200);
-    // The key events of the set-up (compliance class, about keys) are not held.
-    expect((await get(`${t.url}/v1/entries/0`, t.auditorToken)).status).toBe(410);
+    // The key events of the set-up (compliance class, about keys) are not held. Entry 0 is
+    // the admin key's, logged under the system tenant: pruned, and not found to acme's keys.
+    const allTenants = await makeKey(t.url, t.adminToken, 'auditor', '*');
+    expect((await get(`${t.url}/v1/entries/0`, allTenants)).status).toBe(410);
+    expect((await get(`${t.url}/v1/entries/0`, t.auditorToken)).status).toBe(404);
   });
 });
 

@@ -12,12 +12,23 @@ import { sendBytes, sendJson } from '../json.js';
 import { parseCount } from '../params.js';
 import { restPath } from './public.js';
 
+/** No key's tenant: only an all-tenants key sees what is filed under it. */
+const NO_TENANT = '';
+
 export const getEntry = (ctx: AppContext): RequestHandler => async (req, res) => {
   const index = parseCount(req.params.index, 'index');
-  const e = await ctx.log.entry(index);
+  const gate = tenantGate(res);
+  const notFound = `no entry at index ${index}`;
+  const e = await ctx.log.entry(index).catch(async (err: unknown) => {
+    // A pruned entry is as much another tenant's as a stored one: its 410 (and when it was
+    // pruned, which hints at its retention class) goes only to keys that see its tenant. A
+    // marker written before markers kept the tenant is shown to all-tenants keys only.
+    if (err instanceof TlogError && err.code === 'PRUNED') gate.assertSees((await ctx.log.prunedTenant(index)) ?? NO_TENANT, notFound);
+    throw err;
+  });
   const record = decodeRecord(e.leaf);
   // Another tenant's entry is "not found", so indexes don't reveal whose they are.
-  tenantGate(res).assertSees(record.tenant, `no entry at index ${index}`);
+  gate.assertSees(record.tenant, notFound);
   sendJson(res, 200, { index, leaf: toBase64(e.leaf), leaf_hash: toBase64(e.leafHash), record: await annotateErasures(record, ctx.vault) });
 };
 
