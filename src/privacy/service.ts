@@ -156,7 +156,7 @@ export class PrivacyService {
     const view = await this.vault.view(caller.tenant, subject);
     if (view.state === 'unknown') throw new TlogError('NOT_FOUND', 'no personal data is stored for this subject');
     if (view.state === 'erased') {
-      const receipt = await this.erasureReceipt(caller.tenant, view.tombstone.event);
+      const receipt = await this.logOutboxEvent(caller.tenant, view.tombstone.event);
       return { erased: true, erased_at: view.tombstone.erased_at, receipt };
     }
     const read = await logSystemEvent(this.log, this.ids, caller.tenant, {
@@ -186,7 +186,8 @@ export class PrivacyService {
     const out = await this.vault.erase(caller.tenant, subject, make);
     if (out.state === 'unknown') throw new TlogError('NOT_FOUND', 'no personal data is stored for this subject');
     if (out.state === 'partial' || out.state === 'nothing') throw new Error(`unreachable: a whole-subject erasure came back ${out.state}`);
-    const receipt = await this.erasureReceipt(caller.tenant, out.tombstone.event);
+    // Also for a repeated request: an earlier attempt's append may have failed after the shred.
+    const receipt = await this.logOutboxEvent(caller.tenant, out.tombstone.event);
     // Step timings only (no pseudonym, no subject): what an operator needs when erasure is slow.
     if (out.state === 'erased') this.logger.info({ values: out.values, ms: out.steps }, 'subject erased');
     return {
@@ -272,7 +273,7 @@ export class PrivacyService {
       }
       throw e;
     }
-    if (out.state === 'erased') await this.appendEvent(out.tombstone.tenant, out.tombstone.event);
+    if (out.state === 'erased') await this.logOutboxEvent(out.tombstone.tenant, out.tombstone.event);
     else if (out.state === 'partial') await this.logOutboxEvent(out.tenant, out.event);
     else return;
     report.subjects++;
@@ -342,7 +343,4 @@ export class PrivacyService {
     return this.log.receipt(a);
   }
 
-  private async erasureReceipt(tenant: string, event: Record<string, unknown>): Promise<Receipt> {
-    return this.appendEvent(tenant, event);
-  }
 }

@@ -594,6 +594,10 @@ export class Vault {
         return { state: 'partial', tenant: rec.tenant, event, values: erased } as const;
       }
       const tombstone: Tombstone = { tenant: rec.tenant, pseudonym: rec.pseudonym, erased_at: erasedAt, event };
+      // The event also waits in the outbox until it is logged: the tombstone keeps it for a
+      // repeated request's receipt, but a later erasure of the same person (values sent again
+      // since) overwrites the tombstone, and an append that failed would then never be retried.
+      ops.push(outboxPut(rec.tenant, event));
       ops.push(
         { type: 'del', key: subjectKey(tag) },
         { type: 'del', key: pseudonymKey(rec.pseudonym) },

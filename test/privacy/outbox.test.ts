@@ -61,6 +61,36 @@ describe('the vault outbox', () => {
     expect(await logged(t, 'pii.erase')).toHaveLength(1);
   });
 
+  it('a whole erasure whose event failed is logged by the next sweep, before the person comes back and is erased again', async () => {
+    let now = Date.UTC(2026, 2, 1);
+    t = await startTestServer({ piiRetentionDays: 90, retentionSweepSeconds: 0 }, undefined, { now: () => now });
+    const dir = t.dataDir;
+    expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { pii: { email: { subject: 'mia', value: 'mia.old@example.org' } } }))).status).toBe(201);
+    now += 91 * DAY; // all of mia's values are past retention: a whole-subject erasure
+    const restore = failAppends(t, 'pii.erase');
+    expect((await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '')).status).toBe(500);
+    restore();
+    expect(await logged(t, 'pii.erase')).toHaveLength(0);
+    // The next sweep logs it, though it has nothing left to erase. Before, only a start-up read
+    // the tombstone that held the event.
+    expect((await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '')).json.pii).toMatchObject({ subjects: 0, values: 0 });
+    expect((await logged(t, 'pii.erase')).map((e) => e.reasoning.summary)).toEqual(['retention period ended']);
+    // Failed again, then the person comes back and is erased on request: that erasure
+    // replaces the tombstone, and the event the first one held is still logged (from the outbox).
+    expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(2, { pii: { email: { subject: 'lio', value: 'lio.old@example.org' } } }))).status).toBe(201);
+    now += 91 * DAY;
+    const again = failAppends(t, 'pii.erase');
+    expect((await post(`${t.url}/v1/retention/run?apply=true`, t.adminToken, '')).status).toBe(500);
+    again();
+    expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(3, { pii: { email: { subject: 'lio', value: 'lio.new@example.org' } } }))).status).toBe(201);
+    const privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
+    const erased = await fetch(`${t.url}/v1/subjects/lio?reason=DSR-7`, { method: 'DELETE', headers: { authorization: `Bearer ${privacy}` } });
+    expect(erased.status).toBe(200);
+    await t.close({ keepData: true });
+    t = await startTestServer({ piiRetentionDays: 90, retentionSweepSeconds: 0 }, dir, { now: () => now });
+    expect((await logged(t, 'pii.erase')).map((e) => e.reasoning.summary).sort()).toEqual(['DSR-7', 'retention period ended', 'retention period ended']);
+  });
+
   it('a hold whose event failed is logged by the retried request', async () => {
     t = await startTestServer({});
     const privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
