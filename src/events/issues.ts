@@ -9,7 +9,7 @@
  * module's schema authors wrote (schema.ts, strings.ts).
  */
 import type { z } from 'zod';
-import { formatPath, type PathSegment } from './path.js';
+import { formatPath, piiCut, type PathSegment } from './path.js';
 
 /** One broken rule: where (a field path) and which rule. */
 export interface SchemaIssue {
@@ -71,26 +71,6 @@ function formatRule(issue: Extract<Issue, { code: 'invalid_format' }>): string {
   }
 }
 
-/** What a `pii` name looks like (schema.ts PII_NAME, without its length bound): anything else is not echoed. */
-const NAME_SHAPE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
-
-/**
- * Under `pii`, a path is cut to what cannot be personal data: `pii`, a
- * well-formed name, and its `subject` or `value` field. A malformed name
- * (`pii["gina@x.org"]`), an unknown field of an entry or a key inside a
- * value may be the person's data, and none of it is ever stored in the
- * leaf, so an error answer must not carry it either. Undefined when the
- * path is not cut.
- */
-function piiCut(full: readonly PathSegment[]): PathSegment[] | undefined {
-  if (full[0] !== 'pii' || full.length < 2) return undefined;
-  const name = full[1];
-  if (typeof name !== 'string' || !NAME_SHAPE.test(name)) return ['pii'];
-  const field = full[2];
-  if (full.length === 2 || ((field === 'subject' || field === 'value') && full.length === 3)) return undefined;
-  return field === 'subject' || field === 'value' ? ['pii', name, field] : ['pii', name];
-}
-
 function toIssues(issue: Issue, input: unknown, prefix: readonly PropertyKey[], out: SchemaIssue[]): void {
   const full = [...prefix, ...issue.path];
   const segments = full.filter((s): s is PathSegment => typeof s !== 'symbol');
@@ -103,7 +83,7 @@ function toIssues(issue: Issue, input: unknown, prefix: readonly PropertyKey[], 
   }
   if (issue.code === 'unrecognized_keys' && segments[0] === 'pii') {
     // An unknown field of an entry: its key is not echoed (see piiCut).
-    out.push({ path: formatPath(segments), message: 'may hold only "subject" and "value"' });
+    out.push({ path: formatPath(piiCut(segments) ?? segments), message: 'may hold only "subject" and "value"' });
     return;
   }
   const path = formatPath(segments);

@@ -14,7 +14,7 @@
  */
 import { TlogError } from '../errors.js';
 import { isPlainObject, isWellFormedString, setOwn, type JsonValue } from './json.js';
-import { formatPath, type PathSegment } from './path.js';
+import { formatPath, piiCut, type PathSegment } from './path.js';
 
 /**
  * The key of a personal-data reference ({"$pii", "subject", "commitment"},
@@ -43,9 +43,9 @@ function pathOf(frame: Frame | undefined, last?: PathSegment): string {
   const segs: PathSegment[] = last === undefined ? [] : [last];
   for (let f = frame; f !== undefined && f.at !== undefined; f = f.parent) segs.push(f.at);
   segs.reverse();
-  // Inside a personal value (`pii.<name>.value`) the keys can be personal data themselves
-  // (an email as a key): an error names the value, never a place inside it.
-  return formatPath(segs.length > 3 && segs[0] === 'pii' && segs[2] === 'value' ? segs.slice(0, 3) : segs);
+  // Under `pii` a name, a field or a key inside a value can be personal data itself
+  // (an email as a key): an error names the entry or its value, never a place inside (piiCut).
+  return formatPath(piiCut(segs) ?? segs);
 }
 
 function violation(path: string, message: string): TlogError {

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { isPlainObject, type JsonObject, type JsonValue } from './json.js';
 import { EVENT_LIMITS as L } from './limits.js';
 import { printable, text, timestamp } from './strings.js';
+import { PII_NAME } from './path.js';
 
 /** Length of a value's JSON text, the measure for free-form JSON fields. */
 export function jsonTextLength(v: unknown): number {
@@ -119,7 +120,6 @@ const result = z.strictObject({
   duration_ms: z.number().min(0).optional(),
 });
 
-const PII_NAME = new RegExp(`^[A-Za-z][A-Za-z0-9_.-]{0,${L.piiName - 1}}$`);
 const piiName = z.string().refine((s) => PII_NAME.test(s), {
   message: `pii names must be 1-${L.piiName} characters: a letter, then letters, digits, "_", "." or "-"`,
 });

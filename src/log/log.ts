@@ -545,12 +545,12 @@ export class Log {
     return formatEntryBundle(leaves);
   }
 
-  /** PRUNED for an entry deleted after retention, else STORE_CORRUPT. */
   /** Whose entry a pruned one was (undefined: not pruned, or pruned before markers kept the tenant). */
   async prunedTenant(index: number): Promise<string | undefined> {
     return (await this.store.readPruned(index))?.tenant;
   }
 
+  /** PRUNED for an entry deleted after retention, else STORE_CORRUPT. */
   private async missingEntry(index: number): Promise<TlogError> {
     const m = await this.store.readPruned(index);
     if (m) return new TlogError('PRUNED', `entry ${index} was pruned after its retention period (${new Date(m.prunedAt).toISOString()}); its hash stays in the tree`);

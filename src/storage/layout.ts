@@ -14,7 +14,7 @@
  *   'K' eventId                      → a key change's event not yet known to be logged (JSON:
  *                                      tenant, event), written in the key record's synced batch,
  *                                      deleted once the event is in the log (key-events.ts)
- *   'p' u64(index)                   → prune marker (JSON: pruned_at, leaf_hash): the entry's
+ *   'p' u64(index)                   → prune marker (JSON: pruned_at, leaf_hash, tenant): the entry's
  *                                      leaf bytes were deleted after retention; its hash stays
  *   'P'                              → a prune's purge pending (JSON: first, last, index): written
  *                                      with its deletions, deleted once their range (and, with

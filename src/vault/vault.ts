@@ -706,16 +706,23 @@ export class Vault {
   private purgeRange(r: { gte: Bytes; lt: Bytes }): Promise<void> {
     return this.locks.exclusive(SCAN, async () => {
       for (let pass = 1; ; pass++) {
+        // CompactRange always goes down to level 1 at least, so level 0 counts as 1.
         const before = this.deepestLevel(r);
         await this.compactRange(r);
-        if (this.deepestLevel(r) <= before || pass >= MAX_PURGE_PASSES) return;
+        const after = this.deepestLevel(r);
+        // Without the property (never so far), one pass: as before this check existed.
+        if (before === undefined || after === undefined || after <= Math.max(1, before) || pass >= MAX_PURGE_PASSES) return;
       }
     });
   }
 
-  /** The deepest LevelDB level holding a table file that overlaps `r` (-1: none). */
-  private deepestLevel(r: { gte: Bytes; lt: Bytes }): number {
-    return deepestLevelOverlapping((this.db as unknown as { getProperty(p: string): string }).getProperty('leveldb.sstables'), r);
+  /** The deepest LevelDB level holding a table file that overlaps `r` (-1: none; undefined: LevelDB would not say). */
+  private deepestLevel(r: { gte: Bytes; lt: Bytes }): number | undefined {
+    try {
+      return deepestLevelOverlapping((this.db as unknown as { getProperty(p: string): string }).getProperty('leveldb.sstables'), r);
+    } catch {
+      return undefined;
+    }
   }
 
   /**
