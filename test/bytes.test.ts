@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromBase64, fromHex, portableToBase64, toBase64, toHex } from '../src/bytes/index.js';
+import { fromBase64, fromHex, fromUtf8, portableToBase64, toBase64, toHex, utf8 } from '../src/bytes/index.js';
 import { nodeBase64 } from '../src/server.js';
 
 describe('bytes', () => {
@@ -23,6 +23,11 @@ describe('bytes', () => {
   it('fromBase64 refuses what is not padded standard base64', () => {
     for (const bad of ['A', 'AB=', 'A===', '====', 'AB-_', 'AB\nC', 'YQ==YQ==', 'é000']) expect(fromBase64(bad)).toBeUndefined();
     expect(fromBase64('')).toEqual(new Uint8Array(0));
+  });
+
+  it('fromUtf8 keeps a leading byte-order mark and refuses invalid UTF-8', () => {
+    expect(fromUtf8(utf8('\uFEFFrun-1'))).toBe('\uFEFFrun-1');
+    expect(fromUtf8(new Uint8Array([0xff]))).toBeUndefined();
   });
 
   it('hex round-trips and refuses odd or non-hex input', () => {

@@ -19,7 +19,7 @@ import { scanCbor } from './cbor-scan.js';
 import { setOwn } from './json.js';
 import { MAX_CBOR_DEPTH } from './limits.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function notCanonical(why: string, at: number): TlogError {
   return new TlogError('NOT_CANONICAL', `the bytes are not the deterministic CBOR encoding of their content (byte ${at}: ${why})`);

@@ -332,7 +332,7 @@ const KEY_PII = [0x24, 0x70, 0x69, 0x69]; // $pii
 const KEY_SUBJECT = [0x73, 0x75, 0x62, 0x6a, 0x65, 0x63, 0x74]; // subject
 const KEY_COMMITMENT = [0x63, 0x6f, 0x6d, 0x6d, 0x69, 0x74, 0x6d, 0x65, 0x6e, 0x74]; // commitment
 const MARK_OPEN = ',"erased":true,"erased_at":"';
-const utf8 = new TextDecoder();
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Whether the `len` input bytes at `at` are `key`. */
 function keyIs(at: number, len: number, key: readonly number[]): boolean {

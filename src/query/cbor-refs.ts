@@ -28,7 +28,7 @@ export function mayHoldRef(leaf: Uint8Array): boolean {
 
 class Bail extends Error {}
 const BAIL = new Bail();
-const utf8 = new TextDecoder();
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * Calls `visit(pointer, pseudonym)` for every map in `cbor` with text

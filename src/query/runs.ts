@@ -183,7 +183,7 @@ export async function listRuns(
   const prefix = listPrefix(tenantPrefix(tenant), LIST.run);
   const end = new Uint8Array([...prefix.subarray(0, prefix.length - 1), prefix[prefix.length - 1]! + 1]);
   const enc = new TextEncoder();
-  const dec = new TextDecoder();
+  const dec = new TextDecoder('utf-8', { ignoreBOM: true });
   const start = o.afterRunId === undefined ? prefix : new Uint8Array([...prefix, ...enc.encode(o.afterRunId), 1]);
   const it = store.db.keys({ gte: start, lt: end });
   const runs: RunSummary[] = [];

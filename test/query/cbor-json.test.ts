@@ -33,6 +33,11 @@ describe('cborToJson', () => {
     );
   });
 
+  it('keeps a leading byte-order mark (U+FEFF) in keys and strings', () => {
+    const v = { '\uFEFF': '\uFEFFx', k: ['\uFEFF'] };
+    expect(JSON.parse(transcode(encodeCanonical(v))!)).toEqual(v);
+  });
+
   it('writes strings and numbers exactly as JSON.stringify does', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer()), (v) => {

@@ -65,6 +65,14 @@ describe('the strict canonical decoder', () => {
     );
   });
 
+  it('keeps a leading byte-order mark (U+FEFF) in keys and strings: TextDecoder drops it by default', () => {
+    const v = { '\uFEFF': '\uFEFFx', k: ['\uFEFF'] };
+    expect(decodeCanonicalStrict(encodeCanonical(v))).toEqual(v);
+    const event = parseEvent(sampleEvent(3, { metadata: { '\uFEFF': '\uFEFF', note: '\uFEFF'.repeat(40) + 'x'.repeat(40) } }));
+    const leaf = encodeRecord({ v: 1, tenant: 'acme', logged_at: 1_760_000_000_000, event });
+    expect(decodeLeaf(leaf).event.metadata).toEqual({ '\uFEFF': '\uFEFF', note: '\uFEFF'.repeat(40) + 'x'.repeat(40) });
+  });
+
   it('decodeLeaf returns the record of a real leaf and refuses a re-encoded one', () => {
     const event = parseEvent(sampleEvent(3));
     const leaf = encodeRecord({ v: 1, tenant: 'acme', logged_at: 1_760_000_000_000, event });
