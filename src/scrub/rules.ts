@@ -352,6 +352,11 @@ const HT_WORD = String.raw`[ \t]+(?!-)(?:\\{0,4}"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'\x
  */
 const WORD_START = String.raw`(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))`;
 /**
+ * WORD_START for a token whose own characters include `-` (base64url): not after `-` either, so a
+ * match starts only at the start of a run of its characters (see the jwt rule).
+ */
+const TOKEN_RUN_START = String.raw`(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))`;
+/**
  * Where an .npmrc key (`_auth`, `_authToken`) can start: at the start of a
  * line (also after a JSON-escaped `\n`, or a quote: `echo "_auth=…" >> .npmrc`),
  * or after `:` (`//registry/:_authToken=`); after a space only with `=` glued
@@ -384,7 +389,10 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     hints: ['Private-Lines:'],
   },
   // header.payload.signature, both JSON parts base64url of `{"` (eyJ); the signature may be empty (alg none).
-  { kind: 'jwt', pattern: String.raw`${WORD_START}eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`, hints: ['eyJ'] },
+  // It starts only where a run of its own characters starts (not after `-` either, unlike WORD_START):
+  // a start inside a run (`-eyJ-eyJ…`) would scan the rest of the run for the `.` at every `eyJ`,
+  // quadratic in the run's length (64 KiB of `-eyJ` took seconds).
+  { kind: 'jwt', pattern: String.raw`${TOKEN_RUN_START}eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`, hints: ['eyJ'] },
   { kind: 'anthropic_key', pattern: String.raw`${WORD_START}sk-ant-[A-Za-z0-9_-]{20,}`, hints: ['sk-ant-'] },
   // Legacy sk-…, sk-proj-, sk-svcacct-, sk-admin-. Real keys hold a digit early on; prose like sk-learn does not.
   // Lookaheads are bounded (256) so a long run of key characters costs linear time.
