@@ -543,10 +543,11 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // (`\"auth\": \"…\"`). Only the quoted key, as a JSON key (the `auth` key rule reads it in an event).
   { kind: 'basic_auth', pattern: String.raw`"auth\\{0,4}"[ \t]*:[ \t]*\\{0,4}"${VALUE}`, flags: 'i', secretGroup: 1, hints: ['"auth'] },
   // curl -u user:password (other tools use -u for uid:gid, so only within 512 characters after "curl").
+  // Also glued (`-uadmin:…`), last in a cluster of short flags (`-su`, `-sSfu`), and `--user=`.
   // A quoted value runs to its closing quote (`-u 'me:pa ss'`), a JSON-escaped one to its `\"`.
   {
     kind: 'basic_auth',
-    pattern: String.raw`${WORD_START}curl\b[^\r\n]{0,512}?[ \t](?:-u|--user)[ \t]+(?:\\{0,4}["'])?[^\s:"']*:((?<=(?<!\\)["'][^\s:"']*:)[^"'\r\n]+|(?<=\\{1,4}"[^\s:"']*:)[^"\\\r\n]+|[^\s"']+)`,
+    pattern: String.raw`${WORD_START}curl\b[^\r\n]{0,512}?[ \t](?:-[A-Za-z]{0,8}?u[ \t]*|--user(?:=|[ \t]+))(?:\\{0,4}["'])?[^\s:"']*:((?<=(?<!\\)["'][^\s:"']*:)[^"'\r\n]+|(?<=\\{1,4}"[^\s:"']*:)[^"\\\r\n]+|[^\s"']+)`,
     secretGroup: 1,
     hints: ['curl'],
     argv: true,

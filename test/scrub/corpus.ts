@@ -272,6 +272,11 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('Google OAuth refresh token (1//0…)', 'google_oauth_token', '{"refresh_token_hint": "', `1//0g${gen(ALNUM, 96)}`, '"}'),
   simple('Google OAuth refresh token, slashes JSON-escaped', 'google_oauth_token', '{\\"note\\": \\"', `1\\/\\/0gA${gen(ALNUM, 96)}`, '\\"}'),
   simple('Google OAuth refresh token, URL-encoded', 'google_oauth_token', 'https://oauth2.example.com/revoke?t=', `1%2F%2F0gA${gen(ALNUM, 96)}`, '&x=1'),
+  // curl -u glued, in a cluster of short flags, and --user=.
+  simple('curl -u glued', 'basic_auth', 'curl -uadmin:', gen(ALNUM, 14), ' https://artifactory.example.com/api/x'),
+  simple('curl -su in a flag cluster', 'basic_auth', 'curl -su admin:', gen(ALNUM, 14), ' https://x.example.com/'),
+  simple('curl -sSfu in a flag cluster', 'basic_auth', 'curl -sSfu admin:', gen(ALNUM, 14), ' https://x.example.com/'),
+  simple('curl --user=', 'basic_auth', 'curl --user=admin:', gen(ALNUM, 14), ' https://x.example.com/'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -514,4 +519,7 @@ export const NOT_SECRETS: readonly string[] = [
   '{"auth": true, "auth_type": "basic", "authority": "x"}',
   'Public-Lines: 2',
   'secret_key_base_path: config/credentials.yml.enc',
+  // curl's other short flags (no -u in the cluster) and -u elsewhere in a pipeline.
+  'curl -sSfL https://get.example.com/install.sh -o /tmp/i.sh',
+  'curl -fsS https://x.example.com/ | sort -u | head -n 5',
 ];
