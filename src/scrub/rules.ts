@@ -372,6 +372,9 @@ const NETRC_SP = String.raw`(?:\s|\\{1,2}[nrt]){1,16}`;
 /** A .netrc token before `password`: `login USER`, `account A`, `port P`. */
 const NETRC_ITEM = String.raw`${NETRC_SP}(?:login|account|port)${NETRC_SP}[^\s\\]{1,256}`;
 
+/** Authorization schemes, before the credentials. */
+const AUTH_SCHEMES = '(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)';
+
 /** The built-in text rules, in priority order. */
 export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // PEM blocks, whole, BEGIN to END; a truncated block (no END) to the end of the string.
@@ -534,7 +537,8 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   },
   {
     kind: 'basic_auth',
-    pattern: String.raw`authorization\\{0,4}["']?[ \t]*[:=][ \t]*\\{0,4}["']?basic[ \t]+([A-Za-z0-9+/=._~-]+)`,
+    // Also Go's header map (`map[Authorization:[Basic …]]`) and Python's pair (`('Authorization', 'Basic …')`).
+    pattern: String.raw`authorization\\{0,4}["']?[ \t]*[:=,][ \t]*\[?\\{0,4}["']?basic[ \t]+([A-Za-z0-9+/=._~-]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['authorization'],
@@ -560,10 +564,21 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     secretGroup: 1,
     hints: ['bearer'],
   },
-  // Any other Authorization header value, with or without a scheme.
+  // Any other Authorization header value, with or without a scheme; also in Go's header map
+  // (`Authorization:[token …]`, the value then ends before `]]` or `] `).
   {
     kind: 'authorization',
-    pattern: String.raw`${WORD_START}(?:proxy-)?authorization\\{0,4}["']?[ \t]*[:=][ \t]*\\{0,4}["']?(?:(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)[ \t]+)?([^\s"',;\\]+)`,
+    pattern: String.raw`${WORD_START}(?:proxy-)?authorization\\{0,4}["']?[ \t]*[:=][ \t]*\[?\\{0,4}["']?(?:${AUTH_SCHEMES}[ \t]+)?((?:[^\s"',;\\\]]|\](?![\]\s"',;\\]|$))+)`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['authorization'],
+  },
+  // A scheme followed by code that builds the credentials: the first string literal after it, as in
+  // `Authorization: Basic $(echo -n 'admin:…' | base64)`, `'Basic ' + btoa('admin:…')`,
+  // `"Basic " + base64.b64encode(b"admin:…")`: within 64 characters, before any `)`.
+  {
+    kind: 'authorization',
+    pattern: String.raw`${WORD_START}(?:proxy-)?authorization\\{0,4}["']?[ \t]*[:=,][ \t]*\[?\\{0,4}["']?${AUTH_SCHEMES}(?:[ \t]*\\{0,4}["'][ \t]*\+|[ \t]+\$\()[^"'\r\n)]{0,64}?\\{0,4}["']((?<=(?<!\\)["'])[^"'\r\n]+|(?<=\\")[^"\\\r\n]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['authorization'],

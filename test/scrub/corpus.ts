@@ -277,6 +277,31 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('curl -su in a flag cluster', 'basic_auth', 'curl -su admin:', gen(ALNUM, 14), ' https://x.example.com/'),
   simple('curl -sSfu in a flag cluster', 'basic_auth', 'curl -sSfu admin:', gen(ALNUM, 14), ' https://x.example.com/'),
   simple('curl --user=', 'basic_auth', 'curl --user=admin:', gen(ALNUM, 14), ' https://x.example.com/'),
+  // Authorization in Go's header map, a Python pair, and built by code from a literal.
+  simple("Go header map Authorization:[Basic …]", 'basic_auth', 'req headers: map[Accept:[*/*] Authorization:[Basic ', btoa(`admin:${gen(ALNUM, 14)}`), ']]'),
+  simple("Go header map Authorization:[token …]", 'authorization', 'map[Authorization:[token ', gen(ALNUM, 24), '] Accept:[*/*]]'),
+  simple("Python header pair ('Authorization', 'Basic …')", 'basic_auth', "[('Authorization', 'Basic ", btoa(`admin:${gen(ALNUM, 14)}`), "')]"),
+  ((secret) => ({
+    name: 'Authorization: Basic $(echo -n user:password | base64)',
+    kind: 'authorization',
+    text: `curl -H "Authorization: Basic $(echo -n 'admin:${secret}' | base64)" https://x.example.com/`,
+    expected: `curl -H "Authorization: Basic ${R('authorization')} -n '${R('authorization')}' | base64)" https://x.example.com/`,
+    secrets: [secret],
+  }))(gen(ALNUM, 14)),
+  ((secret) => ({
+    name: "Authorization: 'Basic ' + btoa('user:password')",
+    kind: 'authorization',
+    text: `fetch(url, {headers: {Authorization: 'Basic ' + btoa('admin:${secret}')}})`,
+    expected: `fetch(url, {headers: {Authorization: '${R('authorization')} ' + btoa('${R('authorization')}')}})`,
+    secrets: [secret],
+  }))(gen(ALNUM, 14)),
+  ((secret) => ({
+    name: 'Authorization: "Basic " + base64.b64encode(b"user:password")',
+    kind: 'authorization',
+    text: `headers = {"Authorization": "Basic " + base64.b64encode(b"admin:${secret}").decode()}`,
+    expected: `headers = {"Authorization": "${R('authorization')} " + base64.b64encode(b"${R('authorization')}").decode()}`,
+    secrets: [secret],
+  }))(gen(ALNUM, 14)),
 ];
 
 // ---------------------------------------------------------------------------
