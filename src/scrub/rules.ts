@@ -72,6 +72,12 @@ export function normalizeKey(key: string): string {
 const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")(?:[^"\\\r\n]|\\.)+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+|(?<![\\"'])[^\s"'\x60,;&]*[^\s"'\x60,;&\\])`;
 
 /**
+ * After a key: its closing quote (also JSON-escaped), `=`, `:`, `=>` or `:=`, and the value's opening quote.
+ * The URL check is a bounded lookbehind AFTER the key, so it only runs where a key matched.
+ */
+const ASSIGN_TAIL = String.raw`(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\{0,4}["']?`;
+
+/**
  * A `key=value` rule, as two: `keys` is matched case-insensitively where it ends an
  * identifier (`DB_PASSWORD=`, `clientSecret:`); `flags` are CLI long options
  * whose value may follow a space (`--password hunter2`), with any `word-`
@@ -83,8 +89,7 @@ const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")
  */
 function keyValueRule(kind: string, keys: string, flags: string, hints: string[]): ScrubRule[] {
   const flag = String.raw`(?<![\w-])--(?:[a-z0-9-]*-)?(?:${flags})(?:=|[ \t]+(?!-))["']?`;
-  // The URL check is a bounded lookbehind AFTER the key, so it only runs where a key matched.
-  const assign = String.raw`(?:${keys})(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\{0,4}["']?`;
+  const assign = String.raw`(?:${keys})${ASSIGN_TAIL}`;
   return [
     { kind, pattern: `${flag}${VALUE}`, flags: 'i', secretGroup: 1, hints, argv: true },
     { kind, pattern: `${assign}${VALUE}`, flags: 'i', secretGroup: 1, hints },
@@ -767,6 +772,16 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     'password|passwd|pass|passphrase|requirepass',
     ['pass', 'pwd', 'rediscli_auth'],
   ),
+  // `pass` as a key: after `_`, `.` or `-` (DB_PASS=, ansible_ssh_pass=, db_pass:, redis.pass=), or alone
+  // before `=` (`&pass=`, `,pass=`, `PASS=`) or as a quoted key (`"pass": "…"`). Alone before `:` it is
+  // prose ("first pass: parse"). A number or a boolean is not a value (`"pass": 12, "fail": 0`).
+  {
+    kind: 'password',
+    pattern: String.raw`(?:(?<=[_.-])pass|(?:(?<![A-Za-z0-9_.\-])|(?<=\\[nrt]))pass(?=\\{0,4}["']?[ \t]*=|\\{0,4}["'][ \t]*:))${ASSIGN_TAIL}(?!(?:-?\d+(?:\.\d+)?|true|false|null|yes|no)(?:[\s"'\x60,;&)\]}\\]|$))${VALUE}`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['pass'],
+  },
   ...keyValueRule('api_key', String.raw`api[_-]?key`, 'api-key|apikey', ['apikey', 'api_key', 'api-key']),
   ...keyValueRule('token', 'token', 'token', ['token']),
   ...keyValueRule('secret', String.raw`secret(?:[_-]?key(?:[_-]?base)?)?|private[_-]?key|access[_-]?key`, 'secret|secret-key|private-key|access-key', [

@@ -302,6 +302,15 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
     expected: `headers = {"Authorization": "${R('authorization')} " + base64.b64encode(b"${R('authorization')}").decode()}`,
     secrets: [secret],
   }))(gen(ALNUM, 14)),
+  // `pass` as a key, with a value that is not a number or a boolean.
+  simple('DB_PASS=', 'password', 'DB_PASS=', gen(ALNUM, 16), ''),
+  simple('RABBITMQ_DEFAULT_PASS in docker run -e', 'password', 'docker run -e RABBITMQ_DEFAULT_PASS=', gen(ALNUM, 16), ' rabbitmq:3'),
+  simple('Ansible inventory ansible_ssh_pass=', 'password', 'web1 ansible_host=10.0.0.5 ansible_user=root ansible_ssh_pass=', gen(ALNUM, 16), ''),
+  simple('YAML db_pass:', 'password', 'database:\n  db_pass: ', gen(ALNUM, 16), '\n  db_user: app'),
+  simple('"pass" in JSON text', 'password', '{"user":"bob","pass":"', gen(ALNUM, 16), '"}'),
+  simple('&pass= in a query string', 'password', 'https://api.example.com/login?user=bob&pass=', gen(ALNUM, 16), '&next=/'),
+  simple('mount -o user=…,pass=', 'password', 'mount -t cifs //srv/share /mnt -o user=bob,pass=', gen(ALNUM, 16), ''),
+  simple('kubectl --from-literal=DB_PASS=', 'password', 'kubectl create secret generic db --from-literal=DB_PASS=', gen(ALNUM, 16), ''),
 ];
 
 // ---------------------------------------------------------------------------
@@ -547,4 +556,11 @@ export const NOT_SECRETS: readonly string[] = [
   // curl's other short flags (no -u in the cluster) and -u elsewhere in a pipeline.
   'curl -sSfL https://get.example.com/install.sh -o /tmp/i.sh',
   'curl -fsS https://x.example.com/ | sort -u | head -n 5',
+  // `pass` as a count, a boolean, prose or part of a word.
+  '{"pass": 12, "fail": 0}',
+  'pass: 12, fail: 0, skip: 1',
+  '{"pass":true,"retry_pass":false}',
+  'first pass: parse the file',
+  'bypass=1 compass: north --pass-through=x',
+  'if x: pass',
 ];
