@@ -377,6 +377,31 @@ const NETRC_SP = String.raw`(?:\s|\\{1,2}[nrt]){1,16}`;
 /** A .netrc token before `password`: `login USER`, `account A`, `port P`. */
 const NETRC_ITEM = String.raw`${NETRC_SP}(?:login|account|port)${NETRC_SP}[^\s\\]{1,256}`;
 
+/**
+ * XML rules for secret names ending in `names`: the text of an element (`<password>…</password>`, up to
+ * the next `<`; a namespace prefix and attributes allowed), and the `value` attribute after a `name` or
+ * `key` attribute naming one (`key="ClearTextPassword" value="…"`, also JSON-escaped quotes).
+ */
+function xmlRules(kind: string, names: string, hints: string[]): ScrubRule[] {
+  const q = String.raw`\\{0,4}["']`;
+  return [
+    {
+      kind,
+      pattern: String.raw`<(?:[\w-]{1,32}:)?[\w.-]{0,64}?(?:${names})(?:[ \t][^<>]{0,256})?>\s*([^<\s][^<]*)</`,
+      flags: 'i',
+      secretGroup: 1,
+      hints,
+    },
+    {
+      kind,
+      pattern: String.raw`(?<![\w-])(?:name|key)[ \t]*=[ \t]*${q}[\w.:-]{0,64}?(?:${names})${q}[ \t]+value[ \t]*=[ \t]*${q}((?<=(?<!\\)")[^"\r\n]+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+)`,
+      flags: 'i',
+      secretGroup: 1,
+      hints,
+    },
+  ];
+}
+
 /** Authorization schemes, before the credentials. */
 const AUTH_SCHEMES = '(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)';
 
@@ -772,6 +797,12 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     'password|passwd|pass|passphrase|requirepass',
     ['pass', 'pwd', 'rediscli_auth'],
   ),
+  // XML: an element named like a secret key, `<password>…</password>`, `<db:apiKey>…</db:apiKey>`, and a
+  // name/value attribute pair, `<add key="ClearTextPassword" value="…"/>`, `<property name="db.password" value="…"/>`.
+  ...xmlRules('password', 'password|passwd|passphrase|pwd', ['pass', 'pwd']),
+  ...xmlRules('api_key', String.raw`api[_-]?key`, ['apikey', 'api_key', 'api-key']),
+  ...xmlRules('token', 'token', ['token']),
+  ...xmlRules('secret', String.raw`secret(?:[_-]?(?:access[_-]?)?key)?|access[_-]?key|private[_-]?key`, ['secret', 'accesskey', 'access_key', 'access-key', 'privatekey', 'private_key', 'private-key']),
   // `pass` as a key: after `_`, `.` or `-` (DB_PASS=, ansible_ssh_pass=, db_pass:, redis.pass=), or alone
   // before `=` (`&pass=`, `,pass=`, `PASS=`) or as a quoted key (`"pass": "…"`). Alone before `:` it is
   // prose ("first pass: parse"). A number or a boolean is not a value (`"pass": 12, "fail": 0`).

@@ -311,6 +311,12 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('&pass= in a query string', 'password', 'https://api.example.com/login?user=bob&pass=', gen(ALNUM, 16), '&next=/'),
   simple('mount -o user=…,pass=', 'password', 'mount -t cifs //srv/share /mnt -o user=bob,pass=', gen(ALNUM, 16), ''),
   simple('kubectl --from-literal=DB_PASS=', 'password', 'kubectl create secret generic db --from-literal=DB_PASS=', gen(ALNUM, 16), ''),
+  // XML elements and name/value attribute pairs.
+  simple('Maven settings.xml <password>', 'password', '<server><id>nexus</id><username>deploy</username><password>', gen(ALNUM, 16), '</password></server>'),
+  simple('XML <apiKey>', 'api_key', '<config><apiKey>', gen(ALNUM, 32), '</apiKey></config>'),
+  simple('XML <token> with a namespace', 'token', '<auth:token>', gen(ALNUM, 32), '</auth:token>'),
+  simple('Spring <property name="password" value>', 'password', '<property name="password" value="', gen(ALNUM, 16), '"/>'),
+  simple('NuGet <add key="ClearTextPassword" value>', 'password', '<packageSourceCredentials><feed><add key="Username" value="bot" /><add key="ClearTextPassword" value="', gen(ALNUM, 16), '" /></feed></packageSourceCredentials>'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -563,4 +569,8 @@ export const NOT_SECRETS: readonly string[] = [
   'first pass: parse the file',
   'bypass=1 compass: north --pass-through=x',
   'if x: pass',
+  // XML: empty or non-secret elements and attributes.
+  '<password></password><password/><max_tokens>4096</max_tokens>',
+  '<property name="password_policy" value="strict"/><passwordLength>12</passwordLength>',
+  '<input type="password" name="password" value="">',
 ];
