@@ -421,6 +421,14 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     pattern: String.raw`Private-Lines:[ \t]*\d+[\s\S]*?(?:Private-(?:MAC|Hash):[ \t]*[0-9A-Fa-f]*|$)`,
     hints: ['Private-Lines:'],
   },
+  // A PEM private key, base64-encoded whole (Kubernetes `tls.key: LS0t…`, kubeconfig `client-key-data:`):
+  // a base64 run whose decoding starts with `-----BEGIN [RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP ]PRIVATE KEY`
+  // (the fixed base64 of those headers), to the run's end. One line: a wrapped run keeps its later lines.
+  {
+    kind: 'private_key',
+    pattern: String.raw`(?<![A-Za-z0-9+/])LS0tLS1CRUdJTiB(?:QUklWQVRFIEtF|SU0EgUFJJVkFURSBL|FQyBQUklWQVRFIEtF|EU0EgUFJJVkFURSBL|PUEVOU1NIIFBSSVZBVEUgS0VZ|FTkNSWVBURUQgUFJJVkFURSBL|QR1AgUFJJVkFURSBL)[A-Za-z0-9+/]*={0,2}`,
+    hints: ['LS0tLS1CRUdJTiB'],
+  },
   // header.payload.signature, both JSON parts base64url of `{"` (eyJ); the signature may be empty (alg none).
   // It starts only where a run of its own characters starts (not after `-` either, unlike WORD_START):
   // a start inside a run (`-eyJ-eyJ…`) would scan the rest of the run for the `.` at every `eyJ`,

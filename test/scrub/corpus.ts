@@ -317,6 +317,9 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('XML <token> with a namespace', 'token', '<auth:token>', gen(ALNUM, 32), '</auth:token>'),
   simple('Spring <property name="password" value>', 'password', '<property name="password" value="', gen(ALNUM, 16), '"/>'),
   simple('NuGet <add key="ClearTextPassword" value>', 'password', '<packageSourceCredentials><feed><add key="Username" value="bot" /><add key="ClearTextPassword" value="', gen(ALNUM, 16), '" /></feed></packageSourceCredentials>'),
+  // A PEM private key base64-encoded whole (Kubernetes Secret, kubeconfig).
+  simple('kubeconfig client-key-data (base64 of a PEM key)', 'private_key', '    client-key-data: ', btoa(`-----BEGIN RSA PRIVATE KEY-----\n${pemBody(3)}\n-----END RSA PRIVATE KEY-----\n`), '\n    token: null'),
+  simple('Kubernetes Secret tls.key (base64 of a PKCS#8 key)', 'private_key', 'data:\n  tls.key: ', btoa(`-----BEGIN PRIVATE KEY-----\n${pemBody(3)}\n-----END PRIVATE KEY-----\n`), '\ntype: kubernetes.io/tls'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -573,4 +576,6 @@ export const NOT_SECRETS: readonly string[] = [
   '<password></password><password/><max_tokens>4096</max_tokens>',
   '<property name="password_policy" value="strict"/><passwordLength>12</passwordLength>',
   '<input type="password" name="password" value="">',
+  // A base64-encoded certificate is not a private key.
+  `client-certificate-data: ${btoa('-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUe\n-----END CERTIFICATE-----\n')}`,
 ];
