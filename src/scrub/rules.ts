@@ -402,6 +402,9 @@ function xmlRules(kind: string, names: string, hints: string[]): ScrubRule[] {
   ];
 }
 
+/** A `/` in a URL: plain, JSON-escaped once or twice (`\/`, `\\\/`), or URL-encoded (`%2F`). */
+const SLASH = String.raw`(?:/|\\/|\\\\\\/|%2[Ff])`;
+
 /** Authorization schemes, before the credentials. */
 const AUTH_SCHEMES = '(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)';
 
@@ -455,7 +458,8 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // Keep the host and kind of webhook readable; the path is the secret.
   {
     kind: 'slack_webhook',
-    pattern: String.raw`${WORD_START}hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9/_-]+)`,
+    // Slashes also JSON-escaped (`\/`, once or twice) or URL-encoded (`%2F`).
+    pattern: String.raw`(?:${WORD_START}|(?<=%2[Ff]))hooks\.slack\.com${SLASH}(?:services|workflows|triggers)${SLASH}((?:[A-Za-z0-9/_-]|\\/|\\\\\\/|%2[Ff])+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['hooks.slack.com'],

@@ -320,6 +320,9 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   // A PEM private key base64-encoded whole (Kubernetes Secret, kubeconfig).
   simple('kubeconfig client-key-data (base64 of a PEM key)', 'private_key', '    client-key-data: ', btoa(`-----BEGIN RSA PRIVATE KEY-----\n${pemBody(3)}\n-----END RSA PRIVATE KEY-----\n`), '\n    token: null'),
   simple('Kubernetes Secret tls.key (base64 of a PKCS#8 key)', 'private_key', 'data:\n  tls.key: ', btoa(`-----BEGIN PRIVATE KEY-----\n${pemBody(3)}\n-----END PRIVATE KEY-----\n`), '\ntype: kubernetes.io/tls'),
+  // Slack webhooks with JSON-escaped or URL-encoded slashes.
+  simple('slack webhook in JSON text with escaped slashes', 'slack_webhook', '{"url":"https:\\/\\/hooks.slack.com\\/services\\/', `T0${gen(UPPER_NUM, 8)}\\/B0${gen(UPPER_NUM, 8)}\\/${gen(ALNUM, 24)}`, '"}'),
+  simple('slack webhook URL-encoded in a query string', 'slack_webhook', 'https://app.example.com/hook?target=https%3A%2F%2Fhooks.slack.com%2Fservices%2F', `T0${gen(UPPER_NUM, 8)}%2FB0${gen(UPPER_NUM, 8)}%2F${gen(ALNUM, 24)}`, '&x=1'),
 ];
 
 // ---------------------------------------------------------------------------
