@@ -353,14 +353,18 @@ const HT_WORD = String.raw`[ \t]+(?!-)(?:\\{0,4}"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'\x
 /**
  * Where a token starts: not after a letter, digit or `_` (as `\b` before a
  * word character), or right after a JSON-escaped line break or tab (`\n`,
- * `\r`, `\t` in JSON text: its letter is a word character, so `\b` fails).
+ * `\r`, `\t` in JSON text: its letter is a word character, so `\b` fails),
+ * a percent-encoded character (`Bearer%20ghp_…`, `token%3Dghp_…`) or a `\xNN`
+ * escape (`\x22`, a quote in nginx's JSON logs).
  */
-const WORD_START = String.raw`(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))`;
+const ESCAPE_BEFORE = String.raw`(?<=\\[nrt]|%[0-9A-Fa-f]{2}|\\x[0-9A-Fa-f]{2})`;
+const WORD_START = String.raw`(?:(?<![A-Za-z0-9_])|${ESCAPE_BEFORE})`;
 /**
  * WORD_START for a token whose own characters include `-` (base64url): not after `-` either, so a
- * match starts only at the start of a run of its characters (see the jwt rule).
+ * match starts only at the start of a run of its characters (see the jwt rule). The escapes end
+ * such a run (`%`, `\` are not its characters), so starting after one keeps that.
  */
-const TOKEN_RUN_START = String.raw`(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))`;
+const TOKEN_RUN_START = String.raw`(?:(?<![A-Za-z0-9_-])|${ESCAPE_BEFORE})`;
 /**
  * Where an .npmrc key (`_auth`, `_authToken`) can start: at the start of a
  * line (also after a JSON-escaped `\n`, or a quote: `echo "_auth=…" >> .npmrc`),

@@ -323,6 +323,11 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   // Slack webhooks with JSON-escaped or URL-encoded slashes.
   simple('slack webhook in JSON text with escaped slashes', 'slack_webhook', '{"url":"https:\\/\\/hooks.slack.com\\/services\\/', `T0${gen(UPPER_NUM, 8)}\\/B0${gen(UPPER_NUM, 8)}\\/${gen(ALNUM, 24)}`, '"}'),
   simple('slack webhook URL-encoded in a query string', 'slack_webhook', 'https://app.example.com/hook?target=https%3A%2F%2Fhooks.slack.com%2Fservices%2F', `T0${gen(UPPER_NUM, 8)}%2FB0${gen(UPPER_NUM, 8)}%2F${gen(ALNUM, 24)}`, '&x=1'),
+  // Tokens right after a percent-encoded character or a \xNN escape.
+  simple('github token after a URL-encoded Bearer', 'github_token', 'redirect?h=Authorization%3A%20Bearer%20', `ghp_${gen(ALNUM, 36)}`, '&x=1'),
+  simple('github token after a URL-encoded token=', 'github_token', 'next=/cb%3Ftoken%3D', `ghp_${gen(ALNUM, 36)}`, ''),
+  simple('JWT after a URL-encoded space', 'jwt', 'redirect?h=Authorization%3A%20Bearer%20', jwt, ''),
+  simple('github token in nginx JSON log (\\x22)', 'github_token', '"POST /api HTTP/1.1" 200 {\\x22token\\x22:\\x22', `ghp_${gen(ALNUM, 36)}`, '\\x22}'),
 ];
 
 // ---------------------------------------------------------------------------
