@@ -409,6 +409,10 @@ function xmlRules(kind: string, names: string, hints: string[]): ScrubRule[] {
 /** A `/` in a URL: plain, JSON-escaped once or twice (`\/`, `\\\/`), or URL-encoded (`%2F`). */
 const SLASH = String.raw`(?:/|\\/|\\\\\\/|%2[Ff])`;
 
+/** An AWS access key id. */
+const AWS_KEY_ID = String.raw`(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}`;
+const AWS_KEY_ID_HINTS = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'APKA', 'A3T'];
+
 /** Authorization schemes, before the credentials. */
 const AUTH_SCHEMES = '(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)';
 
@@ -477,8 +481,8 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   { kind: 'stripe_webhook_secret', pattern: String.raw`${WORD_START}whsec_[A-Za-z0-9+/=]{20,}`, hints: ['whsec_'] },
   {
     kind: 'aws_access_key_id',
-    pattern: String.raw`${WORD_START}(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}\b`,
-    hints: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'APKA', 'A3T'],
+    pattern: String.raw`${WORD_START}${AWS_KEY_ID}\b`,
+    hints: AWS_KEY_ID_HINTS,
   },
   // npm access tokens (granular and automation): npm_ + 36 letters and digits.
   { kind: 'npm_token', pattern: String.raw`${WORD_START}npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])`, hints: ['npm_'] },
@@ -570,6 +574,16 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     kind: 'shopify_token',
     pattern: String.raw`${WORD_START}shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![a-fA-F0-9])`,
     hints: ['shpat_', 'shpss_', 'shpca_', 'shppa_'],
+  },
+  // A 40-character secret right after an access key id, as the pair is written without a name: IAM's
+  // credentials CSV (`AKIA…,<secret>`), code (`BasicAWSCredentials("AKIA…", "<secret>")`), `AKIA…:<secret>`,
+  // and CLI positionals (`mc alias set s3 URL AKIA… <secret>`).
+  {
+    kind: 'aws_secret_key',
+    pattern: String.raw`${WORD_START}${AWS_KEY_ID}(?:\\{0,4}["'])?(?:[ \t]*[,:][ \t]*|[ \t]+)(?:\\{0,4}["'])?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])`,
+    secretGroup: 1,
+    hints: AWS_KEY_ID_HINTS,
+    argv: true,
   },
   // A 40-character secret shortly after "aws … secret" (aws_secret_access_key=, "AWS secret key: …",
   // and aws configure's prompt "AWS Secret Access Key [****************EKEY]: …").

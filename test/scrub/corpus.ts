@@ -328,6 +328,24 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('github token after a URL-encoded token=', 'github_token', 'next=/cb%3Ftoken%3D', `ghp_${gen(ALNUM, 36)}`, ''),
   simple('JWT after a URL-encoded space', 'jwt', 'redirect?h=Authorization%3A%20Bearer%20', jwt, ''),
   simple('github token in nginx JSON log (\\x22)', 'github_token', '"POST /api HTTP/1.1" 200 {\\x22token\\x22:\\x22', `ghp_${gen(ALNUM, 36)}`, '\\x22}'),
+  // An AWS secret right after its access key id, without a name.
+  ...([
+    ['IAM credentials CSV', 'Access key ID,Secret access key\n', ',', '\n'],
+    ['BasicAWSCredentials("AKIA…", "…")', 'new BasicAWSCredentials("', '", "', '")'],
+    ['AKIA…:secret pair', 'creds=', ':', ''],
+    ['mc alias set with key id and secret', 'mc alias set s3 https://s3.amazonaws.com ', ' ', ' --api S3v4'],
+  ] as const).map(([name, before, between, after]): CorpusEntry => {
+    const id = `AKIA${gen(UPPER_NUM, 16)}`;
+    const secret = gen(B64, 40);
+    return {
+      name,
+      kind: 'aws_secret_key',
+      text: `${before}${id}${between}${secret}${after}`,
+      expected: `${before}${R('aws_access_key_id')}${between}${R('aws_secret_key')}${after}`,
+      secrets: [id, secret],
+      kinds: ['aws_access_key_id', 'aws_secret_key'],
+    };
+  }),
 ];
 
 // ---------------------------------------------------------------------------
