@@ -413,6 +413,9 @@ const SLASH = String.raw`(?:/|\\/|\\\\\\/|%2[Ff])`;
 const AWS_KEY_ID = String.raw`(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}`;
 const AWS_KEY_ID_HINTS = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'APKA', 'A3T'];
 
+/** A quoted SQL literal (the quotes stay; also JSON-escaped ones). Unquoted words are prose ("identified by email"). */
+const SQL_VALUE = String.raw`\\{0,4}["']((?<=(?<!\\)')[^'\r\n]+|(?<=(?<!\\)")[^"\r\n]+|(?<=\\")[^"\\\r\n]+)`;
+
 /** Authorization schemes, before the credentials. */
 const AUTH_SCHEMES = '(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)';
 
@@ -833,6 +836,23 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   ...xmlRules('api_key', String.raw`api[_-]?key`, ['apikey', 'api_key', 'api-key']),
   ...xmlRules('token', 'token', ['token']),
   ...xmlRules('secret', String.raw`secret(?:[_-]?(?:access[_-]?)?key)?|access[_-]?key|private[_-]?key`, ['secret', 'accesskey', 'access_key', 'access-key', 'privatekey', 'private_key', 'private-key']),
+  // SQL: `IDENTIFIED BY '…'` (MySQL, Oracle; also `IDENTIFIED WITH plugin BY '…'`, `BY PASSWORD '…'`; not
+  // Oracle's unquoted `IDENTIFIED BY tiger`), and a quoted literal right after `PASSWORD` (PostgreSQL's
+  // `WITH PASSWORD '…'`, `LOGIN PASSWORD '…'`, `ENCRYPTED PASSWORD '…'`).
+  {
+    kind: 'password',
+    pattern: String.raw`(?<![\w-])identified(?:[ \t]+with[ \t]+["'\x60]?[\w$]{1,64}["'\x60]?)?[ \t]+by[ \t]+(?:(?:password|values)[ \t]+)?${SQL_VALUE}`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['identified'],
+  },
+  {
+    kind: 'password',
+    pattern: String.raw`(?<![\w-])password[ \t]+${SQL_VALUE}`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['password'],
+  },
   // `pass` as a key: after `_`, `.` or `-` (DB_PASS=, ansible_ssh_pass=, db_pass:, redis.pass=), or alone
   // before `=` (`&pass=`, `,pass=`, `PASS=`) or as a quoted key (`"pass": "…"`). Alone before `:` it is
   // prose ("first pass: parse"). A number or a boolean is not a value (`"pass": 12, "fail": 0`).

@@ -346,6 +346,11 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
       kinds: ['aws_access_key_id', 'aws_secret_key'],
     };
   }),
+  // SQL statements that set a password.
+  simple("MySQL CREATE USER … IDENTIFIED BY '…'", 'password', "CREATE USER 'app'@'%' IDENTIFIED BY '", gen(ALNUM, 16), "';"),
+  simple("MySQL IDENTIFIED WITH plugin BY '…' in mysql -e", 'password', `mysql -e "ALTER USER 'root'@'localhost' IDENTIFIED WITH caching_sha2_password BY '`, gen(ALNUM, 16), `'"`),
+  simple("PostgreSQL ALTER USER … WITH PASSWORD '…'", 'password', "ALTER USER app WITH PASSWORD '", gen(ALNUM, 16), "';"),
+  simple("PostgreSQL CREATE ROLE … LOGIN PASSWORD '…'", 'password', "CREATE ROLE app LOGIN PASSWORD '", gen(ALNUM, 16), "' VALID UNTIL 'infinity';"),
 ];
 
 // ---------------------------------------------------------------------------
@@ -604,4 +609,6 @@ export const NOT_SECRETS: readonly string[] = [
   '<input type="password" name="password" value="">',
   // A base64-encoded certificate is not a private key.
   `client-certificate-data: ${btoa('-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUe\n-----END CERTIFICATE-----\n')}`,
+  // "identified by" in prose, an unquoted word after it.
+  'users are identified by email; CREATE USER x IDENTIFIED EXTERNALLY',
 ];
