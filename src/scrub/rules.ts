@@ -641,7 +641,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // `"Basic " + base64.b64encode(b"admin:…")`: within 64 characters, before any `)`.
   {
     kind: 'authorization',
-    pattern: String.raw`${WORD_START}(?:proxy-)?authorization\\{0,4}["']?[ \t]*[:=,][ \t]*\[?\\{0,4}["']?${AUTH_SCHEMES}(?:[ \t]*\\{0,4}["'][ \t]*\+|[ \t]+\$\()[^"'\r\n)]{0,64}?\\{0,4}["']((?<=(?<!\\)["'])[^"'\r\n]+|(?<=\\")[^"\\\r\n]+)`,
+    pattern: String.raw`authorization\\{0,4}["']?[ \t]*[:=,][ \t]*\[?\\{0,4}["']?${AUTH_SCHEMES}(?:[ \t]*\\{0,4}["'][ \t]*\+|[ \t]+\$\()[^"'\r\n)]{0,64}?\\{0,4}["']((?<=(?<!\\)["'])[^"'\r\n]+|(?<=\\")[^"\\\r\n]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['authorization'],
