@@ -2,6 +2,8 @@
 // JSON.stringify of the same event (what serializing it costs anyway) and
 // a parse of that JSON (a deep copy). Run: npm run build && node bench/scrub.mjs
 // BENCH_SCRUB_MS (per measurement, default 1000).
+// Then the worst cases: scrubText on 64 KiB hostile strings (a rule's prefix repeated with its own
+// characters), beside 64 KiB of ordinary text; each should cost milliseconds, not seconds.
 import { compileRules, scrubEvent, scrubText } from '../dist/scrub/index.js';
 
 const MS = Number(process.env.BENCH_SCRUB_MS ?? 1000);
@@ -62,3 +64,30 @@ console.log(`event: ${bytes} bytes of JSON; ${rules.rules.length} text rules`);
 console.log('| what | events/s | µs each |');
 console.log('|---|---:|---:|');
 for (const r of rows) console.log(`| ${r.name} | ${Math.round(r.perSec).toLocaleString('en-US')} | ${r.usPer.toFixed(2)} |`);
+
+// Hostile 64 KiB strings: the shapes that once cost quadratic time (a match could start at every
+// repetition and scan the rest of the run), beside ordinary text of the same length. Milliseconds
+// each (the best of 3 runs); a rule that grows quadratic shows here as seconds.
+const fill = (unit) => unit.repeat(Math.ceil(65_536 / unit.length)).slice(0, 65_536);
+const hostile = [
+  ['baseline: 64 KiB of log text', fill('2026-11-23 info request done path=/api/v1/x status=200 ')],
+  ['-eyJ repeated (jwt)', fill('-eyJ')],
+  ['-eyJaaaaaaaa repeated (jwt)', fill('-eyJaaaaaaaa')],
+  ['-sk- repeated (openai_key)', fill('-sk-')],
+  ['a://b:c repeated (url_password)', fill('a://b:c')],
+  ['password=" repeated', fill('password="')],
+  ['curl  repeated (curl -u)', fill('curl ')],
+  ['mysql -pa  repeated (tool-anchored flag)', fill('mysql -pa ')],
+];
+console.log('');
+console.log('| hostile input (64 KiB) | ms |');
+console.log('|---|---:|');
+for (const [name, text] of hostile) {
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    scrubText(text, rules);
+    best = Math.min(best, performance.now() - t);
+  }
+  console.log(`| ${name} | ${best.toFixed(1)} |`);
+}

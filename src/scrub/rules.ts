@@ -72,6 +72,12 @@ export function normalizeKey(key: string): string {
 const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")(?:[^"\\\r\n]|\\.)+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+|(?<![\\"'])[^\s"'\x60,;&]*[^\s"'\x60,;&\\])`;
 
 /**
+ * After a key: its closing quote (also JSON-escaped), `=`, `:`, `=>` or `:=`, and the value's opening quote.
+ * The URL check is a bounded lookbehind AFTER the key, so it only runs where a key matched.
+ */
+const ASSIGN_TAIL = String.raw`(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\{0,4}["']?`;
+
+/**
  * A `key=value` rule, as two: `keys` is matched case-insensitively where it ends an
  * identifier (`DB_PASSWORD=`, `clientSecret:`); `flags` are CLI long options
  * whose value may follow a space (`--password hunter2`), with any `word-`
@@ -83,8 +89,7 @@ const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")
  */
 function keyValueRule(kind: string, keys: string, flags: string, hints: string[]): ScrubRule[] {
   const flag = String.raw`(?<![\w-])--(?:[a-z0-9-]*-)?(?:${flags})(?:=|[ \t]+(?!-))["']?`;
-  // The URL check is a bounded lookbehind AFTER the key, so it only runs where a key matched.
-  const assign = String.raw`(?:${keys})(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\{0,4}["']?`;
+  const assign = String.raw`(?:${keys})${ASSIGN_TAIL}`;
   return [
     { kind, pattern: `${flag}${VALUE}`, flags: 'i', secretGroup: 1, hints, argv: true },
     { kind, pattern: `${assign}${VALUE}`, flags: 'i', secretGroup: 1, hints },
@@ -348,9 +353,18 @@ const HT_WORD = String.raw`[ \t]+(?!-)(?:\\{0,4}"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'\x
 /**
  * Where a token starts: not after a letter, digit or `_` (as `\b` before a
  * word character), or right after a JSON-escaped line break or tab (`\n`,
- * `\r`, `\t` in JSON text: its letter is a word character, so `\b` fails).
+ * `\r`, `\t` in JSON text: its letter is a word character, so `\b` fails),
+ * a percent-encoded character (`Bearer%20ghp_…`, `token%3Dghp_…`) or a `\xNN`
+ * escape (`\x22`, a quote in nginx's JSON logs).
  */
-const WORD_START = String.raw`(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))`;
+const ESCAPE_BEFORE = String.raw`(?<=\\[nrt]|%[0-9A-Fa-f]{2}|\\x[0-9A-Fa-f]{2})`;
+const WORD_START = String.raw`(?:(?<![A-Za-z0-9_])|${ESCAPE_BEFORE})`;
+/**
+ * WORD_START for a token whose own characters include `-` (base64url): not after `-` either, so a
+ * match starts only at the start of a run of its characters (see the jwt rule). The escapes end
+ * such a run (`%`, `\` are not its characters), so starting after one keeps that.
+ */
+const TOKEN_RUN_START = String.raw`(?:(?<![A-Za-z0-9_-])|${ESCAPE_BEFORE})`;
 /**
  * Where an .npmrc key (`_auth`, `_authToken`) can start: at the start of a
  * line (also after a JSON-escaped `\n`, or a quote: `echo "_auth=…" >> .npmrc`),
@@ -366,6 +380,44 @@ const NOT_LITERAL = String.raw`(?!(?:\\{0,4}["'])?(?:true|false|null)(?![\w-]))`
 const NETRC_SP = String.raw`(?:\s|\\{1,2}[nrt]){1,16}`;
 /** A .netrc token before `password`: `login USER`, `account A`, `port P`. */
 const NETRC_ITEM = String.raw`${NETRC_SP}(?:login|account|port)${NETRC_SP}[^\s\\]{1,256}`;
+
+/**
+ * XML rules for secret names ending in `names`: the text of an element (`<password>…</password>`, up to
+ * the next `<`; a namespace prefix and attributes allowed), and the `value` attribute after a `name` or
+ * `key` attribute naming one (`key="ClearTextPassword" value="…"`, also JSON-escaped quotes).
+ */
+function xmlRules(kind: string, names: string, hints: string[]): ScrubRule[] {
+  const q = String.raw`\\{0,4}["']`;
+  return [
+    {
+      kind,
+      pattern: String.raw`<(?:[\w-]{1,32}:)?[\w.-]{0,64}?(?:${names})(?:[ \t][^<>]{0,256})?>\s*([^<\s][^<]*)</`,
+      flags: 'i',
+      secretGroup: 1,
+      hints,
+    },
+    {
+      kind,
+      pattern: String.raw`(?<![\w-])(?:name|key)[ \t]*=[ \t]*${q}[\w.:-]{0,64}?(?:${names})${q}[ \t]+value[ \t]*=[ \t]*${q}((?<=(?<!\\)")[^"\r\n]+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+)`,
+      flags: 'i',
+      secretGroup: 1,
+      hints,
+    },
+  ];
+}
+
+/** A `/` in a URL: plain, JSON-escaped once or twice (`\/`, `\\\/`), or URL-encoded (`%2F`). */
+const SLASH = String.raw`(?:/|\\/|\\\\\\/|%2[Ff])`;
+
+/** An AWS access key id. */
+const AWS_KEY_ID = String.raw`(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}`;
+const AWS_KEY_ID_HINTS = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'APKA', 'A3T'];
+
+/** A quoted SQL literal (the quotes stay; also JSON-escaped ones). Unquoted words are prose ("identified by email"). */
+const SQL_VALUE = String.raw`\\{0,4}["']((?<=(?<!\\)')[^'\r\n]+|(?<=(?<!\\)")[^"\r\n]+|(?<=\\")[^"\\\r\n]+)`;
+
+/** Authorization schemes, before the credentials. */
+const AUTH_SCHEMES = '(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)';
 
 /** The built-in text rules, in priority order. */
 export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
@@ -383,8 +435,19 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     pattern: String.raw`Private-Lines:[ \t]*\d+[\s\S]*?(?:Private-(?:MAC|Hash):[ \t]*[0-9A-Fa-f]*|$)`,
     hints: ['Private-Lines:'],
   },
+  // A PEM private key, base64-encoded whole (Kubernetes `tls.key: LS0t…`, kubeconfig `client-key-data:`):
+  // a base64 run whose decoding starts with `-----BEGIN [RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP ]PRIVATE KEY`
+  // (the fixed base64 of those headers), to the run's end. One line: a wrapped run keeps its later lines.
+  {
+    kind: 'private_key',
+    pattern: String.raw`(?<![A-Za-z0-9+/])LS0tLS1CRUdJTiB(?:QUklWQVRFIEtF|SU0EgUFJJVkFURSBL|FQyBQUklWQVRFIEtF|EU0EgUFJJVkFURSBL|PUEVOU1NIIFBSSVZBVEUgS0VZ|FTkNSWVBURUQgUFJJVkFURSBL|QR1AgUFJJVkFURSBL)[A-Za-z0-9+/]*={0,2}`,
+    hints: ['LS0tLS1CRUdJTiB'],
+  },
   // header.payload.signature, both JSON parts base64url of `{"` (eyJ); the signature may be empty (alg none).
-  { kind: 'jwt', pattern: String.raw`${WORD_START}eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`, hints: ['eyJ'] },
+  // It starts only where a run of its own characters starts (not after `-` either, unlike WORD_START):
+  // a start inside a run (`-eyJ-eyJ…`) would scan the rest of the run for the `.` at every `eyJ`,
+  // quadratic in the run's length (64 KiB of `-eyJ` took seconds).
+  { kind: 'jwt', pattern: String.raw`${TOKEN_RUN_START}eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`, hints: ['eyJ'] },
   { kind: 'anthropic_key', pattern: String.raw`${WORD_START}sk-ant-[A-Za-z0-9_-]{20,}`, hints: ['sk-ant-'] },
   // Legacy sk-…, sk-proj-, sk-svcacct-, sk-admin-. Real keys hold a digit early on; prose like sk-learn does not.
   // Lookaheads are bounded (256) so a long run of key characters costs linear time.
@@ -406,7 +469,8 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // Keep the host and kind of webhook readable; the path is the secret.
   {
     kind: 'slack_webhook',
-    pattern: String.raw`${WORD_START}hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9/_-]+)`,
+    // Slashes also JSON-escaped (`\/`, once or twice) or URL-encoded (`%2F`).
+    pattern: String.raw`(?:${WORD_START}|(?<=%2[Ff]))hooks\.slack\.com${SLASH}(?:services|workflows|triggers)${SLASH}((?:[A-Za-z0-9/_-]|\\/|\\\\\\/|%2[Ff])+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['hooks.slack.com'],
@@ -420,8 +484,8 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   { kind: 'stripe_webhook_secret', pattern: String.raw`${WORD_START}whsec_[A-Za-z0-9+/=]{20,}`, hints: ['whsec_'] },
   {
     kind: 'aws_access_key_id',
-    pattern: String.raw`${WORD_START}(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}\b`,
-    hints: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'APKA', 'A3T'],
+    pattern: String.raw`${WORD_START}${AWS_KEY_ID}\b`,
+    hints: AWS_KEY_ID_HINTS,
   },
   // npm access tokens (granular and automation): npm_ + 36 letters and digits.
   { kind: 'npm_token', pattern: String.raw`${WORD_START}npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])`, hints: ['npm_'] },
@@ -514,6 +578,16 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     pattern: String.raw`${WORD_START}shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![a-fA-F0-9])`,
     hints: ['shpat_', 'shpss_', 'shpca_', 'shppa_'],
   },
+  // A 40-character secret right after an access key id, as the pair is written without a name: IAM's
+  // credentials CSV (`AKIA…,<secret>`), code (`BasicAWSCredentials("AKIA…", "<secret>")`), `AKIA…:<secret>`,
+  // and CLI positionals (`mc alias set s3 URL AKIA… <secret>`).
+  {
+    kind: 'aws_secret_key',
+    pattern: String.raw`${WORD_START}${AWS_KEY_ID}(?:\\{0,4}["'])?(?:[ \t]*[,:][ \t]*|[ \t]+)(?:\\{0,4}["'])?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])`,
+    secretGroup: 1,
+    hints: AWS_KEY_ID_HINTS,
+    argv: true,
+  },
   // A 40-character secret shortly after "aws … secret" (aws_secret_access_key=, "AWS secret key: …",
   // and aws configure's prompt "AWS Secret Access Key [****************EKEY]: …").
   {
@@ -526,7 +600,8 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   },
   {
     kind: 'basic_auth',
-    pattern: String.raw`authorization\\{0,4}["']?[ \t]*[:=][ \t]*\\{0,4}["']?basic[ \t]+([A-Za-z0-9+/=._~-]+)`,
+    // Also Go's header map (`map[Authorization:[Basic …]]`) and Python's pair (`('Authorization', 'Basic …')`).
+    pattern: String.raw`authorization\\{0,4}["']?[ \t]*[:=,][ \t]*\[?\\{0,4}["']?basic[ \t]+([A-Za-z0-9+/=._~-]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['authorization'],
@@ -535,10 +610,11 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // (`\"auth\": \"…\"`). Only the quoted key, as a JSON key (the `auth` key rule reads it in an event).
   { kind: 'basic_auth', pattern: String.raw`"auth\\{0,4}"[ \t]*:[ \t]*\\{0,4}"${VALUE}`, flags: 'i', secretGroup: 1, hints: ['"auth'] },
   // curl -u user:password (other tools use -u for uid:gid, so only within 512 characters after "curl").
+  // Also glued (`-uadmin:…`), last in a cluster of short flags (`-su`, `-sSfu`), and `--user=`.
   // A quoted value runs to its closing quote (`-u 'me:pa ss'`), a JSON-escaped one to its `\"`.
   {
     kind: 'basic_auth',
-    pattern: String.raw`${WORD_START}curl\b[^\r\n]{0,512}?[ \t](?:-u|--user)[ \t]+(?:\\{0,4}["'])?[^\s:"']*:((?<=(?<!\\)["'][^\s:"']*:)[^"'\r\n]+|(?<=\\{1,4}"[^\s:"']*:)[^"\\\r\n]+|[^\s"']+)`,
+    pattern: String.raw`${WORD_START}curl\b[^\r\n]{0,512}?[ \t](?:-[A-Za-z]{0,8}?u[ \t]*|--user(?:=|[ \t]+))(?:\\{0,4}["'])?[^\s:"']*:((?<=(?<!\\)["'][^\s:"']*:)[^"'\r\n]+|(?<=\\{1,4}"[^\s:"']*:)[^"\\\r\n]+|[^\s"']+)`,
     secretGroup: 1,
     hints: ['curl'],
     argv: true,
@@ -551,10 +627,21 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     secretGroup: 1,
     hints: ['bearer'],
   },
-  // Any other Authorization header value, with or without a scheme.
+  // Any other Authorization header value, with or without a scheme; also in Go's header map
+  // (`Authorization:[token …]`, the value then ends before `]]` or `] `).
   {
     kind: 'authorization',
-    pattern: String.raw`${WORD_START}(?:proxy-)?authorization\\{0,4}["']?[ \t]*[:=][ \t]*\\{0,4}["']?(?:(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)[ \t]+)?([^\s"',;\\]+)`,
+    pattern: String.raw`${WORD_START}(?:proxy-)?authorization\\{0,4}["']?[ \t]*[:=][ \t]*\[?\\{0,4}["']?(?:${AUTH_SCHEMES}[ \t]+)?((?:[^\s"',;\\\]]|\](?![\]\s"',;\\]|$))+)`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['authorization'],
+  },
+  // A scheme followed by code that builds the credentials: the first string literal after it, as in
+  // `Authorization: Basic $(echo -n 'admin:…' | base64)`, `'Basic ' + btoa('admin:…')`,
+  // `"Basic " + base64.b64encode(b"admin:…")`: within 64 characters, before any `)`.
+  {
+    kind: 'authorization',
+    pattern: String.raw`authorization\\{0,4}["']?[ \t]*[:=,][ \t]*\[?\\{0,4}["']?${AUTH_SCHEMES}(?:[ \t]*\\{0,4}["'][ \t]*\+|[ \t]+\$\()[^"'\r\n)]{0,64}?\\{0,4}["']((?<=(?<!\\)["'])[^"'\r\n]+|(?<=\\")[^"\\\r\n]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['authorization'],
@@ -743,6 +830,39 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     'password|passwd|pass|passphrase|requirepass',
     ['pass', 'pwd', 'rediscli_auth'],
   ),
+  // XML: an element named like a secret key, `<password>…</password>`, `<db:apiKey>…</db:apiKey>`, and a
+  // name/value attribute pair, `<add key="ClearTextPassword" value="…"/>`, `<property name="db.password" value="…"/>`.
+  ...xmlRules('password', 'password|passwd|passphrase|pwd', ['pass', 'pwd']),
+  ...xmlRules('api_key', String.raw`api[_-]?key`, ['apikey', 'api_key', 'api-key']),
+  ...xmlRules('token', 'token', ['token']),
+  ...xmlRules('secret', String.raw`secret(?:[_-]?(?:access[_-]?)?key)?|access[_-]?key|private[_-]?key`, ['secret', 'accesskey', 'access_key', 'access-key', 'privatekey', 'private_key', 'private-key']),
+  // SQL: `IDENTIFIED BY '…'` (MySQL, Oracle; also `IDENTIFIED WITH plugin BY '…'`, `BY PASSWORD '…'`; not
+  // Oracle's unquoted `IDENTIFIED BY tiger`), and a quoted literal right after `PASSWORD` (PostgreSQL's
+  // `WITH PASSWORD '…'`, `LOGIN PASSWORD '…'`, `ENCRYPTED PASSWORD '…'`).
+  {
+    kind: 'password',
+    pattern: String.raw`(?<![\w-])identified(?:[ \t]+with[ \t]+["'\x60]?[\w$]{1,64}["'\x60]?)?[ \t]+by[ \t]+(?:(?:password|values)[ \t]+)?${SQL_VALUE}`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['identified'],
+  },
+  {
+    kind: 'password',
+    pattern: String.raw`(?<![\w-])password[ \t]+${SQL_VALUE}`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['password'],
+  },
+  // `pass` as a key: after `_`, `.` or `-` (DB_PASS=, ansible_ssh_pass=, db_pass:, redis.pass=), or alone
+  // before `=` (`&pass=`, `,pass=`, `PASS=`) or as a quoted key (`"pass": "…"`). Alone before `:` it is
+  // prose ("first pass: parse"). A number or a boolean is not a value (`"pass": 12, "fail": 0`).
+  {
+    kind: 'password',
+    pattern: String.raw`(?:(?<=[_.-])pass|(?:(?<![A-Za-z0-9_.\-])|(?<=\\[nrt]))pass(?=\\{0,4}["']?[ \t]*=|\\{0,4}["'][ \t]*:))${ASSIGN_TAIL}(?!(?:-?\d+(?:\.\d+)?|true|false|null|yes|no)(?:[\s"'\x60,;&)\]}\\]|$))${VALUE}`,
+    flags: 'i',
+    secretGroup: 1,
+    hints: ['pass'],
+  },
   ...keyValueRule('api_key', String.raw`api[_-]?key`, 'api-key|apikey', ['apikey', 'api_key', 'api-key']),
   ...keyValueRule('token', 'token', 'token', ['token']),
   ...keyValueRule('secret', String.raw`secret(?:[_-]?key(?:[_-]?base)?)?|private[_-]?key|access[_-]?key`, 'secret|secret-key|private-key|access-key', [

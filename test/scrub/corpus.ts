@@ -272,6 +272,85 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('Google OAuth refresh token (1//0…)', 'google_oauth_token', '{"refresh_token_hint": "', `1//0g${gen(ALNUM, 96)}`, '"}'),
   simple('Google OAuth refresh token, slashes JSON-escaped', 'google_oauth_token', '{\\"note\\": \\"', `1\\/\\/0gA${gen(ALNUM, 96)}`, '\\"}'),
   simple('Google OAuth refresh token, URL-encoded', 'google_oauth_token', 'https://oauth2.example.com/revoke?t=', `1%2F%2F0gA${gen(ALNUM, 96)}`, '&x=1'),
+  // curl -u glued, in a cluster of short flags, and --user=.
+  simple('curl -u glued', 'basic_auth', 'curl -uadmin:', gen(ALNUM, 14), ' https://artifactory.example.com/api/x'),
+  simple('curl -su in a flag cluster', 'basic_auth', 'curl -su admin:', gen(ALNUM, 14), ' https://x.example.com/'),
+  simple('curl -sSfu in a flag cluster', 'basic_auth', 'curl -sSfu admin:', gen(ALNUM, 14), ' https://x.example.com/'),
+  simple('curl --user=', 'basic_auth', 'curl --user=admin:', gen(ALNUM, 14), ' https://x.example.com/'),
+  // Authorization in Go's header map, a Python pair, and built by code from a literal.
+  simple("Go header map Authorization:[Basic …]", 'basic_auth', 'req headers: map[Accept:[*/*] Authorization:[Basic ', btoa(`admin:${gen(ALNUM, 14)}`), ']]'),
+  simple("Go header map Authorization:[token …]", 'authorization', 'map[Authorization:[token ', gen(ALNUM, 24), '] Accept:[*/*]]'),
+  simple("Python header pair ('Authorization', 'Basic …')", 'basic_auth', "[('Authorization', 'Basic ", btoa(`admin:${gen(ALNUM, 14)}`), "')]"),
+  ((secret) => ({
+    name: 'Authorization: Basic $(echo -n user:password | base64)',
+    kind: 'authorization',
+    text: `curl -H "Authorization: Basic $(echo -n 'admin:${secret}' | base64)" https://x.example.com/`,
+    expected: `curl -H "Authorization: Basic ${R('authorization')} -n '${R('authorization')}' | base64)" https://x.example.com/`,
+    secrets: [secret],
+  }))(gen(ALNUM, 14)),
+  ((secret) => ({
+    name: "Authorization: 'Basic ' + btoa('user:password')",
+    kind: 'authorization',
+    text: `fetch(url, {headers: {Authorization: 'Basic ' + btoa('admin:${secret}')}})`,
+    expected: `fetch(url, {headers: {Authorization: '${R('authorization')} ' + btoa('${R('authorization')}')}})`,
+    secrets: [secret],
+  }))(gen(ALNUM, 14)),
+  ((secret) => ({
+    name: 'Authorization: "Basic " + base64.b64encode(b"user:password")',
+    kind: 'authorization',
+    text: `headers = {"Authorization": "Basic " + base64.b64encode(b"admin:${secret}").decode()}`,
+    expected: `headers = {"Authorization": "${R('authorization')} " + base64.b64encode(b"${R('authorization')}").decode()}`,
+    secrets: [secret],
+  }))(gen(ALNUM, 14)),
+  // `pass` as a key, with a value that is not a number or a boolean.
+  simple('DB_PASS=', 'password', 'DB_PASS=', gen(ALNUM, 16), ''),
+  simple('RABBITMQ_DEFAULT_PASS in docker run -e', 'password', 'docker run -e RABBITMQ_DEFAULT_PASS=', gen(ALNUM, 16), ' rabbitmq:3'),
+  simple('Ansible inventory ansible_ssh_pass=', 'password', 'web1 ansible_host=10.0.0.5 ansible_user=root ansible_ssh_pass=', gen(ALNUM, 16), ''),
+  simple('YAML db_pass:', 'password', 'database:\n  db_pass: ', gen(ALNUM, 16), '\n  db_user: app'),
+  simple('"pass" in JSON text', 'password', '{"user":"bob","pass":"', gen(ALNUM, 16), '"}'),
+  simple('&pass= in a query string', 'password', 'https://api.example.com/login?user=bob&pass=', gen(ALNUM, 16), '&next=/'),
+  simple('mount -o user=…,pass=', 'password', 'mount -t cifs //srv/share /mnt -o user=bob,pass=', gen(ALNUM, 16), ''),
+  simple('kubectl --from-literal=DB_PASS=', 'password', 'kubectl create secret generic db --from-literal=DB_PASS=', gen(ALNUM, 16), ''),
+  // XML elements and name/value attribute pairs.
+  simple('Maven settings.xml <password>', 'password', '<server><id>nexus</id><username>deploy</username><password>', gen(ALNUM, 16), '</password></server>'),
+  simple('XML <apiKey>', 'api_key', '<config><apiKey>', gen(ALNUM, 32), '</apiKey></config>'),
+  simple('XML <token> with a namespace', 'token', '<auth:token>', gen(ALNUM, 32), '</auth:token>'),
+  simple('Spring <property name="password" value>', 'password', '<property name="password" value="', gen(ALNUM, 16), '"/>'),
+  simple('NuGet <add key="ClearTextPassword" value>', 'password', '<packageSourceCredentials><feed><add key="Username" value="bot" /><add key="ClearTextPassword" value="', gen(ALNUM, 16), '" /></feed></packageSourceCredentials>'),
+  // A PEM private key base64-encoded whole (Kubernetes Secret, kubeconfig).
+  simple('kubeconfig client-key-data (base64 of a PEM key)', 'private_key', '    client-key-data: ', btoa(`-----BEGIN RSA PRIVATE KEY-----\n${pemBody(3)}\n-----END RSA PRIVATE KEY-----\n`), '\n    token: null'),
+  simple('Kubernetes Secret tls.key (base64 of a PKCS#8 key)', 'private_key', 'data:\n  tls.key: ', btoa(`-----BEGIN PRIVATE KEY-----\n${pemBody(3)}\n-----END PRIVATE KEY-----\n`), '\ntype: kubernetes.io/tls'),
+  // Slack webhooks with JSON-escaped or URL-encoded slashes.
+  simple('slack webhook in JSON text with escaped slashes', 'slack_webhook', '{"url":"https:\\/\\/hooks.slack.com\\/services\\/', `T0${gen(UPPER_NUM, 8)}\\/B0${gen(UPPER_NUM, 8)}\\/${gen(ALNUM, 24)}`, '"}'),
+  simple('slack webhook URL-encoded in a query string', 'slack_webhook', 'https://app.example.com/hook?target=https%3A%2F%2Fhooks.slack.com%2Fservices%2F', `T0${gen(UPPER_NUM, 8)}%2FB0${gen(UPPER_NUM, 8)}%2F${gen(ALNUM, 24)}`, '&x=1'),
+  // Tokens right after a percent-encoded character or a \xNN escape.
+  simple('github token after a URL-encoded Bearer', 'github_token', 'redirect?h=Authorization%3A%20Bearer%20', `ghp_${gen(ALNUM, 36)}`, '&x=1'),
+  simple('github token after a URL-encoded token=', 'github_token', 'next=/cb%3Ftoken%3D', `ghp_${gen(ALNUM, 36)}`, ''),
+  simple('JWT after a URL-encoded space', 'jwt', 'redirect?h=Authorization%3A%20Bearer%20', jwt, ''),
+  simple('github token in nginx JSON log (\\x22)', 'github_token', '"POST /api HTTP/1.1" 200 {\\x22token\\x22:\\x22', `ghp_${gen(ALNUM, 36)}`, '\\x22}'),
+  // An AWS secret right after its access key id, without a name.
+  ...([
+    ['IAM credentials CSV', 'Access key ID,Secret access key\n', ',', '\n'],
+    ['BasicAWSCredentials("AKIA…", "…")', 'new BasicAWSCredentials("', '", "', '")'],
+    ['AKIA…:secret pair', 'creds=', ':', ''],
+    ['mc alias set with key id and secret', 'mc alias set s3 https://s3.amazonaws.com ', ' ', ' --api S3v4'],
+  ] as const).map(([name, before, between, after]): CorpusEntry => {
+    const id = `AKIA${gen(UPPER_NUM, 16)}`;
+    const secret = gen(B64, 40);
+    return {
+      name,
+      kind: 'aws_secret_key',
+      text: `${before}${id}${between}${secret}${after}`,
+      expected: `${before}${R('aws_access_key_id')}${between}${R('aws_secret_key')}${after}`,
+      secrets: [id, secret],
+      kinds: ['aws_access_key_id', 'aws_secret_key'],
+    };
+  }),
+  // SQL statements that set a password.
+  simple("MySQL CREATE USER … IDENTIFIED BY '…'", 'password', "CREATE USER 'app'@'%' IDENTIFIED BY '", gen(ALNUM, 16), "';"),
+  simple("MySQL IDENTIFIED WITH plugin BY '…' in mysql -e", 'password', `mysql -e "ALTER USER 'root'@'localhost' IDENTIFIED WITH caching_sha2_password BY '`, gen(ALNUM, 16), `'"`),
+  simple("PostgreSQL ALTER USER … WITH PASSWORD '…'", 'password', "ALTER USER app WITH PASSWORD '", gen(ALNUM, 16), "';"),
+  simple("PostgreSQL CREATE ROLE … LOGIN PASSWORD '…'", 'password', "CREATE ROLE app LOGIN PASSWORD '", gen(ALNUM, 16), "' VALID UNTIL 'infinity';"),
 ];
 
 // ---------------------------------------------------------------------------
@@ -514,4 +593,22 @@ export const NOT_SECRETS: readonly string[] = [
   '{"auth": true, "auth_type": "basic", "authority": "x"}',
   'Public-Lines: 2',
   'secret_key_base_path: config/credentials.yml.enc',
+  // curl's other short flags (no -u in the cluster) and -u elsewhere in a pipeline.
+  'curl -sSfL https://get.example.com/install.sh -o /tmp/i.sh',
+  'curl -fsS https://x.example.com/ | sort -u | head -n 5',
+  // `pass` as a count, a boolean, prose or part of a word.
+  '{"pass": 12, "fail": 0}',
+  'pass: 12, fail: 0, skip: 1',
+  '{"pass":true,"retry_pass":false}',
+  'first pass: parse the file',
+  'bypass=1 compass: north --pass-through=x',
+  'if x: pass',
+  // XML: empty or non-secret elements and attributes.
+  '<password></password><password/><max_tokens>4096</max_tokens>',
+  '<property name="password_policy" value="strict"/><passwordLength>12</passwordLength>',
+  '<input type="password" name="password" value="">',
+  // A base64-encoded certificate is not a private key.
+  `client-certificate-data: ${btoa('-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUe\n-----END CERTIFICATE-----\n')}`,
+  // "identified by" in prose, an unquoted word after it.
+  'users are identified by email; CREATE USER x IDENTIFIED EXTERNALLY',
 ];

@@ -638,6 +638,26 @@ describe('bounds', () => {
     );
     for (const h of hostile) expect(typeof scrubText(h, rules)).toBe('string');
   });
+
+  it('starts a token match only where a run of its characters starts (no restart at every repetition)', () => {
+    // `-eyJ` repeated (64 KiB) once took seconds: every `eyJ` after a `-` started a scan of the rest of the
+    // run for the `.`, quadratic. No timing here (bench/scrub.mjs prints these inputs' times); this checks
+    // the shape: no JWT match starts inside a run of its own characters, and the hostile runs stay as they are.
+    const jwt = rules.rules.find((r) => r.kind === 'jwt')!;
+    const at = (text: string, i: number) => {
+      const re = new RegExp(jwt.re.source, `${jwt.re.flags.replace(/[gd]/g, '')}y`);
+      re.lastIndex = i;
+      return re.test(text);
+    };
+    const tok = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlAAAA';
+    for (const c of ['-', '_', 'a', '0']) expect(at(`${c}${tok}`, 1)).toBe(false);
+    for (const c of [' ', '.', '"', '=', '/', '\\n']) expect(at(`${c}${tok}`, c.length)).toBe(true);
+    expect(at(tok, 0)).toBe(true);
+    const fill = (unit: string) => unit.repeat(Math.ceil(65_536 / unit.length)).slice(0, 65_536);
+    for (const unit of ['-eyJ', '-eyJaaaaaaaa', '_eyJaaaaaaaa-']) expect(scrubText(fill(unit), rules)).toBe(fill(unit));
+    // A JWT after such a run, past a space, is still found.
+    expect(scrubText(`${fill('-eyJ').slice(0, 1000)} ${tok}`, rules)).toBe(`${fill('-eyJ').slice(0, 1000)} [REDACTED:jwt]`);
+  });
 });
 
 describe('idempotence (property)', () => {
