@@ -259,8 +259,11 @@ export function decodeRequestBody(contentType: string | undefined, bytes: Uint8A
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json' || type === '' || type.endsWith('+json')) {
     if (bytes.length === 0) throw new TlogError('MALFORMED_JSON', 'the request body is empty');
-    const text = fromUtf8(bytes);
-    if (text === undefined) throw new TlogError('MALFORMED_JSON', 'the request body is not valid UTF-8');
+    const decoded = fromUtf8(bytes);
+    if (decoded === undefined) throw new TlogError('MALFORMED_JSON', 'the request body is not valid UTF-8');
+    // A leading byte-order mark is ignored (RFC 8259 §8.1); fromUtf8 keeps it, as every other reader needs.
+    const bom = decoded.charCodeAt(0) === 0xfeff ? 1 : 0;
+    const text = bom ? decoded.slice(1) : decoded;
     const scan = scanJson(text, MAX_JSON_DEPTH);
     if (scan === 'too-deep') throw new TlogError('NESTING_TOO_DEEP', `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
     if (scan === 'duplicate-key') throw new TlogError('MALFORMED_JSON', 'an object in the request body has the same key twice');
@@ -270,7 +273,7 @@ export function decodeRequestBody(contentType: string | undefined, bytes: Uint8A
       // V8's message quotes the body, which may hold secrets: keep only the position.
       // V8 counts UTF-16 code units; the message names the byte in the body as sent (UTF-8).
       const at = /position (\d+)/.exec((e as Error).message)?.[1];
-      const offset = at === undefined ? undefined : new TextEncoder().encode(text.slice(0, Number(at))).length;
+      const offset = at === undefined ? undefined : new TextEncoder().encode(decoded.slice(0, Number(at) + bom)).length;
       throw new TlogError('MALFORMED_JSON', `the request body is not valid JSON${offset !== undefined ? ` (at byte offset ${offset})` : ''}`);
     }
   }

@@ -26,6 +26,9 @@ describe('bad input gets a clear JSON error', () => {
     const emoji = await post(url, t.agentToken, '{"a":"😀😀😀😀", x}');
     expectError(emoji, 400, 'MALFORMED_JSON');
     expect(emoji.json.error.message).toContain('at byte offset 25');
+    // A leading byte-order mark is ignored, and still counted in the offset (3 bytes).
+    const bom = await post(url, t.agentToken, '\uFEFF{"a":"😀😀😀😀", x}');
+    expect(bom.json.error.message).toContain('at byte offset 28');
     expectError(await post(url, t.agentToken, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), 400, 'MALFORMED_JSON');
     expectError(await post(url, t.agentToken, 'null'), 422, 'SCHEMA_VIOLATION');
     expectError(await post(url, t.agentToken, '[]'), 422, 'SCHEMA_VIOLATION');
