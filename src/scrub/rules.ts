@@ -614,7 +614,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // A quoted value runs to its closing quote (`-u 'me:pa ss'`), a JSON-escaped one to its `\"`.
   {
     kind: 'basic_auth',
-    pattern: String.raw`${WORD_START}curl\b[^\r\n]{0,512}?[ \t](?:-[A-Za-z]{0,8}?u[ \t]*|--user(?:=|[ \t]+))(?:\\{0,4}["'])?[^\s:"']*:((?<=(?<!\\)["'][^\s:"']*:)[^"'\r\n]+|(?<=\\{1,4}"[^\s:"']*:)[^"\\\r\n]+|[^\s"']+)`,
+    pattern: String.raw`${WORD_START}curl\b[^\r\n]{0,512}?[ \t](?:-[A-Za-z]{0,8}?u[ \t]*|--user(?:=|[ \t]+))(?:\\{0,4}["'])?[^\s:"']{0,256}:((?<=(?<!\\)["'][^\s:"']{0,256}:)[^"'\r\n]+|(?<=\\{1,4}"[^\s:"']{0,256}:)[^"\\\r\n]+|[^\s"']+)`,
     secretGroup: 1,
     hints: ['curl'],
     argv: true,
