@@ -413,8 +413,14 @@ const SLASH = String.raw`(?:/|\\/|\\\\\\/|%2[Ff])`;
 const AWS_KEY_ID = String.raw`(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}`;
 const AWS_KEY_ID_HINTS = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'APKA', 'A3T'];
 
-/** A quoted SQL literal (the quotes stay; also JSON-escaped ones). Unquoted words are prose ("identified by email"). */
-const SQL_VALUE = String.raw`\\{0,4}["']((?<=(?<!\\)')[^'\r\n]+|(?<=(?<!\\)")[^"\r\n]+|(?<=\\")[^"\\\r\n]+)`;
+/**
+ * A quoted SQL literal (the quotes stay; also JSON-escaped ones; `''` inside `'…'` is a quote). Unquoted
+ * words are prose ("identified by email"). The literal is closed, on its line, its first character is not
+ * a space, and a space, `;`, `,`, `)`, a quote or a backslash (or the end) follows it: so code and JSON
+ * around the word are not read as one (`input("Enter your password ")`, `{"prompt":"Enter password ","next":…}`).
+ */
+const SQL_END = String.raw`(?:[\s;,)"'\\]|$)`;
+const SQL_VALUE = String.raw`\\{0,4}["']((?<=(?<!\\)')[^'\s](?:[^'\r\n]|'')*(?='${SQL_END})|(?<=(?<!\\)")[^"\s][^"\r\n]*(?="${SQL_END})|(?<=\\")[^"\\\s][^"\\\r\n]*(?=\\{1,4}"${SQL_END}))`;
 
 /** Authorization schemes, before the credentials. */
 const AUTH_SCHEMES = '(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)';

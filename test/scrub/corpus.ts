@@ -351,6 +351,9 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple("MySQL IDENTIFIED WITH plugin BY '…' in mysql -e", 'password', `mysql -e "ALTER USER 'root'@'localhost' IDENTIFIED WITH caching_sha2_password BY '`, gen(ALNUM, 16), `'"`),
   simple("PostgreSQL ALTER USER … WITH PASSWORD '…'", 'password', "ALTER USER app WITH PASSWORD '", gen(ALNUM, 16), "';"),
   simple("PostgreSQL CREATE ROLE … LOGIN PASSWORD '…'", 'password', "CREATE ROLE app LOGIN PASSWORD '", gen(ALNUM, 16), "' VALID UNTIL 'infinity';"),
+  // Review fixes (test/scrub/rules-review.test.ts). A doubled quote inside an SQL literal is part of it.
+  simple("SQL literal with a doubled ''", 'password', "create role app login encrypted password '", `${gen(ALNUM, 8)}''${gen(ALNUM, 8)}`, "';"),
+  simple('SQL PASSWORD "…" JSON-escaped in JSON text', 'password', '{"sql":"ALTER ROLE app PASSWORD \\"', gen(ALNUM, 16), '\\";"}'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -611,4 +614,10 @@ export const NOT_SECRETS: readonly string[] = [
   `client-certificate-data: ${btoa('-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUe\n-----END CERTIFICATE-----\n')}`,
   // "identified by" in prose, an unquoted word after it.
   'users are identified by email; CREATE USER x IDENTIFIED EXTERNALLY',
+  // The word `password` then a quote in code and JSON: not a closed SQL literal.
+  'input("Enter your password ")',
+  '{"prompt":"Enter password ","next":"ok"}',
+  'echo "Enter password "; read -s PW',
+  'print("Invalid username or password " + user)',
+  'getpass.getpass("New password ") + x',
 ];

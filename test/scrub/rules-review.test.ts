@@ -25,3 +25,28 @@ describe('curl -u: the user part is bounded', () => {
     expect(scrubText(input, rules)).toBe(out);
   });
 });
+
+describe("SQL literals after `password` and `IDENTIFIED BY`: closed, not starting with a space, then a terminator", () => {
+  it.each([
+    'input("Enter your password ")',
+    '{"prompt":"Enter password ","next":"ok"}',
+    'echo "Enter password "; read -s PW',
+    'print("Invalid username or password " + user)',
+    'print("identified by " + x)',
+    "x = 'identified by ' + y",
+  ])('keeps %s', (s) => {
+    expect(scrubText(s, rules)).toBe(s);
+  });
+
+  it.each([
+    ["CREATE ROLE app WITH LOGIN PASSWORD 'S3cretpw';", `CREATE ROLE app WITH LOGIN PASSWORD '${R('password')}';`],
+    ['ALTER ROLE app PASSWORD "S3cretpw";', `ALTER ROLE app PASSWORD "${R('password')}";`],
+    ["create role app login encrypted password 'S3c''retpw';", `create role app login encrypted password '${R('password')}';`],
+    ['{"sql":"CREATE ROLE a PASSWORD \\"S3cretpw\\""}', `{"sql":"CREATE ROLE a PASSWORD \\"${R('password')}\\""}`],
+    ['{"sql":"CREATE ROLE app WITH PASSWORD \'S3cretpw\'"}', `{"sql":"CREATE ROLE app WITH PASSWORD '${R('password')}'"}`],
+    ["CREATE USER 'app'@'%' IDENTIFIED BY 'S3c''retpw';", `CREATE USER 'app'@'%' IDENTIFIED BY '${R('password')}';`],
+    ['{"sql":"CREATE USER bob IDENTIFIED BY \\"S3cretpw\\""}', `{"sql":"CREATE USER bob IDENTIFIED BY \\"${R('password')}\\""}`],
+  ])('%s', (input, out) => {
+    expect(scrubText(input, rules)).toBe(out);
+  });
+});
