@@ -73,9 +73,10 @@ const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")
 
 /**
  * After a key: its closing quote (also JSON-escaped), `=`, `:`, `=>` or `:=`, and the value's opening quote.
+ * Not `==` or `===`: a comparison (`if (password === expected)`) is not an assignment.
  * The URL check is a bounded lookbehind AFTER the key, so it only runs where a key matched.
  */
-const ASSIGN_TAIL = String.raw`(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\{0,4}["']?`;
+const ASSIGN_TAIL = String.raw`(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])(?!=)[ \t]*\\{0,4}["']?`;
 
 /**
  * A `key=value` rule, as two: `keys` is matched case-insensitively where it ends an
@@ -859,12 +860,16 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     secretGroup: 1,
     hints: ['password'],
   },
-  // `pass` as a key: after `_`, `.` or `-` (DB_PASS=, ansible_ssh_pass=, db_pass:, redis.pass=), or alone
-  // before `=` (`&pass=`, `,pass=`, `PASS=`) or as a quoted key (`"pass": "…"`). Alone before `:` it is
-  // prose ("first pass: parse"). A number or a boolean is not a value (`"pass": 12, "fail": 0`).
+  // `pass` as a key. After `_` or `-` (DB_PASS=, ansible_ssh_pass=, db_pass:, --from-literal=DB_PASS=; not
+  // LLVM's `-debug-pass=`); after `.` with `=` or `:` glued (redis.pass=; `x.pass = None` is code). Alone
+  // only where a key starts: at a line start (`PASS=…`, an INI `pass = …`), after `?`, `&`, `,`, `;`
+  // (`&pass=`, `-o user=bob,pass=`), after a space with `=` glued (`user=bob pass=…`, `export PASS=…`; not
+  // after const/let/var), or as a quoted key (`"pass": "…"`). Alone before an unquoted `:` it is prose
+  // ("first pass: parse"). Not a value: a number, also `12/12` or `100%`; a boolean; a test status (`ok`,
+  // `pass(ed)`, `fail(ed)`, `done`, …); none/nil/undefined; a shell `$((…))`.
   {
     kind: 'password',
-    pattern: String.raw`(?:(?<=[_.-])pass|(?:(?<![A-Za-z0-9_.\-])|(?<=\\[nrt]))pass(?=\\{0,4}["']?[ \t]*=|\\{0,4}["'][ \t]*:))${ASSIGN_TAIL}(?!(?:-?\d+(?:\.\d+)?|true|false|null|yes|no)(?:[\s"'\x60,;&)\]}\\]|$))${VALUE}`,
+    pattern: String.raw`(?:(?<=[_-])(?<!debug-)pass|(?<=\.)pass(?=\\{0,4}["']?[:=])|(?<=(?:^|[\r\n]|\\[nrt])[ \t]{0,16})pass(?=\\{0,4}["']?[ \t]*=)|(?<=[?&,;])pass(?=\\{0,4}["']?[ \t]*=)|(?<=[ \t])(?<!(?<![\w$.])(?:const|let|var)[ \t]{1,16})pass(?=\\{0,4}["']?=)|(?<=["'])pass(?=\\{0,4}["'][ \t]*[:=]))${ASSIGN_TAIL}(?!(?:-?\d+(?:\.\d+)?(?:%|/\d+(?:\.\d+)?)?|true|false|null|yes|no|on|off|ok|pass(?:ed)?|fail(?:ed)?|skip(?:ped)?|done|enabled|disabled|none|nil|undefined)(?:[\s"'\x60,;&)\]}\\]|$)|\$\(\()${VALUE}`,
     flags: 'i',
     secretGroup: 1,
     hints: ['pass'],

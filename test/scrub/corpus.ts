@@ -353,6 +353,9 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple("PostgreSQL CREATE ROLE … LOGIN PASSWORD '…'", 'password', "CREATE ROLE app LOGIN PASSWORD '", gen(ALNUM, 16), "' VALID UNTIL 'infinity';"),
   // Review fixes (test/scrub/rules-review.test.ts). A doubled quote inside an SQL literal is part of it.
   simple("SQL literal with a doubled ''", 'password', "create role app login encrypted password '", `${gen(ALNUM, 8)}''${gen(ALNUM, 8)}`, "';"),
+  simple('logfmt pass= after a space', 'password', 'login ok user=bob pass=', gen(ALNUM, 16), ' took=12ms'),
+  simple('INI pass = at a line start', 'password', '[db]\nuser = app\npass = ', gen(ALNUM, 16), '\nhost = db'),
+  simple('redis.pass= (a dotted key, = glued)', 'password', 'spring.redis.pass=', gen(ALNUM, 16), ''),
   simple('SQL PASSWORD "…" JSON-escaped in JSON text', 'password', '{"sql":"ALTER ROLE app PASSWORD \\"', gen(ALNUM, 16), '\\";"}'),
 ];
 
@@ -620,4 +623,18 @@ export const NOT_SECRETS: readonly string[] = [
   'echo "Enter password "; read -s PW',
   'print("Invalid username or password " + user)',
   'getpass.getpass("New password ") + x',
+  // `pass` in code and test output: comparisons, declarations, properties, statuses, counts.
+  'if (pass === true) { ok() }',
+  'if (password === expected) return',
+  'const pass = results.every((r) => r.ok)',
+  'PASS=12/12 FAIL=0',
+  'tests: pass=100% fail=0%',
+  '{"name": "t1", "pass": "ok"}',
+  '{"status":"pass","pass":"PASSED"}',
+  'lint-pass: ok',
+  'PASS=$((PASS+1))',
+  'clang -mllvm -debug-pass=Structure foo.c',
+  'x.pass = None',
+  'first_pass=done second_pass: enabled',
+  'self.pass = Pass(config)',
 ];

@@ -50,3 +50,50 @@ describe("SQL literals after `password` and `IDENTIFIED BY`: closed, not startin
     expect(scrubText(input, rules)).toBe(out);
   });
 });
+
+describe('`pass` as a key: only where a key starts, not a comparison, not a status or a count', () => {
+  it.each([
+    'if (pass === true) { ok() }',
+    'if (password === expected) return',
+    'if (password == null) throw x',
+    'assert user.password == "x"',
+    'if token === "" then',
+    'const pass = results.every((r) => r.ok)',
+    'let pass = score >= threshold;',
+    'var pass = compute()',
+    'PASS=12/12 FAIL=0',
+    'tests: pass=100% fail=0%',
+    '{"pass": "ok"}',
+    '{"status":"pass","pass":"PASSED"}',
+    'lint-pass: ok',
+    'PASS=$((PASS+1))',
+    'clang -mllvm -debug-pass=Structure foo.c',
+    'x.pass = None',
+    'self.pass = pass',
+    'result.pass = passed',
+    'first_pass=done second_pass: enabled',
+  ])('keeps %s', (s) => {
+    expect(scrubText(s, rules)).toBe(s);
+  });
+
+  it.each([
+    ['DB_PASS=S3cretpw', `DB_PASS=${R('password')}`],
+    ['RABBITMQ_DEFAULT_PASS=S3cretpw', `RABBITMQ_DEFAULT_PASS=${R('password')}`],
+    ['ansible_ssh_pass=S3cretpw', `ansible_ssh_pass=${R('password')}`],
+    ['db_pass: S3cretpw', `db_pass: ${R('password')}`],
+    ['{"user":"bob","pass":"S3cretpw"}', `{"user":"bob","pass":"${R('password')}"}`],
+    ['{\\"pass\\": \\"S3cretpw\\"}', `{\\"pass\\": \\"${R('password')}\\"}`],
+    ['https://x/login?user=bob&pass=S3cretpw&next=/', `https://x/login?user=bob&pass=${R('password')}&next=/`],
+    ['mount -o user=bob,pass=S3cretpw', `mount -o user=bob,pass=${R('password')}`],
+    ['kubectl create secret generic db --from-literal=DB_PASS=S3cretpw', `kubectl create secret generic db --from-literal=DB_PASS=${R('password')}`],
+    ['export PASS=S3cretpw', `export PASS=${R('password')}`],
+    ['PASS=S3cretpw ./run.sh', `PASS=${R('password')} ./run.sh`],
+    ['login user=bob pass=S3cretpw', `login user=bob pass=${R('password')}`],
+    ['[db]\npass = S3cretpw', `[db]\npass = ${R('password')}`],
+    ['spring.redis.pass=S3cretpw', `spring.redis.pass=${R('password')}`],
+    ['--pass=S3cretpw', `--pass=${R('password')}`],
+    ['password = S3cretpw', `password = ${R('password')}`],
+  ])('%s', (input, out) => {
+    expect(scrubText(input, rules)).toBe(out);
+  });
+});
