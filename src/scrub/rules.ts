@@ -384,15 +384,18 @@ const NETRC_ITEM = String.raw`${NETRC_SP}(?:login|account|port)${NETRC_SP}[^\s\\
 
 /**
  * XML rules for secret names ending in `names`: the text of an element (`<password>…</password>`, up to
- * the next `<`; a namespace prefix and attributes allowed), and the `value` attribute after a `name` or
- * `key` attribute naming one (`key="ClearTextPassword" value="…"`, also JSON-escaped quotes).
+ * the next `<`; a namespace prefix and attributes allowed), when the tag is not self-closing (`<password/>`)
+ * and the next tag closes an element named like a secret too (so `Option<Token> = …; // a </b>` in code is
+ * not one); with `notDigits`, not a number (`<max_token>512</max_token>`). And the `value` attribute after
+ * a `name` or `key` attribute naming one (`key="ClearTextPassword" value="…"`, also JSON-escaped quotes).
  */
-function xmlRules(kind: string, names: string, hints: string[]): ScrubRule[] {
+function xmlRules(kind: string, names: string, hints: string[], notDigits = false): ScrubRule[] {
   const q = String.raw`\\{0,4}["']`;
+  const name = String.raw`(?:[\w-]{1,32}:)?[\w.-]{0,64}?(?:${names})`;
   return [
     {
       kind,
-      pattern: String.raw`<(?:[\w-]{1,32}:)?[\w.-]{0,64}?(?:${names})(?:[ \t][^<>]{0,256})?>\s*([^<\s][^<]*)</`,
+      pattern: String.raw`<${name}(?:[ \t][^<>]{0,256})?(?<!/)>\s*${notDigits ? String.raw`(?!\d+\s*<)` : ''}([^<\s][^<]*)</${name}[ \t]*>`,
       flags: 'i',
       secretGroup: 1,
       hints,
@@ -841,7 +844,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // name/value attribute pair, `<add key="ClearTextPassword" value="…"/>`, `<property name="db.password" value="…"/>`.
   ...xmlRules('password', 'password|passwd|passphrase|pwd', ['pass', 'pwd']),
   ...xmlRules('api_key', String.raw`api[_-]?key`, ['apikey', 'api_key', 'api-key']),
-  ...xmlRules('token', 'token', ['token']),
+  ...xmlRules('token', 'token', ['token'], true),
   ...xmlRules('secret', String.raw`secret(?:[_-]?(?:access[_-]?)?key)?|access[_-]?key|private[_-]?key`, ['secret', 'accesskey', 'access_key', 'access-key', 'privatekey', 'private_key', 'private-key']),
   // SQL: `IDENTIFIED BY '…'` (MySQL, Oracle; also `IDENTIFIED WITH plugin BY '…'`, `BY PASSWORD '…'`; not
   // Oracle's unquoted `IDENTIFIED BY tiger`), and a quoted literal right after `PASSWORD` (PostgreSQL's

@@ -613,6 +613,11 @@ export const NOT_SECRETS: readonly string[] = [
   '<password></password><password/><max_tokens>4096</max_tokens>',
   '<property name="password_policy" value="strict"/><passwordLength>12</passwordLength>',
   '<input type="password" name="password" value="">',
+  // A self-closing secret tag, a closing tag not named like a secret, a number under a token element.
+  '<note><password /> trailing text</note>',
+  '<p><token/> the rest of the line</p>',
+  'let x: Option<Token> = lexer.next(); // compare a </b>',
+  '<config><max_token>512</max_token></config>',
   // A base64-encoded certificate is not a private key.
   `client-certificate-data: ${btoa('-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUe\n-----END CERTIFICATE-----\n')}`,
   // "identified by" in prose, an unquoted word after it.

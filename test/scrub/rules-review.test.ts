@@ -97,3 +97,27 @@ describe('`pass` as a key: only where a key starts, not a comparison, not a stat
     expect(scrubText(input, rules)).toBe(out);
   });
 });
+
+describe('XML elements: not self-closing, closed by a secret-named tag, a token not a number', () => {
+  it.each([
+    '<note><password /> trailing text</note>',
+    '<password/>not a secret</div>',
+    'let x: Option<Token> = lexer.next(); // compare a </b>',
+    'fn f() -> Vec<ApiKey> { v } // see </a>',
+    '<max_token>512</max_token>',
+    '<password>hunter2</other>',
+  ])('keeps %s', (s) => {
+    expect(scrubText(s, rules)).toBe(s);
+  });
+
+  it.each([
+    ['<password>S3cretpw</password>', `<password>${R('password')}</password>`],
+    ['<db:Password type="x">S3cretpw</db:Password>', `<db:Password type="x">${R('password')}</db:Password>`],
+    ['<auth:token>abc123def</auth:token>', `<auth:token>${R('token')}</auth:token>`],
+    ['<SessionToken>abc123def</SessionToken >', `<SessionToken>${R('token')}</SessionToken >`],
+    ['<apiKey>abc123</apiKey>', `<apiKey>${R('api_key')}</apiKey>`],
+    ['<password>S3cretpw</Password>', `<password>${R('password')}</Password>`],
+  ])('%s', (input, out) => {
+    expect(scrubText(input, rules)).toBe(out);
+  });
+});
