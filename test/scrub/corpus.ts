@@ -356,6 +356,20 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('logfmt pass= after a space', 'password', 'login ok user=bob pass=', gen(ALNUM, 16), ' took=12ms'),
   simple('INI pass = at a line start', 'password', '[db]\nuser = app\npass = ', gen(ALNUM, 16), '\nhost = db'),
   simple('redis.pass= (a dotted key, = glued)', 'password', 'spring.redis.pass=', gen(ALNUM, 16), ''),
+  ((secret) => ({
+    name: 'Authorization: Basic $(echo -n user:password | base64), unquoted',
+    kind: 'authorization',
+    text: `curl -H "Authorization: Basic $(echo -n admin:${secret} | base64)" https://x.example.com/`,
+    expected: `curl -H "Authorization: Basic ${R('authorization')} -n ${R('authorization')} | base64)" https://x.example.com/`,
+    secrets: [secret],
+  }))(gen(ALNUM, 14)),
+  ((secret) => ({
+    name: "Authorization: f'Basic {base64.b64encode(b\"user:password\")…}'",
+    kind: 'authorization',
+    text: `headers = {'Authorization': f'Basic {base64.b64encode(b"admin:${secret}").decode()}'}`,
+    expected: `headers = {'Authorization': ${R('authorization')}'Basic {base64.b64encode(b"${R('authorization')}").decode()}'}`,
+    secrets: [secret],
+  }))(gen(ALNUM, 14)),
   simple('SQL PASSWORD "…" JSON-escaped in JSON text', 'password', '{"sql":"ALTER ROLE app PASSWORD \\"', gen(ALNUM, 16), '\\";"}'),
 ];
 

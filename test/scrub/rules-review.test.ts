@@ -121,3 +121,21 @@ describe('XML elements: not self-closing, closed by a secret-named tag, a token 
     expect(scrubText(input, rules)).toBe(out);
   });
 });
+
+describe('Authorization built by code: an unquoted user:password in $(…), f-strings and templates', () => {
+  const A = R('authorization');
+  it.each([
+    ['curl -H "Authorization: Basic $(echo -n admin:S3cretpw | base64)" x', `curl -H "Authorization: Basic ${A} -n ${A} | base64)" x`],
+    ['curl -H "Authorization: Basic $(base64 <<< admin:S3cretpw)" x', `curl -H "Authorization: Basic ${A} <<< ${A})" x`],
+    ['{"cmd":"curl -H \\"Authorization: Basic $(echo -n admin:S3cretpw | base64)\\" x"}', `{"cmd":"curl -H \\"Authorization: Basic ${A} -n ${A} | base64)\\" x"}`],
+    [`h = {'Authorization': f'Basic {base64.b64encode(b"admin:S3cretpw").decode()}'}`, `h = {'Authorization': ${A}'Basic {base64.b64encode(b"${A}").decode()}'}`],
+    ["fetch(u, {headers: {Authorization: `Basic ${btoa('admin:S3cretpw')}`}})", `fetch(u, {headers: {Authorization: ${A} \${btoa('${A}')}\`}})`],
+    // Variables only: no literal is taken (the first word after the header goes, as for any value).
+    ['curl -H "Authorization: Basic $(echo -n $U:$P | base64)" x', `curl -H "Authorization: Basic ${A} -n $U:$P | base64)" x`],
+    ['curl -H "Authorization: Basic $(echo -n "$U:$P" | base64)" x', `curl -H "Authorization: Basic ${A} -n "$U:$P" | base64)" x`],
+    ["fetch(u, {headers: {Authorization: 'Basic ' + btoa(user + ':' + pass)}})", `fetch(u, {headers: {Authorization: '${A} ' + btoa(user + ':' + pass)}})`],
+    ["h = {'Authorization': f'Basic {token}'}", `h = {'Authorization': ${A}'Basic {token}'}`],
+  ])('%s', (input, out) => {
+    expect(scrubText(input, rules)).toBe(out);
+  });
+});
