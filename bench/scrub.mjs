@@ -77,6 +77,8 @@ const hostile = [
   ['a://b:c repeated (url_password)', fill('a://b:c')],
   ['password=" repeated', fill('password="')],
   ['curl  repeated (curl -u)', fill('curl ')],
+  // A glued `-u` that can end at nine places, then a long word without `:` (the user part is bounded).
+  ['curl- x100, -uuuuuuuuu, a… (curl -u glued)', ('curl-'.repeat(100) + ' -uuuuuuuuu' + 'a'.repeat(65_536)).slice(0, 65_536)],
   ['mysql -pa  repeated (tool-anchored flag)', fill('mysql -pa ')],
 ];
 console.log('');

@@ -73,9 +73,10 @@ const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")
 
 /**
  * After a key: its closing quote (also JSON-escaped), `=`, `:`, `=>` or `:=`, and the value's opening quote.
+ * Not `==` or `===`: a comparison (`if (password === expected)`) is not an assignment.
  * The URL check is a bounded lookbehind AFTER the key, so it only runs where a key matched.
  */
-const ASSIGN_TAIL = String.raw`(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])[ \t]*\\{0,4}["']?`;
+const ASSIGN_TAIL = String.raw`(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])(?!=)[ \t]*\\{0,4}["']?`;
 
 /**
  * A `key=value` rule, as two: `keys` is matched case-insensitively where it ends an
@@ -383,15 +384,18 @@ const NETRC_ITEM = String.raw`${NETRC_SP}(?:login|account|port)${NETRC_SP}[^\s\\
 
 /**
  * XML rules for secret names ending in `names`: the text of an element (`<password>…</password>`, up to
- * the next `<`; a namespace prefix and attributes allowed), and the `value` attribute after a `name` or
- * `key` attribute naming one (`key="ClearTextPassword" value="…"`, also JSON-escaped quotes).
+ * the next `<`; a namespace prefix and attributes allowed), when the tag is not self-closing (`<password/>`)
+ * and the next tag closes an element named like a secret too (so `Option<Token> = …; // a </b>` in code is
+ * not one); with `notDigits`, not a number (`<max_token>512</max_token>`). And the `value` attribute after
+ * a `name` or `key` attribute naming one (`key="ClearTextPassword" value="…"`, also JSON-escaped quotes).
  */
-function xmlRules(kind: string, names: string, hints: string[]): ScrubRule[] {
+function xmlRules(kind: string, names: string, hints: string[], notDigits = false): ScrubRule[] {
   const q = String.raw`\\{0,4}["']`;
+  const name = String.raw`(?:[\w-]{1,32}:)?[\w.-]{0,64}?(?:${names})`;
   return [
     {
       kind,
-      pattern: String.raw`<(?:[\w-]{1,32}:)?[\w.-]{0,64}?(?:${names})(?:[ \t][^<>]{0,256})?>\s*([^<\s][^<]*)</`,
+      pattern: String.raw`<${name}(?:[ \t][^<>]{0,256})?(?<!/)>\s*${notDigits ? String.raw`(?!\d+\s*<)` : ''}([^<\s][^<]*)</${name}[ \t]*>`,
       flags: 'i',
       secretGroup: 1,
       hints,
@@ -413,8 +417,14 @@ const SLASH = String.raw`(?:/|\\/|\\\\\\/|%2[Ff])`;
 const AWS_KEY_ID = String.raw`(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}`;
 const AWS_KEY_ID_HINTS = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'APKA', 'A3T'];
 
-/** A quoted SQL literal (the quotes stay; also JSON-escaped ones). Unquoted words are prose ("identified by email"). */
-const SQL_VALUE = String.raw`\\{0,4}["']((?<=(?<!\\)')[^'\r\n]+|(?<=(?<!\\)")[^"\r\n]+|(?<=\\")[^"\\\r\n]+)`;
+/**
+ * A quoted SQL literal (the quotes stay; also JSON-escaped ones; `''` inside `'…'` is a quote). Unquoted
+ * words are prose ("identified by email"). The literal is closed, on its line, its first character is not
+ * a space, and a space, `;`, `,`, `)`, a quote or a backslash (or the end) follows it: so code and JSON
+ * around the word are not read as one (`input("Enter your password ")`, `{"prompt":"Enter password ","next":…}`).
+ */
+const SQL_END = String.raw`(?:[\s;,)"'\\]|$)`;
+const SQL_VALUE = String.raw`\\{0,4}["']((?<=(?<!\\)')[^'\s](?:[^'\r\n]|'')*(?='${SQL_END})|(?<=(?<!\\)")[^"\s][^"\r\n]*(?="${SQL_END})|(?<=\\")[^"\\\s][^"\\\r\n]*(?=\\{1,4}"${SQL_END}))`;
 
 /** Authorization schemes, before the credentials. */
 const AUTH_SCHEMES = '(?:basic|bearer|token|bot|digest|negotiate|ntlm|apikey|hmac|aws4-hmac-sha256)';
@@ -614,7 +624,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // A quoted value runs to its closing quote (`-u 'me:pa ss'`), a JSON-escaped one to its `\"`.
   {
     kind: 'basic_auth',
-    pattern: String.raw`${WORD_START}curl\b[^\r\n]{0,512}?[ \t](?:-[A-Za-z]{0,8}?u[ \t]*|--user(?:=|[ \t]+))(?:\\{0,4}["'])?[^\s:"']*:((?<=(?<!\\)["'][^\s:"']*:)[^"'\r\n]+|(?<=\\{1,4}"[^\s:"']*:)[^"\\\r\n]+|[^\s"']+)`,
+    pattern: String.raw`${WORD_START}curl\b[^\r\n]{0,512}?[ \t](?:-[A-Za-z]{0,8}?u[ \t]*|--user(?:=|[ \t]+))(?:\\{0,4}["'])?[^\s:"']{0,256}:((?<=(?<!\\)["'][^\s:"']{0,256}:)[^"'\r\n]+|(?<=\\{1,4}"[^\s:"']{0,256}:)[^"\\\r\n]+|[^\s"']+)`,
     secretGroup: 1,
     hints: ['curl'],
     argv: true,
@@ -638,10 +648,13 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   },
   // A scheme followed by code that builds the credentials: the first string literal after it, as in
   // `Authorization: Basic $(echo -n 'admin:…' | base64)`, `'Basic ' + btoa('admin:…')`,
-  // `"Basic " + base64.b64encode(b"admin:…")`: within 64 characters, before any `)`.
+  // `"Basic " + base64.b64encode(b"admin:…")`, an f-string or template `f'Basic {b64encode(b"admin:…")}'`,
+  // `` `Basic ${btoa('admin:…')}` ``: within 64 characters, before any `)`; inside `$(`, also an unquoted
+  // `user:password` word (`$(echo -n admin:… | base64)`), not an option or a variable. A literal that starts
+  // with `$` or `:` (`"$U:$P"`, `':'`) is a variable's or a separator, not the credentials: none is taken then.
   {
     kind: 'authorization',
-    pattern: String.raw`authorization\\{0,4}["']?[ \t]*[:=,][ \t]*\[?\\{0,4}["']?${AUTH_SCHEMES}(?:[ \t]*\\{0,4}["'][ \t]*\+|[ \t]+\$\()[^"'\r\n)]{0,64}?\\{0,4}["']((?<=(?<!\\)["'])[^"'\r\n]+|(?<=\\")[^"\\\r\n]+)`,
+    pattern: String.raw`authorization\\{0,4}["']?[ \t]*[:=,][ \t]*\[?(?:[fbr]?\\{0,4}["'\x60])?${AUTH_SCHEMES}(?:(?:[ \t]*\\{0,4}["'][ \t]*\+|[ \t]+\$\()[^"'\r\n)]{0,64}?\\{0,4}["']|[ \t]+\$?\{[^"'\r\n)}]{0,64}?\\{0,4}["']|[ \t]+\$\([^"'\r\n)]{0,64}?[ \t])((?<=(?<!\\)["'])(?![$:]|\s*["'])[^"'\r\n]+|(?<=\\")(?![$:])[^"\\\r\n]+|(?<=[ \t])(?!-)[^\s"'$():|;&]{0,256}:[^\s"'()|;&]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['authorization'],
@@ -834,7 +847,7 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // name/value attribute pair, `<add key="ClearTextPassword" value="…"/>`, `<property name="db.password" value="…"/>`.
   ...xmlRules('password', 'password|passwd|passphrase|pwd', ['pass', 'pwd']),
   ...xmlRules('api_key', String.raw`api[_-]?key`, ['apikey', 'api_key', 'api-key']),
-  ...xmlRules('token', 'token', ['token']),
+  ...xmlRules('token', 'token', ['token'], true),
   ...xmlRules('secret', String.raw`secret(?:[_-]?(?:access[_-]?)?key)?|access[_-]?key|private[_-]?key`, ['secret', 'accesskey', 'access_key', 'access-key', 'privatekey', 'private_key', 'private-key']),
   // SQL: `IDENTIFIED BY '…'` (MySQL, Oracle; also `IDENTIFIED WITH plugin BY '…'`, `BY PASSWORD '…'`; not
   // Oracle's unquoted `IDENTIFIED BY tiger`), and a quoted literal right after `PASSWORD` (PostgreSQL's
@@ -853,12 +866,16 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
     secretGroup: 1,
     hints: ['password'],
   },
-  // `pass` as a key: after `_`, `.` or `-` (DB_PASS=, ansible_ssh_pass=, db_pass:, redis.pass=), or alone
-  // before `=` (`&pass=`, `,pass=`, `PASS=`) or as a quoted key (`"pass": "…"`). Alone before `:` it is
-  // prose ("first pass: parse"). A number or a boolean is not a value (`"pass": 12, "fail": 0`).
+  // `pass` as a key. After `_` or `-` (DB_PASS=, ansible_ssh_pass=, db_pass:, --from-literal=DB_PASS=; not
+  // LLVM's `-debug-pass=`); after `.` with `=` or `:` glued (redis.pass=; `x.pass = None` is code). Alone
+  // only where a key starts: at a line start (`PASS=…`, an INI `pass = …`), after `?`, `&`, `,`, `;`
+  // (`&pass=`, `-o user=bob,pass=`), after a space with `=` glued (`user=bob pass=…`, `export PASS=…`; not
+  // after const/let/var), or as a quoted key (`"pass": "…"`). Alone before an unquoted `:` it is prose
+  // ("first pass: parse"). Not a value: a number, also `12/12` or `100%`; a boolean; a test status (`ok`,
+  // `pass(ed)`, `fail(ed)`, `done`, …); none/nil/undefined; a shell `$((…))`.
   {
     kind: 'password',
-    pattern: String.raw`(?:(?<=[_.-])pass|(?:(?<![A-Za-z0-9_.\-])|(?<=\\[nrt]))pass(?=\\{0,4}["']?[ \t]*=|\\{0,4}["'][ \t]*:))${ASSIGN_TAIL}(?!(?:-?\d+(?:\.\d+)?|true|false|null|yes|no)(?:[\s"'\x60,;&)\]}\\]|$))${VALUE}`,
+    pattern: String.raw`(?:(?<=[_-])(?<!debug-)pass|(?<=\.)pass(?=\\{0,4}["']?[:=])|(?<=(?:^|[\r\n]|\\[nrt])[ \t]{0,16})pass(?=\\{0,4}["']?[ \t]*=)|(?<=[?&,;])pass(?=\\{0,4}["']?[ \t]*=)|(?<=[ \t])(?<!(?<![\w$.])(?:const|let|var)[ \t]{1,16})pass(?=\\{0,4}["']?=)|(?<=["'])pass(?=\\{0,4}["'][ \t]*[:=]))${ASSIGN_TAIL}(?!(?:-?\d+(?:\.\d+)?(?:%|/\d+(?:\.\d+)?)?|true|false|null|yes|no|on|off|ok|pass(?:ed)?|fail(?:ed)?|skip(?:ped)?|done|enabled|disabled|none|nil|undefined)(?:[\s"'\x60,;&)\]}\\]|$)|\$\(\()${VALUE}`,
     flags: 'i',
     secretGroup: 1,
     hints: ['pass'],

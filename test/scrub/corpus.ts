@@ -351,6 +351,26 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple("MySQL IDENTIFIED WITH plugin BY '…' in mysql -e", 'password', `mysql -e "ALTER USER 'root'@'localhost' IDENTIFIED WITH caching_sha2_password BY '`, gen(ALNUM, 16), `'"`),
   simple("PostgreSQL ALTER USER … WITH PASSWORD '…'", 'password', "ALTER USER app WITH PASSWORD '", gen(ALNUM, 16), "';"),
   simple("PostgreSQL CREATE ROLE … LOGIN PASSWORD '…'", 'password', "CREATE ROLE app LOGIN PASSWORD '", gen(ALNUM, 16), "' VALID UNTIL 'infinity';"),
+  // Review fixes (test/scrub/rules-review.test.ts). A doubled quote inside an SQL literal is part of it.
+  simple("SQL literal with a doubled ''", 'password', "create role app login encrypted password '", `${gen(ALNUM, 8)}''${gen(ALNUM, 8)}`, "';"),
+  simple('logfmt pass= after a space', 'password', 'login ok user=bob pass=', gen(ALNUM, 16), ' took=12ms'),
+  simple('INI pass = at a line start', 'password', '[db]\nuser = app\npass = ', gen(ALNUM, 16), '\nhost = db'),
+  simple('redis.pass= (a dotted key, = glued)', 'password', 'spring.redis.pass=', gen(ALNUM, 16), ''),
+  ((secret) => ({
+    name: 'Authorization: Basic $(echo -n user:password | base64), unquoted',
+    kind: 'authorization',
+    text: `curl -H "Authorization: Basic $(echo -n admin:${secret} | base64)" https://x.example.com/`,
+    expected: `curl -H "Authorization: Basic ${R('authorization')} -n ${R('authorization')} | base64)" https://x.example.com/`,
+    secrets: [secret],
+  }))(gen(ALNUM, 14)),
+  ((secret) => ({
+    name: "Authorization: f'Basic {base64.b64encode(b\"user:password\")…}'",
+    kind: 'authorization',
+    text: `headers = {'Authorization': f'Basic {base64.b64encode(b"admin:${secret}").decode()}'}`,
+    expected: `headers = {'Authorization': ${R('authorization')}'Basic {base64.b64encode(b"${R('authorization')}").decode()}'}`,
+    secrets: [secret],
+  }))(gen(ALNUM, 14)),
+  simple('SQL PASSWORD "…" JSON-escaped in JSON text', 'password', '{"sql":"ALTER ROLE app PASSWORD \\"', gen(ALNUM, 16), '\\";"}'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -607,8 +627,33 @@ export const NOT_SECRETS: readonly string[] = [
   '<password></password><password/><max_tokens>4096</max_tokens>',
   '<property name="password_policy" value="strict"/><passwordLength>12</passwordLength>',
   '<input type="password" name="password" value="">',
+  // A self-closing secret tag, a closing tag not named like a secret, a number under a token element.
+  '<note><password /> trailing text</note>',
+  '<p><token/> the rest of the line</p>',
+  'let x: Option<Token> = lexer.next(); // compare a </b>',
+  '<config><max_token>512</max_token></config>',
   // A base64-encoded certificate is not a private key.
   `client-certificate-data: ${btoa('-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUe\n-----END CERTIFICATE-----\n')}`,
   // "identified by" in prose, an unquoted word after it.
   'users are identified by email; CREATE USER x IDENTIFIED EXTERNALLY',
+  // The word `password` then a quote in code and JSON: not a closed SQL literal.
+  'input("Enter your password ")',
+  '{"prompt":"Enter password ","next":"ok"}',
+  'echo "Enter password "; read -s PW',
+  'print("Invalid username or password " + user)',
+  'getpass.getpass("New password ") + x',
+  // `pass` in code and test output: comparisons, declarations, properties, statuses, counts.
+  'if (pass === true) { ok() }',
+  'if (password === expected) return',
+  'const pass = results.every((r) => r.ok)',
+  'PASS=12/12 FAIL=0',
+  'tests: pass=100% fail=0%',
+  '{"name": "t1", "pass": "ok"}',
+  '{"status":"pass","pass":"PASSED"}',
+  'lint-pass: ok',
+  'PASS=$((PASS+1))',
+  'clang -mllvm -debug-pass=Structure foo.c',
+  'x.pass = None',
+  'first_pass=done second_pass: enabled',
+  'self.pass = Pass(config)',
 ];

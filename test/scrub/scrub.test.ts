@@ -635,6 +635,8 @@ describe('bounds', () => {
       ...['mysql -pa ', 'mysql -pa -t ', 'smbclient -U a\\b%', 'docker exec a zip -P ', 'docker exec -it -u a b zip -P a ', 'docker compose exec a ', 'ssh a -t mysql -pa ', 'ssh a -t ', 'redis-cli -a ', 'a -t redis-cli -a ', 'ssh -p 1 a -t -t mysql -pa ', 'mysql \\\\\\n-pa ', ' \\\\\\n -p', '\\\\\\', 'mysql \\\\\\\\\\\\n-pa '].map(fill),
       `mysql${fill(' -p')}`,
       `sqlplus${fill(' a/b')}`,
+      // curl's glued `-u` that can end at nine places, then a word without `:` (took ~115 ms before its user part was bounded).
+      ('curl-'.repeat(100) + ' -uuuuuuuuu' + 'a'.repeat(65_536)).slice(0, 65_536),
     );
     for (const h of hostile) expect(typeof scrubText(h, rules)).toBe('string');
   });
