@@ -64,12 +64,13 @@ export function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[-_. ]/g, '');
 }
 
-// A value after `key=`, `key: `, `"key": "…"` or `--flag `; never a bare true, false or null. Three shapes:
+// A value after `key=`, `key: `, `"key": "…"` or `--flag `; never a bare true, false, null, yes, no, none,
+// read or write (settings: `id-token: write` in a GitHub workflow, MySQL's `(using password: YES)`). Three shapes:
 //  - after an unescaped quote: up to the closing quote, honouring JSON escapes;
 //  - after an escaped quote (JSON inside a string, `\"pw\": \"…\"`): up to the next backslash or quote;
 //  - unquoted: up to whitespace, a quote, `,`, `;` or `&` (query strings, ADO connection strings),
 //    never ending in a backslash (which would escape the next character in JSON text).
-const VALUE = String.raw`(?!(?:true|false|null)(?![^\s"'\x60,;&]))((?<=(?<!\\)")(?:[^"\\\r\n]|\\.)+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+|(?<![\\"'])[^\s"'\x60,;&]*[^\s"'\x60,;&\\])`;
+const VALUE = String.raw`(?!(?:true|false|null|yes|no|none|read|write)(?![^\s"'\x60,;&)\]}]))((?<=(?<!\\)")(?:[^"\\\r\n]|\\.)+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+|(?<![\\"'])[^\s"'\x60,;&]*[^\s"'\x60,;&\\])`;
 
 /**
  * After a key: its closing quote (also JSON-escaped), `=`, `:`, `=>` or `:=`, and the value's opening quote.

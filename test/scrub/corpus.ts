@@ -462,6 +462,10 @@ export function corpusEvent(entry: Pick<CorpusEntry, 'text' | 'expected'>): { ev
 /** Strings that no default rule may touch. */
 export const NOT_SECRETS: readonly string[] = [
   'Please reset your password.',
+  // Words that are settings, not secrets: a GitHub Actions permission, MySQL's error text.
+  'permissions:\n  id-token: write\n  contents: read',
+  "ERROR 1045 (28000): Access denied for user 'app'@'10.0.0.5' (using password: YES)",
+  'auth: {"token": "none", "api_key": "no"}',
   'password reset requested for user-42',
   'The token count was 512; max_tokens=4096 and prompt_tokens: 12.',
   'Bearer authentication is described in RFC 6750.',
