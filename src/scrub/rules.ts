@@ -70,7 +70,7 @@ export function normalizeKey(key: string): string {
 //  - after an escaped quote (JSON inside a string, `\"pw\": \"…\"`): up to the next backslash or quote;
 //  - unquoted: up to whitespace, a quote, `,`, `;` or `&` (query strings, ADO connection strings),
 //    never ending in a backslash (which would escape the next character in JSON text).
-const VALUE = String.raw`(?!(?:true|false|null|yes|no|none|read|write)(?![^\s"'\x60,;&)\]}]))((?<=(?<!\\)")(?:[^"\\\r\n]|\\.)+|(?<=\\")[^"\\\r\n]+|(?<=')[^'\r\n]+|(?<![\\"'])[^\s"'\x60,;&]*[^\s"'\x60,;&\\])`;
+const VALUE = String.raw`((?<=(?<!\\)")(?!(?:true|false|null|yes|no|none|read|write)")(?:[^"\\\r\n]|\\.)+|(?<=\\")(?!(?:true|false|null|yes|no|none|read|write)\\)[^"\\\r\n]+|(?<=')(?!(?:true|false|null|yes|no|none|read|write)')[^'\r\n]+|(?<![\\"'])(?!(?:true|false|null|yes|no|none|read|write)(?![^\s"'\x60,;&)\]}]))[^\s"'\x60,;&]*[^\s"'\x60,;&\\])`;
 
 /**
  * After a key: its closing quote (also JSON-escaped), `=`, `:`, `=>` or `:=`, and the value's opening quote.
@@ -421,10 +421,10 @@ const AWS_KEY_ID_HINTS = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA'
 /**
  * A quoted SQL literal (the quotes stay; also JSON-escaped ones; `''` inside `'…'` is a quote). Unquoted
  * words are prose ("identified by email"). The literal is closed, on its line, its first character is not
- * a space, and a space, `;`, `,`, `)`, a quote or a backslash (or the end) follows it: so code and JSON
+ * a space, and no letter, digit or `_` follows it (a backtick may: Markdown, Go raw strings): so code and JSON
  * around the word are not read as one (`input("Enter your password ")`, `{"prompt":"Enter password ","next":…}`).
  */
-const SQL_END = String.raw`(?:[\s;,)"'\\]|$)`;
+const SQL_END = String.raw`(?!\w)`;
 const SQL_VALUE = String.raw`\\{0,4}["']((?<=(?<!\\)')[^'\s](?:[^'\r\n]|'')*(?='${SQL_END})|(?<=(?<!\\)")[^"\s][^"\r\n]*(?="${SQL_END})|(?<=\\")[^"\\\s][^"\\\r\n]*(?=\\{1,4}"${SQL_END}))`;
 
 /** Authorization schemes, before the credentials. */
@@ -869,14 +869,14 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   },
   // `pass` as a key. After `_` or `-` (DB_PASS=, ansible_ssh_pass=, db_pass:, --from-literal=DB_PASS=; not
   // LLVM's `-debug-pass=`); after `.` with `=` or `:` glued (redis.pass=; `x.pass = None` is code). Alone
-  // only where a key starts: at a line start (`PASS=…`, an INI `pass = …`), after `?`, `&`, `,`, `;`
-  // (`&pass=`, `-o user=bob,pass=`), after a space with `=` glued (`user=bob pass=…`, `export PASS=…`; not
+  // only where a key starts: at a line start (`PASS=…`, an INI `pass = …`), after `?&,;$@(`, a backtick,
+  // a quote, `=`, `{`, `|` or `:` (`&pass=`, `-o user=bob,pass=`, PHP `$pass =`, `-e "PASS=…"`, `Environment=PASS=`), after a space with `=` glued (`user=bob pass=…`, `export PASS=…`; not
   // after const/let/var), or as a quoted key (`"pass": "…"`). Alone before an unquoted `:` it is prose
   // ("first pass: parse"). Not a value: a number, also `12/12` or `100%`; a boolean; a test status (`ok`,
   // `pass(ed)`, `fail(ed)`, `done`, …); none/nil/undefined; a shell `$((…))`.
   {
     kind: 'password',
-    pattern: String.raw`(?:(?<=[_-])(?<!debug-)pass|(?<=\.)pass(?=\\{0,4}["']?[:=])|(?<=(?:^|[\r\n]|\\[nrt])[ \t]{0,16})pass(?=\\{0,4}["']?[ \t]*=)|(?<=[?&,;])pass(?=\\{0,4}["']?[ \t]*=)|(?<=[ \t])(?<!(?<![\w$.])(?:const|let|var)[ \t]{1,16})pass(?=\\{0,4}["']?=)|(?<=["'])pass(?=\\{0,4}["'][ \t]*[:=]))${ASSIGN_TAIL}(?!(?:-?\d+(?:\.\d+)?(?:%|/\d+(?:\.\d+)?)?|true|false|null|yes|no|on|off|ok|pass(?:ed)?|fail(?:ed)?|skip(?:ped)?|done|enabled|disabled|none|nil|undefined)(?:[\s"'\x60,;&)\]}\\]|$)|\$\(\()${VALUE}`,
+    pattern: String.raw`(?:(?<=[_-])(?<!debug-)pass|(?<=\.)pass(?=\\{0,4}["']?[:=])|(?<=(?:^|[\r\n]|\\[nrt])[ \t]{0,16})pass(?=\\{0,4}["']?[ \t]*=)|(?<=[?&,;$@(\x60"'={|:])pass(?=\\{0,4}["']?[ \t]*=)|(?<=[ \t])(?<!(?<![\w$.])(?:const|let|var)[ \t]{1,16})pass(?=\\{0,4}["']?=)|(?<=["'])pass(?=\\{0,4}["'][ \t]*[:=]))${ASSIGN_TAIL}(?!(?:-?\d+(?:\.\d+)?(?:%|/\d+(?:\.\d+)?)?|true|false|null|yes|no|on|off|ok|pass(?:ed)?|fail(?:ed)?|skip(?:ped)?|done|enabled|disabled|none|nil|undefined)(?:[\s"'\x60,;&)\]}\\]|$)|\$\(\()${VALUE}`,
     flags: 'i',
     secretGroup: 1,
     hints: ['pass'],

@@ -356,6 +356,14 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('logfmt pass= after a space', 'password', 'login ok user=bob pass=', gen(ALNUM, 16), ' took=12ms'),
   simple('INI pass = at a line start', 'password', '[db]\nuser = app\npass = ', gen(ALNUM, 16), '\nhost = db'),
   simple('redis.pass= (a dotted key, = glued)', 'password', 'spring.redis.pass=', gen(ALNUM, 16), ''),
+  // A second review: the narrowings above had opened these.
+  simple('a quoted passphrase that starts with a setting word (no, read, none, …)', 'password', 'SSH_PASSPHRASE="', `no place like home ${gen(ALNUM, 8)}`, '"'),
+  simple('a JSON password that starts with "yes"', 'password', '{"password": "', `yes please ${gen(ALNUM, 8)}`, '"}'),
+  simple("SQL in Markdown inline code (a backtick after the literal)", 'password', "`ALTER USER postgres WITH PASSWORD '", gen(ALNUM, 16), "'`"),
+  simple("SQL in a Go raw string", 'password', "db.Exec(`CREATE USER 'bob'@'%' IDENTIFIED BY '", gen(ALNUM, 16), "'`)"),
+  simple('PHP $pass = \'…\'', 'password', "$pass = '", gen(ALNUM, 16), "';"),
+  simple('docker run -e "PASS=…"', 'password', 'docker run -e "PASS=', gen(ALNUM, 16), '" app'),
+  simple('systemd Environment=PASS=…', 'password', 'Environment=PASS=', gen(ALNUM, 16), ''),
   ((secret) => ({
     name: 'Authorization: Basic $(echo -n user:password | base64), unquoted',
     kind: 'authorization',
