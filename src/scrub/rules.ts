@@ -652,10 +652,11 @@ export const DEFAULT_RULES: readonly ScrubRule[] = Object.freeze([
   // `"Basic " + base64.b64encode(b"admin:…")`, an f-string or template `f'Basic {b64encode(b"admin:…")}'`,
   // `` `Basic ${btoa('admin:…')}` ``: within 64 characters, before any `)`; inside `$(`, also an unquoted
   // `user:password` word (`$(echo -n admin:… | base64)`), not an option or a variable. A literal that starts
-  // with `$` or `:` (`"$U:$P"`, `':'`) is a variable's or a separator, not the credentials: none is taken then.
+  // with `$`, or is `:` alone or before a variable (`"$U:$P"`, `':'`, `":$PAT"`), is not the credentials:
+  // none is taken then. Azure DevOps' empty user before a token (`':<PAT>'`) is taken.
   {
     kind: 'authorization',
-    pattern: String.raw`authorization\\{0,4}["']?[ \t]*[:=,][ \t]*\[?(?:[fbr]?\\{0,4}["'\x60])?${AUTH_SCHEMES}(?:(?:[ \t]*\\{0,4}["'][ \t]*\+|[ \t]+\$\()[^"'\r\n)]{0,64}?\\{0,4}["']|[ \t]+\$?\{[^"'\r\n)}]{0,64}?\\{0,4}["']|[ \t]+\$\([^"'\r\n)]{0,64}?[ \t])((?<=(?<!\\)["'])(?![$:]|\s*["'])[^"'\r\n]+|(?<=\\")(?![$:])[^"\\\r\n]+|(?<=[ \t])(?!-)[^\s"'$():|;&]{0,256}:[^\s"'()|;&]+)`,
+    pattern: String.raw`authorization\\{0,4}["']?[ \t]*[:=,][ \t]*\[?(?:[fbr]?\\{0,4}["'\x60])?${AUTH_SCHEMES}(?:(?:[ \t]*\\{0,4}["'][ \t]*\+|[ \t]+\$\()[^"'\r\n)]{0,64}?\\{0,4}["']|[ \t]+\$?\{[^"'\r\n)}]{0,64}?\\{0,4}["']|[ \t]+\$\([^"'\r\n)]{0,64}?[ \t])((?<=(?<!\\)["'])(?!\$|:(?:["'$]|$)|\s*["'])[^"'\r\n]+|(?<=\\")(?!\$|:(?:[\\$]|$))[^"\\\r\n]+|(?<=[ \t])(?!-)[^\s"'$():|;&]{0,256}:[^\s"'()|;&]+)`,
     flags: 'i',
     secretGroup: 1,
     hints: ['authorization'],

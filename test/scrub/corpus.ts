@@ -365,6 +365,13 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('docker run -e "PASS=…"', 'password', 'docker run -e "PASS=', gen(ALNUM, 16), '" app'),
   simple('systemd Environment=PASS=…', 'password', 'Environment=PASS=', gen(ALNUM, 16), ''),
   ((secret) => ({
+    name: "Azure DevOps: Basic $(echo -n ':PAT' | base64), an empty user before the token",
+    kind: 'authorization',
+    text: `curl -H "Authorization: Basic $(echo -n ':${secret}' | base64)" https://dev.azure.com/org`,
+    expected: `curl -H "Authorization: Basic ${R('authorization')} -n '${R('authorization')}' | base64)" https://dev.azure.com/org`,
+    secrets: [secret],
+  }))(gen(ALNUM, 52)),
+  ((secret) => ({
     name: 'Authorization: Basic $(echo -n user:password | base64), unquoted',
     kind: 'authorization',
     text: `curl -H "Authorization: Basic $(echo -n admin:${secret} | base64)" https://x.example.com/`,
