@@ -91,6 +91,30 @@ describe('the vault outbox', () => {
     expect((await logged(t, 'pii.erase')).map((e) => e.reasoning.summary).sort()).toEqual(['DSR-7', 'retention period ended', 'retention period ended']);
   });
 
+  it('a requested erasure whose event failed is logged by the next subject access, once', async () => {
+    t = await startTestServer({});
+    const privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
+    expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(1, { pii: { email: { subject: 'ada', value: 'ada@example.org' } } }))).status).toBe(201);
+    const restore = failAppends(t, 'pii.erase');
+    const failed = await fetch(`${t.url}/v1/subjects/ada?reason=DSR-9`, { method: 'DELETE', headers: { authorization: `Bearer ${privacy}` } });
+    expect(failed.status).toBe(500);
+    restore();
+    expect(await logged(t, 'pii.erase')).toHaveLength(0);
+    // Subject access to the erased subject answers with the erasure receipt: its event is logged then.
+    const view = await get(`${t.url}/v1/subjects/ada?purpose=check`, privacy);
+    expect(view.status).toBe(200);
+    expect(view.json.erased).toBe(true);
+    const events = await logged(t, 'pii.erase');
+    expect(events.map((e) => e.reasoning.summary)).toEqual(['DSR-9']);
+    expect(view.json.erasure_receipt.index).toBeGreaterThan(0);
+    // Out of the outbox: a repeated request and a hold change log nothing more.
+    const again = await fetch(`${t.url}/v1/subjects/ada?reason=DSR-9`, { method: 'DELETE', headers: { authorization: `Bearer ${privacy}` } });
+    expect(((await again.json()) as { receipt: { index: number } }).receipt.index).toBe(view.json.erasure_receipt.index);
+    expect((await post(`${t.url}/v1/events`, t.agentToken, sampleEvent(2, { run_id: 'run-2' }))).status).toBe(201);
+    expect((await post(`${t.url}/v1/runs/run-2/hold`, privacy, { reason: 'case 5' })).status).toBe(201);
+    expect(await logged(t, 'pii.erase')).toHaveLength(1);
+  });
+
   it('a hold whose event failed is logged by the retried request', async () => {
     t = await startTestServer({});
     const privacy = await makeKey(t.url, t.adminToken, 'privacy', 'acme');
