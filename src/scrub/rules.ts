@@ -74,10 +74,12 @@ const VALUE = String.raw`((?<=(?<!\\)")(?!(?:true|false|null|yes|no|none|read|wr
 
 /**
  * After a key: its closing quote (also JSON-escaped), `=`, `:`, `=>` or `:=`, and the value's opening quote.
- * Not `==` or `===`: a comparison (`if (password === expected)`) is not an assignment.
+ * Not `==` or `===` as code writes them: a comparison (`if (password === expected)`, `pass == x`) is
+ * not an assignment. A value starting with `=` right after a glued `=` is one (`SECRET_KEY==k2…` in a
+ * `.env`: Django's random keys may start with `=`); so is code's rare `password==x`, taken too.
  * The URL check is a bounded lookbehind AFTER the key, so it only runs where a key matched.
  */
-const ASSIGN_TAIL = String.raw`(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])(?!=)[ \t]*\\{0,4}["']?`;
+const ASSIGN_TAIL = String.raw`(?<!://[^\s/@]{0,256})\\{0,4}["']?[ \t]*(?:=>|:=|[:=])(?!=(?:=|[ \t]|$)|(?<=[ \t]=)=)[ \t]*\\{0,4}["']?`;
 
 /**
  * A `key=value` rule, as two: `keys` is matched case-insensitively where it ends an

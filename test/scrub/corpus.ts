@@ -364,6 +364,7 @@ export const SECRET_CORPUS: readonly CorpusEntry[] = [
   simple('PHP $pass = \'…\'', 'password', "$pass = '", gen(ALNUM, 16), "';"),
   simple('docker run -e "PASS=…"', 'password', 'docker run -e "PASS=', gen(ALNUM, 16), '" app'),
   simple('systemd Environment=PASS=…', 'password', 'Environment=PASS=', gen(ALNUM, 16), ''),
+  simple('.env SECRET_KEY whose value starts with = (Django keys may)', 'secret', 'SECRET_KEY=', `=${gen(ALNUM, 40)}`, '\nDEBUG=false'),
   ((secret) => ({
     name: "Azure DevOps: Basic $(echo -n ':PAT' | base64), an empty user before the token",
     kind: 'authorization',
