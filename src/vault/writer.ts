@@ -50,16 +50,6 @@ export interface WriterItem {
   written?(error: unknown): void;
 }
 
-/** Ops queued until someone asks for them (for callers that do not keep a WriterItem of their own). */
-export interface StagedWrite {
-  /** Resolves once the ops are on disk (fsynced); rejects if their batch failed; never settles unless started. */
-  readonly done: Promise<void>;
-  /** Asks for the ops to be written (after the batch in flight, if there is one). */
-  start(): void;
-  /** Drops the ops if nobody has asked for them yet (`done` then never settles); false once asked for. */
-  withdraw(): boolean;
-}
-
 /** One synced batch: the items asked for before it started, and the promise they all share. */
 export class Flush {
   readonly items: WriterItem[] = [];
@@ -78,7 +68,6 @@ export class Flush {
 
 /** No ops (shared, frozen: an item that has one or more makes its own array). */
 export const NO_OPS: VaultOp[] = Object.freeze([]) as unknown as VaultOp[];
-const NEVER = new Promise<void>(() => {});
 
 export class GroupWriter {
   /** The flush that items asked for now will join: the next one to start. */
@@ -109,18 +98,6 @@ export class GroupWriter {
     item.key = item.value = undefined;
     item.withdrawn = true;
     return true;
-  }
-
-  /** `ops` held until `start` asks for them. */
-  stage(ops: VaultOp[]): StagedWrite {
-    const item: WriterItem = { ops };
-    return {
-      get done() {
-        return item.flush?.done ?? NEVER;
-      },
-      start: () => void this.start(item),
-      withdraw: () => this.withdraw(item),
-    };
   }
 
   private ask(item: WriterItem, atCheckPhase: boolean): Promise<void> {
