@@ -82,8 +82,8 @@ function toIssues(issue: Issue, input: unknown, prefix: readonly PropertyKey[], 
     return;
   }
   if (issue.code === 'unrecognized_keys' && segments[0] === 'pii') {
-    // An unknown field of an entry: its key is not echoed (see piiCut).
-    out.push({ path: formatPath(piiCut(segments) ?? segments), message: 'may hold only "subject" and "value"' });
+    // An unknown field of an entry (pii.<name>, which piiCut left whole): its key is not echoed.
+    out.push({ path: formatPath(segments), message: 'may hold only "subject" and "value"' });
     return;
   }
   const path = formatPath(segments);

@@ -342,5 +342,4 @@ export class PrivacyService {
     const a = await this.log.append(tenant, event as unknown as AuditEvent, { assignedId: false });
     return this.log.receipt(a);
   }
-
 }

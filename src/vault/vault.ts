@@ -705,13 +705,15 @@ export class Vault {
    */
   private purgeRange(r: { gte: Bytes; lt: Bytes }): Promise<void> {
     return this.locks.exclusive(SCAN, async () => {
+      // Each pass's "after" is the next one's "before": the table list is read once per pass.
+      let before = this.deepestLevel(r);
       for (let pass = 1; ; pass++) {
-        // CompactRange always goes down to level 1 at least, so level 0 counts as 1.
-        const before = this.deepestLevel(r);
         await this.compactRange(r);
         const after = this.deepestLevel(r);
         // Without the property (never so far), one pass: as before this check existed.
+        // CompactRange always goes down to level 1 at least, so level 0 counts as 1.
         if (before === undefined || after === undefined || after <= Math.max(1, before) || pass >= MAX_PURGE_PASSES) return;
+        before = after;
       }
     });
   }
